@@ -1,0 +1,77 @@
+"""Shared fixtures: the personas every permission test uses, and a tenant's objects.
+
+- ``owner``: the agency owner; ``engineer``: an agency engineer;
+- ``client_a_user``: a user of client A; ``client_b_user``: a user of client B, who must see
+  nothing of client A.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import User
+
+from incidents.models import Channel
+from monitoring.models import CheckKind, Monitor
+from sites.models import Site
+from tenancy.models import Client, Membership, Organization, Role
+
+
+@dataclass
+class World:
+    agency: Organization
+    client_a: Client
+    client_b: Client
+    site_a: Site
+    site_b: Site
+    monitor_a: Monitor
+    monitor_b: Monitor
+    owner: User
+    engineer: User
+    client_a_user: User
+    client_b_user: User
+
+
+def make_user(username: str, org: Organization, role: str, client: Client | None = None) -> User:
+    user = User.objects.create_user(username=username, password="correct-horse-battery-9")
+    Membership.objects.create(user=user, organization=org, role=role, client=client)
+    return user
+
+
+@pytest.fixture
+def world(db) -> World:
+    agency = Organization.objects.create(name="Agency", slug="agency")
+    client_a = Client.objects.create(organization=agency, name="Client A", slug="client-a")
+    client_b = Client.objects.create(organization=agency, name="Client B", slug="client-b")
+    site_a = Site.objects.create(
+        client=client_a, name="Shop A", slug="shop-a", url="https://a.example"
+    )
+    site_b = Site.objects.create(
+        client=client_b, name="Shop B", slug="shop-b", url="https://b.example"
+    )
+    monitor_a = Monitor.objects.create(
+        site=site_a, name="Home", kind=CheckKind.HTTP, url="https://a.example/"
+    )
+    monitor_b = Monitor.objects.create(
+        site=site_b, name="Home", kind=CheckKind.HTTP, url="https://b.example/"
+    )
+    Channel.objects.create(
+        organization=agency, client=client_a, name="A hook", url="json://127.0.0.1:9/"
+    )
+    Channel.objects.create(
+        organization=agency, client=client_b, name="B hook", url="json://127.0.0.1:9/"
+    )
+    return World(
+        agency=agency,
+        client_a=client_a,
+        client_b=client_b,
+        site_a=site_a,
+        site_b=site_b,
+        monitor_a=monitor_a,
+        monitor_b=monitor_b,
+        owner=make_user("owner", agency, Role.OWNER),
+        engineer=make_user("engineer", agency, Role.ENGINEER),
+        client_a_user=make_user("alice", agency, Role.CLIENT, client_a),
+        client_b_user=make_user("bob", agency, Role.CLIENT, client_b),
+    )

@@ -1,0 +1,2 @@
+app_name = "front"
+urlpatterns: list = []

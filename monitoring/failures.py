@@ -1,0 +1,23 @@
+"""Why a check failed: one enum, each member with a translatable human message."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FailureClass(models.TextChoices):
+    NONE = "", _("No failure")
+    DNS_ERROR = "dns_error", _("The domain name does not resolve")
+    CONNECTION_REFUSED = "connection_refused", _("The server refused the connection")
+    CONNECTION_RESET = "connection_reset", _("The connection was reset")
+    TIMEOUT = "timeout", _("The server did not answer in time")
+    TLS_ERROR = "tls_error", _("The secure connection (TLS) failed")
+    HTTP_STATUS = "http_status", _("Unexpected HTTP status")
+    KEYWORD_MISSING = "keyword_missing", _("The expected text is missing")
+    KEYWORD_FOUND = "keyword_found", _("A forbidden text appeared")
+    BODY_TOO_LARGE = "body_too_large", _("The response body is too large")
+    TOO_MANY_REDIRECTS = "too_many_redirects", _("Too many redirects")
+    BLOCKED_BY_POLICY = "blocked_by_policy", _("The address is not allowed by the network policy")
+    INVALID_RESPONSE = "invalid_response", _("The server sent an invalid response")
+    INTERNAL_ERROR = "internal_error", _("The check could not be run")

@@ -1,0 +1,137 @@
+"""Monitors, their check results and the state-change log (kept forever)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from monitoring.failures import FailureClass
+from sites.models import Site
+
+
+class CheckKind(models.TextChoices):
+    HTTP = "http", _("HTTP(S)")
+
+
+class MonitorState(models.TextChoices):
+    UNKNOWN = "unknown", _("Unknown")
+    UP = "up", _("Up")
+    DOWN = "down", _("Down")
+
+
+class Monitor(models.Model):
+    """One thing checked on a schedule. Kind-specific options live in ``config``.
+
+    ``config`` is validated by the kind's pydantic model in ``monitoring/checks/<kind>.py``;
+    the columns here are the ones every kind shares and the engine schedules on.
+    """
+
+    TENANT_ORG_PATH = "site__client__organization_id"
+    TENANT_CLIENT_PATH = "site__client_id"
+
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="monitors", verbose_name=_("site")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=CheckKind.choices)
+    url = models.CharField(_("address"), max_length=2000)
+    config = models.JSONField(_("options"), default=dict, blank=True)
+    interval_s = models.PositiveIntegerField(
+        _("interval (seconds)"), default=60, validators=[MinValueValidator(1)]
+    )
+    timeout_s = models.FloatField(
+        _("timeout (seconds)"), default=10.0, validators=[MinValueValidator(0.1)]
+    )
+    confirm_down = models.PositiveSmallIntegerField(
+        _("failures before down"), default=2, validators=[MinValueValidator(1)]
+    )
+    confirm_up = models.PositiveSmallIntegerField(
+        _("successes before up"), default=2, validators=[MinValueValidator(1)]
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    state = models.CharField(
+        _("state"), max_length=8, choices=MonitorState.choices, default=MonitorState.UNKNOWN
+    )
+    state_since = models.DateTimeField(_("state since"), null=True, blank=True)
+    # The running streak: how many consecutive results agreed, and whether they were ok.
+    streak_ok = models.BooleanField(null=True, blank=True)
+    streak_count = models.PositiveIntegerField(default=0)
+    streak_since = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    last_ok = models.BooleanField(null=True, blank=True)
+    last_response_ms = models.FloatField(_("last response time (ms)"), null=True, blank=True)
+    last_failure_class = models.CharField(
+        max_length=32, choices=FailureClass.choices, blank=True, default=""
+    )
+    last_message = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("monitor")
+        verbose_name_plural = _("monitors")
+        ordering = ["site__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="monitor_name_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site.name}: {self.name}"
+
+    def config_for_engine(self) -> dict[str, Any]:
+        return dict(self.config or {})
+
+
+class CheckResult(models.Model):
+    """One check's outcome. Raw results are kept for a retention period."""
+
+    TENANT_ORG_PATH = "monitor__site__client__organization_id"
+    TENANT_CLIENT_PATH = "monitor__site__client_id"
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="results")
+    checked_at = models.DateTimeField(_("checked at"))
+    ok = models.BooleanField(_("up"))
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    response_ms = models.FloatField(_("response time (ms)"), null=True, blank=True)
+    failure_class = models.CharField(
+        _("failure"), max_length=32, choices=FailureClass.choices, blank=True, default=""
+    )
+    message = models.CharField(_("message"), max_length=500, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("check result")
+        verbose_name_plural = _("check results")
+        indexes = [models.Index(fields=["monitor", "checked_at"], name="result_monitor_time")]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id} @ {self.checked_at:%Y-%m-%d %H:%M:%S}: {self.ok}"
+
+
+class StateChange(models.Model):
+    """A monitor's flip between up and down: the exact outage intervals, kept forever."""
+
+    TENANT_ORG_PATH = "monitor__site__client__organization_id"
+    TENANT_CLIENT_PATH = "monitor__site__client_id"
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="state_changes")
+    at = models.DateTimeField(_("at"))
+    from_state = models.CharField(max_length=8, choices=MonitorState.choices)
+    to_state = models.CharField(max_length=8, choices=MonitorState.choices)
+    failure_class = models.CharField(
+        max_length=32, choices=FailureClass.choices, blank=True, default=""
+    )
+    message = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("state change")
+        verbose_name_plural = _("state changes")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["monitor", "at"], name="statechange_monitor_time")]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state} @ {self.at:%Y-%m-%d %H:%M:%S}"

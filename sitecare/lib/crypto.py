@@ -1,0 +1,64 @@
+"""Encryption at rest for secrets stored in the database (channel URLs, later backup passwords).
+
+Values are encrypted with Fernet (AES-128-CBC + HMAC-SHA256). The key is derived from
+``settings.SITECARE_ENCRYPTION_KEY`` so a database dump alone reveals no secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import cache
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.db import models
+
+PREFIX = "enc1:"
+
+
+@cache
+def _fernet(key: str) -> Fernet:
+    digest = hashlib.sha256(("sitecare-at-rest:" + key).encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def encrypt(plaintext: str) -> str:
+    token = _fernet(settings.SITECARE_ENCRYPTION_KEY).encrypt(plaintext.encode())
+    return PREFIX + token.decode()
+
+
+def decrypt(stored: str) -> str:
+    if not stored.startswith(PREFIX):
+        raise ValueError("value is not an encrypted sitecare secret")
+    try:
+        raw = _fernet(settings.SITECARE_ENCRYPTION_KEY).decrypt(stored[len(PREFIX) :].encode())
+    except InvalidToken as exc:
+        raise ValueError("secret cannot be decrypted: the encryption key has changed") from exc
+    return raw.decode()
+
+
+class EncryptedTextField(models.TextField):
+    """A text column whose value is encrypted in the database and plain in Python."""
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+        if value is None or value == "":
+            return value
+        return decrypt(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return encrypt(str(value))
+
+
+def redact_url(url: str) -> str:
+    """Show an Apprise/notification URL with its secrets masked: scheme and host only."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "***"
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1].split("?", 1)[0]
+    shown = host if len(host) <= 24 else host[:21] + "..."
+    return f"{scheme}://{shown}/***"

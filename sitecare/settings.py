@@ -1,0 +1,168 @@
+"""Django settings, read from environment variables (documented in ``.env.example``).
+
+The defaults need no variable at all: an SQLite database and generated keys under ``var/``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from sitecare.lib.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("SITECARE_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _generated_secret(name: str) -> str:
+    """Read a secret kept under var/, creating it on first use (0600)."""
+    path = VAR_DIR / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = env_str("SITECARE_SECRET_KEY", "") or _generated_secret("secret_key")
+SITECARE_ENCRYPTION_KEY = env_str("SITECARE_ENCRYPTION_KEY", "") or _generated_secret(
+    "encryption_key"
+)
+DEBUG = env_bool("SITECARE_DEBUG", False)
+ALLOWED_HOSTS = env_list("SITECARE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("SITECARE_CSRF_TRUSTED_ORIGINS", [])
+SITECARE_BASE_URL = env_str("SITECARE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "tenancy",
+    "sites",
+    "monitoring",
+    "incidents",
+    "api",
+    "front",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenancy.middleware.ProfileLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sitecare.urls"
+WSGI_APPLICATION = "sitecare.wsgi.application"
+ASGI_APPLICATION = "sitecare.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = env_str("SITECARE_DATABASE_URL", "")
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "sitecare.sqlite3",
+            "OPTIONS": {
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    if url.startswith("sqlite:///"):
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": url.removeprefix("sqlite:///"),
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    raise ImproperlyConfigured(
+        f"SITECARE_DATABASE_URL={url!r}: only sqlite:///path is supported in this release"
+    )
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("pl", "Polski")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("SITECARE_TIME_ZONE", "Europe/Warsaw")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGIN_URL = "front:login"
+LOGIN_REDIRECT_URL = "front:dashboard"
+LOGOUT_REDIRECT_URL = "front:login"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("SITECARE_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- probe engine -------------------------------------------------------------------------
+SITECARE_ENGINE_CONCURRENCY = env_int("SITECARE_ENGINE_CONCURRENCY", 200, minimum=1)
+SITECARE_ENGINE_MAX_BODY_BYTES = env_int("SITECARE_ENGINE_MAX_BODY_BYTES", 1_048_576, minimum=1024)
+SITECARE_ENGINE_MAX_REDIRECTS = env_int("SITECARE_ENGINE_MAX_REDIRECTS", 5, minimum=0)
+SITECARE_ENGINE_FLUSH_SECONDS = env_float("SITECARE_ENGINE_FLUSH_SECONDS", 0.5, minimum=0.01)
+SITECARE_MIN_INTERVAL_SECONDS = env_int("SITECARE_MIN_INTERVAL_SECONDS", 10, minimum=1)
+
+# --- alert sender -------------------------------------------------------------------------
+SITECARE_ALERT_MAX_ATTEMPTS = env_int("SITECARE_ALERT_MAX_ATTEMPTS", 8, minimum=1)
+SITECARE_ALERT_BACKOFF_SECONDS = env_float("SITECARE_ALERT_BACKOFF_SECONDS", 15.0, minimum=0.0)
+SITECARE_ALERT_POLL_SECONDS = env_float("SITECARE_ALERT_POLL_SECONDS", 1.0, minimum=0.01)
+SITECARE_ALERT_SEND_TIMEOUT = env_float("SITECARE_ALERT_SEND_TIMEOUT", 15.0, minimum=1.0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("SITECARE_LOG_LEVEL", "INFO")},
+    "loggers": {"apprise": {"level": "WARNING"}},
+}

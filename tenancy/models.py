@@ -1,0 +1,183 @@
+"""Organizations (agencies), their clients, the people in them and their API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_allowlist(value: str) -> None:
+    """Each non-empty line must be an IP network (``127.0.0.0/8``, ``::1/128``)."""
+    for number, line in enumerate(value.splitlines(), start=1):
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ValidationError(
+                _("Line %(line)s: %(entry)s is not an IP network."),
+                params={"line": number, "entry": entry},
+            ) from exc
+
+
+class Organization(models.Model):
+    """The agency: owns clients, people, channels; the root of every tenant's data."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    ssrf_allowlist = models.TextField(
+        _("network allowlist"),
+        blank=True,
+        default="",
+        validators=[validate_allowlist],
+        help_text=_(
+            "Private or loopback networks that monitors of this agency may reach, one CIDR per "
+            "line. Empty: only public addresses."
+        ),
+    )
+    language = models.CharField(
+        _("alert language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("Language of the alerts this agency's channels receive."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        nets = []
+        for line in self.ssrf_allowlist.splitlines():
+            entry = line.strip()
+            if entry and not entry.startswith("#"):
+                nets.append(ipaddress.ip_network(entry, strict=False))
+        return tuple(nets)
+
+
+class Client(models.Model):
+    """A business whose websites the agency takes care of."""
+
+    TENANT_ORG_PATH = "organization_id"
+    TENANT_CLIENT_PATH = "pk"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="clients", verbose_name=_("agency")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="client_slug_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Agency owner")
+    ENGINEER = "engineer", _("Agency engineer")
+    CLIENT = "client", _("Client user")
+
+
+class Membership(models.Model):
+    """A user's place in one organization: role, the client they belong to, language."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        help_text=_("Required for client users: the only client they can see."),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        default="",
+        choices=[("", _("Browser default")), *settings.LANGUAGES],
+    )
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+    def clean(self) -> None:
+        if self.role == Role.CLIENT and self.client_id is None:
+            raise ValidationError({"client": _("A client user must belong to a client.")})
+        if self.role != Role.CLIENT and self.client_id is not None:
+            raise ValidationError({"client": _("Only client users belong to a client.")})
+        if self.client is not None and self.client.organization_id != self.organization_id:
+            raise ValidationError({"client": _("The client belongs to another agency.")})
+
+    @property
+    def is_agency(self) -> bool:
+        return self.role in (Role.OWNER, Role.ENGINEER)
+
+
+TOKEN_PREFIX = "sc_"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A personal API token; only its SHA-256 is stored, the raw value is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @classmethod
+    def issue(cls, user: object, name: str) -> tuple[ApiToken, str]:
+        """Create a token and return it with its raw value (never stored)."""
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name, token_hash=hash_token(raw), hint=raw[: len(TOKEN_PREFIX) + 6]
+        )
+        return token, raw
