@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "incidents",
     "api",
     "front",
+    "core",
 ]
 
 MIDDLEWARE = [
