@@ -1,0 +1,148 @@
+"""One validation of a monitor's definition, shared by config-as-code, the API and forms.
+
+A monitor is described flat: the common fields below plus the kind's own options
+(``monitoring/checks/<kind>.py``), e.g. ``{"name": "Home", "kind": "http", "url": "…",
+"interval": 60, "keyword": "Add to cart"}``. Every error names its field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from monitoring.checks import OPTIONS, options_model
+from monitoring.models import CheckKind, Monitor
+from sitecare.lib.netpolicy import IPNetwork, refusal_for_url, validate_check_url
+
+COMMON_FIELDS = {
+    "name",
+    "kind",
+    "url",
+    "interval",
+    "timeout",
+    "confirm_down",
+    "confirm_up",
+    "enabled",
+}
+
+
+class MonitorCommon(BaseModel):
+    """The fields every kind shares (seconds for times)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: CheckKind = CheckKind.HTTP
+    url: str = Field(min_length=1, max_length=2000)
+    interval: int = Field(default=60, description="seconds between checks")
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    confirm_down: int = Field(default=2, ge=1, le=20)
+    confirm_up: int = Field(default=2, ge=1, le=20)
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return validate_check_url(value)
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, value: int) -> int:
+        minimum = settings.SITECARE_MIN_INTERVAL_SECONDS
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum} seconds")
+        if value > 86_400:
+            raise ValueError("must be at most 86400 seconds (one day)")
+        return value
+
+    @model_validator(mode="after")
+    def _timeout_below_interval(self) -> MonitorCommon:
+        if self.timeout > self.interval:
+            raise ValueError(
+                f"timeout ({self.timeout} s) must not exceed interval ({self.interval} s)"
+            )
+        return self
+
+
+class MonitorDefinition(BaseModel):
+    """A validated monitor: common fields and the kind's options (as stored in ``config``)."""
+
+    common: MonitorCommon
+    options: dict[str, Any]
+
+    def model_fields_for(self) -> dict[str, Any]:
+        """Keyword arguments for ``Monitor`` (model field names)."""
+        c = self.common
+        return {
+            "name": c.name,
+            "kind": c.kind.value,
+            "url": c.url,
+            "interval_s": c.interval,
+            "timeout_s": c.timeout,
+            "confirm_down": c.confirm_down,
+            "confirm_up": c.confirm_up,
+            "enabled": c.enabled,
+            "config": self.options,
+        }
+
+
+def parse_monitor(data: dict[str, Any], allowlist: Sequence[IPNetwork]) -> MonitorDefinition:
+    """Validate a flat monitor definition; raise pydantic ``ValidationError`` naming fields.
+
+    1. Split the mapping into common fields and the kind's options.
+    2. Validate both (unknown fields are errors of the kind's options model).
+    3. Refuse a literal address the network policy denies (field ``url``).
+    All errors of one monitor are reported together.
+    """
+    common_data = {k: v for k, v in data.items() if k in COMMON_FIELDS}
+    option_data = {k: v for k, v in data.items() if k not in COMMON_FIELDS}
+    errors: list[InitErrorDetails] = []
+    common: MonitorCommon | None = None
+    try:
+        common = MonitorCommon.model_validate(common_data)
+    except ValidationError as exc:
+        errors.extend(exc.errors())  # type: ignore[arg-type]
+    kind = common.kind if common is not None else data.get("kind", CheckKind.HTTP)
+    options: dict[str, Any] = {}
+    if kind in OPTIONS:
+        try:
+            model = options_model(kind).model_validate(option_data)
+            options = model.model_dump(mode="json", exclude_defaults=True)
+        except ValidationError as exc:
+            errors.extend(exc.errors())  # type: ignore[arg-type]
+    if common is not None:
+        refusal = refusal_for_url(common.url, allowlist)
+        if refusal:
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("blocked_by_policy", refusal),
+                    loc=("url",),
+                    input=common.url,
+                )
+            )
+    if errors:
+        raise ValidationError.from_exception_data("monitor", errors)
+    assert common is not None
+    return MonitorDefinition(common=common, options=options)
+
+
+def monitor_as_data(monitor: Monitor) -> dict[str, Any]:
+    """A stored monitor as a flat definition that ``parse_monitor`` accepts; defaults left out."""
+    data: dict[str, Any] = {"name": monitor.name, "kind": monitor.kind, "url": monitor.url}
+    defaults = MonitorCommon.model_fields
+    for key, attr in (
+        ("interval", "interval_s"),
+        ("timeout", "timeout_s"),
+        ("confirm_down", "confirm_down"),
+        ("confirm_up", "confirm_up"),
+        ("enabled", "enabled"),
+    ):
+        value = getattr(monitor, attr)
+        if value != defaults[key].default:
+            data[key] = value
+    data.update(monitor.config or {})
+    return data
