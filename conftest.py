@@ -39,6 +39,12 @@ def make_user(username: str, org: Organization, role: str, client: Client | None
     return user
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Tests create many users; the production hasher is deliberately slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db) -> World:
     agency = Organization.objects.create(name="Agency", slug="agency")

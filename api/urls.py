@@ -1,3 +1,35 @@
-from django.urls import URLPattern
+"""The REST API under /api/v1/: routers per resource, OpenAPI at /api/v1/openapi.json and
+interactive docs at /api/v1/docs."""
 
-urlpatterns: list[URLPattern] = []
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, path, re_path
+from ninja import NinjaAPI
+
+from api import errors
+from api.auth import API_AUTH
+from api.routers import channels, clients, incidents, me, monitors, sites, tokens
+
+api = NinjaAPI(
+    title="sitecare API",
+    version="1",
+    description=(
+        "Clients, sites, monitors, alert channels and incidents of one agency, scoped like the "
+        "web UI. Authenticate with `Authorization: Bearer <token>` (create tokens at /tokens)."
+    ),
+    auth=API_AUTH,
+    urls_namespace="api",
+)
+errors.install(api)
+api.add_router("/clients", clients.router)
+api.add_router("/sites", sites.router)
+api.add_router("/monitors", monitors.router)
+api.add_router("/channels", channels.router)
+api.add_router("/incidents", incidents.router)
+api.add_router("/tokens", tokens.router)
+api.add_router("/me", me.router)
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", api.urls),
+    re_path(r"^.*$", errors.not_found_response, name="api-not-found"),
+]

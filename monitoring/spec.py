@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from monitoring.checks import OPTIONS, options_model
@@ -59,14 +59,6 @@ class MonitorCommon(BaseModel):
             raise ValueError("must be at most 86400 seconds (one day)")
         return value
 
-    @model_validator(mode="after")
-    def _timeout_below_interval(self) -> MonitorCommon:
-        if self.timeout > self.interval:
-            raise ValueError(
-                f"timeout ({self.timeout} s) must not exceed interval ({self.interval} s)"
-            )
-        return self
-
 
 class MonitorDefinition(BaseModel):
     """A validated monitor: common fields and the kind's options (as stored in ``config``)."""
@@ -88,6 +80,14 @@ class MonitorDefinition(BaseModel):
             "enabled": c.enabled,
             "config": self.options,
         }
+
+
+def _error(field: str, kind: str, message: str, value: Any) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}")),
+        loc=(field,),
+        input=value,
+    )
 
 
 def parse_monitor(data: dict[str, Any], allowlist: Sequence[IPNetwork]) -> MonitorDefinition:
@@ -114,16 +114,13 @@ def parse_monitor(data: dict[str, Any], allowlist: Sequence[IPNetwork]) -> Monit
             options = model.model_dump(mode="json", exclude_defaults=True)
         except ValidationError as exc:
             errors.extend(exc.errors())  # type: ignore[arg-type]
-    if common is not None:
-        refusal = refusal_for_url(common.url, allowlist)
-        if refusal:
-            errors.append(
-                InitErrorDetails(
-                    type=PydanticCustomError("blocked_by_policy", refusal),
-                    loc=("url",),
-                    input=common.url,
-                )
-            )
+    url = data.get("url")
+    refusal = refusal_for_url(url, allowlist) if isinstance(url, str) else None
+    if refusal:
+        errors.append(_error("url", "blocked_by_policy", refusal, url))
+    if common is not None and common.timeout > common.interval:
+        message = f"must not exceed the interval ({common.interval} s)"
+        errors.append(_error("timeout", "timeout_above_interval", message, common.timeout))
     if errors:
         raise ValidationError.from_exception_data("monitor", errors)
     assert common is not None

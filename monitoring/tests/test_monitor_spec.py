@@ -42,3 +42,13 @@ def test_it_refuses_literal_private_addresses_with_one_message(url):
     errs = errors_of({"name": "x", "url": url})
     assert list(errs) == ["url"]
     assert "not allowed by the network policy" in errs["url"]
+
+
+def test_it_reports_a_timeout_longer_than_the_interval_on_the_timeout_field():
+    errs = errors_of({"name": "x", "url": "https://a.example/", "interval": 30, "timeout": 40})
+    assert list(errs) == ["timeout"]
+
+
+def test_it_reports_a_blocked_address_together_with_other_errors():
+    errs = errors_of({"name": "x", "url": "http://10.0.0.1/", "interval": 5})
+    assert set(errs) == {"url", "interval"}

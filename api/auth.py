@@ -1,0 +1,66 @@
+"""Who is calling: a personal API token (``Authorization: Bearer sc_…``) or the browser session.
+
+The session is accepted so the web UI and the interactive docs can call the API; for unsafe
+methods it needs Django's CSRF token, since a browser sends the cookie on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer, SessionAuth
+
+from tenancy.models import TOKEN_PREFIX, ApiToken, hash_token
+from tenancy.scoping import Scope, scope_for
+
+# Writing last_used_at on every request would turn each read into a write (SQLite locks).
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user owning this raw token, or None; notes the use at most once a minute."""
+    if not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(raw)).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    ).update(last_used_at=now)
+    return token.user
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer sc_…``."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User:
+        user = user_for_token(token.strip())
+        if user is None:
+            # A wrong or revoked token is refused outright, never retried as a session.
+            raise AuthenticationError
+        request.user = user
+        return user
+
+
+class BrowserSession(SessionAuth):
+    """The logged-in browser; CSRF is enforced by the base class for unsafe methods."""
+
+
+def scope(request: HttpRequest) -> Scope:
+    """The scoping helper's view of the authenticated caller."""
+    return scope_for(caller(request))
+
+
+def caller(request: HttpRequest) -> Any:
+    """The authenticated user; ninja stores what the auth class returned on ``request.auth``."""
+    return getattr(request, "auth", None)
+
+
+API_AUTH = [TokenAuth(), BrowserSession()]
