@@ -10,17 +10,17 @@ from __future__ import annotations
 import copy
 from datetime import datetime
 from typing import Any
-from zoneinfo import available_timezones
 
-import apprise
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import BaseModel, field_validator
 
+from incidents.channels import validate_channel_url
 from incidents.models import Channel, Incident, IncidentState
 from monitoring.checks import OPTIONS
 from monitoring.models import Monitor, MonitorState
 from monitoring.spec import MonitorCommon
+from sitecare.lib.timeutil import time_zone_error
 from sites.models import Site
 from tenancy.models import ApiToken
 
@@ -53,8 +53,9 @@ class SiteIn(Schema):
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
         # The model has no validator; an unknown zone would break SLA math later.
-        if value is not None and value not in available_timezones():
-            raise ValueError(_("Unknown time zone %(zone)s.") % {"zone": value})
+        message = time_zone_error(value) if value is not None else None
+        if message:
+            raise ValueError(message)
         return value
 
 
@@ -168,9 +169,7 @@ class ChannelIn(Schema):
     def _apprise_url(cls, value: str | None) -> str | None:
         # Refused now rather than failing at the first alert; the message never echoes the URL,
         # which carries secrets.
-        if value is not None and apprise.Apprise.instantiate(value.strip()) is None:
-            raise ValueError(_("This is not an Apprise URL that sitecare can send to."))
-        return value.strip() if value is not None else None
+        return validate_channel_url(value) if value is not None else None
 
 
 class ChannelOut(Schema):

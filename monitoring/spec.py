@@ -108,7 +108,7 @@ def parse_monitor(data: dict[str, Any], allowlist: Sequence[IPNetwork]) -> Monit
         errors.extend(exc.errors())  # type: ignore[arg-type]
     kind = common.kind if common is not None else data.get("kind", CheckKind.HTTP)
     options: dict[str, Any] = {}
-    if kind in OPTIONS:
+    if isinstance(kind, str) and kind in OPTIONS:
         try:
             model = options_model(kind).model_validate(option_data)
             options = model.model_dump(mode="json", exclude_defaults=True)

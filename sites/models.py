@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sitecare.lib.timeutil import validate_time_zone
 from tenancy.models import Client
 
 
@@ -21,7 +22,9 @@ class Site(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100)
     url = models.URLField(_("address"), max_length=500, blank=True, default="")
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Warsaw")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Warsaw", validators=[validate_time_zone]
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

@@ -1,0 +1,150 @@
+"""Writing an agency's configuration back as the YAML that ``apply`` reads.
+
+Channel URLs are secrets. Unless ``include_secrets`` is asked for, each is written as a
+``${SITECARE_CHANNEL_<NAME>}`` placeholder and the header lists the variables to set, so an
+exported file can be committed without leaking a token. Any other ``${`` in the data is
+escaped as ``$${`` so that applying the export gives back exactly what was stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+import unicodedata
+from typing import Any
+
+import yaml
+from django.utils.translation import gettext as _
+
+from core.configcode.loader import escape
+from core.configcode.plan import allowlist_entries
+from incidents.models import Channel
+from monitoring.spec import monitor_as_data
+from sites.models import Site
+from tenancy.models import Client, Organization
+
+PLACEHOLDER_PREFIX = "SITECARE_CHANNEL_"
+_NOT_NAME = re.compile(r"[^A-Z0-9]+")
+# Letters NFKD does not split into a base letter and an accent.
+_PLAIN = str.maketrans({"ł": "l", "Ł": "L", "ß": "ss", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D"})
+
+
+def placeholder_name(channel_name: str, taken: set[str]) -> str:
+    """``Ops webhook`` → ``SITECARE_CHANNEL_OPS_WEBHOOK`` (with a number when already taken)."""
+    ascii_name = (
+        unicodedata.normalize("NFKD", channel_name.translate(_PLAIN))
+        .encode("ascii", "ignore")
+        .decode()
+    )
+    base = PLACEHOLDER_PREFIX + (_NOT_NAME.sub("_", ascii_name.upper()).strip("_") or "CHANNEL")
+    name, number = base, 1
+    while name in taken:
+        number += 1
+        name = f"{base}_{number}"
+    taken.add(name)
+    return name
+
+
+def _escaped(data: Any) -> Any:
+    """Every string with ``${`` escaped, so stored text is never taken for a reference."""
+    if isinstance(data, str):
+        return escape(data)
+    if isinstance(data, list):
+        return [_escaped(item) for item in data]
+    if isinstance(data, dict):
+        return {key: _escaped(value) for key, value in data.items()}
+    return data
+
+
+class _Exporter:
+    """Builds the document; remembers the placeholders it wrote for the header."""
+
+    def __init__(self, include_secrets: bool) -> None:
+        self.include_secrets = include_secrets
+        self.placeholders: list[tuple[str, str]] = []
+        self._taken: set[str] = set()
+
+    def channel(self, channel: Channel) -> dict[str, Any]:
+        if self.include_secrets:
+            url = escape(channel.url)
+        else:
+            variable = placeholder_name(channel.name, self._taken)
+            self.placeholders.append((variable, channel.name))
+            url = "${" + variable + "}"
+        data: dict[str, Any] = {"name": escape(channel.name), "url": url}
+        if not channel.enabled:
+            data["enabled"] = False
+        return data
+
+    def site(self, site: Site) -> dict[str, Any]:
+        data: dict[str, Any] = {"slug": site.slug, "name": site.name}
+        if site.url:
+            data["url"] = site.url
+        if site.time_zone != Site._meta.get_field("time_zone").default:
+            data["time_zone"] = site.time_zone
+        monitors = [monitor_as_data(m) for m in site.monitors.order_by("name")]
+        if monitors:
+            data["monitors"] = monitors
+        return _escaped(data)
+
+    def client(self, client: Client, channels: list[Channel]) -> dict[str, Any]:
+        data: dict[str, Any] = {"slug": client.slug, "name": escape(client.name)}
+        if channels:
+            data["channels"] = [self.channel(ch) for ch in channels]
+        sites = [self.site(site) for site in client.sites.order_by("slug")]
+        if sites:
+            data["sites"] = sites
+        return data
+
+    def document(self, org: Organization) -> dict[str, Any]:
+        agency: dict[str, Any] = {"slug": org.slug, "name": escape(org.name)}
+        networks = allowlist_entries(org.ssrf_allowlist)
+        if networks:
+            agency["network_allowlist"] = networks
+        agency["alert_language"] = org.language
+        channels = list(Channel.objects.filter(organization=org).order_by("name"))
+        data: dict[str, Any] = {"version": 1, "agency": agency}
+        agency_wide = [self.channel(ch) for ch in channels if ch.client_id is None]
+        if agency_wide:
+            data["channels"] = agency_wide
+        clients = [
+            self.client(client, [ch for ch in channels if ch.client_id == client.pk])
+            for client in Client.objects.filter(organization=org).order_by("slug")
+        ]
+        if clients:
+            data["clients"] = clients
+        return data
+
+
+def _header(org: Organization, exporter: _Exporter) -> str:
+    """Comment lines: what the file is, how to apply it, which variables hold the secrets."""
+    paragraphs = [
+        _("sitecare configuration of agency %(slug)s, written by sitecare export.")
+        % {"slug": json.dumps(org.slug)},
+        _("Apply it with: sitecare apply FILE (add --dry-run to see the changes first)."),
+    ]
+    if exporter.include_secrets:
+        paragraphs.append(
+            _("This file contains channel secrets: keep it private, never commit it.")
+        )
+    elif exporter.placeholders:
+        paragraphs.append(
+            _(
+                "Channel URLs are secrets and are not written here. Set these environment "
+                "variables to them before applying:"
+            )
+        )
+    lines = [line for text in paragraphs for line in textwrap.wrap(text, width=96)]
+    if not exporter.include_secrets:
+        # Names are shown JSON-quoted in ASCII: no line break (\n, U+2028) may end the comment.
+        lines += [f"  {var}  ({json.dumps(name)})" for var, name in exporter.placeholders]
+    return "".join(f"# {line}\n" for line in lines)
+
+
+def export_config(organization: Organization, include_secrets: bool = False) -> str:
+    """The agency's clients, sites, monitors and channels as a YAML document for ``apply``."""
+    exporter = _Exporter(include_secrets)
+    data = exporter.document(organization)
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return _header(organization, exporter) + body

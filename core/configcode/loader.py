@@ -1,0 +1,250 @@
+"""Reading the YAML text: safe parsing with line numbers, then ``${ENV}`` substitution.
+
+Substitution happens on parsed values (never on the raw text), so an environment variable can
+never inject YAML structure. Only mapping values and list items are substituted, not keys.
+
+Syntax, in any string value:
+- ``${NAME}``: the variable's value; an error naming the YAML path when it is not set.
+- ``${NAME:-default}``: the default when the variable is unset or empty; the default may hold
+  further references (``${A:-json://127.0.0.1:${PORT:-8001}/}``) and balanced braces.
+- ``$${``: a literal ``${`` (how ``sitecare export`` writes text that contains ``${``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from django.utils.translation import gettext as _
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from core.configcode.errors import ConfigIssue, Loc
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Server secrets a configuration file may not read: substituted into a monitor URL they would
+# leave the machine. (The file's author is trusted with their own channel tokens, not these.)
+DENIED_VARIABLES = frozenset(
+    {
+        "SITECARE_SECRET_KEY",
+        "SITECARE_ENCRYPTION_KEY",
+        "SITECARE_ADMIN_PASSWORD",
+        "SITECARE_DATABASE_URL",
+    }
+)
+# Aliases can make a small file expand into a huge tree; real configurations stay far below.
+MAX_VALUES = 200_000
+
+
+@dataclass
+class Parsed:
+    """The document's data, where each path starts in the file, and problems found."""
+
+    data: Any = None
+    marks: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    issues: list[ConfigIssue] = field(default_factory=list)
+
+
+def _syntax_issue(exc: yaml.YAMLError) -> ConfigIssue:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    message = _("YAML syntax error: %(problem)s") % {"problem": problem}
+    if mark is None:
+        return ConfigIssue(loc=(), message=message)
+    return ConfigIssue(loc=(), message=message, line=mark.line + 1, column=mark.column + 1)
+
+
+def parse_yaml(text: str) -> Parsed:
+    """Parse one YAML document safely, remembering the line and column of every path."""
+    parsed = Parsed()
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _index_marks(node, (), (), parsed)
+            if not parsed.issues:
+                parsed.data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        parsed.issues.append(_syntax_issue(exc))
+    finally:
+        loader.dispose()
+    return parsed
+
+
+def _mark(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _index_marks(node: Node, loc: Loc, ancestors: tuple[int, ...], parsed: Parsed) -> None:
+    """Record where each path starts; report duplicate keys and self-referencing aliases.
+
+    1. A path already indexed is an alias of a node seen before: skip it, so shared anchors
+       cost nothing.
+    2. A node that contains itself cannot be configuration: report it.
+    3. Mapping entries are located at their key, list items at the item.
+    """
+    if id(node) in ancestors:
+        parsed.issues.append(ConfigIssue(loc, _("a YAML alias refers to itself"), *_mark(node)))
+        return
+    inner = (*ancestors, id(node))
+    if isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            parsed.marks.setdefault((*loc, index), _mark(item))
+            _index_marks(item, (*loc, index), inner, parsed)
+    elif isinstance(node, MappingNode):
+        seen: dict[str, tuple[int, int]] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else str(key_node.tag)
+            if key in seen and key != "<<":
+                message = _("duplicate key %(key)s (first at line %(line)d)") % {
+                    "key": key,
+                    "line": seen[key][0],
+                }
+                parsed.issues.append(ConfigIssue((*loc, key), message, *_mark(key_node)))
+            seen.setdefault(key, _mark(key_node))
+            parsed.marks.setdefault((*loc, key), _mark(key_node))
+            _index_marks(value_node, (*loc, key), inner, parsed)
+
+
+class _SubstitutionError(ValueError):
+    """A malformed ``${`` reference; the message says what is wrong."""
+
+
+@dataclass
+class _Expander:
+    """Expands the references of one string, collecting the variables that are not set."""
+
+    environ: Mapping[str, str]
+    missing: list[str] = field(default_factory=list)
+    denied: list[str] = field(default_factory=list)
+
+    def expand(
+        self, text: str, start: int = 0, *, nested: bool = False, live: bool = True
+    ) -> tuple[str, int]:
+        """Expand ``text`` from ``start``; when nested, stop at the unbalanced ``}``.
+
+        1. ``$${`` is a literal ``${``.
+        2. ``${`` starts a reference, expanded by :meth:`reference`.
+        3. Inside a default, ``{`` and ``}`` pairs are literal text; the first unbalanced
+           ``}`` ends the default.
+        When not ``live`` (a default that is not used) references are read but not looked up.
+        """
+        out: list[str] = []
+        depth = 0
+        i = start
+        while i < len(text):
+            if text.startswith("$${", i):
+                out.append("${")
+                i += 3
+            elif text.startswith("${", i):
+                value, i = self.reference(text, i + 2, live=live)
+                out.append(value)
+            else:
+                char = text[i]
+                if nested and char == "}":
+                    if depth == 0:
+                        return "".join(out), i
+                    depth -= 1
+                elif nested and char == "{":
+                    depth += 1
+                out.append(char)
+                i += 1
+        if nested:
+            raise _SubstitutionError(_("a ${ reference is not closed with }"))
+        return "".join(out), i
+
+    def reference(self, text: str, start: int, *, live: bool) -> tuple[str, int]:
+        """Expand the reference whose name starts at ``start``; return it and the next index."""
+        match = _NAME.match(text, start)
+        if match is None:
+            raise _SubstitutionError(
+                _("${ must be followed by a variable name (write $${ for a literal ${)")
+            )
+        name, i = match.group(), match.end()
+        if live and name in DENIED_VARIABLES:
+            self.denied.append(name)
+        value = self.environ.get(name) if live and name not in DENIED_VARIABLES else None
+        if text.startswith("}", i):
+            if live and value is None and name not in DENIED_VARIABLES:
+                self.missing.append(name)
+            return value or "", i + 1
+        if text.startswith(":-", i):
+            default, end = self.expand(text, i + 2, nested=True, live=live and not value)
+            return (value or default), end + 1
+        raise _SubstitutionError(_("after ${%(name)s expected } or :-default}") % {"name": name})
+
+
+def _string_issues(loc: Loc, expander: _Expander) -> list[ConfigIssue]:
+    issues = []
+    for name in dict.fromkeys(expander.missing):
+        message = _(
+            "environment variable %(name)s is not set (write ${%(name)s:-default} to give a "
+            "default)"
+        ) % {"name": name}
+        issues.append(ConfigIssue(loc, message))
+    for name in dict.fromkeys(expander.denied):
+        message = _(
+            "environment variable %(name)s is a sitecare server secret and cannot be used in a "
+            "configuration file"
+        ) % {"name": name}
+        issues.append(ConfigIssue(loc, message))
+    return issues
+
+
+@dataclass
+class _Substitution:
+    environ: Mapping[str, str]
+    issues: list[ConfigIssue] = field(default_factory=list)
+    failed: list[Loc] = field(default_factory=list)
+    count: int = 0
+
+    def value(self, data: Any, loc: Loc) -> Any:
+        """A copy of ``data`` with every string value expanded."""
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise _SubstitutionError(_("the document is too large"))
+        if isinstance(data, str):
+            return self.string(data, loc)
+        if isinstance(data, list):
+            return [self.value(item, (*loc, i)) for i, item in enumerate(data)]
+        if isinstance(data, dict):
+            return {key: self.value(item, (*loc, str(key))) for key, item in data.items()}
+        return data
+
+    def string(self, text: str, loc: Loc) -> str:
+        if "${" not in text:
+            return text
+        expander = _Expander(self.environ)
+        try:
+            result, _end = expander.expand(text)
+        except _SubstitutionError as exc:
+            self.issues.append(ConfigIssue(loc, str(exc)))
+            self.failed.append(loc)
+            return text
+        problems = _string_issues(loc, expander)
+        if problems:
+            self.issues.extend(problems)
+            self.failed.append(loc)
+            return text
+        return result
+
+
+def substitute(data: Any, environ: Mapping[str, str]) -> tuple[Any, list[ConfigIssue], list[Loc]]:
+    """Expand ``${…}`` in every string value; return the data, issues and the failed paths.
+
+    A value that could not be expanded is left as written; its path is returned so that the
+    validation errors it would cause further on are not reported twice.
+    """
+    work = _Substitution(environ)
+    try:
+        result = work.value(data, ())
+    except _SubstitutionError as exc:
+        return data, [ConfigIssue((), str(exc))], [()]
+    return result, work.issues, work.failed
+
+
+def escape(text: str) -> str:
+    """Protect a literal ``${`` from substitution (the inverse of what :func:`substitute` does)."""
+    return text.replace("${", "$${")

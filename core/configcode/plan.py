@@ -1,0 +1,346 @@
+"""Bringing the database in line with a validated document: diff, then (unless dry run) write.
+
+Objects are matched by what the file names them by: the agency by slug, clients by slug, sites
+by slug within their client, monitors by name within their site, channels by name within the
+agency. Only fields whose shown value differs are written (``update_fields``), so a second
+apply of the same file writes nothing, and the engine's state columns are never touched.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from core.configcode.report import (
+    Action,
+    ApplyReport,
+    Change,
+    ObjectKind,
+    field_changes,
+)
+from core.configcode.schema import AgencySpec, ChannelSpec, ClientSpec, SiteSpec, ValidConfig
+from incidents.models import Channel
+from monitoring.logic import STATE_FIELDS
+from monitoring.models import Monitor
+from monitoring.spec import MonitorDefinition
+from sites.models import Site
+from tenancy.models import Client, Organization
+
+M = TypeVar("M", bound=models.Model)
+View = dict[str, Any]
+
+# Monitor columns under the names the file uses for them.
+MONITOR_FIELDS = {
+    "kind": "kind",
+    "url": "url",
+    "interval_s": "interval",
+    "timeout_s": "timeout",
+    "confirm_down": "confirm_down",
+    "confirm_up": "confirm_up",
+    "enabled": "enabled",
+}
+CHANNEL_SECRETS = frozenset({"url"})
+
+
+def allowlist_entries(text: str) -> list[str]:
+    """The stored allowlist as normalised networks; comments and bad lines are not networks."""
+    entries = []
+    for line in text.splitlines():
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        try:
+            entries.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            continue
+    return entries
+
+
+def monitor_view(values: Mapping[str, Any]) -> View:
+    """A monitor's model values as the flat mapping the file writes."""
+    view = {name: values[attr] for attr, name in MONITOR_FIELDS.items()}
+    view.update(values.get("config") or {})
+    return view
+
+
+def stored_monitor_view(monitor: Monitor) -> View:
+    return monitor_view({attr: getattr(monitor, attr) for attr in [*MONITOR_FIELDS, "config"]})
+
+
+@dataclass
+class Stored:
+    """The agency's objects as stored, indexed the way the file names them."""
+
+    clients: dict[str, Client] = field(default_factory=dict)
+    sites: dict[int, dict[str, Site]] = field(default_factory=lambda: defaultdict(dict))
+    monitors: dict[int, dict[str, Monitor]] = field(default_factory=lambda: defaultdict(dict))
+    channels: dict[str, Channel] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, org: Organization | None) -> Stored:
+        """Read everything in four queries (none when the agency does not exist yet)."""
+        stored = cls()
+        if org is None:
+            return stored
+        stored.clients = {c.slug: c for c in Client.objects.filter(organization=org)}
+        for site in Site.objects.filter(client__organization=org):
+            stored.sites[site.client_id][site.slug] = site
+        for monitor in Monitor.objects.filter(site__client__organization=org):
+            stored.monitors[monitor.site_id][monitor.name] = monitor
+        stored.channels = {c.name: c for c in Channel.objects.filter(organization=org)}
+        return stored
+
+    def client_slug(self, client_id: int | None) -> str | None:
+        if client_id is None:
+            return None
+        slugs = {c.pk: c.slug for c in self.clients.values()}
+        return slugs.get(client_id, str(client_id))
+
+
+@dataclass
+class Reconciler:
+    """Diffs the document against ``stored`` and, unless ``dry_run``, writes the changes."""
+
+    report: ApplyReport
+    stored: Stored = field(default_factory=Stored)
+
+    def record(self, change: Change) -> None:
+        self.report.changes.append(change)
+
+    def sync(
+        self,
+        kind: ObjectKind,
+        label: str,
+        instance: M | None,
+        create: Callable[[], M],
+        current: Callable[[M], View],
+        target: tuple[View, View],
+    ) -> M | None:
+        """Create or update one object; return it (None for a creation in a dry run).
+
+        ``target`` is the wanted (view, write): ``view`` in the file's names, compared with
+        ``current(instance)`` and shown; ``write`` the model attributes written when they differ.
+        """
+        secrets = CHANNEL_SECRETS if kind == ObjectKind.CHANNEL else frozenset()
+        view, write = target
+        if instance is None:
+            self.record(Change(Action.CREATE, kind, label, field_changes({}, view, secrets)))
+            return None if self.report.dry_run else create()
+        changes = field_changes(current(instance), view, secrets)
+        if not changes:
+            self.report.unchanged += 1
+            return instance
+        self.record(Change(Action.UPDATE, kind, label, changes))
+        if not self.report.dry_run:
+            save_changed(instance, write)
+        return instance
+
+    def stale(self, kind: ObjectKind, label: str, instance: models.Model, note: str = "") -> None:
+        """A stored object the file does not list: deleted with prune, else only reported."""
+        if not self.report.prune:
+            self.report.not_in_file.append(f"{kind.label} {label}")
+            return
+        self.record(Change(Action.DELETE, kind, label, note=note))
+        if not self.report.dry_run:
+            instance.delete()
+
+
+def saved(parent: M | None) -> M:
+    """The parent of an object being created; only a dry run leaves parents unsaved (None)."""
+    if parent is None:
+        raise RuntimeError("a parent object is missing outside a dry run")
+    return parent
+
+
+def save_changed(instance: models.Model, write: Mapping[str, Any]) -> None:
+    """Save only the attributes whose value differs; never the monitor engine's columns."""
+    changed = [attr for attr, value in write.items() if getattr(instance, attr) != value]
+    if set(changed) & set(STATE_FIELDS):
+        raise RuntimeError("configuration must never write a monitor's state columns")
+    for attr in changed:
+        setattr(instance, attr, write[attr])
+    if not changed:
+        return
+    if isinstance(instance, Monitor):
+        changed.append("updated_at")
+    instance.save(update_fields=changed)
+
+
+def _agency(work: Reconciler, spec: AgencySpec) -> Organization | None:
+    view = {
+        "name": spec.name,
+        "network_allowlist": list(spec.network_allowlist),
+        "alert_language": spec.alert_language,
+    }
+    write = {
+        "name": spec.name,
+        "ssrf_allowlist": "\n".join(spec.network_allowlist),
+        "language": spec.alert_language,
+    }
+    return work.sync(
+        ObjectKind.AGENCY,
+        spec.slug,
+        Organization.objects.filter(slug=spec.slug).first(),
+        lambda: Organization.objects.create(slug=spec.slug, **write),
+        lambda org: {
+            "name": org.name,
+            "network_allowlist": allowlist_entries(org.ssrf_allowlist),
+            "alert_language": org.language,
+        },
+        (view, write),
+    )
+
+
+def _client(work: Reconciler, org: Organization | None, spec: ClientSpec) -> Client | None:
+    write = {"name": spec.name}
+    return work.sync(
+        ObjectKind.CLIENT,
+        spec.slug,
+        work.stored.clients.get(spec.slug),
+        lambda: Client.objects.create(organization=saved(org), slug=spec.slug, **write),
+        lambda client: {"name": client.name},
+        (dict(write), write),
+    )
+
+
+def _site(work: Reconciler, client: Client | None, label: str, spec: SiteSpec) -> Site | None:
+    write = {"name": spec.name, "url": spec.url, "time_zone": spec.time_zone}
+    stored = work.stored.sites[client.pk].get(spec.slug) if client is not None else None
+    return work.sync(
+        ObjectKind.SITE,
+        label,
+        stored,
+        lambda: Site.objects.create(client=saved(client), slug=spec.slug, **write),
+        lambda site: {"name": site.name, "url": site.url, "time_zone": site.time_zone},
+        (dict(write), write),
+    )
+
+
+def _monitors(
+    work: Reconciler, site: Site | None, label: str, definitions: list[MonitorDefinition]
+) -> None:
+    """Create or update the site's monitors; the stored ones the file drops are stale."""
+    stored = work.stored.monitors[site.pk] if site is not None else {}
+    for definition in definitions:
+        values = definition.model_fields_for()
+        name = values.pop("name")
+        work.sync(
+            ObjectKind.MONITOR,
+            f"{label}/{name}",
+            stored.get(name),
+            partial(Monitor.objects.create, site=site, name=name, **values),
+            stored_monitor_view,
+            (monitor_view(values), values),
+        )
+    listed = {d.common.name for d in definitions}
+    for name, monitor in stored.items():
+        if name not in listed:
+            work.stale(ObjectKind.MONITOR, f"{label}/{name}", monitor)
+
+
+def _stale_sites(work: Reconciler, client: Client | None, spec: ClientSpec) -> None:
+    listed = {site.slug for site in spec.sites}
+    stored = work.stored.sites[client.pk] if client is not None else {}
+    for slug, site in stored.items():
+        if slug not in listed:
+            count = len(work.stored.monitors[site.pk])
+            note = ngettext("with its %(n)d monitor", "with its %(n)d monitors", count) % {
+                "n": count
+            }
+            work.stale(ObjectKind.SITE, f"{spec.slug}/{slug}", site, note if count else "")
+
+
+def _channel(
+    work: Reconciler,
+    org: Organization | None,
+    spec: ChannelSpec,
+    owner: tuple[str | None, Client | None],
+) -> None:
+    """Create or update one channel; ``owner`` is its client (slug, object) or (None, None)."""
+    slug, client = owner
+    view = {"client": slug, "url": spec.url, "enabled": spec.enabled}
+    write = {"client_id": client.pk if client else None, "url": spec.url, "enabled": spec.enabled}
+    work.sync(
+        ObjectKind.CHANNEL,
+        spec.name,
+        work.stored.channels.get(spec.name),
+        lambda: Channel.objects.create(
+            organization=saved(org),
+            client=client,
+            name=spec.name,
+            url=spec.url,
+            enabled=spec.enabled,
+        ),
+        lambda ch: {
+            "client": work.stored.client_slug(ch.client_id),
+            "url": ch.url,
+            "enabled": ch.enabled,
+        },
+        (view, write),
+    )
+
+
+def _channels(
+    work: Reconciler,
+    org: Organization | None,
+    config: ValidConfig,
+    clients: dict[str, Client | None],
+) -> None:
+    """Agency-wide channels, then each client's; stored channels the file drops are stale."""
+    document = config.document
+    listed: list[tuple[ChannelSpec, str | None]] = [(spec, None) for spec in document.channels]
+    listed += [(spec, c.slug) for c in document.clients for spec in c.channels]
+    for spec, slug in listed:
+        _channel(work, org, spec, (slug, clients.get(slug) if slug else None))
+    names = {spec.name for spec, _slug in listed}
+    for name, channel in work.stored.channels.items():
+        if name not in names:
+            work.stale(ObjectKind.CHANNEL, name, channel)
+
+
+def _stale_clients(work: Reconciler, config: ValidConfig) -> None:
+    listed = {client.slug for client in config.document.clients}
+    for slug, client in work.stored.clients.items():
+        if slug in listed:
+            continue
+        sites = work.stored.sites[client.pk]
+        monitors = sum(len(work.stored.monitors[site.pk]) for site in sites.values())
+        note = _("with its %(sites)d sites and %(monitors)d monitors") % {
+            "sites": len(sites),
+            "monitors": monitors,
+        }
+        work.stale(ObjectKind.CLIENT, slug, client, note if sites else "")
+
+
+def reconcile(config: ValidConfig, report: ApplyReport) -> None:
+    """Diff the document against the database, writing unless the report is a dry run.
+
+    1. The agency (created when missing), then the agency's stored objects, read at once.
+    2. Each client, its sites, each site's monitors; stale sites and monitors of listed
+       clients and sites.
+    3. Channels (after clients, which they may belong to); stale channels.
+    4. Stale clients (last: a channel may just have moved away from one).
+    The caller runs this in one transaction.
+    """
+    work = Reconciler(report)
+    org = _agency(work, config.document.agency)
+    work.stored = Stored.load(org)
+    clients: dict[str, Client | None] = {}
+    for ci, client_spec in enumerate(config.document.clients):
+        client = _client(work, org, client_spec)
+        clients[client_spec.slug] = client
+        for si, site_spec in enumerate(client_spec.sites):
+            label = f"{client_spec.slug}/{site_spec.slug}"
+            site = _site(work, client, label, site_spec)
+            _monitors(work, site, label, config.monitors.get((ci, si), []))
+        _stale_sites(work, client, client_spec)
+    _channels(work, org, config, clients)
+    _stale_clients(work, config)

@@ -1,0 +1,146 @@
+"""The configuration document's schema, and the validation of a whole document at once.
+
+Monitors are flat mappings validated by :func:`monitoring.spec.parse_monitor` (the one monitor
+validator) with the network allowlist the same file gives the agency.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+)
+
+from incidents.channels import validate_channel_url
+from monitoring.spec import MonitorDefinition
+from sitecare.lib.netpolicy import IPNetwork, validate_check_url
+from sitecare.lib.timeutil import time_zone_error
+from sites.models import Site
+
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(_("use only letters, digits, hyphens and underscores"))
+    return value
+
+
+def _network(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise ValueError(
+            _("%(entry)s is not an IP network (like 127.0.0.0/8 or ::1/128)") % {"entry": value}
+        ) from None
+
+
+def _language(value: str) -> str:
+    codes = [code for code, _name in settings.LANGUAGES]
+    if value not in codes:
+        raise ValueError(_("must be one of: %(codes)s") % {"codes": ", ".join(codes)})
+    return value
+
+
+def _time_zone(value: str) -> str:
+    message = time_zone_error(value)
+    if message:
+        raise ValueError(message)
+    return value
+
+
+def _site_url(value: str) -> str:
+    return validate_check_url(value) if value else value
+
+
+def _none_is_empty(value: Any) -> Any:
+    """``sites:`` with nothing after it is YAML null; read it as an empty list."""
+    return [] if value is None else value
+
+
+Slug = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_slug)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Network = Annotated[str, AfterValidator(_network)]
+
+
+NoneIsEmpty = BeforeValidator(_none_is_empty)
+
+
+class Spec(BaseModel):
+    """Shared settings: unknown fields are errors; YAML numbers are fine where text is."""
+
+    model_config = ConfigDict(
+        extra="forbid", coerce_numbers_to_str=True, str_strip_whitespace=True, frozen=True
+    )
+
+
+class ChannelSpec(Spec):
+    """An alert channel: an Apprise URL (a secret: use ``${ENV}``)."""
+
+    name: Name
+    url: Annotated[str, Field(min_length=1), AfterValidator(validate_channel_url)]
+    enabled: bool = True
+
+
+class SiteSpec(Spec):
+    slug: Slug
+    name: Name
+    url: Annotated[str, Field(max_length=500), AfterValidator(_site_url)] = ""
+    time_zone: Annotated[str, AfterValidator(_time_zone)] = Field(
+        default_factory=lambda: str(Site._meta.get_field("time_zone").default)
+    )
+    # Each item is checked by monitoring.spec.parse_monitor in validate_document.
+    monitors: Annotated[list[dict[str, Any]], NoneIsEmpty] = []
+
+
+class ClientSpec(Spec):
+    slug: Slug
+    name: Name
+    channels: Annotated[list[ChannelSpec], NoneIsEmpty] = []
+    sites: Annotated[list[SiteSpec], NoneIsEmpty] = []
+
+
+class AgencySpec(Spec):
+    slug: Slug
+    name: Name
+    network_allowlist: Annotated[list[Network], NoneIsEmpty] = []
+    alert_language: Annotated[str, AfterValidator(_language)] = Field(
+        default_factory=lambda: str(settings.LANGUAGE_CODE)
+    )
+
+    def networks(self) -> list[IPNetwork]:
+        return [ipaddress.ip_network(entry) for entry in self.network_allowlist]
+
+
+class Document(Spec):
+    """The whole file: one agency, its agency-wide channels and its clients."""
+
+    version: Literal[1] = 1
+    agency: AgencySpec
+    channels: Annotated[list[ChannelSpec], NoneIsEmpty] = []
+    clients: Annotated[list[ClientSpec], NoneIsEmpty] = []
+
+
+SCHEMA_FIELDS = frozenset(
+    name
+    for model in (Document, AgencySpec, ChannelSpec, ClientSpec, SiteSpec)
+    for name in model.model_fields
+)
+
+
+@dataclass(frozen=True)
+class ValidConfig:
+    """A document that passed validation, with its monitors parsed (by client and site index)."""
+
+    document: Document
+    monitors: dict[tuple[int, int], list[MonitorDefinition]]

@@ -1,0 +1,174 @@
+"""Validation of a whole document: schema, monitors and uniqueness, every error collected."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+from pydantic import ValidationError
+
+from core.configcode.errors import (
+    ConfigError,
+    ConfigIssue,
+    Loc,
+    format_path,
+    issues_from_pydantic,
+    locate,
+)
+from core.configcode.loader import parse_yaml, substitute
+from core.configcode.schema import SCHEMA_FIELDS, Document, ValidConfig
+from monitoring.checks import OPTIONS
+from monitoring.spec import COMMON_FIELDS, MonitorDefinition, parse_monitor
+from sitecare.lib.netpolicy import IPNetwork
+
+Entry = tuple[Loc, dict[str, Any]]
+
+
+def _entries(container: Any, key: str, loc: Loc) -> list[Entry]:
+    """The mapping items of the list ``container[key]``; anything else is the schema's to report."""
+    if not isinstance(container, dict):
+        return []
+    items = container.get(key)
+    if not isinstance(items, list):
+        return []
+    return [((*loc, key, i), item) for i, item in enumerate(items) if isinstance(item, dict)]
+
+
+def _sites(data: Any) -> Iterator[tuple[int, int, Entry]]:
+    """Every site mapping with the indexes of its client and of itself."""
+    for client_loc, client in _entries(data, "clients", ()):
+        for site_loc, site in _entries(client, "sites", client_loc):
+            yield int(client_loc[-1]), int(site_loc[-1]), (site_loc, site)
+
+
+def _unique(entries: list[Entry], field: str) -> list[ConfigIssue]:
+    """An issue for each entry whose ``field`` repeats an earlier one, naming both paths."""
+    seen: dict[str, Loc] = {}
+    issues = []
+    for loc, item in entries:
+        value = item.get(field)
+        if not isinstance(value, str | int):
+            continue
+        key = str(value).strip()
+        if key in seen:
+            message = _("duplicate %(field)s %(value)s, also at %(other)s") % {
+                "field": field,
+                "value": key,
+                "other": format_path((*seen[key], field)),
+            }
+            issues.append(ConfigIssue((*loc, field), message))
+        else:
+            seen[key] = loc
+    return issues
+
+
+def _duplicates(data: Any) -> list[ConfigIssue]:
+    """Slugs and names that must be unique: clients, sites per client, monitors per site,
+    channels across the whole agency (the database keeps channel names unique per agency)."""
+    clients = _entries(data, "clients", ())
+    issues = _unique(clients, "slug")
+    channels = _entries(data, "channels", ())
+    for client_loc, client in clients:
+        issues += _unique(_entries(client, "sites", client_loc), "slug")
+        channels += _entries(client, "channels", client_loc)
+    for _ci, _si, (site_loc, site) in _sites(data):
+        issues += _unique(_entries(site, "monitors", site_loc), "name")
+    return issues + _unique(channels, "name")
+
+
+def _allowlist(data: Any) -> list[IPNetwork]:
+    """The file's allowlist as far as it is valid (its bad entries are reported elsewhere)."""
+    agency = data.get("agency") if isinstance(data, dict) else None
+    entries = agency.get("network_allowlist") if isinstance(agency, dict) else None
+    networks: list[IPNetwork] = []
+    for entry in entries if isinstance(entries, list) else []:
+        try:
+            networks.append(ipaddress.ip_network(str(entry).strip(), strict=False))
+        except ValueError:
+            continue
+    return networks
+
+
+def _monitor_fields(item: Mapping[str, Any]) -> set[str]:
+    kind = item.get("kind", "http")
+    model = OPTIONS.get(kind) if isinstance(kind, str) else None
+    return set(COMMON_FIELDS) | (set(model.model_fields) if model is not None else set())
+
+
+def _parse_monitors(
+    data: Any,
+) -> tuple[dict[tuple[int, int], list[MonitorDefinition]], list[ConfigIssue]]:
+    """Each site's monitors through ``parse_monitor`` with the file's allowlist."""
+    allowlist = _allowlist(data)
+    parsed: dict[tuple[int, int], list[MonitorDefinition]] = {}
+    issues: list[ConfigIssue] = []
+    for ci, si, (site_loc, site) in _sites(data):
+        definitions = parsed.setdefault((ci, si), [])
+        for loc, item in _entries(site, "monitors", site_loc):
+            if not isinstance(item.get("kind", ""), str):
+                # parse_monitor looks the kind up in a dict: a list here would crash it.
+                issues.append(ConfigIssue((*loc, "kind"), _("must be text, like http")))
+                continue
+            try:
+                definitions.append(parse_monitor(item, allowlist))
+            except ValidationError as exc:
+                issues += issues_from_pydantic(exc, loc, _monitor_fields(item))
+    return parsed, issues
+
+
+def _under(loc: Loc, prefixes: list[Loc]) -> bool:
+    return any(loc[: len(prefix)] == prefix for prefix in prefixes)
+
+
+def validate_data(data: Any, skip: list[Loc] | None = None) -> ValidConfig | list[ConfigIssue]:
+    """Validate parsed data as a whole; return the valid configuration or every issue.
+
+    1. The top level must be a mapping.
+    2. The schema (pydantic) reports unknown fields, missing and malformed values.
+    3. Monitors are validated by ``parse_monitor`` with the allowlist given in the same file.
+    4. Slugs and names that must be unique are checked.
+    Issues under a path in ``skip`` (values whose substitution failed) are dropped: the
+    substitution error already names them.
+    """
+    if not isinstance(data, dict):
+        return [ConfigIssue((), _("the file must be a mapping with agency, channels, clients"))]
+    issues: list[ConfigIssue] = []
+    document: Document | None = None
+    try:
+        document = Document.model_validate(data)
+    except ValidationError as exc:
+        issues += issues_from_pydantic(exc, (), SCHEMA_FIELDS)
+    monitors, monitor_issues = _parse_monitors(data)
+    issues += monitor_issues + _duplicates(data)
+    issues = [issue for issue in issues if not _under(issue.loc, skip or [])]
+    if issues or document is None:
+        return issues
+    return ValidConfig(document=document, monitors=monitors)
+
+
+def validate_text(
+    text: str, *, source: str = "<string>", environ: Mapping[str, str] | None = None
+) -> ValidConfig:
+    """Parse, substitute and validate a document; raise ``ConfigError`` listing every issue.
+
+    1. Parse the YAML (a syntax error stops here: nothing else can be trusted).
+    2. Substitute ``${ENV}`` references in values.
+    3. Validate the whole document.
+    4. Locate each issue in the file (line and column) and sort them by position.
+    """
+    parsed = parse_yaml(text)
+    if parsed.issues:
+        raise ConfigError(parsed.issues, source)
+    if parsed.data is None:
+        raise ConfigError([ConfigIssue((), _("the file is empty"))], source)
+    data, issues, failed = substitute(parsed.data, os.environ if environ is None else environ)
+    result = validate_data(data, skip=failed)
+    if isinstance(result, ValidConfig) and not issues:
+        return result
+    issues += result if isinstance(result, list) else []
+    located = locate(issues, parsed.marks)
+    located.sort(key=lambda i: (i.line is None, i.line or 0, i.column or 0))
+    raise ConfigError(located, source)
