@@ -1,0 +1,47 @@
+"""How figures read in the UI: durations, uptime percentages, response times."""
+
+from __future__ import annotations
+
+import math
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+
+def human_duration(seconds: float | None) -> str:
+    """A duration in its two largest units: "4 min 12 s", "2 h 5 min", "3 d 4 h"."""
+    if seconds is None:
+        return "—"
+    total = max(0, int(seconds))
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        (days, _("%(count)d d")),
+        (hours, _("%(count)d h")),
+        (minutes, _("%(count)d min")),
+        (secs, _("%(count)d s")),
+    ]
+    # Start at the largest non-zero unit; a zero-length duration still reads "0 s".
+    first = next((i for i, (value, _label) in enumerate(parts) if value), len(parts) - 1)
+    shown = [label % {"count": value} for value, label in parts[first : first + 2] if value]
+    return " ".join(shown) or parts[-1][1] % {"count": 0}
+
+
+def uptime_percent(percent: float | None) -> str:
+    """Uptime with two decimals, rounded down so any downtime never shows as 100 %."""
+    if percent is None:
+        return "—"
+    if percent >= 100.0:
+        return _("%(value)s %%") % {"value": "100"}
+    floored = math.floor(percent * 100) / 100
+    return _("%(value)s %%") % {"value": number_format(floored, 2)}
+
+
+def response_time(ms: float | None) -> str:
+    """Milliseconds below one second, seconds with one decimal above."""
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return _("%(value)s ms") % {"value": number_format(round(ms), 0)}
+    return _("%(value)s s") % {"value": number_format(ms / 1000, 1)}

@@ -1,0 +1,205 @@
+"""What the dashboard, client and site pages show, gathered in a fixed number of queries.
+
+Every query starts from the user's scope; nothing here reaches rows the user may not see.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from front.charts import CheckPoint, downsample, response_time_svg
+from incidents.models import Incident, IncidentState
+from monitoring.models import CheckResult, Monitor, MonitorState
+from monitoring.uptime import Uptime, UptimeBatch
+from sites.models import Site
+from tenancy.models import Client
+from tenancy.scoping import Scope
+
+DAY = timedelta(days=1)
+MONTH = timedelta(days=30)
+
+
+class Status:
+    """What a badge says: a monitor's state, or "paused" for a disabled one."""
+
+    UP = MonitorState.UP
+    DOWN = MonitorState.DOWN
+    UNKNOWN = MonitorState.UNKNOWN
+    PAUSED = "paused"
+    LABELS = {
+        UP: gettext_lazy("Up"),
+        DOWN: gettext_lazy("Down"),
+        UNKNOWN: gettext_lazy("No data"),
+        PAUSED: gettext_lazy("Paused"),
+    }
+
+
+def monitor_status(monitor: Monitor) -> str:
+    return monitor.state if monitor.enabled else Status.PAUSED
+
+
+def worst_status(monitors: Sequence[Monitor]) -> str:
+    """A site's state: its worst enabled monitor; paused when none is enabled."""
+    states = {m.state for m in monitors if m.enabled}
+    for status in (Status.DOWN, Status.UNKNOWN, Status.UP):
+        if status in states:
+            return status
+    return Status.PAUSED
+
+
+@dataclass
+class MonitorRow:
+    monitor: Monitor
+    status: str
+    uptime_day: Uptime
+    uptime_month: Uptime
+    chart: str = ""
+
+
+@dataclass
+class SiteRow:
+    site: Site
+    monitors: list[Monitor]
+    status: str
+    uptime_day: Uptime
+    uptime_month: Uptime
+    last_response_ms: float | None
+    open_incidents: int
+
+
+@dataclass
+class ClientRow:
+    client: Client
+    sites: list[SiteRow] = field(default_factory=list)
+
+
+@dataclass
+class Board:
+    """The agency dashboard: clients with their sites, and the counts on top."""
+
+    clients: list[ClientRow]
+
+    def _count(self, status: str) -> int:
+        return sum(1 for c in self.clients for s in c.sites if s.status == status)
+
+    @property
+    def sites_up(self) -> int:
+        return self._count(Status.UP)
+
+    @property
+    def sites_down(self) -> int:
+        return self._count(Status.DOWN)
+
+    @property
+    def sites_other(self) -> int:
+        return self._count(Status.UNKNOWN) + self._count(Status.PAUSED)
+
+    @property
+    def open_incidents(self) -> int:
+        return sum(s.open_incidents for c in self.clients for s in c.sites)
+
+
+def _slowest(monitors: Iterable[Monitor]) -> float | None:
+    """The site's last response time: its slowest monitor's, the one a visitor feels."""
+    times = [m.last_response_ms for m in monitors if m.enabled and m.last_response_ms is not None]
+    return max(times, default=None)
+
+
+def open_incidents_by_site(scope: Scope, sites: Iterable[Site]) -> dict[int, int]:
+    rows = (
+        scope.visible(Incident)
+        .filter(state=IncidentState.OPEN, monitor__site__in=list(sites))
+        .values("monitor__site_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["monitor__site_id"]: row["n"] for row in rows}
+
+
+def site_rows(scope: Scope, sites: QuerySet[Site], *, now: datetime) -> list[SiteRow]:
+    """A row per site: state, uptime, slowest last response, open incidents (4 queries)."""
+    site_list = list(sites)
+    monitors = list(scope.visible(Monitor).filter(site__in=site_list).order_by("name"))
+    by_site: dict[int, list[Monitor]] = defaultdict(list)
+    for monitor in monitors:
+        by_site[monitor.site_id].append(monitor)
+    batch = UptimeBatch(monitors, longest=MONTH, now=now)
+    incidents = open_incidents_by_site(scope, site_list)
+    rows = []
+    for site in site_list:
+        members = by_site.get(site.pk, [])
+        counted = [m.pk for m in members if m.enabled]
+        rows.append(
+            SiteRow(
+                site=site,
+                monitors=members,
+                status=worst_status(members),
+                uptime_day=batch.for_group(counted, DAY),
+                uptime_month=batch.for_group(counted, MONTH),
+                last_response_ms=_slowest(members),
+                open_incidents=incidents.get(site.pk, 0),
+            )
+        )
+    return rows
+
+
+def board(scope: Scope, clients: QuerySet[Client] | None = None) -> Board:
+    """Every visible client (or the given ones) with their sites' rows."""
+    now = timezone.now()
+    client_list = list(clients if clients is not None else scope.visible(Client))
+    sites = scope.visible(Site).filter(client__in=client_list).select_related("client")
+    rows = {c.pk: ClientRow(client=c) for c in client_list}
+    for row in site_rows(scope, sites, now=now):
+        rows[row.site.client_id].sites.append(row)
+    return Board(clients=list(rows.values()))
+
+
+def monitor_rows(
+    scope: Scope, monitors: Sequence[Monitor], *, now: datetime, charts: bool = True
+) -> list[MonitorRow]:
+    """A row per monitor with uptime figures and, if asked, its 24 h chart (2 queries)."""
+    batch = UptimeBatch(monitors, longest=MONTH, now=now)
+    svgs = response_charts(scope, monitors, now=now) if charts else {}
+    return [
+        MonitorRow(
+            monitor=m,
+            status=monitor_status(m),
+            uptime_day=batch.for_monitor(m.pk, DAY),
+            uptime_month=batch.for_monitor(m.pk, MONTH),
+            chart=svgs.get(m.pk, ""),
+        )
+        for m in monitors
+    ]
+
+
+def response_charts(scope: Scope, monitors: Sequence[Monitor], *, now: datetime) -> dict[int, str]:
+    """The last 24 h of each monitor's results as an SVG chart, from one query."""
+    start = now - DAY
+    points: dict[int, list[CheckPoint]] = defaultdict(list)
+    rows = (
+        scope.visible(CheckResult)
+        .filter(monitor__in=list(monitors), checked_at__gte=start, checked_at__lt=now)
+        .order_by("checked_at")
+        .values_list("monitor_id", "checked_at", "ok", "response_ms")
+    )
+    for monitor_id, at, ok, response_ms in rows:
+        points[monitor_id].append(CheckPoint(at, ok, response_ms))
+    tz = timezone.get_current_timezone()
+    return {
+        m.pk: response_time_svg(
+            downsample(points.get(m.pk, []), start=start, end=now),
+            start=start,
+            end=now,
+            tz=tz,
+            title=_("Response time of %(name)s, last 24 hours") % {"name": m.name},
+            empty_text=_("No checks in the last 24 hours"),
+        )
+        for m in monitors
+    }

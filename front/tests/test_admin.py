@@ -1,0 +1,139 @@
+"""The back-office admin: secrets stay hidden, engine-owned columns stay untouched."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client as HttpClient
+from django.urls import reverse
+
+from incidents.models import Channel, Incident
+from monitoring.models import MonitorState
+from tenancy.models import ApiToken
+
+SECRET_URL = "json://hook.example/secret-path-TOKEN123"
+
+
+@pytest.fixture
+def staff(world) -> HttpClient:
+    User.objects.create_superuser("root", "root@example.com", "correct-horse-battery-9")
+    browser = HttpClient()
+    browser.login(username="root", password="correct-horse-battery-9")
+    return browser
+
+
+def channel_form(channel: Channel, **changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "organization": channel.organization_id,
+        "client": channel.client_id or "",
+        "name": channel.name,
+        "url": "",
+        "enabled": "on",
+    }
+    data.update(changes)
+    return data
+
+
+def test_it_opens_every_admin_list(staff, world):
+    Incident.objects.create(monitor=world.monitor_a, opened_at=world.monitor_a.created_at)
+    ApiToken.issue(world.owner, "cli")
+    for model in [
+        "tenancy/organization",
+        "tenancy/client",
+        "tenancy/membership",
+        "tenancy/apitoken",
+        "auth/user",
+        "sites/site",
+        "monitoring/monitor",
+        "monitoring/checkresult",
+        "monitoring/statechange",
+        "incidents/incident",
+        "incidents/channel",
+        "incidents/notification",
+    ]:
+        assert staff.get(f"/admin/{model}/").status_code == 200, model
+
+
+def test_it_never_shows_a_channel_url_in_full(staff, world):
+    channel = Channel.objects.get(name="A hook")
+    channel.url = SECRET_URL
+    channel.save()
+    for url in (
+        reverse("admin:incidents_channel_changelist"),
+        reverse("admin:incidents_channel_change", args=[channel.pk]),
+    ):
+        html = staff.get(url).content.decode()
+        assert "TOKEN123" not in html
+        assert "json://hook.example/***" in html
+
+
+def test_it_keeps_a_channel_url_when_the_field_is_left_empty(staff, world):
+    channel = Channel.objects.get(name="A hook")
+    channel.url = SECRET_URL
+    channel.save()
+    url = reverse("admin:incidents_channel_change", args=[channel.pk])
+    response = staff.post(url, channel_form(channel, name="Renamed"))
+    assert response.status_code == 302
+    channel.refresh_from_db()
+    assert (channel.name, channel.url) == ("Renamed", SECRET_URL)
+
+
+def test_it_refuses_a_bad_channel_url_without_repeating_it(staff, world):
+    channel = Channel.objects.get(name="A hook")
+    url = reverse("admin:incidents_channel_change", args=[channel.pk])
+    response = staff.post(url, channel_form(channel, url="nonsense-SECRET-9"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "not a valid Apprise URL" in html
+    assert "nonsense-SECRET-9" not in html
+
+
+def test_it_shows_api_tokens_without_their_hash(staff, world):
+    token, raw = ApiToken.issue(world.owner, "cli")
+    html = staff.get(reverse("admin:tenancy_apitoken_change", args=[token.pk])).content.decode()
+    assert token.hint in html
+    assert token.token_hash not in html
+    assert raw not in html
+    assert staff.get(reverse("admin:tenancy_apitoken_add")).status_code == 403
+
+
+def monitor_form(world, **changes: object) -> dict[str, object]:
+    monitor = world.monitor_a
+    data: dict[str, object] = {
+        "site": monitor.site_id,
+        "name": monitor.name,
+        "kind": monitor.kind,
+        "url": monitor.url,
+        "config": "{}",
+        "interval_s": 60,
+        "timeout_s": 10,
+        "confirm_down": 2,
+        "confirm_up": 2,
+        "enabled": "on",
+    }
+    data.update(changes)
+    return data
+
+
+def test_it_refuses_a_monitor_the_network_policy_denies(staff, world):
+    url = reverse("admin:monitoring_monitor_change", args=[world.monitor_a.pk])
+    response = staff.post(url, monitor_form(world, url="http://127.0.0.1/"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["url"]
+    response = staff.post(url, monitor_form(world, config='{"colour": "red"}'))
+    assert "colour" in str(response.context["adminform"].form.errors["config"])
+
+
+def test_it_saves_a_monitor_without_touching_the_engine_s_columns(staff, world):
+    url = reverse("admin:monitoring_monitor_change", args=[world.monitor_a.pk])
+    staff.get(url)
+    # The engine flips the monitor after the form was loaded.
+    type(world.monitor_a).objects.filter(pk=world.monitor_a.pk).update(
+        state=MonitorState.DOWN, last_response_ms=999.0
+    )
+    response = staff.post(url, monitor_form(world, name="Homepage", interval_s=120))
+    assert response.status_code == 302
+    world.monitor_a.refresh_from_db()
+    assert (world.monitor_a.name, world.monitor_a.interval_s) == ("Homepage", 120)
+    assert world.monitor_a.state == MonitorState.DOWN
+    assert world.monitor_a.last_response_ms == 999.0

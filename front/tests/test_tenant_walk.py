@@ -1,0 +1,74 @@
+"""A client B user gets 404 for every page of client A that takes an id.
+
+The walk reads the URL patterns themselves, so a page added later without a mapping here
+fails the test instead of going unchecked.
+"""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from front.tests.conftest import signed_in
+
+
+def patterns_with_ids(
+    patterns: list[URLPattern | URLResolver], namespace: str = "front"
+) -> list[tuple[str, list[str]]]:
+    """(url name, id parameter names) of every pattern that takes a parameter."""
+    found: list[tuple[str, list[str]]] = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            found += patterns_with_ids(entry.url_patterns, namespace)
+            continue
+        converters = getattr(entry.pattern, "converters", {})
+        if converters:
+            assert entry.name, f"pattern {entry.pattern} takes an id but has no name"
+            found.append((f"{namespace}:{entry.name}", list(converters)))
+    return found
+
+
+def client_a_objects(world, incident_a) -> dict[str, object]:
+    return {
+        "client_id": world.client_a,
+        "site_id": world.site_a,
+        "monitor_id": world.monitor_a,
+        "incident_id": incident_a,
+    }
+
+
+def test_it_answers_404_to_client_b_for_every_client_a_page_with_an_id(world, incident_a):
+    objects = client_a_objects(world, incident_a)
+    walked = patterns_with_ids(get_resolver("front.urls").url_patterns)
+    assert len(walked) >= 4  # the walk is not vacuous
+    intruder = signed_in(world.client_b_user)
+    owner = signed_in(world.owner)
+    own_user = signed_in(world.client_a_user)
+    for name, params in walked:
+        missing = [p for p in params if p not in objects]
+        assert not missing, f"{name}: no client A object mapped for {missing}"
+        url = reverse(name, kwargs={p: objects[p].pk for p in params})  # type: ignore[attr-defined]
+        assert intruder.get(url).status_code == 404, url
+        assert owner.get(url).status_code == 200, url
+        assert own_user.get(url).status_code == 200, url
+
+
+def test_it_answers_404_for_ids_that_do_not_exist(world):
+    browser = signed_in(world.owner)
+    for name in ("front:client", "front:site", "front:monitor", "front:incident"):
+        params = [
+            p
+            for n, ps in patterns_with_ids(get_resolver("front.urls").url_patterns)
+            if n == name
+            for p in ps
+        ]
+        url = reverse(name, kwargs=dict.fromkeys(params, 999_999))
+        assert browser.get(url).status_code == 404, url
+
+
+def test_it_keeps_client_b_out_of_client_a_in_lists(world, incident_a):
+    intruder = signed_in(world.client_b_user)
+    for name in ("front:dashboard", "front:incidents", "front:channels"):
+        html = intruder.get(reverse(name)).content.decode()
+        assert "Client A" not in html, name
+        assert "Shop A" not in html, name
+        assert "A hook" not in html, name

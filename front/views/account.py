@@ -1,0 +1,144 @@
+"""Signing in and out, the language switch and the personal profile (language, API tokens).
+
+API tokens are personal, not tenant data: they are looked up by their owner, never through the
+tenant scope, so nobody (not even an agency owner) can see or revoke another user's token here.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from front.forms import LanguageForm, TokenCreateForm, TokenRevokeForm
+from tenancy.models import ApiToken, Membership
+
+login = auth_views.LoginView.as_view(
+    template_name="front/login.html", redirect_authenticated_user=True
+)
+logout = auth_views.LogoutView.as_view()
+
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
+
+def _user_id(request: HttpRequest) -> int:
+    """The signed-in user's id (the views using it require sign-in)."""
+    if request.user.pk is None:
+        raise Http404("not signed in")
+    return int(request.user.pk)
+
+
+def _membership(request: HttpRequest) -> Membership | None:
+    return Membership.objects.filter(user_id=_user_id(request)).first()
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """The page to go back to, if it is on this site; the dashboard otherwise."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("front:dashboard")
+
+
+def _remember_language(response: HttpResponse, code: str) -> None:
+    """The cookie makes the choice stick before sign-in too; blank clears it."""
+    if not code:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+        return
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+    )
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switch: saved in the profile when signed in, and in a cookie."""
+    code = request.POST.get("language", "")
+    response: HttpResponse = HttpResponseRedirect(_safe_next(request))
+    if code not in dict(settings.LANGUAGES):
+        return response
+    if request.user.is_authenticated:
+        Membership.objects.filter(user_id=_user_id(request)).update(language=code)
+    _remember_language(response, code)
+    return response
+
+
+def _profile_page(
+    request: HttpRequest,
+    *,
+    language_form: LanguageForm | None = None,
+    token_form: TokenCreateForm | None = None,
+) -> HttpResponse:
+    membership = _membership(request)
+    if language_form is None and membership is not None:
+        language_form = LanguageForm(instance=membership)
+    context = {
+        "membership": membership,
+        "language_form": language_form,
+        "token_form": token_form or TokenCreateForm(),
+        "tokens": ApiToken.objects.filter(user_id=_user_id(request)),
+    }
+    return render(request, "front/profile.html", context)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    return _profile_page(request)
+
+
+@login_required
+@require_POST
+def profile_language(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    if membership is None:
+        raise Http404("no membership")
+    form = LanguageForm(request.POST, instance=membership)
+    if not form.is_valid():
+        return _profile_page(request, language_form=form)
+    form.save()
+    messages.success(request, _("Your language is saved."))
+    response = redirect("front:profile")
+    _remember_language(response, membership.language)
+    return response
+
+
+@never_cache
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    """Issue a token and show its raw value on this response only (it is stored hashed)."""
+    form = TokenCreateForm(request.POST)
+    if not form.is_valid():
+        return _profile_page(request, token_form=form)
+    token, raw = ApiToken.issue(request.user, form.cleaned_data["name"])
+    return render(request, "front/token_created.html", {"token": token, "raw": raw})
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest) -> HttpResponse:
+    form = TokenRevokeForm(request.POST)
+    if not form.is_valid():
+        raise Http404("no such token")
+    mine = ApiToken.objects.filter(user_id=_user_id(request))
+    token = mine.filter(pk=form.cleaned_data["token"]).first()
+    if token is None:
+        raise Http404("no such token")
+    token.delete()
+    messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
+    return redirect("front:profile")

@@ -1,0 +1,77 @@
+"""The agency dashboard, a client's page and a site's page."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from front import summaries
+from incidents.models import Channel, Incident, IncidentState
+from monitoring.models import Monitor
+from sites.models import Site
+from tenancy.models import Client
+from tenancy.scoping import scope_for
+
+RECENT_INCIDENTS = 20
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    open_incidents = (
+        scope.visible(Incident)
+        .filter(state=IncidentState.OPEN)
+        .select_related("monitor__site__client")
+        .order_by("-opened_at")[:10]
+    )
+    context = {
+        "board": summaries.board(scope),
+        "open_incidents": open_incidents,
+        "has_scope": scope.organization_id is not None,
+    }
+    return render(request, "front/dashboard.html", context)
+
+
+@login_required
+def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    scope = scope_for(request.user)
+    client = scope.get(Client, pk=client_id)
+    board = summaries.board(scope, clients=scope.visible(Client).filter(pk=client.pk))
+    incidents = (
+        scope.visible(Incident)
+        .filter(monitor__site__client=client)
+        .select_related("monitor__site")
+        .order_by("-opened_at")[:RECENT_INCIDENTS]
+    )
+    context = {
+        "client": client,
+        "board": board,
+        "row": board.clients[0],
+        "incidents": incidents,
+        "channels": scope.visible(Channel).filter(client=client),
+    }
+    return render(request, "front/client.html", context)
+
+
+@login_required
+def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
+    scope = scope_for(request.user)
+    site = scope.get(Site.objects.select_related("client"), pk=site_id)
+    now = timezone.now()
+    monitors = list(scope.visible(Monitor).filter(site=site).order_by("name"))
+    site_row = summaries.site_rows(scope, scope.visible(Site).filter(pk=site.pk), now=now)[0]
+    incidents = (
+        scope.visible(Incident)
+        .filter(monitor__site=site)
+        .select_related("monitor")
+        .order_by("-opened_at")[:RECENT_INCIDENTS]
+    )
+    context = {
+        "site": site,
+        "site_row": site_row,
+        "rows": summaries.monitor_rows(scope, monitors, now=now),
+        "incidents": incidents,
+    }
+    return render(request, "front/site.html", context)

@@ -1,0 +1,75 @@
+"""Back-office editing of agencies, clients, people and their API tokens.
+
+The admin is for the operator (staff users), not tenants: it is not scoped. API tokens can
+only be looked at and deleted here; they are issued on the profile page, where the raw value
+is shown once, and their hash is never displayed.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.http import HttpRequest
+
+from tenancy.models import ApiToken, Client, Membership, Organization
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "language", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "slug", "created_at"]
+    list_filter = ["organization"]
+    list_select_related = ["organization"]
+    search_fields = ["name", "slug", "organization__name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "client", "language"]
+    list_filter = ["role", "organization", "language"]
+    list_select_related = ["user", "organization", "client"]
+    search_fields = ["user__username", "user__email", "client__name"]
+    autocomplete_fields = ["user", "client"]
+
+
+class MembershipInline(admin.StackedInline):
+    """A person's role and client on the user's own page, so one form creates both."""
+
+    model = Membership
+    can_delete = False
+    extra = 0
+    max_num = 1
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class SitecareUserAdmin(UserAdmin):
+    inlines = [MembershipInline]
+    list_display = ["username", "email", "membership", "is_staff", "is_active"]
+    list_select_related = ["membership"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "hint", "created_at", "last_used_at"]
+    list_filter = ["created_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["name", "user__username"]
+    fields = ["name", "user", "hint", "created_at", "last_used_at"]
+    readonly_fields = ["name", "user", "hint", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False
