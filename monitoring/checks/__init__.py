@@ -2,6 +2,7 @@
 
 Each kind module exposes ``Options``, a pydantic model of its kind-specific settings
 (``extra="forbid"``, so an unknown field is an error naming it), stored in ``Monitor.config``.
+Each also exposes ``run``, the async function the probe engine calls for one check.
 """
 
 from __future__ import annotations
@@ -11,10 +12,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from monitoring.checks import http
+from monitoring.engine.target import Runner
 from monitoring.models import CheckKind
 
 OPTIONS: dict[str, type[BaseModel]] = {
     CheckKind.HTTP: http.Options,
+}
+
+# Each kind's async run function, called by the probe engine.
+RUNNERS: dict[str, Runner] = {
+    CheckKind.HTTP: http.run,
 }
 
 

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from monitoring.engine.target import CheckTarget
+from monitoring.failures import FailureClass
+from monitoring.logic import Outcome
+from sitecare.lib.http import FetchedResponse, FetchError, OutboundClient
 
 
 def parse_status_spec(spec: str) -> list[tuple[int, int]]:
@@ -47,3 +61,81 @@ class Options(BaseModel):
     def _check_status(cls, value: str) -> str:
         parse_status_spec(value)
         return value.replace(" ", "")
+
+    @field_validator("keyword")
+    @classmethod
+    def _keyword_needs_a_body(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A HEAD response has no body, so the keyword could never be found (or always absent).
+        if value is not None and info.data.get("method") == "HEAD":
+            raise ValueError(_("a keyword needs a body; HEAD responses have none"))
+        return value
+
+
+async def run(target: CheckTarget, outbound: OutboundClient) -> Outcome:
+    """Run one HTTP(S) check of a monitor and say what it found.
+
+    1. Read the monitor's options (a stored config that no longer validates is a failure).
+    2. Fetch the address through the guarded outbound client: policy, redirects, body cap
+       and the monitor's timeout for the whole exchange.
+    3. Judge the final response: expected status first, then the keyword.
+    """
+    checked_at = timezone.now()
+    try:
+        options = Options.model_validate(dict(target.config))
+    except ValidationError as exc:
+        return Outcome(
+            target.monitor_id,
+            checked_at,
+            ok=False,
+            failure_class=FailureClass.INTERNAL_ERROR,
+            message=_("Invalid options: %(error)s") % {"error": str(exc)[:200]},
+        )
+    try:
+        response = await outbound.fetch(
+            target.url,
+            allowlist=target.allowlist,
+            timeout_s=target.timeout_s,
+            method=options.method,
+            follow_redirects=options.follow_redirects,
+        )
+    except FetchError as exc:
+        return Outcome(
+            target.monitor_id,
+            checked_at,
+            ok=False,
+            failure_class=FailureClass(exc.failure.value),
+            message=exc.message,
+        )
+    failure, message = judge(response, options)
+    return Outcome(
+        target.monitor_id,
+        checked_at,
+        ok=failure == FailureClass.NONE,
+        status_code=response.status,
+        response_ms=round(response.elapsed_ms, 1),
+        failure_class=failure,
+        message=message,
+    )
+
+
+def judge(response: FetchedResponse, options: Options) -> tuple[FailureClass, str]:
+    """The failure class and message of a response under the monitor's options."""
+    if not status_matches(response.status, options.expected_status):
+        return FailureClass.HTTP_STATUS, _("HTTP %(status)d, expected %(expected)s.") % {
+            "status": response.status,
+            "expected": options.expected_status,
+        }
+    if options.keyword is not None:
+        found = options.keyword in response.text()
+        if options.keyword_mode == "present" and not found:
+            return FailureClass.KEYWORD_MISSING, _("The text “%(keyword)s” is missing.") % {
+                "keyword": options.keyword
+            }
+        if options.keyword_mode == "absent" and found:
+            return FailureClass.KEYWORD_FOUND, _("The text “%(keyword)s” appeared.") % {
+                "keyword": options.keyword
+            }
+    return FailureClass.NONE, _("HTTP %(status)d in %(ms)d ms.") % {
+        "status": response.status,
+        "ms": round(response.elapsed_ms),
+    }

@@ -1,0 +1,362 @@
+"""The probe engine: one asyncio loop that checks every enabled monitor on its interval.
+
+Built from small steps that tests call directly:
+
+- :meth:`ProbeEngine.handle_one_reload` re-reads the monitors when the database changed;
+- :meth:`ProbeEngine.launch_due` starts the checks that are due, within the concurrency bound;
+- :meth:`ProbeEngine.handle_one_flush` stores the buffered results in one batch;
+- :meth:`ProbeEngine.shutdown` finishes running checks, flushes, and closes everything.
+
+:meth:`ProbeEngine.run` strings them together until :meth:`ProbeEngine.request_stop` (or
+SIGTERM/SIGINT through :func:`run_engine`). The database is only touched from one worker
+thread, so a slow write never stalls the checks running on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from monitoring.checks import RUNNERS
+from monitoring.engine import store
+from monitoring.engine.schedule import Schedule, first_due, next_due
+from monitoring.engine.target import CheckTarget
+from monitoring.failures import FailureClass
+from monitoring.logic import Outcome
+from sitecare.lib.http import OutboundClient
+
+try:
+    import uvloop
+except ImportError:  # not on every platform; the engine runs on asyncio's own loop then
+    uvloop = None  # type: ignore[assignment]
+
+logger = logging.getLogger("sitecare.engine")
+
+T = TypeVar("T")
+
+# The scheduler wakes at least this often, so a stop or a freed slot is never missed for long.
+MAX_IDLE_SECONDS = 1.0
+# A check kind that overruns its own timeout by this much is cut off by the engine.
+RUNNER_GRACE_SECONDS = 5.0
+FINAL_FLUSH_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """How the engine paces itself (seconds); defaults come from the settings."""
+
+    concurrency: int
+    flush_seconds: float
+    reload_seconds: float = 2.0
+    full_reload_seconds: float = 60.0
+    stop_grace_seconds: float = 5.0
+    max_pending: int = 100_000
+
+    @classmethod
+    def from_settings(cls, **overrides: Any) -> EngineConfig:
+        """The settings' pacing, with some fields replaced (tests shorten the periods)."""
+        base = cls(
+            concurrency=settings.SITECARE_ENGINE_CONCURRENCY,
+            flush_seconds=settings.SITECARE_ENGINE_FLUSH_SECONDS,
+        )
+        return replace(base, **overrides)
+
+
+class ProbeEngine:
+    """Schedules monitors with jitter, runs their checks, buffers and stores the results."""
+
+    def __init__(self, config: EngineConfig | None = None, rng: random.Random | None = None):
+        self.config = config or EngineConfig.from_settings()
+        self.rng = rng or random.Random()
+        self.schedule = Schedule()
+        self.targets: dict[int, CheckTarget] = {}
+        self.in_flight: dict[int, asyncio.Task[None]] = {}
+        self.pending: list[Outcome] = []
+        self.checks_started = 0
+        self.results_stored = 0
+        self.outbound = OutboundClient(connection_limit=self.config.concurrency)
+        self._fingerprint: store.Fingerprint | None = None
+        self._next_full_reload = 0.0
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe-engine-db")
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+
+    # --- the database thread ---------------------------------------------------------------
+
+    async def run_in_db(self, fn: Callable[[], T]) -> T:
+        """Run ORM code on the engine's database thread (never on the loop)."""
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn)
+
+    async def handle_one_reload(self, *, force: bool = False) -> bool:
+        """Re-read the monitors if anything changed (or when forced, or on the periodic full
+        reload that catches edits made without touching ``updated_at``); True if reloaded.
+        """
+        seen = await self.run_in_db(store.fingerprint)
+        now = asyncio.get_running_loop().time()
+        if not force and seen == self._fingerprint and now < self._next_full_reload:
+            return False
+        targets = await self.run_in_db(store.load_targets)
+        # The fingerprint was taken before loading: a change in between is seen next time.
+        self._fingerprint = seen
+        self._next_full_reload = now + self.config.full_reload_seconds
+        self.apply_targets(targets)
+        return True
+
+    async def handle_one_flush(self) -> int:
+        """Store the buffered results in one batch; on a database error keep them for later."""
+        async with self._flush_lock:
+            batch, self.pending = self.pending, []
+            if not batch:
+                return 0
+            try:
+                stored = await self.run_in_db(lambda: store.store_results(batch))
+            except Exception:
+                logger.exception("storing %d check results failed; will retry", len(batch))
+                self._requeue(batch)
+                return 0
+            self.results_stored += stored
+            return stored
+
+    def _requeue(self, batch: list[Outcome]) -> None:
+        self.pending[:0] = batch
+        overflow = len(self.pending) - self.config.max_pending
+        if overflow > 0:
+            # Memory is bounded: while the database is away the oldest results go first.
+            logger.error("dropping %d unstored check results", overflow)
+            del self.pending[:overflow]
+
+    # --- the schedule ----------------------------------------------------------------------
+
+    def apply_targets(self, targets: dict[int, CheckTarget]) -> None:
+        """Bring the schedule in line with the monitors loaded from the database.
+
+        1. Deleted or disabled monitors leave the schedule; a check of theirs still running
+           is cancelled.
+        2. New monitors get their first check anywhere within their interval (jitter), so a
+           start or a bulk import never fires everything at once.
+        3. A monitor whose interval changed is spread again; other edits keep their turn.
+        """
+        now = asyncio.get_running_loop().time()
+        for monitor_id in self.targets.keys() - targets.keys():
+            self.schedule.remove(monitor_id)
+            task = self.in_flight.pop(monitor_id, None)
+            if task is not None:
+                task.cancel()
+        for monitor_id, target in targets.items():
+            old = self.targets.get(monitor_id)
+            if old is None or old.interval_s != target.interval_s:
+                self.schedule.put(monitor_id, first_due(now, target.interval_s, self.rng))
+        self.targets = targets
+        self._wake.set()
+
+    def launch_due(self) -> int:
+        """Start the checks that are due, as far as the concurrency bound allows.
+
+        1. Take at most as many due monitors as there are free slots (the rest wait their
+           turn in the heap, keeping their due time).
+        2. Reschedule each at a fixed rate.
+        3. Skip a monitor whose previous check still runs: one site never gets two at once.
+        """
+        now = asyncio.get_running_loop().time()
+        free = self.config.concurrency - len(self.in_flight)
+        started = 0
+        for monitor_id, due in self.schedule.pop_due(now, max(free, 0)):
+            target = self.targets[monitor_id]
+            if monitor_id in self.in_flight:
+                self.schedule.put(monitor_id, now + target.interval_s)
+                continue
+            self.schedule.put(monitor_id, next_due(due, target.interval_s, now))
+            self.in_flight[monitor_id] = asyncio.create_task(self._check(target))
+            started += 1
+        self.checks_started += started
+        return started
+
+    async def _check(self, target: CheckTarget) -> None:
+        """Run one check and buffer its outcome, unless the monitor went away meanwhile."""
+        try:
+            outcome = await self._run_check(target)
+        finally:
+            if self.in_flight.get(target.monitor_id) is asyncio.current_task():
+                del self.in_flight[target.monitor_id]
+            self._wake.set()
+        if target.monitor_id in self.targets:
+            self.pending.append(outcome)
+
+    async def _run_check(self, target: CheckTarget) -> Outcome:
+        """The kind's outcome; a crash or hang of the check code is a failure, not a stop."""
+        checked_at = timezone.now()
+        try:
+            async with asyncio.timeout(target.timeout_s + RUNNER_GRACE_SECONDS):
+                return await RUNNERS[target.kind](target, self.outbound)
+        except TimeoutError:
+            failure, message = FailureClass.TIMEOUT, _("The check did not finish in time.")
+        except Exception:
+            logger.exception("check of monitor %s crashed", target.monitor_id)
+            failure, message = FailureClass.INTERNAL_ERROR, _("The check could not be run.")
+        return Outcome(
+            target.monitor_id, checked_at, ok=False, failure_class=failure, message=message
+        )
+
+    # --- running and stopping --------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Ask the engine to stop (safe from a signal handler on the loop)."""
+        self._stop.set()
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    async def run(self, *, duration: float | None = None) -> None:
+        """Check monitors until :meth:`request_stop` (or for ``duration`` seconds), then stop.
+
+        1. Load the monitors and spread their first checks.
+        2. Run the scheduler, the flusher and the reloader side by side.
+        3. On stop: let running checks finish briefly, flush every result, close.
+        """
+        loop = asyncio.get_running_loop()
+        if duration is not None:
+            loop.call_later(duration, self.request_stop)
+        try:
+            await self.handle_one_reload(force=True)
+            logger.info("probe engine started with %d monitors", len(self.targets))
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._scheduler())
+                group.create_task(self._every(self.config.flush_seconds, self.handle_one_flush))
+                group.create_task(self._every(self.config.reload_seconds, self.handle_one_reload))
+        finally:
+            await self.shutdown()
+
+    async def _scheduler(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            self.launch_due()
+            await self._sleep(self._idle_delay())
+
+    def _idle_delay(self) -> float:
+        """How long the scheduler may sleep: until the next due check, or until a slot frees."""
+        due = self.schedule.next_due()
+        if due is None or len(self.in_flight) >= self.config.concurrency:
+            return MAX_IDLE_SECONDS
+        delay = due - asyncio.get_running_loop().time()
+        return min(max(delay, 0.0), MAX_IDLE_SECONDS)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, waking early when a check ends, the monitors change, or stop is asked."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+
+    async def _every(self, period: float, step: Callable[[], Awaitable[object]]) -> None:
+        """Run a step every ``period`` seconds until stop; a failing step is logged, not fatal."""
+        while not self._stop.is_set():
+            try:
+                await step()
+            except Exception:
+                logger.exception("probe engine step %s failed", getattr(step, "__name__", step))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(period):
+                    await self._stop.wait()
+
+    async def shutdown(self) -> None:
+        """Stop cleanly: finish or cancel running checks, flush all results, close resources.
+
+        1. Give running checks ``stop_grace_seconds`` to finish (their results are kept).
+        2. Cancel the rest: an interrupted check says nothing about the site.
+        3. Flush the buffer, retrying a few times, then close sessions and the database thread.
+        """
+        self.request_stop()
+        running = list(self.in_flight.values())
+        if running:
+            _done, late = await asyncio.wait(running, timeout=self.config.stop_grace_seconds)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self._final_flush()
+        await self.outbound.close()
+        await self.run_in_db(connections.close_all)
+        self._db.shutdown(wait=True)
+        logger.info(
+            "probe engine stopped: %d checks, %d results stored",
+            self.checks_started,
+            self.results_stored,
+        )
+
+    async def _final_flush(self) -> None:
+        for attempt in range(FINAL_FLUSH_ATTEMPTS):
+            await self.handle_one_flush()
+            if not self.pending:
+                return
+            await asyncio.sleep(0.5 * (attempt + 1))
+        logger.error("stopping with %d check results unstored", len(self.pending))
+
+
+async def serve(
+    engine: ProbeEngine,
+    *,
+    duration: float | None = None,
+    handle_signals: bool = True,
+    stop_event: threading.Event | None = None,
+) -> None:
+    """Run an engine on the current loop, stopping on SIGTERM/SIGINT or a thread's event."""
+    loop = asyncio.get_running_loop()
+    if handle_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, engine.request_stop)
+    watcher = asyncio.create_task(_watch(stop_event, engine)) if stop_event else None
+    try:
+        await engine.run(duration=duration)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        if handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+
+
+async def _watch(stop_event: threading.Event, engine: ProbeEngine) -> None:
+    """Bridge a stop asked from another thread (an in-process supervisor) to the engine."""
+    # A threading.Event cannot be awaited; polling it blocks no thread and ends with the loop.
+    while not stop_event.is_set():  # noqa: ASYNC110
+        await asyncio.sleep(0.2)
+    engine.request_stop()
+
+
+def run_engine(
+    *,
+    duration: float | None = None,
+    use_uvloop: bool = True,
+    stop_event: threading.Event | None = None,
+    config: EngineConfig | None = None,
+) -> ProbeEngine:
+    """Run the probe engine in this thread until SIGTERM/SIGINT, ``stop_event`` or ``duration``.
+
+    Signals are handled only when called from the main thread (a supervisor running the engine
+    in a thread stops it through ``stop_event``). Returns the stopped engine (for its counts).
+    """
+    factory = uvloop.new_event_loop if use_uvloop and uvloop is not None else None
+    on_main = threading.current_thread() is threading.main_thread()
+    with asyncio.Runner(loop_factory=factory) as runner:
+        engine = runner.run(_make_engine(config))
+        runner.run(serve(engine, duration=duration, handle_signals=on_main, stop_event=stop_event))
+    return engine
+
+
+async def _make_engine(config: EngineConfig | None) -> ProbeEngine:
+    """Create the engine inside the loop it will run on."""
+    return ProbeEngine(config)

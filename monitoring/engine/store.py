@@ -1,0 +1,84 @@
+"""The engine's database side: load what to check, store what was found.
+
+Everything here is synchronous Django ORM code; the engine calls it from its one database
+thread, never from the event loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+
+from django.db import close_old_connections
+from django.db.models import Count, Max, Q
+
+from monitoring.checks import RUNNERS
+from monitoring.engine.target import CheckTarget
+from monitoring.logic import Outcome, record_results
+from monitoring.models import Monitor
+from sitecare.lib.netpolicy import IPNetwork
+from tenancy.models import Organization
+
+logger = logging.getLogger("sitecare.engine")
+
+Fingerprint = tuple[object, ...]
+
+
+def fingerprint() -> Fingerprint:
+    """A cheap summary that changes when the set of monitors to check may have changed.
+
+    Counts catch creations, deletions (also cascades from sites and clients) and enabling;
+    the latest ``updated_at`` catches edits made through ``save()``; a digest of the
+    allowlists catches policy changes (organizations are few).
+    """
+    close_old_connections()
+    totals = Monitor.objects.aggregate(
+        count=Count("id"),
+        enabled=Count("id", filter=Q(enabled=True)),
+        latest=Max("updated_at"),
+    )
+    digest = hashlib.sha256()
+    for pk, allowlist in Organization.objects.order_by("pk").values_list("pk", "ssrf_allowlist"):
+        digest.update(f"{pk}\0{allowlist}\0".encode())
+    return (totals["count"], totals["enabled"], totals["latest"], digest.hexdigest())
+
+
+def load_targets() -> dict[int, CheckTarget]:
+    """Every enabled monitor of a kind the engine can run, with its organization's allowlist."""
+    close_old_connections()
+    monitors = Monitor.objects.filter(enabled=True, kind__in=list(RUNNERS)).select_related(
+        "site__client__organization"
+    )
+    allowlists: dict[int, tuple[IPNetwork, ...]] = {}
+    targets: dict[int, CheckTarget] = {}
+    for monitor in monitors:
+        org = monitor.site.client.organization
+        if org.pk not in allowlists:
+            allowlists[org.pk] = _allowlist(org)
+        targets[monitor.pk] = CheckTarget(
+            monitor_id=monitor.pk,
+            kind=monitor.kind,
+            url=monitor.url,
+            config=monitor.config_for_engine(),
+            interval_s=float(monitor.interval_s),
+            timeout_s=float(monitor.timeout_s),
+            allowlist=allowlists[org.pk],
+        )
+    return targets
+
+
+def _allowlist(org: Organization) -> tuple[IPNetwork, ...]:
+    try:
+        return org.allowed_networks()
+    except ValueError:
+        # A malformed allowlist admits nothing extra: the safe reading of a broken policy.
+        logger.warning("organization %s has an invalid network allowlist", org.pk)
+        return ()
+
+
+def store_results(outcomes: Sequence[Outcome]) -> int:
+    """Store a batch of outcomes (state flips, incidents and alerts follow); return the count."""
+    close_old_connections()
+    record_results(outcomes)
+    return len(outcomes)
