@@ -55,10 +55,22 @@ class EncryptedTextField(models.TextField):
 
 
 def redact_url(url: str) -> str:
-    """Show an Apprise/notification URL with its secrets masked: scheme and host only."""
+    """Show a notification URL with its secrets masked: the scheme, and the host if it is one.
+
+    Several services keep a token where the host would be (``tgram://<bot token>/…``,
+    ``slack://<token>/…``), so a "host" is shown only when it looks like a host name or an
+    IP address (a dotted name or IPv4, a bracketed IPv6, or ``localhost``, with an optional
+    numeric port).
+    """
     scheme, sep, rest = url.partition("://")
     if not sep:
         return "***"
     host = rest.split("/", 1)[0].rsplit("@", 1)[-1].split("?", 1)[0]
-    shown = host if len(host) <= 24 else host[:21] + "..."
+    name, _colon, port = host.rpartition(":") if not host.endswith("]") else ("", "", "")
+    if not name or not port.isdigit():
+        name = host
+    looks_like_host = name.startswith("[") or "." in name or name == "localhost"
+    if not looks_like_host:
+        return f"{scheme}://***"
+    shown = host if len(host) <= 40 else host[:37] + "..."
     return f"{scheme}://{shown}/***"

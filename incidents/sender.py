@@ -1,0 +1,335 @@
+"""The alert sender: delivers the notification outbox through Apprise, at least once.
+
+A row is sent only while it is pending and due. Each attempt is claimed first by a conditional
+UPDATE that counts the attempt and leases the row, so a crash between sending and recording
+repeats the message at most once (after the lease), always with the same deduplication key,
+and a recorded delivery is never sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import Any
+from urllib.parse import unquote
+
+import apprise
+from apprise.plugins import url_to_dict
+from django.conf import settings
+from django.db import DatabaseError, connections, transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from incidents.models import (
+    Channel,
+    EventKind,
+    IncidentEvent,
+    Notification,
+    NotificationState,
+)
+
+logger = logging.getLogger("sitecare.alerts")
+
+DEDUP_HEADER = "X-Sitecare-Dedup-Key"
+# Apprise plugins whose URLs take ``+Header=value`` (``headers`` in their template_kwargs):
+# the custom webhooks and email, where it becomes a mail header.
+HEADER_SCHEMAS = frozenset({"json", "jsons", "xml", "xmls", "form", "forms", "mailto", "mailtos"})
+BACKOFF_CAP_SECONDS = 3600.0
+# A send may spend its timeout on connecting and again on each read (SMTP talks several
+# times), so the lease that keeps other senders away is a few timeouts long.
+LEASE_TIMEOUTS = 4
+ERROR_MAX_CHARS = 500
+_URL_SEPARATORS = re.compile(r"[/:@?&=#+,;]+")
+_NOTIFY_TYPES: dict[str, apprise.NotifyType] = {
+    EventKind.OPENED: apprise.NotifyType.FAILURE,
+    EventKind.RESOLVED: apprise.NotifyType.SUCCESS,
+}
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What one send attempt gave: delivered, or the (secret-free) error and whether to stop."""
+
+    delivered: bool
+    error: str = ""
+    final: bool = False
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Delay before the next attempt after ``attempts`` failed ones: doubling, capped at 1 h."""
+    base = settings.SITECARE_ALERT_BACKOFF_SECONDS
+    # The exponent is bounded so a large attempt count cannot overflow a float.
+    return float(min(base * 2 ** min(max(attempts - 1, 0), 40), BACKOFF_CAP_SECONDS))
+
+
+def lease_seconds() -> float:
+    return LEASE_TIMEOUTS * settings.SITECARE_ALERT_SEND_TIMEOUT
+
+
+def claim_due(now: datetime) -> Notification | None:
+    """Claim the next due notification for one attempt; None when nothing is due.
+
+    1. Take the due pending rows, the longest waiting first.
+    2. Claim one by conditional UPDATE on the values just read: count the attempt and move
+       ``next_attempt_at`` past a lease, so another sender (or this one restarted after a
+       crash) leaves it alone while it is in flight.
+    3. Another sender may win the race: then try the next row.
+    """
+    due = Notification.objects.filter(
+        state=NotificationState.PENDING, next_attempt_at__lte=now
+    ).order_by("next_attempt_at", "pk")
+    lease_until = now + timedelta(seconds=lease_seconds())
+    for pk, attempts, next_attempt_at in due.values_list("pk", "attempts", "next_attempt_at")[:10]:
+        claimed = Notification.objects.filter(
+            pk=pk,
+            state=NotificationState.PENDING,
+            attempts=attempts,
+            next_attempt_at=next_attempt_at,
+        ).update(attempts=attempts + 1, next_attempt_at=lease_until)
+        if claimed == 1:
+            # The channel URL is decrypted only when sending, where a wrong key is handled.
+            return (
+                Notification.objects.select_related("channel__organization")
+                .defer("channel__url")
+                .get(pk=pk)
+            )
+    return None
+
+
+def handle_one_notification() -> bool:
+    """Claim, send and record the next due notification; False when nothing is due."""
+    now = timezone.now()
+    notification = claim_due(now)
+    if notification is None:
+        return False
+    # Error texts we write are read in the agency's language, like the alert itself.
+    with translation.override(notification.channel.organization.language):
+        outcome = deliver(notification)
+        record_outcome(notification, outcome)
+    return True
+
+
+def deliver(notification: Notification) -> SendOutcome:
+    """Send one notification through Apprise with its dedup key; never raises.
+
+    1. A disabled channel gets nothing: the row fails at once, visibly.
+    2. Decrypt the channel URL and build the Apprise service with the dedup key header and
+       our timeouts; a wrong key or a bad URL is an ordinary failed attempt.
+    3. Send, capturing Apprise's warnings as the error, with the URL's secrets removed.
+    """
+    channel = notification.channel
+    if not channel.enabled:
+        return SendOutcome(delivered=False, error=_("The channel is disabled."), final=True)
+    try:
+        url = Channel.objects.values_list("url", flat=True).get(pk=channel.pk)
+    except ValueError:
+        return SendOutcome(
+            delivered=False,
+            error=_("The channel address cannot be decrypted: the encryption key has changed."),
+        )
+    with capture_apprise_log() as apprise_log:
+        try:
+            service = build_service(url, notification.dedup_key)
+            delivered = service is not None and _notify(service, notification)
+        except Exception as exc:  # a plugin bug must not stop the sender loop
+            # The exception text may quote the URL: keep its type only.
+            error = _("Sending failed unexpectedly (%(error)s).") % {"error": type(exc).__name__}
+            return SendOutcome(delivered=False, error=error)
+    if service is None:
+        return SendOutcome(delivered=False, error=_invalid_url_error(apprise_log, url))
+    if delivered:
+        return SendOutcome(delivered=True)
+    return SendOutcome(delivered=False, error=scrub_secrets("; ".join(apprise_log), url))
+
+
+def _notify(service: apprise.NotifyBase, notification: Notification) -> bool:
+    return bool(
+        service.notify(
+            body=notification.body,
+            title=notification.title,
+            notify_type=_NOTIFY_TYPES.get(notification.event, apprise.NotifyType.INFO),
+            body_format=apprise.NotifyFormat.TEXT,
+        )
+    )
+
+
+def _invalid_url_error(apprise_log: list[str], url: str) -> str:
+    error = _("The channel address is not a valid Apprise URL, or its service is not available.")
+    if apprise_log:
+        error += " " + scrub_secrets("; ".join(apprise_log), url)
+    return error[:ERROR_MAX_CHARS]
+
+
+def build_service(url: str, dedup_key: str) -> apprise.NotifyBase | None:
+    """The Apprise service for a channel URL, with the dedup key header and our timeouts."""
+    results: dict[str, Any] | None = url_to_dict(url, secure_logging=True)
+    if not results:
+        return None
+    if results.get("schema") in HEADER_SCHEMAS:
+        results["headers"] = {**(results.get("headers") or {}), DEDUP_HEADER: dedup_key}
+    # cto/rto: Apprise's connect and read timeouts (apprise/url.py), same as ?cto=&rto=.
+    results["cto"] = results["rto"] = settings.SITECARE_ALERT_SEND_TIMEOUT
+    return apprise.Apprise.instantiate(results, suppress_exceptions=True)
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextmanager
+def capture_apprise_log() -> Iterator[list[str]]:
+    """Collect Apprise's warnings and errors, and keep them out of the process log.
+
+    Apprise's own messages may quote parts of a channel URL; they reach the log only through
+    ``scrub_secrets``. The sender is single-threaded, so holding the logger briefly is safe.
+    """
+    apprise_logger = logging.getLogger(apprise.LOGGER_NAME)
+    handler = _ListHandler(logging.WARNING)
+    propagate = apprise_logger.propagate
+    apprise_logger.addHandler(handler)
+    apprise_logger.propagate = False
+    try:
+        yield handler.lines
+    finally:
+        apprise_logger.removeHandler(handler)
+        apprise_logger.propagate = propagate
+
+
+def scrub_secrets(text: str, url: str) -> str:
+    """Replace every piece of the URL (host, user, password, path, query) in text by ***."""
+    _scheme, _sep, rest = url.partition("://")
+    pieces = {p for p in _URL_SEPARATORS.split(rest) if len(p) >= 4}
+    pieces |= {unquote(p) for p in pieces}
+    for piece in sorted(pieces, key=len, reverse=True):
+        text = text.replace(piece, "***")
+    text = text.strip() or _("The service did not accept the message.")
+    return text[:ERROR_MAX_CHARS]
+
+
+def record_outcome(notification: Notification, outcome: SendOutcome) -> None:
+    """Record a send attempt on the row, its incident's timeline and its channel."""
+    now = timezone.now()
+    if outcome.delivered:
+        _record_delivered(notification, now)
+    else:
+        _record_failure(notification, outcome, now)
+
+
+def _record_delivered(notification: Notification, now: datetime) -> None:
+    with transaction.atomic():
+        recorded = Notification.objects.filter(
+            pk=notification.pk, state=NotificationState.PENDING
+        ).update(state=NotificationState.DELIVERED, delivered_at=now, last_error="")
+        Channel.objects.filter(pk=notification.channel_id).update(
+            consecutive_failures=0, last_success_at=now
+        )
+        if recorded and notification.incident_id is not None:
+            IncidentEvent.objects.create(
+                incident_id=notification.incident_id,
+                at=now,
+                kind=EventKind.NOTIFICATION_SENT,
+                message=_("Sent to %(channel)s.") % {"channel": notification.channel.name},
+            )
+    logger.info(
+        "notification %s delivered to channel %s (attempt %s)",
+        notification.pk,
+        notification.channel_id,
+        notification.attempts,
+    )
+
+
+def _record_failure(notification: Notification, outcome: SendOutcome, now: datetime) -> None:
+    """Schedule the next attempt with backoff, or give up visibly after the last one."""
+    give_up = outcome.final or notification.attempts >= settings.SITECARE_ALERT_MAX_ATTEMPTS
+    changes: dict[str, Any] = {"last_error": outcome.error}
+    if give_up:
+        changes["state"] = NotificationState.FAILED
+    else:
+        changes["next_attempt_at"] = now + timedelta(seconds=backoff_seconds(notification.attempts))
+    with transaction.atomic():
+        recorded = Notification.objects.filter(
+            pk=notification.pk, state=NotificationState.PENDING
+        ).update(**changes)
+        Channel.objects.filter(pk=notification.channel_id).update(
+            consecutive_failures=F("consecutive_failures") + 1,
+            last_error=outcome.error,
+            last_error_at=now,
+        )
+        if recorded and give_up and notification.incident_id is not None:
+            IncidentEvent.objects.create(
+                incident_id=notification.incident_id,
+                at=now,
+                kind=EventKind.NOTIFICATION_FAILED,
+                message=_failed_event_message(notification, outcome.error),
+            )
+    logger.warning(
+        "notification %s to channel %s failed (attempt %s%s): %s",
+        notification.pk,
+        notification.channel_id,
+        notification.attempts,
+        ", giving up" if give_up else "",
+        outcome.error,
+    )
+
+
+def _failed_event_message(notification: Notification, error: str) -> str:
+    message = _("Not delivered to %(channel)s after %(attempts)d attempts: %(error)s") % {
+        "channel": notification.channel.name,
+        "attempts": notification.attempts,
+        "error": error,
+    }
+    return message[:1000]
+
+
+def process_due(stop: threading.Event) -> int:
+    """Handle due notifications one at a time until none is due or a stop is asked."""
+    handled = 0
+    while not stop.is_set() and handle_one_notification():
+        handled += 1
+    return handled
+
+
+def run(stop: threading.Event, *, once: bool = False) -> int:
+    """The sender loop; returns how many notifications it handled.
+
+    1. Handle everything due (a stop request ends it after the current send).
+    2. With ``once``, return; otherwise wait the poll interval, waking early on a stop.
+    3. A database error (SQLite busy, a lost connection) is logged and the round retried
+       after the interval: the loop outlives it and the leased row is retried later.
+    """
+    handled = 0
+    logger.info("alert sender started (polling every %ss)", settings.SITECARE_ALERT_POLL_SECONDS)
+    while not stop.is_set():
+        try:
+            handled += process_due(stop)
+        except DatabaseError:
+            logger.exception("alert sender: database error, retrying")
+            connections.close_all()
+        if once:
+            break
+        stop.wait(settings.SITECARE_ALERT_POLL_SECONDS)
+    logger.info("alert sender stopped after %s notification(s)", handled)
+    return handled
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """Make SIGTERM and SIGINT ask the loop to stop after the current send (main thread only)."""
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)

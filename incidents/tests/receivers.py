@@ -1,0 +1,159 @@
+"""Real local receivers for alert tests: a webhook server and an SMTP server on 127.0.0.1.
+
+The webhook answers each request from a plan (status codes, or "hold" to keep the request open
+until released), then with 200; it records every request's path, headers and body.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+HOLD = "hold"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (bound and released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+@dataclass
+class ReceivedRequest:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class WebhookReceiver:
+    """An HTTP server on 127.0.0.1 recording requests and answering from a plan."""
+
+    requests: list[ReceivedRequest] = field(default_factory=list)
+    plan: deque[int | str] = field(default_factory=deque)
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    server: ThreadingHTTPServer | None = None
+
+    def start(self) -> WebhookReceiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver._record(self.path, dict(self.headers.items()), body)
+                self._answer(receiver._next_answer())
+
+            def _answer(self, answer: int | str) -> None:
+                if answer == HOLD:
+                    receiver.arrived.set()
+                    receiver.released.wait(30)
+                    answer = 200
+                try:
+                    self.send_response(int(answer))
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the sender was killed while we held its request
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        self.released.set()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return int(self.server.server_address[1])
+
+    def url(self, path: str = "/hook", scheme: str = "json") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
+
+    def answer(self, *answers: int | str) -> None:
+        """Answer the next requests with these status codes (or HOLD), then with 200."""
+        self.plan.extend(answers)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
+        return wait_until(lambda: len(self.requests) >= count, timeout)
+
+    def _record(self, path: str, headers: dict[str, str], body: bytes) -> None:
+        self.requests.append(ReceivedRequest(path=path, headers=headers, body=body))
+
+    def _next_answer(self) -> int | str:
+        return self.plan.popleft() if self.plan else 200
+
+
+class _MailHandler:
+    def __init__(self, messages: list[EmailMessage]) -> None:
+        self.messages = messages
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpReceiver:
+    """A plain SMTP server (aiosmtpd) on 127.0.0.1 recording each message."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    port: int = 0
+    controller: Controller | None = None
+
+    def start(self) -> SmtpReceiver:
+        self.port = free_port()
+        self.controller = Controller(
+            _MailHandler(self.messages), hostname="127.0.0.1", port=self.port
+        )
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+
+    def url(self, to: str = "ops@example.com") -> str:
+        # mailto:// (not mailtos://) is plain SMTP: Apprise's secure mode "insecure", no TLS.
+        return f"mailto://alerts@127.0.0.1:{self.port}?to={to}&from=sitecare@example.com"
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
+        return wait_until(lambda: len(self.messages) >= count, timeout)
