@@ -263,7 +263,7 @@ def test_it_prunes_nothing_in_a_dry_run(db, env):
 def test_it_round_trips_an_export_through_apply_with_an_empty_diff(world, monkeypatch):
     Organization.objects.filter(pk=world.agency.pk).update(ssrf_allowlist="10.0.0.0/8\n# lab")
     Monitor.objects.filter(pk=world.monitor_a.pk).update(
-        interval_s=30, config={"keyword": "Price: ${price}", "method": "HEAD"}
+        interval_s=30, config={"keyword": "Price: ${price}", "method": "POST"}
     )
     text = export_config(Organization.objects.get(pk=world.agency.pk))
 
