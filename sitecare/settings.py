@@ -160,6 +160,11 @@ SITECARE_ALERT_BACKOFF_SECONDS = env_float("SITECARE_ALERT_BACKOFF_SECONDS", 15.
 SITECARE_ALERT_POLL_SECONDS = env_float("SITECARE_ALERT_POLL_SECONDS", 1.0, minimum=0.01)
 SITECARE_ALERT_SEND_TIMEOUT = env_float("SITECARE_ALERT_SEND_TIMEOUT", 15.0, minimum=1.0)
 
+# --- demo (make run) -----------------------------------------------------------------------
+SITECARE_DEMO_PORT = env_int("SITECARE_DEMO_PORT", 8001, minimum=1)
+# Longer than the demo monitors' timeout (2 s) and the default timeout (10 s): slow pages fail.
+SITECARE_DEMO_SLOW_SECONDS = env_float("SITECARE_DEMO_SLOW_SECONDS", 12.0, minimum=0.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
