@@ -88,7 +88,8 @@ def field_changes(
         if key in secrets:
             shown_old, shown_new = _show_secret(before), _show_secret(after)
             if before and shown_old == shown_new:
-                shown_new = f"{shown_new} {_('(secret changed)')}"
+                marker = _("(secret changed)")
+                shown_new = f"{shown_new} {marker}"
             changes.append(FieldChange(key, shown_old, shown_new))
         else:
             changes.append(FieldChange(key, show(before), show(after)))
