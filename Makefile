@@ -1,7 +1,8 @@
 # sitecare: the two commands are `make run` and `make test` (see README.md).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else the one `make uv` installs into this Python (run as a module).
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export UV_NO_PROGRESS := 1
 
 .PHONY: help uv deps system-deps run test lint unit
@@ -11,8 +12,10 @@ help:
 	@echo "make test  - install test needs, run the lint gates and the whole test suite"
 
 uv:
-	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || \
-		python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+		python3 -m pip install --quiet --user uv 2>/dev/null || \
+		python3 -m pip install --quiet uv 2>/dev/null || \
+		python3 -m pip install --quiet --user --break-system-packages uv
 
 deps: uv
 	$(UV) sync --frozen --quiet
