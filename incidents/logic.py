@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents.models import (
@@ -125,8 +126,10 @@ def render_message(incident: Incident, event: str, key: str) -> tuple[str, str]:
     site = monitor.site
     organization = site.client.organization
     with translation.override(organization.language):
-        local_start = timezone.localtime(incident.opened_at)
-        since = formats.date_format(local_start, "DATETIME_FORMAT")
+        # The client reads alerts in the site's own time: say which zone that is.
+        local_start = timezone.localtime(incident.opened_at, ZoneInfo(site.time_zone))
+        # One unambiguous 24-hour form for every language: alerts are read at 3 a.m.
+        since = f"{local_start:%Y-%m-%d %H:%M:%S} ({site.time_zone})"
         reason = str(FailureClass(incident.failure_class).label) if incident.failure_class else ""
         link = f"{settings.SITECARE_BASE_URL}/incidents/{incident.pk}/"
         if event == EventKind.OPENED:
