@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
@@ -38,6 +39,11 @@ class Outcome:
     response_ms: float | None = None
     failure_class: str = FailureClass.NONE
     message: str = ""
+    dns_ms: float | None = None
+    connect_ms: float | None = None
+    tls_ms: float | None = None
+    ttfb_ms: float | None = None
+    details: dict[str, Any] | None = None
 
 
 def _next_state(monitor: Monitor, outcome: Outcome) -> str | None:
@@ -127,6 +133,11 @@ def record_results(outcomes: Sequence[Outcome]) -> list[StateChange]:
                     response_ms=o.response_ms,
                     failure_class=o.failure_class,
                     message=o.message[:500],
+                    dns_ms=o.dns_ms,
+                    connect_ms=o.connect_ms,
+                    tls_ms=o.tls_ms,
+                    ttfb_ms=o.ttfb_ms,
+                    details=o.details or None,
                 )
                 for o in kept
             ]

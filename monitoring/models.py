@@ -15,6 +15,10 @@ from sites.models import Site
 
 class CheckKind(models.TextChoices):
     HTTP = "http", _("HTTP(S)")
+    TCP = "tcp", _("TCP port")
+    TLS = "tls", _("TLS certificate")
+    DNS = "dns", _("DNS records")
+    DOMAIN = "domain", _("Domain expiry")
 
 
 class MonitorState(models.TextChoices):
@@ -102,6 +106,13 @@ class CheckResult(models.Model):
         _("failure"), max_length=32, choices=FailureClass.choices, blank=True, default=""
     )
     message = models.CharField(_("message"), max_length=500, blank=True, default="")
+    # Phases of the request, where the kind has them (HTTP: all; TCP: connect; TLS: + tls).
+    dns_ms = models.FloatField(_("DNS lookup (ms)"), null=True, blank=True)
+    connect_ms = models.FloatField(_("connect (ms)"), null=True, blank=True)
+    tls_ms = models.FloatField(_("TLS handshake (ms)"), null=True, blank=True)
+    ttfb_ms = models.FloatField(_("time to first byte (ms)"), null=True, blank=True)
+    # Facts a kind reports beside up/down (certificate days left, DNS answers…); null if none.
+    details = models.JSONField(_("details"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("check result")

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from monitoring.checks import OPTIONS, options_model
+from monitoring.checks import KINDS, kind_spec, options_model
 from monitoring.models import CheckKind, Monitor
-from sitecare.lib.netpolicy import IPNetwork, refusal_for_url, validate_check_url
+from sitecare.lib.netpolicy import IPNetwork, refusal_for_host
 
 COMMON_FIELDS = {
     "name",
@@ -44,10 +44,21 @@ class MonitorCommon(BaseModel):
     confirm_up: int = Field(default=2, ge=1, le=20)
     enabled: bool = True
 
+    @field_validator("kind")
+    @classmethod
+    def _kind_available(cls, value: CheckKind) -> CheckKind:
+        if value not in KINDS:
+            raise ValueError(f"check kind {value.value!r} is not available in this version")
+        return value
+
     @field_validator("url")
     @classmethod
-    def _url(cls, value: str) -> str:
-        return validate_check_url(value)
+    def _target(cls, value: str, info: ValidationInfo) -> str:
+        """Each kind says what it points at: a URL, ``host:port``, a domain name…"""
+        kind = info.data.get("kind")
+        if kind is None:  # the kind's own error is reported; the target cannot be judged
+            return value.strip()
+        return kind_spec(kind).normalize_target(value)
 
     @field_validator("interval")
     @classmethod
@@ -82,6 +93,18 @@ class MonitorDefinition(BaseModel):
         }
 
 
+def _refusal(url: Any, kind: Any, allowlist: Sequence[IPNetwork]) -> str | None:
+    """The network policy's refusal of a literal address target, judged even when other fields
+    are wrong (so every error of a monitor is reported at once)."""
+    if not isinstance(url, str) or not isinstance(kind, str) or kind not in KINDS:
+        return None
+    try:
+        host = kind_spec(kind).target_host(kind_spec(kind).normalize_target(url))
+    except ValueError:
+        return None
+    return refusal_for_host(host, allowlist) if host else None
+
+
 def _error(field: str, kind: str, message: str, value: Any) -> InitErrorDetails:
     return InitErrorDetails(
         type=PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}")),
@@ -108,16 +131,15 @@ def parse_monitor(data: dict[str, Any], allowlist: Sequence[IPNetwork]) -> Monit
         errors.extend(exc.errors())  # type: ignore[arg-type]
     kind = common.kind if common is not None else data.get("kind", CheckKind.HTTP)
     options: dict[str, Any] = {}
-    if isinstance(kind, str) and kind in OPTIONS:
+    if isinstance(kind, str) and kind in KINDS:
         try:
             model = options_model(kind).model_validate(option_data)
             options = model.model_dump(mode="json", exclude_defaults=True)
         except ValidationError as exc:
             errors.extend(exc.errors())  # type: ignore[arg-type]
-    url = data.get("url")
-    refusal = refusal_for_url(url, allowlist) if isinstance(url, str) else None
+    refusal = _refusal(data.get("url"), kind, allowlist)
     if refusal:
-        errors.append(_error("url", "blocked_by_policy", refusal, url))
+        errors.append(_error("url", "blocked_by_policy", refusal, data.get("url")))
     if common is not None and common.timeout > common.interval:
         message = f"must not exceed the interval ({common.interval} s)"
         errors.append(_error("timeout", "timeout_above_interval", message, common.timeout))

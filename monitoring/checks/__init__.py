@@ -1,12 +1,20 @@
-"""The one registry of check kinds. A new kind is one file here plus one line below.
+"""The one registry of check kinds. A new kind is one file here plus one line in ``KINDS``.
 
-Each kind module exposes ``Options``, a pydantic model of its kind-specific settings
-(``extra="forbid"``, so an unknown field is an error naming it), stored in ``Monitor.config``.
-Each also exposes ``run``, the async function the probe engine calls for one check.
+Each kind module exposes:
+
+- ``Options``: a pydantic model of its kind-specific settings (``extra="forbid"``, so an
+  unknown field is an error naming it), stored in ``Monitor.config``;
+- ``run``: the async function the probe engine calls for one check;
+- ``normalize_target``: validates what the monitor points at (``Monitor.url``: a URL for HTTP,
+  ``host:port`` for TCP, a domain name for DNS…), raising ValueError with a message;
+- ``target_host``: the host of a normalised target, for the network policy's early refusal of
+  literal addresses (None when the target names no host to connect to).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -15,22 +23,34 @@ from monitoring.checks import http
 from monitoring.engine.target import Runner
 from monitoring.models import CheckKind
 
-OPTIONS: dict[str, type[BaseModel]] = {
-    CheckKind.HTTP: http.Options,
+
+@dataclass(frozen=True)
+class KindSpec:
+    options: type[BaseModel]
+    run: Runner
+    normalize_target: Callable[[str], str]
+    target_host: Callable[[str], str | None]
+
+
+KINDS: dict[str, KindSpec] = {
+    CheckKind.HTTP: KindSpec(http.Options, http.run, http.normalize_target, http.target_host),
 }
 
-# Each kind's async run function, called by the probe engine.
-RUNNERS: dict[str, Runner] = {
-    CheckKind.HTTP: http.run,
-}
+# Views of the registry for callers that need one facet.
+OPTIONS: dict[str, type[BaseModel]] = {kind: spec.options for kind, spec in KINDS.items()}
+RUNNERS: dict[str, Runner] = {kind: spec.run for kind, spec in KINDS.items()}
+
+
+def kind_spec(kind: str) -> KindSpec:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        known = ", ".join(sorted(KINDS))
+        raise ValueError(f"unknown check kind {kind!r} (known: {known})") from None
 
 
 def options_model(kind: str) -> type[BaseModel]:
-    try:
-        return OPTIONS[kind]
-    except KeyError:
-        known = ", ".join(sorted(OPTIONS))
-        raise ValueError(f"unknown check kind {kind!r} (known: {known})") from None
+    return kind_spec(kind).options
 
 
 def validate_options(kind: str, data: dict[str, Any]) -> dict[str, Any]:

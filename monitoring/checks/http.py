@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +20,16 @@ from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from sitecare.lib.http import FetchedResponse, FetchError, OutboundClient
+from sitecare.lib.netpolicy import validate_check_url
+
+
+def normalize_target(value: str) -> str:
+    """An HTTP monitor points at an http(s) URL."""
+    return validate_check_url(value)
+
+
+def target_host(target: str) -> str | None:
+    return urlsplit(target).hostname
 
 
 def parse_status_spec(spec: str) -> list[tuple[int, int]]:

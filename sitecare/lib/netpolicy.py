@@ -65,11 +65,16 @@ def blocked_message(address: str) -> str:
 
 
 def refusal_for_url(url: str, allowlist: Sequence[IPNetwork]) -> str | None:
-    """Refuse a URL whose host is a literal IP the policy denies; None when not refused.
+    """Refuse a URL whose host is a literal IP the policy denies; None when not refused."""
+    return refusal_for_host(urlsplit(url).hostname or "", allowlist)
+
+
+def refusal_for_host(host: str, allowlist: Sequence[IPNetwork]) -> str | None:
+    """Refuse a literal IP host the policy denies; None when not refused.
 
     Host names are not resolved here: they are checked at connect time by the engine.
     """
-    host = urlsplit(url).hostname or ""
+    host = host.strip("[]")
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
