@@ -36,13 +36,16 @@ class CheckPoint:
 
 @dataclass(frozen=True)
 class Bucket:
-    """Checks falling into one slice of the period: mean response of the good ones."""
+    """Checks falling into one slice of the period: a typical response time of the good ones
+    (the mean of raw points, or an hour's median), and optionally their 95th percentile.
+    """
 
     start: datetime
     end: datetime
     response_ms: float | None
     checks: int
     failures: int
+    p95_ms: float | None = None
 
 
 def downsample(
@@ -184,6 +187,44 @@ def _line(frame: _Frame, buckets: Sequence[Bucket]) -> list[str]:
     return parts
 
 
+def _p95_line(frame: _Frame, buckets: Sequence[Bucket]) -> list[str]:
+    """The 95th percentile as a thin dashed line over the main one (slow tails show)."""
+    parts = []
+    for run in _runs(buckets):
+        coords = [
+            (frame.x(b.start + (b.end - b.start) / 2), frame.y(b.p95_ms))
+            for b in run
+            if b.p95_ms is not None
+        ]
+        if len(coords) < 2:
+            continue
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+        parts.append(
+            f'<polyline class="chart-p95" points="{path}" fill="none" stroke="{LINE}" '
+            'stroke-width="1" stroke-dasharray="4 3" stroke-opacity="0.7"/>'
+        )
+    return parts
+
+
+def _legend(labels: Sequence[str]) -> list[str]:
+    """Names of the lines (solid, then dashed) in the top right corner of the plot."""
+    parts = []
+    x = WIDTH - RIGHT
+    for index, label in reversed(list(enumerate(labels))):
+        dash = ' stroke-dasharray="4 3"' if index else ""
+        parts.append(
+            f'<text x="{x}" y="{TOP + 10}" text-anchor="end" font-size="11" '
+            f'fill="{TEXT}">{escape(label)}</text>'
+        )
+        x -= 6 * len(label) + 8  # a rough text width: SVG cannot measure without a browser
+        parts.append(
+            f'<line x1="{x - 18}" x2="{x}" y1="{TOP + 6}" y2="{TOP + 6}" stroke="{LINE}" '
+            f'stroke-width="1.5"{dash}/>'
+        )
+        x -= 30
+    return parts
+
+
 def _failures(frame: _Frame, buckets: Sequence[Bucket]) -> list[str]:
     """A red band over each slice with a failed check, and a tick on the time axis."""
     parts = []
@@ -209,16 +250,24 @@ def response_time_svg(
     tz: tzinfo,
     title: str,
     empty_text: str,
+    legend: Sequence[str] = (),
 ) -> SafeString:
-    """An SVG line chart of response times with failed slices marked in red (safe markup)."""
-    tops = [b.response_ms for b in buckets if b.response_ms is not None]
+    """An SVG line chart of response times with failed slices marked in red (safe markup).
+
+    Buckets carrying a 95th percentile get it drawn dashed; ``legend`` names the solid line
+    and then the dashed one.
+    """
+    tops = [ms for b in buckets for ms in (b.response_ms, b.p95_ms) if ms is not None]
     frame = _Frame(start, end, nice_ceiling(max(tops, default=0.0)))
     body = [
         *_y_axis(frame),
         *_x_axis(frame, tz),
         *_failures(frame, buckets),
         *_line(frame, buckets),
+        *_p95_line(frame, buckets),
     ]
+    if buckets and legend:
+        body.extend(_legend(legend))
     if not buckets:
         body.append(
             f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{(TOP + HEIGHT - BOTTOM) / 2}" '

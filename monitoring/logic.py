@@ -12,6 +12,7 @@ from django.db import transaction
 from incidents import logic as incident_logic
 from monitoring.failures import FailureClass
 from monitoring.models import CheckResult, Monitor, MonitorState, StateChange
+from monitoring.rollups import add_to_rollups
 
 # Columns the engine owns. UI/API saves of a monitor must not write these (use update_fields).
 STATE_FIELDS = [
@@ -109,7 +110,7 @@ def _flip(monitor: Monitor, new_state: str, outcome: Outcome) -> StateChange | N
 def record_results(outcomes: Sequence[Outcome]) -> list[StateChange]:
     """Store a batch of results and evaluate every affected monitor, in one transaction.
 
-    1. Insert the raw results in bulk.
+    1. Insert the raw results in bulk and add them to their hourly rollups.
     2. Walk the outcomes in time order, advancing each monitor's streak.
     3. Flip monitors whose streak confirms a new state (state change, incident, outbox rows).
     4. Save the streak columns of all touched monitors in bulk.
@@ -142,6 +143,7 @@ def record_results(outcomes: Sequence[Outcome]) -> list[StateChange]:
                 for o in kept
             ]
         )
+        add_to_rollups(kept)
         for outcome in sorted(kept, key=lambda o: o.checked_at):
             monitor = monitors[outcome.monitor_id]
             _advance_streak(monitor, outcome)

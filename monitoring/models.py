@@ -146,3 +146,37 @@ class StateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class HourlyRollup(models.Model):
+    """One monitor's checks in one UTC hour: counts and a latency histogram, kept forever.
+
+    Maintained incrementally by ``monitoring.rollups`` as results are stored; charts and
+    reports read these rows, so raw results can be pruned without losing history.
+    ``buckets[i]`` counts successful checks whose response time fell into the i-th bucket of
+    ``monitoring.rollups.BOUNDS_MS``; trailing empty buckets are left out to keep rows small.
+    """
+
+    TENANT_ORG_PATH = "monitor__site__client__organization_id"
+    TENANT_CLIENT_PATH = "monitor__site__client_id"
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="rollups")
+    hour = models.DateTimeField(_("hour (UTC)"))
+    checks = models.PositiveIntegerField(_("checks"), default=0)
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    # Latency figures cover successful checks only: a failure's time measures the failure.
+    latency_count = models.PositiveIntegerField(default=0)
+    latency_sum_ms = models.FloatField(default=0.0)
+    latency_min_ms = models.FloatField(null=True, blank=True)
+    latency_max_ms = models.FloatField(null=True, blank=True)
+    buckets = models.JSONField(_("latency histogram"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("hourly rollup")
+        verbose_name_plural = _("hourly rollups")
+        constraints = [
+            models.UniqueConstraint(fields=["monitor", "hour"], name="rollup_monitor_hour")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id} @ {self.hour:%Y-%m-%d %H}:00Z: {self.failures}/{self.checks}"

@@ -153,6 +153,10 @@ SITECARE_ENGINE_MAX_BODY_BYTES = env_int("SITECARE_ENGINE_MAX_BODY_BYTES", 1_048
 SITECARE_ENGINE_MAX_REDIRECTS = env_int("SITECARE_ENGINE_MAX_REDIRECTS", 5, minimum=0)
 SITECARE_ENGINE_FLUSH_SECONDS = env_float("SITECARE_ENGINE_FLUSH_SECONDS", 0.5, minimum=0.01)
 SITECARE_MIN_INTERVAL_SECONDS = env_int("SITECARE_MIN_INTERVAL_SECONDS", 10, minimum=1)
+# Raw check results are kept this long; hourly rollups and state changes are kept forever.
+SITECARE_RESULT_RETENTION_DAYS = env_int("SITECARE_RESULT_RETENTION_DAYS", 30, minimum=1)
+# Where domain-expiry checks ask for registration data (RDAP bootstrap service).
+SITECARE_RDAP_BASE_URL = env_str("SITECARE_RDAP_BASE_URL", "https://rdap.org").rstrip("/")
 
 # --- alert sender -------------------------------------------------------------------------
 SITECARE_ALERT_MAX_ATTEMPTS = env_int("SITECARE_ALERT_MAX_ATTEMPTS", 8, minimum=1)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from incidents.models import EventKind, Incident, IncidentEvent, IncidentState
 from monitoring.failures import FailureClass
 from monitoring.models import CheckResult, MonitorState, StateChange
+from monitoring.rollups import add_to_rollups
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -45,7 +46,7 @@ def incident_a(world):
     monitor.last_checked_at = now
     monitor.last_response_ms = 123.0
     monitor.save()
-    CheckResult.objects.bulk_create(
+    results = CheckResult.objects.bulk_create(
         [
             CheckResult(
                 monitor=monitor,
@@ -57,6 +58,7 @@ def incident_a(world):
             for i in range(200)
         ]
     )
+    add_to_rollups(results)  # as record_results does: the charts read the rollups
     incident = Incident.objects.create(
         monitor=monitor,
         state=IncidentState.RESOLVED,

@@ -5,6 +5,7 @@ Built from small steps that tests call directly:
 - :meth:`ProbeEngine.handle_one_reload` re-reads the monitors when the database changed;
 - :meth:`ProbeEngine.launch_due` starts the checks that are due, within the concurrency bound;
 - :meth:`ProbeEngine.handle_one_flush` stores the buffered results in one batch;
+- :meth:`ProbeEngine.handle_one_retention` deletes raw results past the retention period;
 - :meth:`ProbeEngine.shutdown` finishes running checks, flushes, and closes everything.
 
 :meth:`ProbeEngine.run` strings them together until :meth:`ProbeEngine.request_stop` (or
@@ -30,6 +31,7 @@ from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from monitoring import retention
 from monitoring.checks import RUNNERS
 from monitoring.engine import store
 from monitoring.engine.schedule import Schedule, first_due, next_due
@@ -52,6 +54,8 @@ MAX_IDLE_SECONDS = 1.0
 # A check kind that overruns its own timeout by this much is cut off by the engine.
 RUNNER_GRACE_SECONDS = 5.0
 FINAL_FLUSH_ATTEMPTS = 3
+# Retention runs this often, each time deleting a bounded amount (see monitoring.retention).
+RETENTION_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,10 @@ class ProbeEngine:
                 return 0
             self.results_stored += stored
             return stored
+
+    async def handle_one_retention(self) -> int:
+        """Delete a bounded share of the raw results past retention; return the count."""
+        return await self.run_in_db(retention.handle_one_retention)
 
     def _requeue(self, batch: list[Outcome]) -> None:
         self.pending[:0] = batch
@@ -226,7 +234,7 @@ class ProbeEngine:
         """Check monitors until :meth:`request_stop` (or for ``duration`` seconds), then stop.
 
         1. Load the monitors and spread their first checks.
-        2. Run the scheduler, the flusher and the reloader side by side.
+        2. Run the scheduler, the flusher, the reloader and retention side by side.
         3. On stop: let running checks finish briefly, flush every result, close.
         """
         loop = asyncio.get_running_loop()
@@ -239,6 +247,7 @@ class ProbeEngine:
                 group.create_task(self._scheduler())
                 group.create_task(self._every(self.config.flush_seconds, self.handle_one_flush))
                 group.create_task(self._every(self.config.reload_seconds, self.handle_one_reload))
+                group.create_task(self._every(RETENTION_SECONDS, self.handle_one_retention))
         finally:
             await self.shutdown()
 
