@@ -7,8 +7,11 @@ What it enforces, whoever the caller:
   (which skip the resolver), every address of a host name and every redirect hop are checked;
 - a timeout for the whole exchange (redirects and body included);
 - a cap on the body read (``SITECARE_ENGINE_MAX_BODY_BYTES``);
-- a cap on redirects (``SITECARE_ENGINE_MAX_REDIRECTS``), followed here hop by hop;
-- no cookies, no proxies from the environment, certificates verified.
+- a cap on redirects (``SITECARE_ENGINE_MAX_REDIRECTS``), followed here hop by hop, with
+  credentials (``Authorization``) dropped when a redirect leaves the first URL's origin;
+- no cookies, no proxies from the environment, certificates verified unless the caller asks
+  otherwise (a custom CA bundle, or no verification) for one request;
+- a timing breakdown of every response and failure (:mod:`sitecare.lib.http_timing`).
 
 One :class:`aiohttp.ClientSession` is kept per distinct allowlist, so a keep-alive connection
 opened under one organization's policy is never reused under another's.
@@ -23,7 +26,7 @@ import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import TracebackType
@@ -35,11 +38,14 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from yarl import URL
 
+from sitecare.lib.http_timing import ExchangeTimer, Timing, mark_tcp_start, timing_trace_config
+from sitecare.lib.http_tls import tls_context
 from sitecare.lib.netpolicy import IPNetwork, blocked_message, is_address_allowed
 
 USER_AGENT = "sitecare-monitor/1.0"
 READ_CHUNK_BYTES = 65_536
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+CREDENTIAL_HEADERS = frozenset({"authorization"})
 # Special-use names that must never resolve (RFC 6761 §6.4): answered here, no query is sent.
 NEVER_RESOLVING_SUFFIX = ".invalid"
 
@@ -72,6 +78,9 @@ class FetchError(Exception):
         super().__init__(message)
         self.failure = failure
         self.message = message
+        # Filled by fetch(): how far the exchange got, and where it stopped.
+        self.timing: Timing | None = None
+        self.phase: str | None = None
 
 
 class BlockedAddressError(OSError):
@@ -93,6 +102,7 @@ class FetchedResponse:
     charset: str | None
     elapsed_ms: float
     redirects: int
+    timing: Timing | None = None
 
     def text(self) -> str:
         """The body as text: the declared charset, else UTF-8; undecodable bytes replaced."""
@@ -121,6 +131,7 @@ class ConnectGuard:
             if refused is not None:
                 refused.append(address)
             raise BlockedAddressError(address)
+        mark_tcp_start()
         return open_socket(int(family), int(type_), proto)
 
     def admits(self, address: str) -> bool:
@@ -196,7 +207,7 @@ class OutboundClient:
         connector = aiohttp.TCPConnector(
             socket_factory=ConnectGuard(allowlist),
             resolver=GuardedResolver(),
-            ssl=ssl.create_default_context(),
+            ssl=tls_context(verify=True, ca_pem=None),
             limit=self.connection_limit,
         )
         return aiohttp.ClientSession(
@@ -206,6 +217,7 @@ class OutboundClient:
             cookie_jar=aiohttp.DummyCookieJar(),
             trust_env=False,
             headers={"User-Agent": USER_AGENT},
+            trace_configs=[timing_trace_config()],
         )
 
     async def close(self) -> None:
@@ -221,28 +233,41 @@ class OutboundClient:
         timeout_s: float,
         method: str = "GET",
         follow_redirects: bool = True,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        verify_tls: bool = True,
+        ca_pem: str | None = None,
     ) -> FetchedResponse:
         """Request a URL under an allowlist; raise :class:`FetchError` saying why it failed.
 
-        1. Open a fresh record of refused addresses for this request.
+        1. Open a fresh record of refused addresses and a timer for this exchange.
         2. Within one deadline for the whole exchange, walk the redirect chain hop by hop
            (each hop connects through the guard).
-        3. Translate any failure into its :class:`FetchFailure` and message.
+        3. Translate any failure into its :class:`FetchFailure` and message, with the timing
+           so far and the phase it stopped in.
         """
-        started = time.perf_counter()
+        request = OutboundRequest(
+            method=method,
+            headers=dict(headers or {}),
+            body=body,
+            follow_redirects=follow_redirects,
+            ssl_context=tls_context(verify=verify_tls, ca_pem=ca_pem),
+        )
+        timer = ExchangeTimer(time.perf_counter())
         refused: list[str] = []
         hops = [URL(url)]
         token = _refusals.set(refused)
         try:
             async with asyncio.timeout(timeout_s):
-                return await self._follow(
-                    hops, allowlist, timeout_s, method, follow_redirects, started
-                )
-        except FetchError:
+                return await self._follow(hops, allowlist, timeout_s, request, timer)
+        except FetchError as exc:
+            with_timing(exc, timer)
             raise
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            raise translate_error(exc, str(hops[-1]), refused, timeout_s) from exc
+            error = translate_error(exc, str(hops[-1]), refused, timeout_s, timer.phase())
+            raise with_timing(error, timer) from exc
         finally:
+            timer.close()
             _refusals.reset(token)
 
     async def _follow(
@@ -250,9 +275,8 @@ class OutboundClient:
         hops: list[URL],
         allowlist: Sequence[IPNetwork],
         timeout_s: float,
-        method: str,
-        follow_redirects: bool,
-        started: float,
+        request: OutboundRequest,
+        timer: ExchangeTimer,
     ) -> FetchedResponse:
         """Request hop by hop until a final response; raise when redirects exceed the cap.
 
@@ -260,23 +284,33 @@ class OutboundClient:
         names the host it happened on.
         """
         session = self.session_for(allowlist)
-        current = hops[0]
+        current, method = hops[0], request.method
         hop_timeout = aiohttp.ClientTimeout(total=timeout_s)
         for hop in range(self.max_redirects + 1):
             async with session.request(
-                method, current, allow_redirects=False, timeout=hop_timeout
+                method,
+                current,
+                allow_redirects=False,
+                timeout=hop_timeout,
+                headers=request.headers_for(hops[0], current),
+                # The body goes with the method it was written for, not to a 303's GET.
+                data=request.body if method == request.method else None,
+                ssl=request.ssl_context,
+                trace_request_ctx=timer.new_hop(),
             ) as resp:
-                target = redirect_target(resp) if follow_redirects else None
+                target = redirect_target(resp) if request.follow_redirects else None
                 if target is None:
                     body = b"" if method == "HEAD" else await read_capped(resp, self.max_body_bytes)
+                    timing = timer.timing(time.perf_counter())
                     return FetchedResponse(
                         status=resp.status,
                         url=str(resp.url),
                         headers=dict(resp.headers),
                         body=body,
                         charset=resp.charset,
-                        elapsed_ms=(time.perf_counter() - started) * 1000,
+                        elapsed_ms=timing.total_ms,
                         redirects=hop,
+                        timing=timing,
                     )
             current, method = target, redirected_method(method, resp.status)
             hops.append(current)
@@ -284,6 +318,34 @@ class OutboundClient:
             FetchFailure.TOO_MANY_REDIRECTS,
             _("More than %(count)d redirects.") % {"count": self.max_redirects},
         )
+
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    """What to send, beyond the URL: the same for every hop except where redirects say."""
+
+    method: str
+    headers: Mapping[str, str]
+    body: bytes | None
+    follow_redirects: bool
+    ssl_context: ssl.SSLContext
+
+    def headers_for(self, first: URL, current: URL) -> dict[str, str]:
+        """The headers of a hop: credentials only while the chain stays on the first origin."""
+        if same_origin(first, current):
+            return dict(self.headers)
+        return {k: v for k, v in self.headers.items() if k.lower() not in CREDENTIAL_HEADERS}
+
+
+def same_origin(a: URL, b: URL) -> bool:
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
+def with_timing(error: FetchError, timer: ExchangeTimer) -> FetchError:
+    """Attach how far the exchange got to a failure (read the clock once, here)."""
+    error.timing = timer.timing(time.perf_counter())
+    error.phase = error.phase or timer.phase()
+    return error
 
 
 def redirect_target(resp: aiohttp.ClientResponse) -> URL | None:
@@ -334,7 +396,7 @@ def body_too_large(cap: int) -> FetchError:
 
 
 def translate_error(
-    exc: BaseException, url: str, refused: Sequence[str], timeout_s: float
+    exc: BaseException, url: str, refused: Sequence[str], timeout_s: float, phase: str = ""
 ) -> FetchError:
     """Map an aiohttp/OS error of one request to its failure class and a short message.
 
@@ -345,7 +407,24 @@ def translate_error(
     if refused and isinstance(exc, aiohttp.ClientConnectorError | BlockedAddressError):
         return FetchError(FetchFailure.BLOCKED_BY_POLICY, blocked_message(refused[0]))
     kind, message = _classify(exc, url, timeout_s)
-    return FetchError(kind, message)
+    if kind == FetchFailure.TIMEOUT and phase in PHASE_LABELS:
+        message = _("No answer within %(seconds)s s (%(phase)s).") % {
+            "seconds": timeout_s,
+            "phase": PHASE_LABELS[phase](),
+        }
+    error = FetchError(kind, message)
+    error.phase = phase or None
+    return error
+
+
+# Where an exchange can stop; lazily translated (called when a message is made).
+PHASE_LABELS: dict[str, Callable[[], str]] = {
+    "dns": lambda: _("while resolving the name"),
+    "connect": lambda: _("while connecting"),
+    "tls": lambda: _("during the TLS handshake"),
+    "wait": lambda: _("waiting for the response headers"),
+    "body": lambda: _("while reading the body"),
+}
 
 
 def _classify(exc: BaseException, url: str, timeout_s: float) -> tuple[FetchFailure, str]:
