@@ -16,6 +16,8 @@ class FailureClass(models.TextChoices):
     HTTP_STATUS = "http_status", _("Unexpected HTTP status")
     KEYWORD_MISSING = "keyword_missing", _("The expected text is missing")
     KEYWORD_FOUND = "keyword_found", _("A forbidden text appeared")
+    ASSERTION_FAILED = "assertion_failed", _("A checked value is not as expected")
+    TOO_SLOW = "too_slow", _("The response was too slow")
     BODY_TOO_LARGE = "body_too_large", _("The response body is too large")
     TOO_MANY_REDIRECTS = "too_many_redirects", _("Too many redirects")
     BLOCKED_BY_POLICY = "blocked_by_policy", _("The address is not allowed by the network policy")

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from monitoring.checks import http
+from monitoring.checks import dns, domain, http, tcp, tls
 from monitoring.engine.target import Runner
 from monitoring.models import CheckKind
 
@@ -34,6 +34,12 @@ class KindSpec:
 
 KINDS: dict[str, KindSpec] = {
     CheckKind.HTTP: KindSpec(http.Options, http.run, http.normalize_target, http.target_host),
+    CheckKind.DNS: KindSpec(dns.Options, dns.run, dns.normalize_target, dns.target_host),
+    CheckKind.DOMAIN: KindSpec(
+        domain.Options, domain.run, domain.normalize_target, domain.target_host
+    ),
+    CheckKind.TCP: KindSpec(tcp.Options, tcp.run, tcp.normalize_target, tcp.target_host),
+    CheckKind.TLS: KindSpec(tls.Options, tls.run, tls.normalize_target, tls.target_host),
 }
 
 # Views of the registry for callers that need one facet.
