@@ -19,7 +19,7 @@ from incidents.channels import validate_channel_url
 from incidents.models import Channel, Incident, IncidentState
 from monitoring.checks import OPTIONS
 from monitoring.models import Monitor, MonitorState
-from monitoring.spec import MonitorCommon
+from monitoring.spec import MonitorCommon, mask_secrets
 from sitecare.lib.timeutil import time_zone_error
 from sites.models import Site
 from tenancy.models import ApiToken
@@ -88,6 +88,7 @@ class MonitorOut(Schema):
     timeout: float
     confirm_down: int
     confirm_up: int
+    recheck: int
     enabled: bool
     options: dict[str, Any]
     state: MonitorState
@@ -109,12 +110,17 @@ class MonitorOut(Schema):
         return obj.interval_s
 
     @staticmethod
+    def resolve_recheck(obj: Monitor) -> int:
+        return obj.recheck_s
+
+    @staticmethod
     def resolve_timeout(obj: Monitor) -> float:
         return obj.timeout_s
 
     @staticmethod
     def resolve_options(obj: Monitor) -> dict[str, Any]:
-        return obj.config_for_engine()
+        # Credentials are never shown back, not even to the monitor's editors.
+        return mask_secrets(obj.kind, obj.config_for_engine())
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:

@@ -4,10 +4,13 @@ The engine owns a monitor's state columns: the admin shows them but never writes
 saves an edited monitor with ``update_fields`` so a concurrent flip is not overwritten with the
 stale values the form was loaded with. A monitor's definition goes through the same validator
 as config-as-code and the API (``monitoring.spec.parse_monitor``), network policy included.
+Secret options (HTTP credentials, header values) are shown masked as ``***``; a mask left as it
+is keeps the stored secret.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -18,19 +21,12 @@ from pydantic import ValidationError
 
 from monitoring.logic import STATE_FIELDS
 from monitoring.models import CheckResult, Monitor, StateChange
-from monitoring.spec import parse_monitor
+from monitoring.spec import MODEL_FIELD_FOR_KEY, mask_secrets, parse_monitor, unmask_secrets
 
 # Definition keys (as in YAML and the API) → the form field that shows their errors.
-FIELD_FOR_KEY = {
-    "name": "name",
-    "kind": "kind",
-    "url": "url",
-    "interval": "interval_s",
-    "timeout": "timeout_s",
-    "confirm_down": "confirm_down",
-    "confirm_up": "confirm_up",
-    "enabled": "enabled",
-}
+FIELD_FOR_KEY = MODEL_FIELD_FOR_KEY
+# Fields a view-only page shows through a masking method instead.
+MASKED = {"config": "masked_options"}
 EDITABLE_FIELDS = [
     "site",
     "name",
@@ -41,8 +37,13 @@ EDITABLE_FIELDS = [
     "timeout_s",
     "confirm_down",
     "confirm_up",
+    "recheck_s",
     "enabled",
 ]
+
+
+def _masked_name(field: Any) -> Any:
+    return MASKED.get(field, field) if isinstance(field, str) else field
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -59,6 +60,22 @@ class MonitorAdminForm(forms.ModelForm):
     class Meta:
         model = Monitor
         fields = EDITABLE_FIELDS
+        help_texts = {
+            "config": _("Secret values are shown as *** (leave them so to keep the stored ones).")
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["config"] = mask_secrets(self.instance.kind, self.instance.config)
+
+    def _options(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        """The submitted options with the masks left in them put back to the stored secrets."""
+        options: dict[str, Any] = cleaned.get("config") or {}
+        kind = self.instance.kind
+        if self.instance.pk is None or cleaned.get("kind") != kind:
+            return options
+        return unmask_secrets(kind, options, self.instance.config)
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
@@ -66,13 +83,14 @@ class MonitorAdminForm(forms.ModelForm):
         if site is None or self.errors:
             return cleaned
         data = {key: cleaned.get(field) for key, field in FIELD_FOR_KEY.items()}
-        data.update(cleaned.get("config") or {})
+        data.update(self._options(cleaned))
         try:
             definition = parse_monitor(data, site.client.organization.allowed_networks())
         except ValidationError as exc:
             self._report(exc)
             return cleaned
-        cleaned.update(definition.model_fields_for())
+        existing = self.instance if self.instance.pk is not None else None
+        cleaned.update(definition.model_fields_for(existing))
         return cleaned
 
     def _report(self, exc: ValidationError) -> None:
@@ -102,9 +120,26 @@ class MonitorAdmin(admin.ModelAdmin):
     readonly_fields = [*STATE_FIELDS, "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["site", "name", "kind", "url", "config", "enabled"]}),
-        (_("Schedule"), {"fields": ["interval_s", "timeout_s", "confirm_down", "confirm_up"]}),
+        (
+            _("Schedule"),
+            {"fields": ["interval_s", "timeout_s", "confirm_down", "confirm_up", "recheck_s"]},
+        ),
         (_("State (kept by the probe engine)"), {"fields": tuple(readonly_fields)}),
     ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """A view-only page shows fields as stored: it shows the options masked instead."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        return [
+            (name, {**spec, "fields": [_masked_name(f) for f in spec["fields"]]})
+            for name, spec in fieldsets
+        ]
+
+    @admin.display(description=_("options"))
+    def masked_options(self, obj: Monitor) -> str:
+        return json.dumps(mask_secrets(obj.kind, obj.config or {}), ensure_ascii=False)
 
     def save_model(self, request: HttpRequest, obj: Monitor, form: Any, change: bool) -> None:
         if change:

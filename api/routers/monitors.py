@@ -1,5 +1,6 @@
 """Monitors. The body is the flat definition that ``monitoring.spec.parse_monitor`` validates,
 plus ``site`` (the site's id) on create; the engine's state columns are never written here.
+Secret options are read back masked; a masked value sent back on PUT or PATCH keeps the secret.
 """
 
 # No "from __future__ import annotations": ninja reads these signatures at runtime.
@@ -17,15 +18,24 @@ from api.errors import ErrorOut, FieldError, InvalidInput, from_pydantic
 from api.paging import paged
 from api.schemas import MonitorOut, monitor_body_openapi
 from api.writes import assign, related, save_checked
-from monitoring.models import Monitor
-from monitoring.spec import MonitorDefinition, monitor_as_data, parse_monitor
+from monitoring.models import CheckKind, Monitor
+from monitoring.spec import (
+    MODEL_FIELD_FOR_KEY,
+    MonitorDefinition,
+    monitor_as_data,
+    parse_monitor,
+    unmask_secrets,
+)
 from sites.models import Site
 from tenancy.scoping import Scope
 
 router = Router(tags=["monitors"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 # Model field names → the flat definition's names, for errors raised by the model itself.
-BODY_NAMES = {"interval_s": "interval", "timeout_s": "timeout", "config": "options"}
+BODY_NAMES = {
+    **{attr: key for key, attr in MODEL_FIELD_FOR_KEY.items() if attr != key},
+    "config": "options",
+}
 
 
 @router.get("", response=list[MonitorOut])
@@ -69,8 +79,15 @@ def _parse(sc: Scope, data: dict[str, Any], current: Site | None) -> tuple[Site,
     return site, definition
 
 
+def _keep_secrets(data: dict[str, Any], monitor: Monitor) -> dict[str, Any]:
+    """A body that sends back the masked secrets it read keeps the stored ones."""
+    if data.get("kind", CheckKind.HTTP) != monitor.kind:
+        return data
+    return unmask_secrets(monitor.kind, data, monitor.config)
+
+
 def _store(monitor: Monitor, site: Site, definition: MonitorDefinition) -> None:
-    values = definition.model_fields_for()
+    values = definition.model_fields_for(monitor if monitor.pk is not None else None)
     assign(monitor, {**values, "site": site})
     # update_fields keeps the engine's STATE_FIELDS as they are in the database.
     fields = None if monitor.pk is None else [*values, "site", "updated_at"]
@@ -113,7 +130,7 @@ def replace_monitor(
 ) -> Monitor:
     """Replace the definition: fields left out take their defaults."""
     sc, monitor = _editable(request, monitor_id)
-    _store(monitor, *_parse(sc, payload, monitor.site))
+    _store(monitor, *_parse(sc, _keep_secrets(payload, monitor), monitor.site))
     return monitor
 
 
@@ -125,7 +142,8 @@ def replace_monitor(
 def update_monitor(request: HttpRequest, monitor_id: int, payload: Body[dict[str, Any]]) -> Monitor:
     """Change some fields: the rest keep their stored values."""
     sc, monitor = _editable(request, monitor_id)
-    _store(monitor, *_parse(sc, {**monitor_as_data(monitor), **payload}, monitor.site))
+    data = _keep_secrets({**monitor_as_data(monitor), **payload}, monitor)
+    _store(monitor, *_parse(sc, data, monitor.site))
     return monitor
 
 

@@ -1,8 +1,9 @@
 """Writing an agency's configuration back as the YAML that ``apply`` reads.
 
-Channel URLs are secrets. Unless ``include_secrets`` is asked for, each is written as a
-``${SITECARE_CHANNEL_<NAME>}`` placeholder and the header lists the variables to set, so an
-exported file can be committed without leaking a token. Any other ``${`` in the data is
+Channel URLs and secret monitor options (HTTP credentials, header values) are secrets. Unless
+``include_secrets`` is asked for, each is written as a placeholder (``${SITECARE_CHANNEL_<NAME>}``,
+``${SITECARE_MONITOR_<CLIENT>_<SITE>_<MONITOR>_<FIELD>}``) and the header lists the variables to
+set, so an exported file can be committed without leaking a token. Any other ``${`` in the data is
 escaped as ``$${`` so that applying the export gives back exactly what was stored.
 """
 
@@ -20,30 +21,44 @@ from django.utils.translation import gettext as _
 from core.configcode.loader import escape
 from core.configcode.plan import allowlist_entries
 from incidents.models import Channel
-from monitoring.spec import monitor_as_data
+from monitoring.models import Monitor
+from monitoring.spec import NAMING_KEYS, monitor_as_data, secret_options
 from sites.models import Site
 from tenancy.models import Client, Organization
 
 PLACEHOLDER_PREFIX = "SITECARE_CHANNEL_"
+MONITOR_PREFIX = "SITECARE_MONITOR_"
 _NOT_NAME = re.compile(r"[^A-Z0-9]+")
 # Letters NFKD does not split into a base letter and an accent.
 _PLAIN = str.maketrans({"ł": "l", "Ł": "L", "ß": "ss", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D"})
 
 
-def placeholder_name(channel_name: str, taken: set[str]) -> str:
-    """``Ops webhook`` → ``SITECARE_CHANNEL_OPS_WEBHOOK`` (with a number when already taken)."""
+def _variable_part(text: str, fallback: str) -> str:
+    """``Dyżury Słack`` → ``DYZURY_SLACK``: ASCII letters, digits and underscores only."""
     ascii_name = (
-        unicodedata.normalize("NFKD", channel_name.translate(_PLAIN))
-        .encode("ascii", "ignore")
-        .decode()
+        unicodedata.normalize("NFKD", text.translate(_PLAIN)).encode("ascii", "ignore").decode()
     )
-    base = PLACEHOLDER_PREFIX + (_NOT_NAME.sub("_", ascii_name.upper()).strip("_") or "CHANNEL")
+    return _NOT_NAME.sub("_", ascii_name.upper()).strip("_") or fallback
+
+
+def _unique(base: str, taken: set[str]) -> str:
     name, number = base, 1
     while name in taken:
         number += 1
         name = f"{base}_{number}"
     taken.add(name)
     return name
+
+
+def placeholder_name(channel_name: str, taken: set[str]) -> str:
+    """``Ops webhook`` → ``SITECARE_CHANNEL_OPS_WEBHOOK`` (with a number when already taken)."""
+    return _unique(PLACEHOLDER_PREFIX + _variable_part(channel_name, "CHANNEL"), taken)
+
+
+def monitor_placeholder_name(parts: list[str], taken: set[str]) -> str:
+    """(client, site, monitor, option…) → ``SITECARE_MONITOR_ACME_SHOP_HOME_BEARER_TOKEN``."""
+    base = MONITOR_PREFIX + "_".join(_variable_part(part, "X") for part in parts)
+    return _unique(base, taken)
 
 
 def _escaped(data: Any) -> Any:
@@ -77,22 +92,50 @@ class _Exporter:
             data["enabled"] = False
         return data
 
-    def site(self, site: Site) -> dict[str, Any]:
+    def secret(self, parts: list[str], label: str) -> str:
+        """A placeholder for one secret value, remembered for the header."""
+        variable = monitor_placeholder_name(parts, self._taken)
+        self.placeholders.append((variable, label))
+        return "${" + variable + "}"
+
+    def monitor(self, client: Client, site: Site, monitor: Monitor) -> dict[str, Any]:
+        """A monitor's definition; secret option values become placeholders unless asked."""
+        data: dict[str, Any] = _escaped(monitor_as_data(monitor))
+        if self.include_secrets:
+            return data
+        where = [client.slug, site.slug, monitor.name]
+        label = f"{client.slug}/{site.slug}/{monitor.name}"
+        for key in secret_options(monitor.kind) & data.keys():
+            value = data[key]
+            if not isinstance(value, dict):
+                data[key] = self.secret([*where, key], f"{label}: {key}")
+                continue
+            # Header names and the user name stay readable; only their values are secret.
+            data[key] = {
+                name: item
+                if name in NAMING_KEYS
+                else self.secret([*where, key, name], f"{label}: {key}.{name}")
+                for name, item in value.items()
+            }
+        return data
+
+    def site(self, client: Client, site: Site) -> dict[str, Any]:
         data: dict[str, Any] = {"slug": site.slug, "name": site.name}
         if site.url:
             data["url"] = site.url
         if site.time_zone != Site._meta.get_field("time_zone").default:
             data["time_zone"] = site.time_zone
-        monitors = [monitor_as_data(m) for m in site.monitors.order_by("name")]
+        data = _escaped(data)
+        monitors = [self.monitor(client, site, m) for m in site.monitors.order_by("name")]
         if monitors:
             data["monitors"] = monitors
-        return _escaped(data)
+        return data
 
     def client(self, client: Client, channels: list[Channel]) -> dict[str, Any]:
         data: dict[str, Any] = {"slug": client.slug, "name": escape(client.name)}
         if channels:
             data["channels"] = [self.channel(ch) for ch in channels]
-        sites = [self.site(site) for site in client.sites.order_by("slug")]
+        sites = [self.site(client, site) for site in client.sites.order_by("slug")]
         if sites:
             data["sites"] = sites
         return data
@@ -126,13 +169,16 @@ def _header(org: Organization, exporter: _Exporter) -> str:
     ]
     if exporter.include_secrets:
         paragraphs.append(
-            _("This file contains channel secrets: keep it private, never commit it.")
+            _(
+                "This file contains secrets (channel URLs, monitor credentials): keep it "
+                "private, never commit it."
+            )
         )
     elif exporter.placeholders:
         paragraphs.append(
             _(
-                "Channel URLs are secrets and are not written here. Set these environment "
-                "variables to them before applying:"
+                "Channel URLs and monitor credentials are secrets and are not written here. "
+                "Set these environment variables to them before applying:"
             )
         )
     lines = [line for text in paragraphs for line in textwrap.wrap(text, width=96)]

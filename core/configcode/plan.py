@@ -25,12 +25,14 @@ from core.configcode.report import (
     Change,
     ObjectKind,
     field_changes,
+    redact_channel_url,
+    show,
 )
 from core.configcode.schema import AgencySpec, ChannelSpec, ClientSpec, SiteSpec, ValidConfig
 from incidents.models import Channel
 from monitoring.logic import STATE_FIELDS
 from monitoring.models import Monitor
-from monitoring.spec import MonitorDefinition
+from monitoring.spec import MODEL_FIELD_FOR_KEY, MonitorDefinition, masked_value, secret_options
 from sites.models import Site
 from tenancy.models import Client, Organization
 
@@ -38,16 +40,27 @@ M = TypeVar("M", bound=models.Model)
 View = dict[str, Any]
 
 # Monitor columns under the names the file uses for them.
-MONITOR_FIELDS = {
-    "kind": "kind",
-    "url": "url",
-    "interval_s": "interval",
-    "timeout_s": "timeout",
-    "confirm_down": "confirm_down",
-    "confirm_up": "confirm_up",
-    "enabled": "enabled",
-}
+# Monitor column → definition key, for every common field but the name (the match key).
+MONITOR_FIELDS = {attr: key for key, attr in MODEL_FIELD_FOR_KEY.items() if key != "name"}
 CHANNEL_SECRETS = frozenset({"url"})
+
+
+def show_masked_option(value: Any) -> str:
+    """A secret monitor option in a diff: header names and the user name, values masked."""
+    return show(masked_value(value))
+
+
+def secrets_of(
+    kind: ObjectKind, views: tuple[View, ...]
+) -> tuple[frozenset[str], Callable[[Any], str]]:
+    """The fields shown redacted, and how; a monitor's are those of its old and new kind."""
+    if kind == ObjectKind.CHANNEL:
+        return CHANNEL_SECRETS, redact_channel_url
+    secrets: set[str] = set()
+    if kind == ObjectKind.MONITOR:
+        for view in views:
+            secrets |= secret_options(str(view.get("kind")))
+    return frozenset(secrets), show_masked_option
 
 
 def allowlist_entries(text: str) -> list[str]:
@@ -129,12 +142,15 @@ class Reconciler:
         ``target`` is the wanted (view, write): ``view`` in the file's names, compared with
         ``current(instance)`` and shown; ``write`` the model attributes written when they differ.
         """
-        secrets = CHANNEL_SECRETS if kind == ObjectKind.CHANNEL else frozenset()
         view, write = target
         if instance is None:
-            self.record(Change(Action.CREATE, kind, label, field_changes({}, view, secrets)))
+            secrets, redact = secrets_of(kind, (view,))
+            changes = field_changes({}, view, secrets, redact)
+            self.record(Change(Action.CREATE, kind, label, changes))
             return None if self.report.dry_run else create()
-        changes = field_changes(current(instance), view, secrets)
+        stored = current(instance)
+        secrets, redact = secrets_of(kind, (stored, view))
+        changes = field_changes(stored, view, secrets, redact)
         if not changes:
             self.report.unchanged += 1
             return instance
@@ -230,7 +246,7 @@ def _monitors(
     """Create or update the site's monitors; the stored ones the file drops are stale."""
     stored = work.stored.monitors[site.pk] if site is not None else {}
     for definition in definitions:
-        values = definition.model_fields_for()
+        values = definition.model_fields_for(stored.get(definition.common.name))
         name = values.pop("name")
         work.sync(
             ObjectKind.MONITOR,

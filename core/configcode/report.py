@@ -1,13 +1,13 @@
 """What an apply changes (or would change): a list of changes with field-level detail.
 
-Secrets (channel URLs) are shown redacted; a changed secret whose redacted form is the same
-says so without showing either value.
+Secrets (channel URLs, secret monitor options) are shown redacted; a changed secret whose
+redacted form is the same says so without showing either value.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,21 +72,28 @@ def show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _show_secret(value: Any) -> str:
-    return redact_url(str(value)) if value else _("(not set)")
+def redact_channel_url(value: Any) -> str:
+    return redact_url(str(value))
 
 
 def field_changes(
-    old: Mapping[str, Any], new: Mapping[str, Any], secrets: frozenset[str] = frozenset()
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    secrets: frozenset[str] = frozenset(),
+    redact: Callable[[Any], str] = redact_channel_url,
 ) -> tuple[FieldChange, ...]:
-    """The fields whose values differ, in the order of ``new`` then ``old``."""
+    """The fields whose values differ, in the order of ``new`` then ``old``.
+
+    A field in ``secrets`` is shown through ``redact`` (never its value itself).
+    """
     changes = []
     for key in dict.fromkeys([*new, *old]):
         before, after = old.get(key), new.get(key)
         if before == after:
             continue
         if key in secrets:
-            shown_old, shown_new = _show_secret(before), _show_secret(after)
+            shown_old = redact(before) if before else _("(not set)")
+            shown_new = redact(after) if after else _("(not set)")
             if before and shown_old == shown_new:
                 marker = _("(secret changed)")
                 shown_new = f"{shown_new} {marker}"

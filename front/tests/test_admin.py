@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.test import Client as HttpClient
 from django.urls import reverse
 
 from incidents.models import Channel, Incident
-from monitoring.models import MonitorState
+from monitoring.models import Monitor, MonitorState
 from tenancy.models import ApiToken
 
 SECRET_URL = "json://hook.example/secret-path-TOKEN123"
@@ -109,6 +111,7 @@ def monitor_form(world, **changes: object) -> dict[str, object]:
         "timeout_s": 10,
         "confirm_down": 2,
         "confirm_up": 2,
+        "recheck_s": 10,
         "enabled": "on",
     }
     data.update(changes)
@@ -137,3 +140,36 @@ def test_it_saves_a_monitor_without_touching_the_engine_s_columns(staff, world):
     assert (world.monitor_a.name, world.monitor_a.interval_s) == ("Homepage", 120)
     assert world.monitor_a.state == MonitorState.DOWN
     assert world.monitor_a.last_response_ms == 999.0
+
+
+HTTP_SECRETS = {"bearer_token": "tok-ADMIN-55", "headers": {"X-Api-Key": "key-ADMIN-66"}}
+
+
+def test_it_shows_secret_monitor_options_masked_and_keeps_them(staff, world):
+    Monitor.objects.filter(pk=world.monitor_a.pk).update(config=HTTP_SECRETS)
+    url = reverse("admin:monitoring_monitor_change", args=[world.monitor_a.pk])
+    page = staff.get(url)
+    html = page.content.decode()
+    assert "tok-ADMIN-55" not in html and "key-ADMIN-66" not in html
+    shown = page.context["adminform"].form["config"].value()
+    assert json.loads(shown) == {"bearer_token": "***", "headers": {"X-Api-Key": "***"}}
+
+    masked = '{"bearer_token": "***", "headers": {"X-Api-Key": "***", "X-Env": "prod"}}'
+    assert staff.post(url, monitor_form(world, config=masked)).status_code == 302
+    assert Monitor.objects.get(pk=world.monitor_a.pk).config == {
+        "bearer_token": "tok-ADMIN-55",
+        "headers": {"X-Api-Key": "key-ADMIN-66", "X-Env": "prod"},
+    }
+
+
+def test_it_masks_secret_monitor_options_on_a_view_only_page(world):
+    Monitor.objects.filter(pk=world.monitor_a.pk).update(config=HTTP_SECRETS)
+    viewer = User.objects.create_user("viewer", password="correct-horse-battery-9", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_monitor"))
+    browser = HttpClient()
+    browser.login(username="viewer", password="correct-horse-battery-9")
+    page = browser.get(reverse("admin:monitoring_monitor_change", args=[world.monitor_a.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "tok-ADMIN-55" not in html and "key-ADMIN-66" not in html
+    assert "X-Api-Key" in html

@@ -1,4 +1,4 @@
-"""Encryption at rest for secrets stored in the database (channel URLs, later backup passwords).
+"""Encryption at rest for secrets stored in the database (channel URLs, monitor options…).
 
 Values are encrypted with Fernet (AES-128-CBC + HMAC-SHA256). The key is derived from
 ``settings.SITECARE_ENCRYPTION_KEY`` so a database dump alone reveals no secret.
@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from functools import cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
+from django import forms
 from django.conf import settings
 from django.db import models
 
@@ -52,6 +54,36 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return encrypt(str(value))
+
+
+class EncryptedJSONField(models.Field):
+    """A JSON value (a monitor's options) encrypted as a whole in a text column.
+
+    The column holds ``enc1:…``, never JSON, so nothing can be queried inside it: filter in
+    Python. Values are compared in Python, decrypted.
+    """
+
+    description = "JSON encrypted at rest"
+
+    def get_internal_type(self) -> str:
+        return "TextField"
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
+        if value is None or value == "":
+            return value
+        return json.loads(decrypt(value))
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return encrypt(json.dumps(value, ensure_ascii=False))
+
+    def value_to_string(self, obj: models.Model) -> Any:
+        # Like JSONField: serialisers (dumpdata) write the value as JSON, not as a string.
+        return self.value_from_object(obj)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return super().formfield(**{"form_class": forms.JSONField, **kwargs})
 
 
 def redact_url(url: str) -> str:
