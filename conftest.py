@@ -40,9 +40,11 @@ def make_user(username: str, org: Organization, role: str, client: Client | None
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:
-    """Tests create many users; the production hasher is deliberately slow."""
+def _test_settings(settings) -> None:
+    """Tests create many users (the production hasher is deliberately slow) and engines."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Engines started by tests serve no metrics port unless a test asks for one.
+    settings.SITECARE_ENGINE_METRICS_PORT = 0
 
 
 @pytest.fixture

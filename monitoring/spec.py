@@ -7,27 +7,35 @@ A monitor is described flat: the common fields below plus the kind's own options
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from monitoring.checks import KINDS, kind_spec, options_model
+from monitoring.checks import KINDS, kind_spec, options_model, secret_fields
 from monitoring.models import CheckKind, Monitor
 from sitecare.lib.netpolicy import IPNetwork, refusal_for_host
 
-COMMON_FIELDS = {
-    "name",
-    "kind",
-    "url",
-    "interval",
-    "timeout",
-    "confirm_down",
-    "confirm_up",
-    "enabled",
+# Each common field of a definition and the Monitor column that stores it: the one mapping
+# that the API, the admin and config as code derive their field names from.
+MODEL_FIELD_FOR_KEY = {
+    "name": "name",
+    "kind": "kind",
+    "url": "url",
+    "interval": "interval_s",
+    "timeout": "timeout_s",
+    "confirm_down": "confirm_down",
+    "confirm_up": "confirm_up",
+    "recheck": "recheck_s",
+    "enabled": "enabled",
 }
+COMMON_FIELDS = set(MODEL_FIELD_FOR_KEY)
+# What a secret option value is shown as (API, admin, apply diffs).
+MASK = "***"
+# Parts of a secret option that name something rather than prove it: shown in full.
+NAMING_KEYS = frozenset({"username"})
 
 
 class MonitorCommon(BaseModel):
@@ -37,11 +45,14 @@ class MonitorCommon(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     kind: CheckKind = CheckKind.HTTP
-    url: str = Field(min_length=1, max_length=2000)
+    url: str = Field(default="", max_length=2000)
     interval: int = Field(default=60, description="seconds between checks")
     timeout: float = Field(default=10.0, gt=0, le=120)
     confirm_down: int = Field(default=2, ge=1, le=20)
     confirm_up: int = Field(default=2, ge=1, le=20)
+    recheck: int = Field(
+        default=10, ge=1, le=86_400, description="seconds between re-checks while confirming"
+    )
     enabled: bool = True
 
     @field_validator("kind")
@@ -77,20 +88,19 @@ class MonitorDefinition(BaseModel):
     common: MonitorCommon
     options: dict[str, Any]
 
-    def model_fields_for(self) -> dict[str, Any]:
-        """Keyword arguments for ``Monitor`` (model field names)."""
-        c = self.common
-        return {
-            "name": c.name,
-            "kind": c.kind.value,
-            "url": c.url,
-            "interval_s": c.interval,
-            "timeout_s": c.timeout,
-            "confirm_down": c.confirm_down,
-            "confirm_up": c.confirm_up,
-            "enabled": c.enabled,
-            "config": self.options,
-        }
+    def model_fields_for(self, existing: Monitor | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``Monitor`` (model field names).
+
+        An empty target of a kind that makes its own (a heartbeat's ping token) keeps the
+        ``existing`` monitor's, or gets a new one: applying a file twice never changes it.
+        """
+        values = self.common.model_dump(mode="json")
+        new_target = kind_spec(self.common.kind).new_target
+        if not values["url"] and new_target is not None:
+            same_kind = existing is not None and existing.kind == self.common.kind
+            values["url"] = existing.url if same_kind and existing else new_target()
+        fields = {attr: values[key] for key, attr in MODEL_FIELD_FOR_KEY.items()}
+        return {**fields, "config": self.options}
 
 
 def _refusal(url: Any, kind: Any, allowlist: Sequence[IPNetwork]) -> str | None:
@@ -143,6 +153,12 @@ def parse_monitor(data: dict[str, Any], allowlist: Sequence[IPNetwork]) -> Monit
     if common is not None and common.timeout > common.interval:
         message = f"must not exceed the interval ({common.interval} s)"
         errors.append(_error("timeout", "timeout_above_interval", message, common.timeout))
+    # The default re-check pace is capped by the engine; only a stated one that is too slow
+    # is an error.
+    recheck_stated = common is not None and "recheck" in common.model_fields_set
+    if common is not None and recheck_stated and common.recheck > common.interval:
+        message = f"must not exceed the interval ({common.interval} s)"
+        errors.append(_error("recheck", "recheck_above_interval", message, common.recheck))
     if errors:
         raise ValidationError.from_exception_data("monitor", errors)
     assert common is not None
@@ -153,15 +169,45 @@ def monitor_as_data(monitor: Monitor) -> dict[str, Any]:
     """A stored monitor as a flat definition that ``parse_monitor`` accepts; defaults left out."""
     data: dict[str, Any] = {"name": monitor.name, "kind": monitor.kind, "url": monitor.url}
     defaults = MonitorCommon.model_fields
-    for key, attr in (
-        ("interval", "interval_s"),
-        ("timeout", "timeout_s"),
-        ("confirm_down", "confirm_down"),
-        ("confirm_up", "confirm_up"),
-        ("enabled", "enabled"),
-    ):
+    for key, attr in MODEL_FIELD_FOR_KEY.items():
         value = getattr(monitor, attr)
-        if value != defaults[key].default:
+        if key not in data and value != defaults[key].default:
             data[key] = value
     data.update(monitor.config or {})
     return data
+
+
+def secret_options(kind: str) -> frozenset[str]:
+    """The secret option names of a kind; none for a kind this version does not know."""
+    return secret_fields(kind) if kind in KINDS else frozenset()
+
+
+def masked_value(value: Any) -> Any:
+    """A secret option as shown: a mapping keeps its keys (header names, the user name)."""
+    if isinstance(value, Mapping):
+        return {key: item if key in NAMING_KEYS else MASK for key, item in value.items()}
+    return MASK
+
+
+def mask_secrets(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options (or a flat definition) with every secret value masked."""
+    secrets = secret_options(kind)
+    return {key: masked_value(v) if key in secrets else v for key, v in options.items()}
+
+
+def _unmasked(sent: Any, stored: Any) -> Any:
+    if isinstance(sent, Mapping) and isinstance(stored, Mapping):
+        return {key: stored.get(key, v) if v == MASK else v for key, v in sent.items()}
+    return stored if sent == MASK and stored is not None else sent
+
+
+def unmask_secrets(kind: str, data: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with each masked secret put back to the stored value it stands for.
+
+    So a client that sends back what it read (masked) keeps the secrets instead of storing
+    the mask as the new password.
+    """
+    result = dict(data)
+    for key in secret_options(kind) & data.keys():
+        result[key] = _unmasked(data[key], stored.get(key))
+    return result

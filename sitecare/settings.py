@@ -153,6 +153,9 @@ SITECARE_ENGINE_MAX_BODY_BYTES = env_int("SITECARE_ENGINE_MAX_BODY_BYTES", 1_048
 SITECARE_ENGINE_MAX_REDIRECTS = env_int("SITECARE_ENGINE_MAX_REDIRECTS", 5, minimum=0)
 SITECARE_ENGINE_FLUSH_SECONDS = env_float("SITECARE_ENGINE_FLUSH_SECONDS", 0.5, minimum=0.01)
 SITECARE_MIN_INTERVAL_SECONDS = env_int("SITECARE_MIN_INTERVAL_SECONDS", 10, minimum=1)
+# Prometheus /metrics of the probe engine (port 0 = off); loopback unless changed.
+SITECARE_ENGINE_METRICS_HOST = env_str("SITECARE_ENGINE_METRICS_HOST", "127.0.0.1")
+SITECARE_ENGINE_METRICS_PORT = env_int("SITECARE_ENGINE_METRICS_PORT", 9108, minimum=0)
 # Raw check results are kept this long; hourly rollups and state changes are kept forever.
 SITECARE_RESULT_RETENTION_DAYS = env_int("SITECARE_RESULT_RETENTION_DAYS", 30, minimum=1)
 # Where domain-expiry checks ask for registration data (RDAP bootstrap service).

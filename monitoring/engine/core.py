@@ -6,11 +6,17 @@ Built from small steps that tests call directly:
 - :meth:`ProbeEngine.launch_due` starts the checks that are due, within the concurrency bound;
 - :meth:`ProbeEngine.handle_one_flush` stores the buffered results in one batch;
 - :meth:`ProbeEngine.handle_one_retention` deletes raw results past the retention period;
+- :meth:`ProbeEngine.handle_one_heartbeats` judges heartbeat (push) monitors from their pings;
 - :meth:`ProbeEngine.shutdown` finishes running checks, flushes, and closes everything.
 
 :meth:`ProbeEngine.run` strings them together until :meth:`ProbeEngine.request_stop` (or
 SIGTERM/SIGINT through :func:`run_engine`). The database is only touched from one worker
 thread, so a slow write never stalls the checks running on the loop.
+
+Each outcome also advances the engine's mirror of the monitor's streak
+(:mod:`monitoring.engine.confirmation`): the next check's time is chosen in-loop the moment a
+check ends, without waiting for the flush. Prometheus metrics are served on their own port
+(:mod:`monitoring.engine.metrics`).
 """
 
 from __future__ import annotations
@@ -31,10 +37,18 @@ from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from monitoring import retention
+from monitoring import heartbeats, retention
 from monitoring.checks import RUNNERS
 from monitoring.engine import store
-from monitoring.engine.schedule import Schedule, first_due, next_due
+from monitoring.engine.confirmation import (
+    Streak,
+    advance,
+    due_after_outcome,
+    first_due_on_load,
+    recheck_pace,
+)
+from monitoring.engine.metrics import EngineMetrics
+from monitoring.engine.schedule import Schedule, turn_after
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
@@ -56,6 +70,8 @@ RUNNER_GRACE_SECONDS = 5.0
 FINAL_FLUSH_ATTEMPTS = 3
 # Retention runs this often, each time deleting a bounded amount (see monitoring.retention).
 RETENTION_SECONDS = 60.0
+# Heartbeats are judged this often: a missed deadline or a /fail ping is seen within it.
+HEARTBEAT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,9 @@ class EngineConfig:
     full_reload_seconds: float = 60.0
     stop_grace_seconds: float = 5.0
     max_pending: int = 100_000
+    # Prometheus endpoint of the engine; port 0 turns it off.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> EngineConfig:
@@ -75,6 +94,8 @@ class EngineConfig:
         base = cls(
             concurrency=settings.SITECARE_ENGINE_CONCURRENCY,
             flush_seconds=settings.SITECARE_ENGINE_FLUSH_SECONDS,
+            metrics_host=settings.SITECARE_ENGINE_METRICS_HOST,
+            metrics_port=settings.SITECARE_ENGINE_METRICS_PORT,
         )
         return replace(base, **overrides)
 
@@ -87,6 +108,14 @@ class ProbeEngine:
         self.rng = rng or random.Random()
         self.schedule = Schedule()
         self.targets: dict[int, CheckTarget] = {}
+        # Mirror of each monitor's state and streak: decides the re-check pace in-loop.
+        self.streaks: dict[int, Streak] = {}
+        # Each monitor's next fixed-rate turn; re-checks come between turns, never shift them.
+        self._turns: dict[int, float] = {}
+        # Outcome sequence numbers: which outcomes the database had seen when monitors were read.
+        self._outcome_seq = 0
+        self._last_outcome: dict[int, int] = {}
+        self._stored_upto = 0
         self.in_flight: dict[int, asyncio.Task[None]] = {}
         self.pending: list[Outcome] = []
         self.checks_started = 0
@@ -98,6 +127,11 @@ class ProbeEngine:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._flush_lock = asyncio.Lock()
+        self.metrics = EngineMetrics(
+            in_flight=lambda: len(self.in_flight),
+            pending=lambda: len(self.pending),
+            scheduled=lambda: len(self.schedule),
+        )
 
     # --- the database thread ---------------------------------------------------------------
 
@@ -113,12 +147,17 @@ class ProbeEngine:
         now = asyncio.get_running_loop().time()
         if not force and seen == self._fingerprint and now < self._next_full_reload:
             return False
-        targets = await self.run_in_db(store.load_targets)
+        stored_upto, (targets, streaks) = await self.run_in_db(self._load_monitors)
         # The fingerprint was taken before loading: a change in between is seen next time.
         self._fingerprint = seen
         self._next_full_reload = now + self.config.full_reload_seconds
-        self.apply_targets(targets)
+        self.apply_targets(targets, streaks, stored_upto=stored_upto)
         return True
+
+    def _load_monitors(self) -> tuple[int, tuple[dict[int, CheckTarget], dict[int, Streak]]]:
+        """(On the database thread.) The monitors, with how many outcomes were stored before."""
+        # Flushes run on this same thread, so the mark matches exactly what the read sees.
+        return self._stored_upto, store.load_monitors()
 
     async def handle_one_flush(self) -> int:
         """Store the buffered results in one batch; on a database error keep them for later."""
@@ -126,18 +165,35 @@ class ProbeEngine:
             batch, self.pending = self.pending, []
             if not batch:
                 return 0
+            # Every outcome up to this number is in the batch, stored before, or dropped.
+            upto = self._outcome_seq
             try:
-                stored = await self.run_in_db(lambda: store.store_results(batch))
+                stored = await self.run_in_db(lambda: self._store(batch, upto))
             except Exception:
                 logger.exception("storing %d check results failed; will retry", len(batch))
                 self._requeue(batch)
                 return 0
             self.results_stored += stored
+            self.metrics.results_written.inc(stored)
             return stored
+
+    def _store(self, batch: list[Outcome], upto: int) -> int:
+        """(On the database thread.) Store a batch, then mark the outcomes as seen by the DB."""
+        stored = store.store_results(batch)
+        self._stored_upto = upto
+        return stored
 
     async def handle_one_retention(self) -> int:
         """Delete a bounded share of the raw results past retention; return the count."""
         return await self.run_in_db(retention.handle_one_retention)
+
+    async def handle_one_heartbeats(self) -> int:
+        """Judge heartbeat monitors from their pings and record the outcomes; return the count.
+
+        Nothing is probed for a heartbeat, so it is a database step (reading pings, writing
+        outcomes in one go) rather than a check on the schedule.
+        """
+        return await self.run_in_db(heartbeats.handle_one_evaluation)
 
     def _requeue(self, batch: list[Outcome]) -> None:
         self.pending[:0] = batch
@@ -149,34 +205,65 @@ class ProbeEngine:
 
     # --- the schedule ----------------------------------------------------------------------
 
-    def apply_targets(self, targets: dict[int, CheckTarget]) -> None:
+    def apply_targets(
+        self,
+        targets: dict[int, CheckTarget],
+        streaks: dict[int, Streak] | None = None,
+        *,
+        stored_upto: int | None = None,
+    ) -> None:
         """Bring the schedule in line with the monitors loaded from the database.
 
         1. Deleted or disabled monitors leave the schedule; a check of theirs still running
            is cancelled.
         2. New monitors get their first check anywhere within their interval (jitter), so a
-           start or a bulk import never fires everything at once.
+           start or a bulk import never fires everything at once; one that was mid-confirmation
+           (say, down but recovering, when the engine restarted) within its re-check pace.
         3. A monitor whose interval changed is spread again; other edits keep their turn.
+        4. Streaks are taken from the database where it has seen all of the engine's outcomes
+           for the monitor (``stored_upto``); otherwise the engine's own mirror is newer.
         """
         now = asyncio.get_running_loop().time()
         for monitor_id in self.targets.keys() - targets.keys():
-            self.schedule.remove(monitor_id)
-            task = self.in_flight.pop(monitor_id, None)
-            if task is not None:
-                task.cancel()
+            self._forget(monitor_id)
         for monitor_id, target in targets.items():
+            self._adopt_streak(monitor_id, (streaks or {}).get(monitor_id), stored_upto)
             old = self.targets.get(monitor_id)
             if old is None or old.interval_s != target.interval_s:
-                self.schedule.put(monitor_id, first_due(now, target.interval_s, self.rng))
+                streak = self.streaks.get(monitor_id, Streak())
+                due = first_due_on_load(now, target.interval_s, _pace(target), streak, self.rng)
+                self._turns.pop(monitor_id, None)
+                self.schedule.put(monitor_id, due)
         self.targets = targets
         self._wake.set()
+
+    def _forget(self, monitor_id: int) -> None:
+        """Drop a monitor that is no longer checked (its running check is cancelled)."""
+        self.schedule.remove(monitor_id)
+        self.streaks.pop(monitor_id, None)
+        self._turns.pop(monitor_id, None)
+        task = self.in_flight.pop(monitor_id, None)
+        if task is not None:
+            task.cancel()
+
+    def _adopt_streak(
+        self, monitor_id: int, loaded: Streak | None, stored_upto: int | None
+    ) -> None:
+        """Take the stored streak unless the engine holds outcomes the read did not include."""
+        if loaded is None:
+            return
+        unseen = stored_upto is None or self._last_outcome.get(monitor_id, 0) > stored_upto
+        if monitor_id in self.streaks and unseen:
+            return
+        self.streaks[monitor_id] = loaded
 
     def launch_due(self) -> int:
         """Start the checks that are due, as far as the concurrency bound allows.
 
         1. Take at most as many due monitors as there are free slots (the rest wait their
            turn in the heap, keeping their due time).
-        2. Reschedule each at a fixed rate.
+        2. Reschedule each at its next fixed-rate turn; a re-check (due before the turn) leaves
+           the turn where it was, so confirming never shifts a monitor's phase.
         3. Skip a monitor whose previous check still runs: one site never gets two at once.
         """
         now = asyncio.get_running_loop().time()
@@ -184,17 +271,19 @@ class ProbeEngine:
         started = 0
         for monitor_id, due in self.schedule.pop_due(now, max(free, 0)):
             target = self.targets[monitor_id]
+            turn = turn_after(due, self._turns.get(monitor_id, due), target.interval_s, now)
+            self._turns[monitor_id] = turn
+            self.schedule.put(monitor_id, turn)
             if monitor_id in self.in_flight:
-                self.schedule.put(monitor_id, now + target.interval_s)
                 continue
-            self.schedule.put(monitor_id, next_due(due, target.interval_s, now))
-            self.in_flight[monitor_id] = asyncio.create_task(self._check(target))
+            self.metrics.schedule_lag.observe(now - due)
+            self.in_flight[monitor_id] = asyncio.create_task(self._check(target, now))
             started += 1
         self.checks_started += started
         return started
 
-    async def _check(self, target: CheckTarget) -> None:
-        """Run one check and buffer its outcome, unless the monitor went away meanwhile."""
+    async def _check(self, target: CheckTarget, started: float) -> None:
+        """Run one check and take its outcome, unless the monitor went away meanwhile."""
         try:
             outcome = await self._run_check(target)
         finally:
@@ -202,7 +291,37 @@ class ProbeEngine:
                 del self.in_flight[target.monitor_id]
             self._wake.set()
         if target.monitor_id in self.targets:
-            self.pending.append(outcome)
+            self.take_outcome(outcome, target.kind, started)
+
+    def take_outcome(self, outcome: Outcome, kind: str, started: float) -> None:
+        """Buffer an outcome, count it, advance the monitor's streak and pick the next check.
+
+        1. Queue the outcome for the next flush, numbered so reloads know what is stored.
+        2. Advance the mirrored streak by the rules the database applies at the flush.
+        3. While a flip awaits confirmation, bring the next check forward to the re-check
+           pace (never later than the next regular turn).
+        """
+        monitor_id = outcome.monitor_id
+        self.pending.append(outcome)
+        self._outcome_seq += 1
+        self._last_outcome[monitor_id] = self._outcome_seq
+        self.metrics.count_check(kind, outcome.ok, outcome.failure_class)
+        target = self.targets[monitor_id]
+        streak = advance(
+            self.streaks.get(monitor_id, Streak()),
+            outcome.ok,
+            target.confirm_down,
+            target.confirm_up,
+        )
+        self.streaks[monitor_id] = streak
+        scheduled = self.schedule.due_of(monitor_id)
+        if scheduled is None:
+            return
+        now = asyncio.get_running_loop().time()
+        due = due_after_outcome(scheduled, streak, started, now, _pace(target))
+        if due != scheduled:
+            self.schedule.put(monitor_id, due)
+            self._wake.set()
 
     async def _run_check(self, target: CheckTarget) -> Outcome:
         """The kind's outcome; a crash or hang of the check code is a failure, not a stop."""
@@ -233,7 +352,7 @@ class ProbeEngine:
     async def run(self, *, duration: float | None = None) -> None:
         """Check monitors until :meth:`request_stop` (or for ``duration`` seconds), then stop.
 
-        1. Load the monitors and spread their first checks.
+        1. Open the metrics endpoint; load the monitors and spread their first checks.
         2. Run the scheduler, the flusher, the reloader and retention side by side.
         3. On stop: let running checks finish briefly, flush every result, close.
         """
@@ -241,6 +360,7 @@ class ProbeEngine:
         if duration is not None:
             loop.call_later(duration, self.request_stop)
         try:
+            self.metrics.serve(self.config.metrics_host, self.config.metrics_port)
             await self.handle_one_reload(force=True)
             logger.info("probe engine started with %d monitors", len(self.targets))
             async with asyncio.TaskGroup() as group:
@@ -248,6 +368,7 @@ class ProbeEngine:
                 group.create_task(self._every(self.config.flush_seconds, self.handle_one_flush))
                 group.create_task(self._every(self.config.reload_seconds, self.handle_one_reload))
                 group.create_task(self._every(RETENTION_SECONDS, self.handle_one_retention))
+                group.create_task(self._every(HEARTBEAT_SECONDS, self.handle_one_heartbeats))
         finally:
             await self.shutdown()
 
@@ -297,6 +418,7 @@ class ProbeEngine:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
         await self._final_flush()
+        self.metrics.close()
         await self.outbound.close()
         await self.run_in_db(connections.close_all)
         self._db.shutdown(wait=True)
@@ -313,6 +435,10 @@ class ProbeEngine:
                 return
             await asyncio.sleep(0.5 * (attempt + 1))
         logger.error("stopping with %d check results unstored", len(self.pending))
+
+
+def _pace(target: CheckTarget) -> float:
+    return recheck_pace(target.interval_s, target.confirm_down, target.recheck_s)
 
 
 async def serve(

@@ -77,3 +77,13 @@ def next_due(previous_due: float, interval_s: float, now: float) -> float:
     with a burst of missed checks.
     """
     return max(previous_due + interval_s, now)
+
+
+def turn_after(due: float, turn: float, interval_s: float, now: float) -> float:
+    """A monitor's next regular turn once its check due at ``due`` starts.
+
+    A check due at or after the turn is the regular one: the turn moves on at fixed rate. A
+    check due before it was a confirmation re-check, which leaves the turn (and the monitor's
+    place in the spread) where it was.
+    """
+    return next_due(turn, interval_s, now) if due >= turn else turn

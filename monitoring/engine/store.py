@@ -14,9 +14,10 @@ from django.db import close_old_connections
 from django.db.models import Count, Max, Q
 
 from monitoring.checks import RUNNERS
+from monitoring.engine.confirmation import Streak
 from monitoring.engine.target import CheckTarget
 from monitoring.logic import Outcome, record_results
-from monitoring.models import Monitor
+from monitoring.models import CheckKind, Monitor
 from sitecare.lib.netpolicy import IPNetwork
 from tenancy.models import Organization
 
@@ -46,12 +47,20 @@ def fingerprint() -> Fingerprint:
 
 def load_targets() -> dict[int, CheckTarget]:
     """Every enabled monitor of a kind the engine can run, with its organization's allowlist."""
+    return load_monitors()[0]
+
+
+def load_monitors() -> tuple[dict[int, CheckTarget], dict[int, Streak]]:
+    """The monitors to check (see :func:`load_targets`) and their stored states and streaks."""
     close_old_connections()
-    monitors = Monitor.objects.filter(enabled=True, kind__in=list(RUNNERS)).select_related(
+    # Heartbeats are pushed to us, not probed: monitoring.heartbeats judges them.
+    probed = [kind for kind in RUNNERS if kind != CheckKind.HEARTBEAT]
+    monitors = Monitor.objects.filter(enabled=True, kind__in=probed).select_related(
         "site__client__organization"
     )
     allowlists: dict[int, tuple[IPNetwork, ...]] = {}
     targets: dict[int, CheckTarget] = {}
+    streaks: dict[int, Streak] = {}
     for monitor in monitors:
         org = monitor.site.client.organization
         if org.pk not in allowlists:
@@ -64,8 +73,12 @@ def load_targets() -> dict[int, CheckTarget]:
             interval_s=float(monitor.interval_s),
             timeout_s=float(monitor.timeout_s),
             allowlist=allowlists[org.pk],
+            confirm_down=monitor.confirm_down,
+            confirm_up=monitor.confirm_up,
+            recheck_s=float(monitor.recheck_s),
         )
-    return targets
+        streaks[monitor.pk] = Streak(monitor.state, monitor.streak_ok, monitor.streak_count)
+    return targets, streaks
 
 
 def _allowlist(org: Organization) -> tuple[IPNetwork, ...]:

@@ -22,6 +22,10 @@ class CheckTarget:
     interval_s: float
     timeout_s: float
     allowlist: tuple[IPNetwork, ...] = ()
+    # Confirmation: consecutive results a flip needs, and the faster pace that gathers them.
+    confirm_down: int = 2
+    confirm_up: int = 2
+    recheck_s: float = 10.0
 
 
 # A check kind's run function: one check of one target, never raising for the site's faults.
