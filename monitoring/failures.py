@@ -21,5 +21,7 @@ class FailureClass(models.TextChoices):
     BODY_TOO_LARGE = "body_too_large", _("The response body is too large")
     TOO_MANY_REDIRECTS = "too_many_redirects", _("Too many redirects")
     BLOCKED_BY_POLICY = "blocked_by_policy", _("The address is not allowed by the network policy")
+    HEARTBEAT_LATE = "heartbeat_late", _("The job did not report in time")
+    HEARTBEAT_FAILED = "heartbeat_failed", _("The job reported a failure")
     INVALID_RESPONSE = "invalid_response", _("The server sent an invalid response")
     INTERNAL_ERROR = "internal_error", _("The check could not be run")

@@ -153,7 +153,8 @@ def _syntax_error(text: str, position: int, wanted: str) -> ValueError:
 
 
 def _quoted(text: str) -> str:
-    return f"“{text[:100]}”"
+    # Straight quotes: typographic ones differ by language (“…” in English, „…” in Polish).
+    return f'"{text[:100]}"'
 
 
 def resolve(document: Any, path: tuple[Step, ...]) -> Any:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.failures import FailureClass
+from sitecare.lib.crypto import EncryptedJSONField
 from sites.models import Site
 
 
@@ -19,6 +20,7 @@ class CheckKind(models.TextChoices):
     TLS = "tls", _("TLS certificate")
     DNS = "dns", _("DNS records")
     DOMAIN = "domain", _("Domain expiry")
+    HEARTBEAT = "heartbeat", _("Heartbeat (push)")
 
 
 class MonitorState(models.TextChoices):
@@ -28,7 +30,7 @@ class MonitorState(models.TextChoices):
 
 
 class Monitor(models.Model):
-    """One thing checked on a schedule. Kind-specific options live in ``config``.
+    """One thing checked on a schedule. Kind-specific options live in ``config`` (encrypted).
 
     ``config`` is validated by the kind's pydantic model in ``monitoring/checks/<kind>.py``;
     the columns here are the ones every kind shares and the engine schedules on.
@@ -43,7 +45,8 @@ class Monitor(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=CheckKind.choices)
     url = models.CharField(_("address"), max_length=2000)
-    config = models.JSONField(_("options"), default=dict, blank=True)
+    # Encrypted: options may hold credentials (HTTP basic_auth, bearer_token, header values).
+    config = EncryptedJSONField(_("options"), default=dict, blank=True)
     interval_s = models.PositiveIntegerField(
         _("interval (seconds)"), default=60, validators=[MinValueValidator(1)]
     )
@@ -55,6 +58,10 @@ class Monitor(models.Model):
     )
     confirm_up = models.PositiveSmallIntegerField(
         _("successes before up"), default=2, validators=[MinValueValidator(1)]
+    )
+    # While a flip awaits confirmation the engine re-checks at this faster pace (≤ interval).
+    recheck_s = models.PositiveIntegerField(
+        _("re-check while confirming (seconds)"), default=10, validators=[MinValueValidator(1)]
     )
     enabled = models.BooleanField(_("enabled"), default=True)
 
@@ -180,3 +187,35 @@ class HourlyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.monitor_id} @ {self.hour:%Y-%m-%d %H}:00Z: {self.failures}/{self.checks}"
+
+
+class PingKind(models.TextChoices):
+    START = "start", _("Started")
+    SUCCESS = "success", _("Succeeded")
+    FAIL = "fail", _("Failed")
+
+
+class HeartbeatPing(models.Model):
+    """One signal a job sent to its heartbeat monitor's secret URL, stored before the answer."""
+
+    TENANT_ORG_PATH = "monitor__site__client__organization_id"
+    TENANT_CLIENT_PATH = "monitor__site__client_id"
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="pings")
+    received_at = models.DateTimeField(_("received at"))
+    kind = models.CharField(_("signal"), max_length=8, choices=PingKind.choices)
+    exit_code = models.PositiveSmallIntegerField(_("exit code"), null=True, blank=True)
+    # What the job chose to send (a log tail, say), truncated to a small size.
+    body = models.TextField(_("body"), blank=True, default="")
+    remote_addr = models.CharField(_("sender address"), max_length=64, blank=True, default="")
+    user_agent = models.CharField(_("user agent"), max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("heartbeat ping")
+        verbose_name_plural = _("heartbeat pings")
+        indexes = [
+            models.Index(fields=["monitor", "kind", "received_at"], name="ping_monitor_kind_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id} @ {self.received_at:%Y-%m-%d %H:%M:%S}: {self.kind}"

@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("demo/", include("core.urls")),
+    path("ping/", include("monitoring.urls")),
     path("", include("front.urls")),
 ]

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from monitoring.checks import dns, domain, http, tcp, tls
+from monitoring.checks import dns, domain, heartbeat, http, tcp, tls
 from monitoring.engine.target import Runner
 from monitoring.models import CheckKind
 
@@ -30,6 +30,9 @@ class KindSpec:
     run: Runner
     normalize_target: Callable[[str], str]
     target_host: Callable[[str], str | None]
+    # Kinds whose target sitecare makes up (a heartbeat's secret ping token): an empty target
+    # means "keep the stored one, or make one".
+    new_target: Callable[[], str] | None = None
 
 
 KINDS: dict[str, KindSpec] = {
@@ -40,6 +43,13 @@ KINDS: dict[str, KindSpec] = {
     ),
     CheckKind.TCP: KindSpec(tcp.Options, tcp.run, tcp.normalize_target, tcp.target_host),
     CheckKind.TLS: KindSpec(tls.Options, tls.run, tls.normalize_target, tls.target_host),
+    CheckKind.HEARTBEAT: KindSpec(
+        heartbeat.Options,
+        heartbeat.run,
+        heartbeat.normalize_target,
+        heartbeat.target_host,
+        new_target=heartbeat.new_token,
+    ),
 }
 
 # Views of the registry for callers that need one facet.
@@ -62,3 +72,9 @@ def options_model(kind: str) -> type[BaseModel]:
 def validate_options(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     """Validate kind-specific options; raise pydantic.ValidationError naming bad fields."""
     return options_model(kind).model_validate(data).model_dump(mode="json", exclude_defaults=True)
+
+
+def secret_fields(kind: str) -> frozenset[str]:
+    """The kind's options that hold secrets (a kind's ``Options.SECRET_FIELDS``; none if unset)."""
+    fields: frozenset[str] = getattr(options_model(kind), "SECRET_FIELDS", frozenset())
+    return fields

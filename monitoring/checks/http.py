@@ -1,7 +1,7 @@
 """HTTP(S) check: status, keyword, JSON assertions and speed, through the guarded outbound module.
 
-Secrets of a monitor (``basic_auth``, ``bearer_token``) live in ``Monitor.config`` as plain
-JSON for now, like every other option; they are to move to the encrypted secret storage.
+Options named in ``Options.SECRET_FIELDS`` (auth and header values) are secrets: ``Monitor.config``
+is encrypted at rest, and the API, admin and exports show them masked.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 import re
 import ssl
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from django.utils import timezone
@@ -112,6 +112,8 @@ class Options(BaseModel):
     """Kind-specific settings of an HTTP(S) monitor (fields in validation order)."""
 
     model_config = ConfigDict(extra="forbid")
+    # Never shown back in full (API, export, diffs, admin); every header value counts as one.
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"basic_auth", "bearer_token", "headers"})
 
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
     expected_status: str = Field(default="200-399", description="codes or ranges: 200,301-302")

@@ -34,6 +34,7 @@ from types import TracebackType
 import aiohttp
 from aiohappyeyeballs import AddrInfoType
 from aiohttp.abc import ResolveResult
+from aiohttp.http_exceptions import ContentLengthError, TransferEncodingError
 from django.conf import settings
 from django.utils.translation import gettext as _
 from yarl import URL
@@ -440,11 +441,25 @@ def _classify(exc: BaseException, url: str, timeout_s: float) -> tuple[FetchFail
         return FetchFailure.TIMEOUT, _("No answer within %(seconds)s s.") % {"seconds": timeout_s}
     if isinstance(exc, aiohttp.ServerDisconnectedError | ConnectionResetError):
         return FetchFailure.CONNECTION_RESET, _("The server closed the connection.")
+    if isinstance(exc, aiohttp.ClientPayloadError) and body_cut_short(exc):
+        return FetchFailure.CONNECTION_RESET, _(
+            "The connection broke off in the middle of the body."
+        )
     if isinstance(exc, aiohttp.ClientOSError) and exc.errno == errno.ECONNRESET:
         return FetchFailure.CONNECTION_RESET, _("The connection was reset.")
     if isinstance(exc, aiohttp.InvalidURL):
         return FetchFailure.INVALID_RESPONSE, _("Invalid address: %(error)s") % _err(exc)
     return FetchFailure.INVALID_RESPONSE, _("Invalid response: %(error)s") % _err(exc)
+
+
+def body_cut_short(exc: aiohttp.ClientPayloadError) -> bool:
+    """True when the connection ended (reset or closed) before the declared body was complete.
+
+    aiohttp raises these two causes only from the parser's end of input, when the connection
+    is lost while the Content-Length or the chunked framing still expects bytes; a malformed
+    body that did arrive has other causes and stays an invalid response.
+    """
+    return isinstance(exc.__cause__, ContentLengthError | TransferEncodingError)
 
 
 def _connect_failure(exc: aiohttp.ClientConnectorError, host: str) -> tuple[FetchFailure, str]:

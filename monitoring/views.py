@@ -1,0 +1,115 @@
+"""The heartbeat endpoint: jobs ping a secret URL; 200 only once the ping is committed.
+
+No login and no CSRF token (cron jobs and scripts call it with curl or wget). An unknown token
+is a 404. Overload is said, never hidden: a token pinging too fast gets 429, a full process or
+a busy database 503, each with Retry-After, and nothing is answered 200 that was not stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from monitoring.heartbeats import (
+    MAX_BODY_BYTES,
+    Ping,
+    RateLimiter,
+    TokenIndex,
+    record_ping,
+)
+from monitoring.models import PingKind
+
+logger = logging.getLogger("sitecare.heartbeat")
+
+# Per web process: more pings writing at once only queue on the database's single writer.
+MAX_CONCURRENT_PINGS = 16
+RETRY_AFTER_BUSY_S = 5
+RETRY_AFTER_FAST_S = 1
+MAX_EXIT_CODE = 255
+
+TOKENS = TokenIndex()
+RATE = RateLimiter()
+_WRITERS = threading.BoundedSemaphore(MAX_CONCURRENT_PINGS)
+
+
+def _text(status: int, body: str, retry_after: int | None = None) -> HttpResponse:
+    response = HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _received(request: HttpRequest, kind: str, exit_code: int | None) -> Ping:
+    """The ping as sent: its signal, the body's first 10 KiB as text, who sent it."""
+    body = request.read(MAX_BODY_BYTES) if request.method == "POST" else b""
+    return Ping(
+        kind=kind,
+        exit_code=exit_code,
+        body=body.decode("utf-8", errors="replace"),
+        remote_addr=request.META.get("REMOTE_ADDR", "") or "",
+        user_agent=request.META.get("HTTP_USER_AGENT", "") or "",
+    )
+
+
+def _store(token: str, kind: str, exit_code: int | None, request: HttpRequest) -> HttpResponse:
+    """Receive one ping.
+
+    1. Find the monitor by token (404 if none); refuse a token pinging too fast (429).
+    2. Take a writer slot without waiting (503 if the process is full).
+    3. Store the ping in a transaction; answer 200 only after the commit, 503 on any
+       database error (locked, busy, disk full): the job may retry, nothing is lost unseen.
+    """
+    monitor_id = TOKENS.find(token)
+    if monitor_id is None:
+        return _text(404, "Not found")
+    if not RATE.allow(token):
+        return _text(429, "Too many pings", RETRY_AFTER_FAST_S)
+    if not _WRITERS.acquire(blocking=False):
+        return _text(503, "Busy", RETRY_AFTER_BUSY_S)
+    try:
+        stored = record_ping(monitor_id, token, _received(request, kind, exit_code))
+    except DatabaseError:
+        logger.warning("storing a ping of monitor %s failed", monitor_id, exc_info=True)
+        return _text(503, "Busy", RETRY_AFTER_BUSY_S)
+    finally:
+        _WRITERS.release()
+    if not stored:
+        TOKENS.forget(token)
+        return _text(404, "Not found")
+    return _text(200, "OK")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST", "HEAD"])
+def ping(request: HttpRequest, token: str) -> HttpResponse:
+    """The job succeeded (or just checks in)."""
+    return _store(token, PingKind.SUCCESS, None, request)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST", "HEAD"])
+def ping_start(request: HttpRequest, token: str) -> HttpResponse:
+    """The job started (starts the ``max_runtime`` clock)."""
+    return _store(token, PingKind.START, None, request)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST", "HEAD"])
+def ping_fail(request: HttpRequest, token: str) -> HttpResponse:
+    """The job failed."""
+    return _store(token, PingKind.FAIL, None, request)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST", "HEAD"])
+def ping_exit_code(request: HttpRequest, token: str, exit_code: int) -> HttpResponse:
+    """The job ended with this exit status: 0 is success, anything else a failure."""
+    if exit_code > MAX_EXIT_CODE:
+        return _text(404, "Not found")
+    kind = PingKind.SUCCESS if exit_code == 0 else PingKind.FAIL
+    return _store(token, kind, exit_code, request)
