@@ -21,6 +21,7 @@ class CheckKind(models.TextChoices):
     DNS = "dns", _("DNS records")
     DOMAIN = "domain", _("Domain expiry")
     HEARTBEAT = "heartbeat", _("Heartbeat (push)")
+    SEO = "seo", _("SEO accidents")
 
 
 class MonitorState(models.TextChoices):
