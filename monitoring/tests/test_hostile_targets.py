@@ -39,7 +39,8 @@ from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from monitoring.models import CheckKind, CheckResult, Monitor
 from monitoring.tests.loopback import CountingListener, NetLog, arun
-from monitoring.tests.test_tls_check import Pki, tls_server
+from monitoring.tests.pki import Pki
+from monitoring.tests.test_tls_check import tls_server
 from sites.models import Site
 from tenancy.models import Client, Organization
 
