@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import random
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchlib import use_temporary_database  # beside this script: run as python bench/…
+
 START = datetime(2026, 1, 1, tzinfo=UTC)
 TABLES = {
     "raw results": "monitoring_checkresult",
@@ -43,22 +42,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--failure-rate", type=float, default=0.005, help="share of failures")
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args()
-
-
-def use_temporary_database(directory: Path) -> Path:
-    """Configure Django on a fresh SQLite file (before any sitecare import) and migrate it."""
-    database = directory / "bench.sqlite3"
-    os.environ["SITECARE_VAR_DIR"] = str(directory)
-    os.environ["SITECARE_DATABASE_URL"] = f"sqlite:///{database}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "sitecare.settings"
-    os.environ.setdefault("SITECARE_LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    import django  # imported late: the environment above configures it
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    return database
 
 
 def make_monitor() -> int:
