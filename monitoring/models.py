@@ -55,7 +55,7 @@ class Monitor(models.Model):
         _("timeout (seconds)"), default=10.0, validators=[MinValueValidator(0.1)]
     )
     confirm_down = models.PositiveSmallIntegerField(
-        _("failures before down"), default=2, validators=[MinValueValidator(1)]
+        _("failures before down"), default=3, validators=[MinValueValidator(1)]
     )
     confirm_up = models.PositiveSmallIntegerField(
         _("successes before up"), default=2, validators=[MinValueValidator(1)]

@@ -48,7 +48,7 @@ class MonitorCommon(BaseModel):
     url: str = Field(default="", max_length=2000)
     interval: int = Field(default=60, description="seconds between checks")
     timeout: float = Field(default=10.0, gt=0, le=120)
-    confirm_down: int = Field(default=2, ge=1, le=20)
+    confirm_down: int = Field(default=3, ge=1, le=20)
     confirm_up: int = Field(default=2, ge=1, le=20)
     recheck: int = Field(
         default=10, ge=1, le=86_400, description="seconds between re-checks while confirming"

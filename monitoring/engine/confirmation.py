@@ -21,7 +21,7 @@ Let ``I`` be the interval, ``N`` = ``confirm_down``, ``R`` the monitor's ``reche
 4. So any outage lasting more than ``1.5 I`` contains ``N`` consecutive failing checks, and the
    monitor flips to down (dated at ``s1``, the start of the streak). A check that runs to its
    timeout ``T`` stretches step 3 to ``(N - 1) max(P, T)``: the bound holds while
-   ``(N - 1) T ≤ I / 2`` (the defaults, 60 s / 10 s / N = 2, have room to spare).
+   ``(N - 1) T ≤ I / 2`` (the defaults, 60 s / 10 s / N = 3, have room to spare).
 Recovery is symmetric: successes while down are re-checked at the same pace until ``confirm_up``.
 """
 

@@ -23,7 +23,7 @@ class CheckTarget:
     timeout_s: float
     allowlist: tuple[IPNetwork, ...] = ()
     # Confirmation: consecutive results a flip needs, and the faster pace that gathers them.
-    confirm_down: int = 2
+    confirm_down: int = 3
     confirm_up: int = 2
     recheck_s: float = 10.0
 

@@ -24,11 +24,13 @@ def test_it_flips_down_only_after_confirmations_and_dates_the_outage_at_the_firs
     record_results([ok(m.pk, T0)])
     m.refresh_from_db()
     assert m.state == MonitorState.UP
+    assert m.confirm_down == 3  # the default: the first failure and two more
     t1 = T0 + timedelta(seconds=60)
     assert record_results([fail(m.pk, t1)]) == []
+    assert record_results([fail(m.pk, t1 + timedelta(seconds=10))]) == []
     m.refresh_from_db()
     assert m.state == MonitorState.UP
-    flips = record_results([fail(m.pk, t1 + timedelta(seconds=60))])
+    flips = record_results([fail(m.pk, t1 + timedelta(seconds=20))])
     assert [f.to_state for f in flips] == [MonitorState.DOWN]
     assert flips[0].at == t1
     incident = Incident.objects.get(monitor=m)
