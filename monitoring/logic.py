@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from django.db import transaction
 
 from incidents import logic as incident_logic
 from monitoring.failures import FailureClass
-from monitoring.models import CheckResult, Monitor, MonitorState, StateChange
+from monitoring.models import CheckResult, Monitor, StateChange
 from monitoring.rollups import add_to_rollups
+from monitoring.streaks import Streak, advance
+from sitecare.lib.bulksql import BulkWriter
 
 # Columns the engine owns. UI/API saves of a monitor must not write these (use update_fields).
-STATE_FIELDS = [
-    "state",
-    "state_since",
+# The streak columns, saved after every batch (state and state_since change only in a flip).
+STREAK_FIELDS = (
     "streak_ok",
     "streak_count",
     "streak_since",
@@ -26,7 +28,24 @@ STATE_FIELDS = [
     "last_response_ms",
     "last_failure_class",
     "last_message",
-]
+)
+STATE_FIELDS = ["state", "state_since", *STREAK_FIELDS]
+RESULT_FIELDS = (
+    "monitor",
+    "checked_at",
+    "ok",
+    "status_code",
+    "response_ms",
+    "failure_class",
+    "message",
+    "dns_ms",
+    "connect_ms",
+    "tls_ms",
+    "ttfb_ms",
+    "details",
+)
+# SQLite refuses statements with more bound parameters than this (older builds: 999).
+_IN_CHUNK = 900
 
 
 @dataclass(frozen=True)
@@ -47,54 +66,48 @@ class Outcome:
     details: dict[str, Any] | None = None
 
 
-def _next_state(monitor: Monitor, outcome: Outcome) -> str | None:
-    """The state the monitor flips to after this outcome, or None to stay.
-
-    1. A first success of a never-checked monitor makes it up at once: there is nothing to
-       confirm and nobody to alert.
-    2. Otherwise a flip needs ``confirm_down`` consecutive failures or ``confirm_up``
-       consecutive successes, counted in the streak.
-    """
-    if outcome.ok:
-        if monitor.state == MonitorState.UNKNOWN:
-            return MonitorState.UP
-        if monitor.state == MonitorState.DOWN and monitor.streak_count >= monitor.confirm_up:
-            return MonitorState.UP
-        return None
-    if monitor.state != MonitorState.DOWN and monitor.streak_count >= monitor.confirm_down:
-        return MonitorState.DOWN
-    return None
+_RESULTS = BulkWriter(CheckResult, RESULT_FIELDS)
+_STREAKS = BulkWriter(Monitor, STREAK_FIELDS)
 
 
-def _advance_streak(monitor: Monitor, outcome: Outcome) -> None:
-    if monitor.streak_ok is outcome.ok:
-        monitor.streak_count += 1
-    else:
-        monitor.streak_ok = outcome.ok
-        monitor.streak_count = 1
-        monitor.streak_since = outcome.checked_at
-    monitor.last_checked_at = outcome.checked_at
-    monitor.last_ok = outcome.ok
-    monitor.last_response_ms = outcome.response_ms
-    monitor.last_failure_class = outcome.failure_class
-    monitor.last_message = outcome.message[:500]
+@dataclass(slots=True)
+class _Tracked:
+    """One monitor's stored streak while a batch of its results is applied."""
+
+    streak: Streak
+    since: datetime | None
+    confirm_down: int
+    confirm_up: int
+    last: Outcome | None = None
 
 
-def _flip(monitor: Monitor, new_state: str, outcome: Outcome) -> StateChange | None:
+def _load_tracked(monitor_ids: Iterable[int]) -> dict[int, _Tracked]:
+    """The stored streaks of these monitors (only the columns the rules need)."""
+    ids = sorted(monitor_ids)
+    tracked: dict[int, _Tracked] = {}
+    for i in range(0, len(ids), _IN_CHUNK):
+        rows = Monitor.objects.filter(pk__in=ids[i : i + _IN_CHUNK]).values_list(
+            "pk", "state", "streak_ok", "streak_count", "streak_since", "confirm_down", "confirm_up"
+        )
+        for pk, state, streak_ok, count, since, confirm_down, confirm_up in rows:
+            tracked[pk] = _Tracked(Streak(state, streak_ok, count), since, confirm_down, confirm_up)
+    return tracked
+
+
+def _flip(
+    monitor_id: int, old_state: str, new_state: str, at: datetime, outcome: Outcome
+) -> StateChange | None:
     """Flip one monitor by conditional UPDATE; write the state change and its incident work.
 
-    The flip is dated at the start of the streak that confirmed it: an outage begins with its
-    first failed check, not with the check that confirmed it.
+    The flip is dated ``at``, the start of the streak that confirmed it: an outage begins with
+    its first failed check, not with the check that confirmed it.
     """
-    old_state = monitor.state
-    at = monitor.streak_since or outcome.checked_at
-    changed = Monitor.objects.filter(pk=monitor.pk, state=old_state).update(
+    changed = Monitor.objects.filter(pk=monitor_id, state=old_state).update(
         state=new_state, state_since=at
     )
     if changed != 1:
         return None
-    monitor.state = new_state
-    monitor.state_since = at
+    monitor = Monitor.objects.select_related("site__client__organization").get(pk=monitor_id)
     change = StateChange.objects.create(
         monitor=monitor,
         at=at,
@@ -107,53 +120,78 @@ def _flip(monitor: Monitor, new_state: str, outcome: Outcome) -> StateChange | N
     return change
 
 
+def _apply(tracked: _Tracked, monitor_id: int, outcome: Outcome) -> StateChange | None:
+    """Advance one monitor's streak by one outcome; flip it when the streak confirms a state."""
+    streak = advance(tracked.streak, outcome.ok, tracked.confirm_down, tracked.confirm_up)
+    if streak.streak_count == 1:
+        tracked.since = outcome.checked_at
+    tracked.last = outcome
+    change = None
+    if streak.state != tracked.streak.state:
+        at = tracked.since or outcome.checked_at
+        change = _flip(monitor_id, tracked.streak.state, streak.state, at, outcome)
+        if change is None:
+            # Someone else changed the state meanwhile (an edit, a reset): theirs stands.
+            stored = Monitor.objects.values_list("state", flat=True).get(pk=monitor_id)
+            streak = Streak(stored, streak.streak_ok, streak.streak_count)
+    tracked.streak = streak
+    return change
+
+
+def _result_row(o: Outcome) -> tuple[Any, ...]:
+    return (
+        o.monitor_id,
+        o.checked_at,
+        o.ok,
+        o.status_code,
+        o.response_ms,
+        o.failure_class,
+        o.message[:500],
+        o.dns_ms,
+        o.connect_ms,
+        o.tls_ms,
+        o.ttfb_ms,
+        o.details or None,
+    )
+
+
+def _streak_row(monitor_id: int, t: _Tracked) -> tuple[Any, ...]:
+    last = t.last
+    assert last is not None  # only monitors with an outcome in the batch are saved
+    return (
+        t.streak.streak_ok,
+        t.streak.streak_count,
+        t.since,
+        last.checked_at,
+        last.ok,
+        last.response_ms,
+        last.failure_class,
+        last.message[:500],
+        monitor_id,
+    )
+
+
 def record_results(outcomes: Sequence[Outcome]) -> list[StateChange]:
     """Store a batch of results and evaluate every affected monitor, in one transaction.
 
-    1. Insert the raw results in bulk and add them to their hourly rollups.
-    2. Walk the outcomes in time order, advancing each monitor's streak.
-    3. Flip monitors whose streak confirms a new state (state change, incident, outbox rows).
-    4. Save the streak columns of all touched monitors in bulk.
+    1. Read the stored streaks of the monitors in the batch (a few columns, no models).
+    2. Insert the raw results and add them to their hourly rollups, by prepared statements.
+    3. Walk the outcomes in time order, advancing each monitor's streak; flip monitors whose
+       streak confirms a new state (state change, incident, outbox rows).
+    4. Save the streak columns of all touched monitors in one prepared statement.
     Outcomes for monitors deleted meanwhile are dropped.
     """
     if not outcomes:
         return []
     flips: list[StateChange] = []
     with transaction.atomic():
-        monitors = Monitor.objects.select_related("site__client__organization").in_bulk(
-            {o.monitor_id for o in outcomes}
-        )
-        kept = [o for o in outcomes if o.monitor_id in monitors]
-        CheckResult.objects.bulk_create(
-            [
-                CheckResult(
-                    monitor_id=o.monitor_id,
-                    checked_at=o.checked_at,
-                    ok=o.ok,
-                    status_code=o.status_code,
-                    response_ms=o.response_ms,
-                    failure_class=o.failure_class,
-                    message=o.message[:500],
-                    dns_ms=o.dns_ms,
-                    connect_ms=o.connect_ms,
-                    tls_ms=o.tls_ms,
-                    ttfb_ms=o.ttfb_ms,
-                    details=o.details or None,
-                )
-                for o in kept
-            ]
-        )
+        tracked = _load_tracked({o.monitor_id for o in outcomes})
+        kept = [o for o in outcomes if o.monitor_id in tracked]
+        _RESULTS.insert(_result_row(o) for o in kept)
         add_to_rollups(kept)
-        for outcome in sorted(kept, key=lambda o: o.checked_at):
-            monitor = monitors[outcome.monitor_id]
-            _advance_streak(monitor, outcome)
-            new_state = _next_state(monitor, outcome)
-            if new_state is not None:
-                change = _flip(monitor, new_state, outcome)
-                if change is not None:
-                    flips.append(change)
-        touched = [monitors[i] for i in {o.monitor_id for o in kept}]
-        Monitor.objects.bulk_update(
-            touched, [f for f in STATE_FIELDS if f not in ("state", "state_since")]
-        )
+        for outcome in sorted(kept, key=attrgetter("checked_at")):
+            change = _apply(tracked[outcome.monitor_id], outcome.monitor_id, outcome)
+            if change is not None:
+                flips.append(change)
+        _STREAKS.update(_streak_row(pk, t) for pk, t in tracked.items() if t.last is not None)
     return flips

@@ -3,8 +3,9 @@
 The database decides flips (``monitoring.logic.record_results``), but it learns of a result only
 at the next batch flush. The engine must choose the next check's time the moment a check ends,
 so it keeps a small mirror of each monitor's state and streak (loaded with the monitors,
-advanced by the same rules from its own outcomes) and re-checks faster while the latest result
-disagrees with the state and the streak has not confirmed a flip yet.
+advanced from its own outcomes by the one rule, ``monitoring.streaks.advance``) and
+re-checks faster while the latest result disagrees with the state and the streak has not
+confirmed a flip yet.
 
 Why an outage longer than 1.5 × the interval is always detected
 ----------------------------------------------------------------
@@ -28,36 +29,9 @@ Recovery is symmetric: successes while down are re-checked at the same pace unti
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
 from monitoring.models import MonitorState
-
-
-@dataclass(frozen=True)
-class Streak:
-    """A monitor's state and running streak as the engine believes them to be."""
-
-    state: str = MonitorState.UNKNOWN
-    streak_ok: bool | None = None
-    streak_count: int = 0
-
-
-def advance(streak: Streak, ok: bool, confirm_down: int, confirm_up: int) -> Streak:
-    """The streak after one more result, by the rules of ``monitoring.logic``.
-
-    1. Extend the streak if the result agrees with it, else start a new one at 1.
-    2. A first success of an unknown monitor makes it up at once.
-    3. ``confirm_down`` failures flip to down, ``confirm_up`` successes while down flip to up.
-    """
-    count = streak.streak_count + 1 if streak.streak_ok is ok else 1
-    state = streak.state
-    if ok and (
-        state == MonitorState.UNKNOWN or (state == MonitorState.DOWN and count >= confirm_up)
-    ):
-        state = MonitorState.UP
-    elif not ok and state != MonitorState.DOWN and count >= confirm_down:
-        state = MonitorState.DOWN
-    return Streak(state, ok, count)
+from monitoring.streaks import Streak
 
 
 def is_confirming(streak: Streak) -> bool:

@@ -40,18 +40,13 @@ from django.utils.translation import gettext as _
 from monitoring import heartbeats, retention
 from monitoring.checks import RUNNERS
 from monitoring.engine import store
-from monitoring.engine.confirmation import (
-    Streak,
-    advance,
-    due_after_outcome,
-    first_due_on_load,
-    recheck_pace,
-)
+from monitoring.engine.confirmation import due_after_outcome, first_due_on_load, recheck_pace
 from monitoring.engine.metrics import EngineMetrics
 from monitoring.engine.schedule import Schedule, turn_after
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
+from monitoring.streaks import Streak, advance
 from sitecare.lib.http import OutboundClient
 
 try:

@@ -14,10 +14,10 @@ from django.db import close_old_connections
 from django.db.models import Count, Max, Q
 
 from monitoring.checks import RUNNERS
-from monitoring.engine.confirmation import Streak
 from monitoring.engine.target import CheckTarget
 from monitoring.logic import Outcome, record_results
 from monitoring.models import CheckKind, Monitor
+from monitoring.streaks import Streak
 from sitecare.lib.netpolicy import IPNetwork
 from tenancy.models import Organization
 

@@ -19,8 +19,6 @@ from hypothesis import strategies as st
 
 from incidents.models import Incident
 from monitoring.engine.confirmation import (
-    Streak,
-    advance,
     due_after_outcome,
     first_due_on_load,
     is_confirming,
@@ -28,9 +26,10 @@ from monitoring.engine.confirmation import (
 )
 from monitoring.engine.core import EngineConfig, ProbeEngine
 from monitoring.engine.schedule import turn_after
-from monitoring.logic import Outcome, _advance_streak, _next_state
+from monitoring.logic import Outcome, record_results
 from monitoring.models import CheckKind, CheckResult, Monitor, MonitorState
 from monitoring.spec import parse_monitor
+from monitoring.streaks import Streak, advance
 from monitoring.tests.loopback import ToggleServer, arun
 
 UP, DOWN, UNKNOWN = MonitorState.UP, MonitorState.DOWN, MonitorState.UNKNOWN
@@ -39,26 +38,51 @@ UP, DOWN, UNKNOWN = MonitorState.UP, MonitorState.DOWN, MonitorState.UNKNOWN
 # --- the mirror follows monitoring.logic -------------------------------------------------------
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_it_mirrors_what_the_database_stores_for_any_sequence_and_batching(world, seed):
+    """The engine's mirror and the stored streak agree, however results are batched."""
+    rng = random.Random(seed)
+    confirm_down, confirm_up = rng.randint(1, 4), rng.randint(1, 4)
+    monitor = world.monitor_a
+    Monitor.objects.filter(pk=monitor.pk).update(confirm_down=confirm_down, confirm_up=confirm_up)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    results = [rng.random() < 0.6 for _ in range(40)]
+    mirror = Streak()
+    i = 0
+    while i < len(results):
+        size = rng.randint(1, 5)
+        batch = [
+            Outcome(monitor.pk, at + timedelta(seconds=10 * n), ok=results[n])
+            for n in range(i, min(i + size, len(results)))
+        ]
+        rng.shuffle(batch)  # the store orders a batch by time itself
+        record_results(batch)
+        for n in range(i, min(i + size, len(results))):
+            mirror = advance(mirror, results[n], confirm_down, confirm_up)
+        i += size
+        monitor.refresh_from_db()
+        assert (monitor.state, monitor.streak_ok, monitor.streak_count) == (
+            mirror.state,
+            mirror.streak_ok,
+            mirror.streak_count,
+        )
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     results=st.lists(st.booleans(), max_size=30),
     confirm_down=st.integers(1, 4),
     confirm_up=st.integers(1, 4),
 )
-def test_it_mirrors_the_database_rules_for_any_sequence(results, confirm_down, confirm_up):
-    monitor = Monitor(confirm_down=confirm_down, confirm_up=confirm_up)
-    mirror = Streak()
-    at = datetime(2026, 1, 1, tzinfo=UTC)
-    for i, ok in enumerate(results):
-        outcome = Outcome(1, at + timedelta(seconds=i), ok=ok)
-        _advance_streak(monitor, outcome)
-        monitor.state = _next_state(monitor, outcome) or monitor.state
-        mirror = advance(mirror, ok, confirm_down, confirm_up)
-        assert (mirror.state, mirror.streak_ok, mirror.streak_count) == (
-            monitor.state,
-            monitor.streak_ok,
-            monitor.streak_count,
-        )
+def test_it_flips_only_after_the_confirmations(results, confirm_down, confirm_up):
+    streak = Streak()
+    for ok in results:
+        before = streak
+        streak = advance(streak, ok, confirm_down, confirm_up)
+        if streak.state != before.state and before.state != UNKNOWN:
+            needed = confirm_up if ok else confirm_down
+            assert streak.streak_count >= needed
+            assert streak.state == (UP if ok else DOWN)
 
 
 @pytest.mark.parametrize(
