@@ -1,7 +1,9 @@
-"""Retention: raw check results older than the retention period are deleted.
+"""Retention: raw check results and heartbeat pings older than the retention period go.
 
-Only ``CheckResult`` rows go. Hourly rollups and the state-change log are kept forever: they
-carry the history (charts, percentiles, exact outage intervals) in a few rows per monitor-day.
+Only ``CheckResult`` and ``HeartbeatPing`` rows are deleted; a heartbeat monitor's latest ping
+of each kind stays whatever its age (the verdict and the UI read it). Hourly rollups and the
+state-change log are kept forever: they carry the history (charts, percentiles, exact outage
+intervals) in a few rows per monitor-day.
 Deletion runs in short chunks, each its own transaction, so SQLite's single writer is never
 held for long and the engine's result batches slip in between.
 """
@@ -12,10 +14,11 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, models, transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from monitoring.models import CheckResult
+from monitoring.models import CheckResult, HeartbeatPing
 
 logger = logging.getLogger("sitecare.retention")
 
@@ -40,55 +43,90 @@ def count_old_results(now: datetime, days: int) -> int:
     return CheckResult.objects.filter(checked_at__lt=cutoff(now, days)).count()
 
 
-def _delete_chunk(after: int, before: datetime, rows: int) -> tuple[int, int | None]:
-    """Delete the old results among the next ``rows`` results (in id order) after id ``after``.
+def _latest_pings(low: int, high: int) -> set[int]:
+    """Among pings with ids in ``(low, high]``, those that are their monitor's latest of a kind."""
+    latest = (
+        HeartbeatPing.objects.values("monitor_id", "kind")
+        .annotate(last=Max("pk"))
+        .filter(last__gt=low, last__lte=high)
+        .values_list("last", flat=True)
+    )
+    return set(latest)
 
-    1. Read the ids and check times of the next ``rows`` results: ids grow with time, so the
-       old results sit at the start of the table, and reading a bounded slice in id order
-       never scans the whole table (no index on the time alone is needed).
+
+# The tables retention prunes: the model, its time column, and the rows it must spare.
+PRUNED: tuple[tuple[type[models.Model], str], ...] = (
+    (CheckResult, "checked_at"),
+    (HeartbeatPing, "received_at"),
+)
+
+
+def _delete_chunk(
+    model: type[models.Model], time_field: str, after: int, before: datetime, rows: int
+) -> tuple[int, int | None]:
+    """Delete the old rows among the next ``rows`` rows (in id order) after id ``after``.
+
+    1. Read the ids and times of the next ``rows`` rows: ids grow with time, so the old rows
+       sit at the start of the table, and reading a bounded slice in id order never scans the
+       whole table (no index on the time alone is needed).
     2. Delete the old ones in that id range: a range, not a list of ids, so the statement has
-       three parameters whatever the chunk size.
-    Returns how many were deleted and the last id read (``None`` at the end of the table).
+       a few parameters whatever the chunk size (a heartbeat's latest pings are spared).
+    Returns how many were deleted and the last id read, ``None`` where the walk ends: at the
+    end of the table, or at a slice with nothing old (the recent part of the table begins).
     """
     slice_ = list(
-        CheckResult.objects.filter(pk__gt=after)
+        model._default_manager.filter(pk__gt=after)
         .order_by("pk")
-        .values_list("pk", "checked_at")[:rows]
+        .values_list("pk", time_field)[:rows]
     )
     if not slice_:
         return 0, None
     last = slice_[-1][0]
-    if not any(checked_at < before for _pk, checked_at in slice_):
-        return 0, last
+    if not any(moment < before for _pk, moment in slice_):
+        return 0, None
+    old = model._default_manager.filter(pk__gt=after, pk__lte=last, **{f"{time_field}__lt": before})
+    if model is HeartbeatPing:
+        old = old.exclude(pk__in=_latest_pings(after, last))
     with transaction.atomic():
-        deleted, _per_model = CheckResult.objects.filter(
-            pk__gt=after, pk__lte=last, checked_at__lt=before
-        ).delete()
+        deleted, _per_model = old.delete()
     return deleted, last
 
 
-def prune_raw_results(
-    now: datetime, keep_days: int, *, chunk: int = CHUNK_ROWS, budget: int | None = None
+def prune_old_rows(
+    model: type[models.Model],
+    time_field: str,
+    now: datetime,
+    keep_days: int,
+    *,
+    chunk: int = CHUNK_ROWS,
+    budget: int | None = None,
 ) -> int:
-    """Delete raw results older than ``keep_days`` before ``now`` in chunks; return the count.
+    """Delete one table's rows older than ``keep_days`` before ``now`` in chunks; the count.
 
-    1. Walk the table in id order, a chunk at a time, deleting the old results of each chunk
-       in its own short transaction.
-    2. Stop at the first chunk with no old result (the recent part of the table begins), at
-       the end of the table, or once ``budget`` rows are gone (if given).
-    A result stored late with an old time sits among recent ids and goes once the walk
-    reaches it, a little after its time is up. Never touches state changes or rollups.
+    1. Walk the table in id order, a chunk at a time, deleting the old rows of each chunk in
+       its own short transaction.
+    2. Stop at the first chunk with nothing old (the recent part of the table begins), at the
+       end of the table, or once ``budget`` rows are gone (if given).
+    A row stored late with an old time sits among recent ids and goes once the walk reaches
+    it, a little after its time is up.
     """
     before = cutoff(now, keep_days)
     total, after = 0, 0
     while budget is None or total < budget:
         rows = chunk if budget is None else min(chunk, budget - total)
-        deleted, last = _delete_chunk(after, before, rows)
+        deleted, last = _delete_chunk(model, time_field, after, before, rows)
         total += deleted
-        if last is None or not deleted:
+        if last is None:
             break
         after = last
     return total
+
+
+def prune_raw_results(
+    now: datetime, keep_days: int, *, chunk: int = CHUNK_ROWS, budget: int | None = None
+) -> int:
+    """Delete raw results older than ``keep_days`` before ``now``; return the count."""
+    return prune_old_rows(CheckResult, "checked_at", now, keep_days, chunk=chunk, budget=budget)
 
 
 def handle_one_retention() -> int:
@@ -96,7 +134,10 @@ def handle_one_retention() -> int:
     close_old_connections()
     now = timezone.now()
     days = retention_days()
-    deleted = prune_raw_results(now, days, budget=STEP_BUDGET_ROWS)
-    if deleted:
-        logger.info("deleted %d check results older than %d days", deleted, days)
+    deleted = 0
+    for model, time_field in PRUNED:
+        count = prune_old_rows(model, time_field, now, days, budget=STEP_BUDGET_ROWS)
+        if count:
+            logger.info("deleted %d %s older than %d days", count, model._meta.db_table, days)
+        deleted += count
     return deleted

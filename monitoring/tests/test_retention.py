@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from monitoring import retention
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome, record_results
-from monitoring.models import CheckResult, HourlyRollup, StateChange
+from monitoring.models import CheckResult, HeartbeatPing, HourlyRollup, PingKind, StateChange
 from monitoring.retention import count_old_results, handle_one_retention, prune_raw_results
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -116,3 +116,23 @@ def test_it_deletes_an_old_result_stored_late_among_recent_ones(world):
     )
     assert prune_raw_results(NOW, 30, chunk=2) == 3
     assert set(CheckResult.objects.values_list("checked_at", flat=True)) == {recent}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_prunes_old_heartbeat_pings_but_keeps_each_monitors_latest_of_a_kind(world):
+    def ping(monitor, kind, days_ago):
+        return HeartbeatPing.objects.create(
+            monitor=monitor, kind=kind, received_at=NOW - timedelta(days=days_ago)
+        )
+
+    a, b = world.monitor_a, world.monitor_b
+    old_a = [ping(a, PingKind.SUCCESS, 60 - i) for i in range(5)]  # 60..56 days ago
+    last_fail_a = ping(a, PingKind.FAIL, 45)  # old, but the latest failure of monitor A
+    recent_a = ping(a, PingKind.SUCCESS, 1)
+    last_b = ping(b, PingKind.SUCCESS, 90)  # a job that stopped pinging long ago
+
+    assert handle_one_retention() == 5
+    kept = set(HeartbeatPing.objects.values_list("pk", flat=True))
+    assert kept == {last_fail_a.pk, recent_a.pk, last_b.pk}
+    assert not kept & {p.pk for p in old_a}
+    assert handle_one_retention() == 0
