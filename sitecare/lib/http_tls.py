@@ -1,7 +1,7 @@
 """Client TLS contexts of outbound requests: verified (default), a custom CA, or unverified.
 
-Each setting maps to one shared context object: aiohttp keys its connection pool by the
-context, so a keep-alive connection verified under one policy never serves a request that
+Each setting maps to one shared context object: the connection pool keys idle connections by
+the context, so a keep-alive connection verified under one policy never serves a request that
 asked for another, and contexts (costly to build) are not rebuilt per check.
 """
 
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import ssl
-
-from sitecare.lib.http_timing import TimedSSLContext
 
 
 def tls_context(*, verify: bool, ca_pem: str | None) -> ssl.SSLContext:
@@ -24,14 +22,14 @@ def tls_context(*, verify: bool, ca_pem: str | None) -> ssl.SSLContext:
 
 @functools.lru_cache(maxsize=1)
 def _verified_context() -> ssl.SSLContext:
-    context = TimedSSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.load_default_certs()
     return context
 
 
 @functools.lru_cache(maxsize=1)
 def _unverified_context() -> ssl.SSLContext:
-    context = TimedSSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
@@ -40,6 +38,6 @@ def _unverified_context() -> ssl.SSLContext:
 @functools.lru_cache(maxsize=256)
 def custom_ca_context(ca_pem: str) -> ssl.SSLContext:
     """A context trusting only the given CA bundle (PEM); ssl.SSLError if it holds none."""
-    context = TimedSSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.load_verify_locations(cadata=ca_pem)
     return context
