@@ -21,7 +21,7 @@ deps: uv
 	$(UV) sync --frozen --quiet
 
 # Debian packages the tests need, installed with apt-get when we are root and they are missing.
-SYSTEM_PACKAGES := gettext
+SYSTEM_PACKAGES := gettext chromium
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \

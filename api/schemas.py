@@ -15,10 +15,19 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import BaseModel, field_validator
 
+from incidents.actions import (
+    NOTE_MAX_CHARS,
+    POSTMORTEM_MAX_CHARS,
+    ROOT_CAUSE_MAX_CHARS,
+    affected_monitors,
+)
 from incidents.channels import validate_channel_url
-from incidents.models import Channel, Incident, IncidentState
+from incidents.markdown import render_markdown
+from incidents.models import Channel, Incident, IncidentEvent, IncidentState
+from incidents.models.core import Severity
+from incidents.templating import PLACEHOLDERS, check_template
 from monitoring.checks import OPTIONS
-from monitoring.models import Monitor, MonitorState
+from monitoring.models import ContentBaseline, Monitor, MonitorState
 from monitoring.spec import MonitorCommon, mask_secrets
 from sitecare.lib.timeutil import time_zone_error
 from sites.models import Site
@@ -123,6 +132,24 @@ class MonitorOut(Schema):
         return mask_secrets(obj.kind, obj.config_for_engine())
 
 
+class ContentBaselineOut(Schema):
+    """What a content change monitor compares its checks with."""
+
+    monitor: int
+    sha256: str
+    learned_at: datetime
+    accepted_by: str | None = Field(description="who accepted it; empty when learned")
+    excerpt: str = Field(description="the normalized content as compared (bounded)")
+
+    @staticmethod
+    def resolve_monitor(obj: ContentBaseline) -> int:
+        return obj.monitor_id
+
+    @staticmethod
+    def resolve_accepted_by(obj: ContentBaseline) -> str | None:
+        return obj.accepted_by.get_username() if obj.accepted_by is not None else None
+
+
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
     """Replace ``#/$defs/…`` references by their definitions (OpenAPI cannot resolve them)."""
     defs = schema.pop("$defs", {})
@@ -164,11 +191,43 @@ def monitor_body_openapi(*, site_required: bool, partial: bool) -> dict[str, Any
 # --- channels ------------------------------------------------------------------------------
 
 
+PLACEHOLDER_HELP = "placeholders: " + ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+
+
 class ChannelIn(Schema):
     name: str = Field(min_length=1, max_length=200)
     url: str = Field(min_length=1, description="Apprise URL; write-only, never shown again")
     client: int | None = Field(default=None, description="empty: every client of the agency")
+    site: int | None = Field(
+        default=None, description="set: only this site's alerts (the client is the site's)"
+    )
+    # Text, not the enum: ``PatchDict`` rebuilds this model where the enum's name is unknown.
+    min_severity: str = Field(
+        default=Severity.MINOR.value,
+        description="incidents less severe than this are not sent",
+        json_schema_extra={"enum": list(Severity.values)},
+    )
     enabled: bool = True
+    title_template: str = Field(
+        default="", max_length=300, description=f"empty: the built-in title; {PLACEHOLDER_HELP}"
+    )
+    body_template: str = Field(
+        default="", max_length=4000, description=f"empty: the built-in text; {PLACEHOLDER_HELP}"
+    )
+
+    @field_validator("title_template", "body_template")
+    @classmethod
+    def _placeholders(cls, value: str | None) -> str | None:
+        return check_template(value) if value is not None else None
+
+    @field_validator("min_severity")
+    @classmethod
+    def _severity(cls, value: str | None) -> str | None:
+        if value is not None and value not in Severity.values:
+            raise ValueError(
+                _("must be one of: %(values)s") % {"values": ", ".join(Severity.values)}
+            )
+        return value
 
     @field_validator("url")
     @classmethod
@@ -181,10 +240,17 @@ class ChannelIn(Schema):
 class ChannelOut(Schema):
     id: int
     client: int | None
+    site: int | None
+    min_severity: str
     name: str
     url_redacted: str = Field(description="the Apprise URL with its secrets masked")
     enabled: bool
+    title_template: str
+    body_template: str
     failing: bool
+    failing_since: datetime | None = Field(
+        description="when a notification last ran out of attempts here (the owners were told)"
+    )
     consecutive_failures: int
     last_error: str
     last_error_at: datetime | None
@@ -196,12 +262,21 @@ class ChannelOut(Schema):
         return obj.client_id
 
     @staticmethod
+    def resolve_site(obj: Channel) -> int | None:
+        return obj.site_id
+
+    @staticmethod
     def resolve_url_redacted(obj: Channel) -> str:
         return obj.redacted_url
 
     @staticmethod
     def resolve_failing(obj: Channel) -> bool:
         return obj.is_failing
+
+
+class ChannelTestOut(Schema):
+    delivered: bool
+    error: str = Field(description="why the test message was not delivered (secrets removed)")
 
 
 # --- incidents -----------------------------------------------------------------------------
@@ -211,6 +286,12 @@ class IncidentEventOut(Schema):
     at: datetime
     kind: str
     message: str
+    actor: str | None = Field(description="who did it (user name); null: sitecare itself")
+    details: dict[str, Any]
+
+    @staticmethod
+    def resolve_actor(obj: IncidentEvent) -> str | None:
+        return obj.actor.get_username() if obj.actor is not None else None
 
 
 class IncidentOut(Schema):
@@ -224,10 +305,17 @@ class IncidentOut(Schema):
     duration_seconds: float
     failure_class: str
     message: str
+    severity: Severity
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None = Field(description="user name; null: not known or not yet")
 
     @staticmethod
     def resolve_monitor(obj: Incident) -> int:
         return obj.monitor_id
+
+    @staticmethod
+    def resolve_acknowledged_by(obj: Incident) -> str | None:
+        return obj.acknowledged_by.get_username() if obj.acknowledged_by is not None else None
 
     @staticmethod
     def resolve_site(obj: Incident) -> int:
@@ -239,11 +327,49 @@ class IncidentOut(Schema):
 
 
 class IncidentDetailOut(IncidentOut):
+    """One incident with its fields and its timeline as the caller may see it (set by the
+    router as ``timeline``: client users see no internal notes or escalation lines)."""
+
+    affected_monitors: list[int] = Field(description="its own monitor first, then the others")
+    root_cause: str
+    postmortem: str = Field(description="Markdown")
+    postmortem_html: str = Field(description="the postmortem rendered: no raw HTML, safe links")
     events: list[IncidentEventOut]
 
     @staticmethod
+    def resolve_affected_monitors(obj: Incident) -> list[int]:
+        return [m.pk for m in affected_monitors(obj)]
+
+    @staticmethod
+    def resolve_postmortem_html(obj: Incident) -> str:
+        return str(render_markdown(obj.postmortem)) if obj.postmortem else ""
+
+    @staticmethod
     def resolve_events(obj: Incident) -> list[Any]:
-        return list(obj.events.all())
+        return list(getattr(obj, "timeline", []))
+
+
+class IncidentFieldsIn(Schema):
+    """The incident's own fields; each left out stays as it is."""
+
+    severity: Severity | None = None
+    affected_monitors: list[int] | None = Field(
+        default=None, description="ids of the client's monitors (its own is always included)"
+    )
+    root_cause: str | None = Field(default=None, max_length=ROOT_CAUSE_MAX_CHARS)
+    postmortem: str | None = Field(
+        default=None,
+        max_length=POSTMORTEM_MAX_CHARS,
+        description="Markdown; raw HTML shows as text",
+    )
+
+
+class ResolveIn(Schema):
+    note: str = Field(default="", max_length=NOTE_MAX_CHARS, description="why it is resolved")
+
+
+class NoteIn(Schema):
+    text: str = Field(min_length=1, max_length=NOTE_MAX_CHARS)
 
 
 # --- tokens and the caller -----------------------------------------------------------------

@@ -8,7 +8,19 @@ from ninja import NinjaAPI
 
 from api import errors
 from api.auth import API_AUTH
-from api.routers import channels, clients, incidents, me, monitors, sites, tokens
+from api.routers import (
+    channels,
+    clients,
+    escalation,
+    incidents,
+    maintenance,
+    me,
+    monitors,
+    oncall,
+    sites,
+    statuspages,
+    tokens,
+)
 
 api = NinjaAPI(
     title="sitecare API",
@@ -26,7 +38,12 @@ api.add_router("/sites", sites.router)
 api.add_router("/monitors", monitors.router)
 api.add_router("/channels", channels.router)
 api.add_router("/incidents", incidents.router)
+api.add_router("/maintenance-windows", maintenance.router)
+api.add_router("/oncall", oncall.router)
+api.add_router("/escalation-policies", escalation.router)
+api.add_router("/status-pages", statuspages.router)
 api.add_router("/tokens", tokens.router)
+api.add_router("/me/channels", escalation.personal_router)
 api.add_router("/me", me.router)
 
 urlpatterns: list[URLPattern | URLResolver] = [

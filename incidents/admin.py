@@ -17,7 +17,22 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from incidents.channels import validate_channel_url
-from incidents.models import Channel, Incident, IncidentEvent, Notification
+from incidents.models import (
+    Channel,
+    EscalationPolicy,
+    EscalationRun,
+    EscalationStep,
+    HeldOutage,
+    Incident,
+    IncidentEvent,
+    MaintenanceWindow,
+    Notification,
+    OnCallOverride,
+    OnCallSchedule,
+    PolicyAssignment,
+    Rotation,
+    RotationParticipant,
+)
 from monitoring.admin import ReadOnlyAdmin
 
 
@@ -113,8 +128,8 @@ class ChannelAdmin(admin.ModelAdmin):
 
 class IncidentEventInline(admin.TabularInline):
     model = IncidentEvent
-    fields = ["at", "kind", "message"]
-    readonly_fields = ["at", "kind", "message"]
+    fields = ["at", "kind", "actor", "message"]
+    readonly_fields = ["at", "kind", "actor", "message"]
     extra = 0
     can_delete = False
 
@@ -160,3 +175,99 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_select_related = ["channel"]
     search_fields = ["dedup_key", "title", "channel__name"]
     date_hierarchy = "created_at"
+
+
+class OnCallOverrideInline(admin.TabularInline):
+    model = OnCallOverride
+    fields = ["user", "starts_at", "ends_at", "reason"]
+    extra = 0
+
+
+@admin.register(OnCallSchedule)
+class OnCallScheduleAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "time_zone"]
+    list_filter = ["organization"]
+    search_fields = ["name"]
+    inlines = [OnCallOverrideInline]
+
+
+class RotationParticipantInline(admin.TabularInline):
+    model = RotationParticipant
+    fields = ["position", "user"]
+    extra = 0
+
+
+@admin.register(Rotation)
+class RotationAdmin(admin.ModelAdmin):
+    list_display = ["schedule", "handoff_weekday", "handoff_time", "length_weeks", "starts_on"]
+    list_select_related = ["schedule"]
+    inlines = [RotationParticipantInline]
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    """Windows are validated by the model (the site's client, the rule) as in the web UI."""
+
+    list_display = ["title", "client", "site", "start_date", "start_time", "duration_minutes"]
+    list_filter = ["client__organization", "client"]
+    list_select_related = ["client", "site"]
+    search_fields = ["title", "client__name", "site__name"]
+    fields = [
+        "client",
+        "site",
+        "title",
+        "description",
+        "start_date",
+        "start_time",
+        "duration_minutes",
+        "rrule",
+        "created_by",
+    ]
+    readonly_fields = ["created_by"]
+
+    def save_model(
+        self, request: HttpRequest, obj: MaintenanceWindow, form: Any, change: bool
+    ) -> None:
+        if obj.created_by_id is None and request.user.is_authenticated:
+            obj.created_by_id = request.user.pk
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(HeldOutage)
+class HeldOutageAdmin(ReadOnlyAdmin):
+    list_display = ["monitor", "window", "held_at", "released_at", "incident"]
+    list_filter = [("released_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["monitor__site", "window", "incident"]
+    date_hierarchy = "held_at"
+
+
+class EscalationStepInline(admin.StackedInline):
+    model = EscalationStep
+    fields = ["position", "wait_minutes", "channels", "users", "schedules"]
+    filter_horizontal = ["channels", "users", "schedules"]
+    extra = 0
+
+
+class PolicyAssignmentInline(admin.TabularInline):
+    model = PolicyAssignment
+    fields = ["client", "site"]
+    extra = 0
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    """Back office; the web UI and API check steps as a whole (``save_policy``), and at run
+    time a step never pages a personal channel directly nor another client's channel."""
+
+    list_display = ["name", "organization", "is_default", "repeat"]
+    list_filter = ["organization", "is_default"]
+    search_fields = ["name"]
+    inlines = [EscalationStepInline, PolicyAssignmentInline]
+
+
+@admin.register(EscalationRun)
+class EscalationRunAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "policy_name", "step_index", "round", "next_at", "stop_reason"]
+    list_filter = [("stopped_at", admin.EmptyFieldListFilter), "stop_reason"]
+    list_select_related = ["incident__monitor"]
+    date_hierarchy = "started_at"

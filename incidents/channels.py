@@ -1,13 +1,21 @@
-"""Alert channel URLs: validation that never echoes a secret."""
+"""Alert channels: URL validation that never echoes a secret, and the "send test" action."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import apprise
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from incidents import channel_health, sender
+from incidents.models import Channel, Notification
+from incidents.sender import SendOutcome
+
+logger = logging.getLogger("sitecare.alerts")
 
 
 @contextmanager
@@ -32,3 +40,39 @@ def validate_channel_url(value: str) -> str:
             _("not a valid Apprise URL (unknown scheme, or a required part is missing)")
         )
     return url
+
+
+def send_test(channel: Channel, *, by: str) -> SendOutcome:
+    """Send a test message to the channel now and say how it went; never raises.
+
+    1. Build the message in the agency's language, with a one-off dedup key.
+    2. Send it through the alert sender's own Apprise path (its timeouts, dedup header and
+       secret scrubbing), with the agency's network policy applied to every address the
+       plugin connects to.
+    3. Log the attempt (not an outbox row: it is interactive); a success also ends the
+       channel's failing episode, so its waiting notifications go out now.
+    """
+    now = timezone.now()
+    organization = channel.organization
+    with translation.override(organization.language):
+        message = Notification(
+            channel=channel,
+            event="",
+            dedup_key=f"sitecare-test-channel-{channel.pk}-{now:%Y%m%dT%H%M%S}",
+            title=_("[TEST] sitecare: %(channel)s") % {"channel": channel.name},
+            body=_("A test message from sitecare to the channel “%(channel)s”, sent by %(user)s.")
+            % {"channel": channel.name, "user": by},
+        )
+        # Under the agency's network policy, like every delivery (see sender.deliver).
+        outcome = sender.deliver(message)
+    if outcome.delivered:
+        leased_until = now + timedelta(seconds=sender.lease_seconds())
+        channel_health.end_failing(channel.pk, now, leased_until=leased_until)
+        Channel.objects.filter(pk=channel.pk).update(consecutive_failures=0, last_success_at=now)
+    logger.info(
+        "test message to channel %s by %s: %s",
+        channel.pk,
+        by,
+        "delivered" if outcome.delivered else f"failed: {outcome.error}",
+    )
+    return outcome

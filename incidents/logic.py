@@ -2,47 +2,80 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from incidents import flapping
+from incidents.ack import ack_url
+from incidents.escalation import start_escalation, stop_escalation
 from incidents.models import (
     Channel,
+    EscalationStop,
     EventKind,
+    HeldOutage,
     Incident,
     IncidentEvent,
     IncidentState,
+    MaintenanceWindow,
     Notification,
 )
+from incidents.models.core import severities_at_most
+from incidents.templating import custom_texts, human_duration, local_since, placeholder_values
 from monitoring.failures import FailureClass
 from monitoring.models import Monitor, MonitorState, StateChange
 
 
 def on_state_change(change: StateChange, *, detected_at: datetime) -> Incident | None:
-    """React to a monitor's flip: a down flip opens an incident, an up flip resolves it."""
+    """React to a monitor's flip: a down flip opens an incident, an up flip resolves it.
+
+    A down flip detected during a maintenance window is held instead: no incident, no alert;
+    ``incidents.maintenance`` opens it after the window if the monitor is still down.
+    """
     if change.to_state == MonitorState.DOWN:
+        if hold_for_maintenance(change, detected_at=detected_at):
+            return None
         return open_incident(change.monitor, change, detected_at=detected_at)
     if change.to_state == MonitorState.UP:
         return resolve_incident(change.monitor, change, detected_at=detected_at)
     return None
 
 
+def hold_for_maintenance(change: StateChange, *, detected_at: datetime) -> bool:
+    """Hold a down flip detected inside a maintenance window of its site; False when none."""
+    window = MaintenanceWindow.objects.active_at(change.monitor.site, detected_at)
+    if window is None:
+        return False
+    HeldOutage.objects.get_or_create(
+        state_change=change,
+        defaults={"monitor": change.monitor, "window": window, "held_at": detected_at},
+    )
+    return True
+
+
 def open_incident(monitor: Monitor, change: StateChange, *, detected_at: datetime) -> Incident:
     """Open the monitor's incident (or return the one already open) and queue its alerts."""
     with transaction.atomic():
         existing = Incident.objects.filter(monitor=monitor, state=IncidentState.OPEN).first()
-        if existing is not None:
+        if existing is not None and flapping.up_for_window(existing, change.at):
+            settle_flapping(existing, detected_at)  # the settle step was late: a new outage
+        elif existing is not None:
+            flapping.note_flap(existing, change, detected_at=detected_at)
             return existing
+        reopened = flapping.reopen(monitor, change, detected_at=detected_at)
+        if reopened is not None:
+            return reopened  # silently: see incidents/flapping.py
         incident = Incident.objects.create(
             monitor=monitor,
             opened_at=change.at,
             failure_class=change.failure_class,
             message=change.message,
+            announced_at=detected_at,
         )
         IncidentEvent.objects.create(
             incident=incident,
@@ -51,6 +84,7 @@ def open_incident(monitor: Monitor, change: StateChange, *, detected_at: datetim
             message=change.message,
         )
         enqueue_notifications(incident, EventKind.OPENED, now=detected_at)
+        start_escalation(incident, now=detected_at)  # pages its policy's first step
     return incident
 
 
@@ -62,8 +96,13 @@ def resolve_incident(
         incident = Incident.objects.filter(monitor=monitor, state=IncidentState.OPEN).first()
         if incident is None:
             return None
+        if flapping.defer_resolve(incident, change):
+            return incident  # resolved by handle_one_flap_settle once up for a whole window
         updated = Incident.objects.filter(pk=incident.pk, state=IncidentState.OPEN).update(
-            state=IncidentState.RESOLVED, resolved_at=change.at
+            state=IncidentState.RESOLVED,
+            resolved_at=change.at,
+            announced_state=IncidentState.RESOLVED,
+            announced_at=detected_at,
         )
         if updated != 1:
             return None
@@ -71,20 +110,49 @@ def resolve_incident(
         incident.resolved_at = change.at
         IncidentEvent.objects.create(incident=incident, at=detected_at, kind=EventKind.RESOLVED)
         enqueue_notifications(incident, EventKind.RESOLVED, now=detected_at)
+        stop_escalation(incident, EscalationStop.RESOLVED, now=detected_at)
     return incident
 
 
+def handle_one_flap_settle(now: datetime) -> int:
+    """Finish flap windows that are over: resolve or re-announce (incidents/flapping.py)."""
+    return sum(settle_flapping(incident, now) for incident in flapping.candidates(now))
+
+
+def settle_flapping(incident: Incident, now: datetime) -> bool:
+    """Finish one incident's flap window and queue the alert it calls for; False if unchanged."""
+    with transaction.atomic():
+        event = flapping.settle(incident, now)
+        if event:
+            enqueue_notifications(incident, event, now=now)
+        if event == EventKind.RESOLVED:
+            stop_escalation(incident, EscalationStop.RESOLVED, now=now)
+    return event is not None
+
+
 def channels_for(incident: Incident) -> list[Channel]:
-    """The enabled channels of the incident's agency: agency-wide ones and its client's."""
-    client = incident.monitor.site.client
+    """The channels an incident's alerts go to: routed by scope, then by severity.
+
+    Agency-wide channels, the incident's client's (without a site) and its site's, each only
+    if its ``min_severity`` admits the incident's severity; never disabled or personal ones.
+    """
+    site = incident.monitor.site
+    by_scope = (
+        Q(client__isnull=True, site__isnull=True)
+        | Q(client_id=site.client_id, site__isnull=True)
+        | Q(site_id=site.pk)
+    )
     return list(
-        Channel.objects.filter(organization_id=client.organization_id, enabled=True).filter(
-            Q(client__isnull=True) | Q(client_id=client.pk)
-        )
+        Channel.objects.routable()
+        .filter(organization_id=site.client.organization_id)
+        .filter(by_scope, min_severity__in=severities_at_most(incident.severity))
     )
 
 
 def dedup_key(incident: Incident, event: str, channel: Channel) -> str:
+    """One key per incident, event and channel; a flapping incident's later rounds differ."""
+    if incident.flap_count and event in (EventKind.OPENED, EventKind.RESOLVED):
+        event = f"{event}-flap{incident.flap_count}"
     return f"sitecare-incident-{incident.pk}-{event}-channel-{channel.pk}"
 
 
@@ -94,6 +162,11 @@ def enqueue_notifications(incident: Incident, event: str, *, now: datetime) -> l
     for channel in channels_for(incident):
         key = dedup_key(incident, event, channel)
         title, body = render_message(incident, event, key)
+        if channel.title_template or channel.body_template:
+            link = ack_url(incident, channel)
+            values = placeholder_values(incident, event, dedup_key=key, ack_url=link)
+            templates = (channel.title_template, channel.body_template)
+            title, body = custom_texts(*templates, values, (title, body))
         rows.append(
             Notification(
                 channel=channel,
@@ -109,17 +182,6 @@ def enqueue_notifications(incident: Incident, event: str, *, now: datetime) -> l
     return Notification.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def _human_duration(seconds: float) -> str:
-    delta = timedelta(seconds=round(seconds))
-    hours, rest = divmod(int(delta.total_seconds()), 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
-    if minutes:
-        return _("%(m)d min %(s)d s") % {"m": minutes, "s": secs}
-    return _("%(s)d s") % {"s": secs}
-
-
 def render_message(incident: Incident, event: str, key: str) -> tuple[str, str]:
     """Title and body of an alert, in the agency's language. Plain text, no template engine."""
     monitor = incident.monitor
@@ -127,9 +189,7 @@ def render_message(incident: Incident, event: str, key: str) -> tuple[str, str]:
     organization = site.client.organization
     with translation.override(organization.language):
         # The client reads alerts in the site's own time: say which zone that is.
-        local_start = timezone.localtime(incident.opened_at, ZoneInfo(site.time_zone))
-        # One unambiguous 24-hour form for every language: alerts are read at 3 a.m.
-        since = f"{local_start:%Y-%m-%d %H:%M:%S} ({site.time_zone})"
+        since = local_since(incident)
         reason = str(FailureClass(incident.failure_class).label) if incident.failure_class else ""
         link = f"{settings.SITECARE_BASE_URL}/incidents/{incident.pk}/"
         if event == EventKind.OPENED:
@@ -150,7 +210,14 @@ def render_message(incident: Incident, event: str, key: str) -> tuple[str, str]:
                 _("%(monitor)s on %(site)s (%(client)s) is back up.")
                 % {"monitor": monitor.name, "site": site.name, "client": site.client.name},
                 _("Outage lasted %(duration)s, since %(since)s.")
-                % {"duration": _human_duration(incident.duration_seconds), "since": since},
+                % {"duration": human_duration(incident.duration_seconds), "since": since},
             ]
+        if incident.flap_count:
+            flapped = ngettext(
+                "It went down again soon after recovering %(count)d time (flapping).",
+                "It went down again soon after recovering %(count)d times (flapping).",
+                incident.flap_count,
+            )
+            lines.append(flapped % {"count": incident.flap_count})
         lines += [_("Incident: %(link)s") % {"link": link}, _("Reference: %(key)s") % {"key": key}]
     return title, "\n".join(line for line in lines if line)

@@ -28,6 +28,11 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from incidents import channel_health
+from incidents.delivery_guard import network_policy
+from incidents.escalation import handle_one_escalations
+from incidents.logic import handle_one_flap_settle
+from incidents.maintenance import handle_one_maintenance_end
 from incidents.models import (
     Channel,
     EventKind,
@@ -35,6 +40,9 @@ from incidents.models import (
     Notification,
     NotificationState,
 )
+from incidents.statuspage_mail import send_due_status_emails
+from sitecare.lib.netpolicy import IPNetwork
+from tenancy.models import Organization
 
 logger = logging.getLogger("sitecare.alerts")
 
@@ -51,6 +59,8 @@ _URL_SEPARATORS = re.compile(r"[/:@?&=#+,;]+")
 _NOTIFY_TYPES: dict[str, apprise.NotifyType] = {
     EventKind.OPENED: apprise.NotifyType.FAILURE,
     EventKind.RESOLVED: apprise.NotifyType.SUCCESS,
+    EventKind.CHANNEL_FAILING: apprise.NotifyType.WARNING,
+    EventKind.ESCALATED: apprise.NotifyType.FAILURE,
 }
 
 
@@ -123,7 +133,9 @@ def deliver(notification: Notification) -> SendOutcome:
     1. A disabled channel gets nothing: the row fails at once, visibly.
     2. Decrypt the channel URL and build the Apprise service with the dedup key header and
        our timeouts; a wrong key or a bad URL is an ordinary failed attempt.
-    3. Send, capturing Apprise's warnings as the error, with the URL's secrets removed.
+    3. Send under the agency's network policy (the SSRF guard: every address the plugin
+       resolves is checked at connect time), capturing Apprise's warnings as the error, with
+       the URL's secrets removed.
     """
     channel = notification.channel
     if not channel.enabled:
@@ -135,7 +147,10 @@ def deliver(notification: Notification) -> SendOutcome:
             delivered=False,
             error=_("The channel address cannot be decrypted: the encryption key has changed."),
         )
-    with capture_apprise_log() as apprise_log:
+    with (
+        network_policy(_allowlist(channel.organization)) as refused,
+        capture_apprise_log() as apprise_log,
+    ):
         try:
             service = build_service(url, notification.dedup_key)
             delivered = service is not None and _notify(service, notification)
@@ -143,11 +158,21 @@ def deliver(notification: Notification) -> SendOutcome:
             # The exception text may quote the URL: keep its type only.
             error = _("Sending failed unexpectedly (%(error)s).") % {"error": type(exc).__name__}
             return SendOutcome(delivered=False, error=error)
+    if refused.address and not delivered:
+        # The agency's network policy refused the channel's address (the SSRF guard).
+        return SendOutcome(delivered=False, error=refused.message)
     if service is None:
         return SendOutcome(delivered=False, error=_invalid_url_error(apprise_log, url))
     if delivered:
         return SendOutcome(delivered=True)
     return SendOutcome(delivered=False, error=scrub_secrets("; ".join(apprise_log), url))
+
+
+def _allowlist(organization: Organization) -> tuple[IPNetwork, ...]:
+    try:
+        return organization.allowed_networks()
+    except ValueError:  # a malformed allowlist admits nothing extra: the safe reading
+        return ()
 
 
 def _notify(service: apprise.NotifyBase, notification: Notification) -> bool:
@@ -236,12 +261,16 @@ def _record_delivered(notification: Notification, now: datetime) -> None:
         Channel.objects.filter(pk=notification.channel_id).update(
             consecutive_failures=0, last_success_at=now
         )
+        # It works again: its waiting notifications go out now, each once.
+        leased_until = now + timedelta(seconds=lease_seconds())
+        channel_health.end_failing(notification.channel_id, now, leased_until=leased_until)
         if recorded and notification.incident_id is not None:
             IncidentEvent.objects.create(
                 incident_id=notification.incident_id,
                 at=now,
                 kind=EventKind.NOTIFICATION_SENT,
                 message=_("Sent to %(channel)s.") % {"channel": notification.channel.name},
+                details={"channel": notification.channel_id},
             )
     logger.info(
         "notification %s delivered to channel %s (attempt %s)",
@@ -274,7 +303,11 @@ def _record_failure(notification: Notification, outcome: SendOutcome, now: datet
                 at=now,
                 kind=EventKind.NOTIFICATION_FAILED,
                 message=_failed_event_message(notification, outcome.error),
+                details={"channel": notification.channel_id},
             )
+        if recorded and give_up and not outcome.final:
+            # Out of attempts: the channel is failing; the owners hear of it elsewhere, once.
+            channel_health.start_failing(notification.channel, now, outcome.error)
     logger.warning(
         "notification %s to channel %s failed (attempt %s%s): %s",
         notification.pk,
@@ -314,7 +347,15 @@ def run(stop: threading.Event, *, once: bool = False) -> int:
     logger.info("alert sender started (polling every %ss)", settings.SITECARE_ALERT_POLL_SECONDS)
     while not stop.is_set():
         try:
+            # Outages held by maintenance windows that just ended: their alerts go out now.
+            handle_one_maintenance_end(timezone.now())
+            # Flapping incidents whose flap window is over: resolve or announce them once.
+            handle_one_flap_settle(timezone.now())
+            # Escalation steps whose wait for an acknowledgement is over: page the next one.
+            handle_one_escalations(timezone.now())
             handled += process_due(stop)
+            # Status page subscribers' emails (confirmations, public updates).
+            send_due_status_emails(stop)
         except DatabaseError:
             logger.exception("alert sender: database error, retrying")
             connections.close_all()

@@ -16,6 +16,7 @@ class FailureClass(models.TextChoices):
     HTTP_STATUS = "http_status", _("Unexpected HTTP status")
     KEYWORD_MISSING = "keyword_missing", _("The expected text is missing")
     KEYWORD_FOUND = "keyword_found", _("A forbidden text appeared")
+    CONTENT_CHANGED = "content_changed", _("The page content changed")
     ASSERTION_FAILED = "assertion_failed", _("A checked value is not as expected")
     TOO_SLOW = "too_slow", _("The response was too slow")
     BODY_TOO_LARGE = "body_too_large", _("The response body is too large")

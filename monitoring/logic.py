@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
@@ -11,8 +11,9 @@ from typing import Any
 from django.db import transaction
 
 from incidents import logic as incident_logic
+from incidents.models import Incident, IncidentState
 from monitoring.failures import FailureClass
-from monitoring.models import CheckResult, Monitor, StateChange
+from monitoring.models import CheckResult, Monitor, MonitorState, StateChange
 from monitoring.rollups import add_to_rollups
 from monitoring.streaks import Streak, advance
 from sitecare.lib.bulksql import BulkWriter
@@ -68,6 +69,7 @@ class Outcome:
 
 _RESULTS = BulkWriter(CheckResult, RESULT_FIELDS)
 _STREAKS = BulkWriter(Monitor, STREAK_FIELDS)
+_STATES = BulkWriter(Monitor, ("state", "state_since"))
 
 
 @dataclass(slots=True)
@@ -120,7 +122,18 @@ def _flip(
     return change
 
 
-def _apply(tracked: _Tracked, monitor_id: int, outcome: Outcome) -> StateChange | None:
+# Monitors whose first success makes them up, flipped together at the end of a batch: a new
+# monitor's first up is no outage, and thousands of them arrive at once after an import.
+FirstUps = dict[int, tuple[datetime, datetime]]
+
+
+def _apply(
+    tracked: _Tracked,
+    monitor_id: int,
+    outcome: Outcome,
+    first_ups: FirstUps,
+    flush_first_ups: Callable[[], None],
+) -> StateChange | None:
     """Advance one monitor's streak by one outcome; flip it when the streak confirms a state."""
     streak = advance(tracked.streak, outcome.ok, tracked.confirm_down, tracked.confirm_up)
     if streak.streak_count == 1:
@@ -129,13 +142,70 @@ def _apply(tracked: _Tracked, monitor_id: int, outcome: Outcome) -> StateChange 
     change = None
     if streak.state != tracked.streak.state:
         at = tracked.since or outcome.checked_at
-        change = _flip(monitor_id, tracked.streak.state, streak.state, at, outcome)
-        if change is None:
-            # Someone else changed the state meanwhile (an edit, a reset): theirs stands.
-            stored = Monitor.objects.values_list("state", flat=True).get(pk=monitor_id)
-            streak = Streak(stored, streak.streak_ok, streak.streak_count)
+        if tracked.streak.state == MonitorState.UNKNOWN and streak.state == MonitorState.UP:
+            first_ups[monitor_id] = (at, outcome.checked_at)
+        else:
+            if monitor_id in first_ups:
+                flush_first_ups()  # this flip starts from the stored up state
+            change = _flip(monitor_id, tracked.streak.state, streak.state, at, outcome)
+            if change is None:
+                # Someone else changed the state meanwhile (an edit, a reset): theirs stands.
+                stored = Monitor.objects.values_list("state", flat=True).get(pk=monitor_id)
+                streak = Streak(stored, streak.streak_ok, streak.streak_count)
     tracked.streak = streak
     return change
+
+
+def _with_open_incident(monitor_ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for i in range(0, len(monitor_ids), _IN_CHUNK):
+        found.update(
+            Incident.objects.filter(
+                monitor_id__in=monitor_ids[i : i + _IN_CHUNK], state=IncidentState.OPEN
+            ).values_list("monitor_id", flat=True)
+        )
+    return found
+
+
+def _flip_first_ups(first_ups: FirstUps, tracked: dict[int, _Tracked]) -> list[StateChange]:
+    """Flip monitors from unknown to up in bulk: one read, one update, one insert.
+
+    1. Keep those still unknown in the database (an edit may have reset or flipped one).
+    2. Set their state, and write their state changes, dated at their first success.
+    3. A monitor reset to unknown while its incident was open gets that incident resolved,
+       as any up flip would (rare: one by one).
+    """
+    ids = sorted(first_ups)
+    unknown: set[int] = set()
+    for i in range(0, len(ids), _IN_CHUNK):
+        unknown.update(
+            Monitor.objects.select_for_update()
+            .filter(pk__in=ids[i : i + _IN_CHUNK], state=MonitorState.UNKNOWN)
+            .values_list("pk", flat=True)
+        )
+    _STATES.update((MonitorState.UP, first_ups[pk][0], pk) for pk in sorted(unknown))
+    changes = StateChange.objects.bulk_create(
+        StateChange(
+            monitor_id=pk,
+            at=first_ups[pk][0],
+            from_state=MonitorState.UNKNOWN,
+            to_state=MonitorState.UP,
+        )
+        for pk in sorted(unknown)
+    )
+    open_ids = _with_open_incident(sorted(unknown))
+    for change in changes:
+        if change.monitor_id in open_ids:
+            change.monitor = Monitor.objects.select_related("site__client__organization").get(
+                pk=change.monitor_id
+            )
+            incident_logic.on_state_change(change, detected_at=first_ups[change.monitor_id][1])
+    for pk in set(ids) - unknown:
+        stored = Monitor.objects.values_list("state", flat=True).get(pk=pk)
+        streak = tracked[pk].streak
+        tracked[pk].streak = Streak(stored, streak.streak_ok, streak.streak_count)
+    first_ups.clear()
+    return changes
 
 
 def _result_row(o: Outcome) -> tuple[Any, ...]:
@@ -184,14 +254,21 @@ def record_results(outcomes: Sequence[Outcome]) -> list[StateChange]:
     if not outcomes:
         return []
     flips: list[StateChange] = []
+    first_ups: FirstUps = {}
     with transaction.atomic():
         tracked = _load_tracked({o.monitor_id for o in outcomes})
+
+        def flush_first_ups() -> None:
+            flips.extend(_flip_first_ups(first_ups, tracked))
+
         kept = [o for o in outcomes if o.monitor_id in tracked]
         _RESULTS.insert(_result_row(o) for o in kept)
         add_to_rollups(kept)
-        for outcome in sorted(kept, key=attrgetter("checked_at")):
-            change = _apply(tracked[outcome.monitor_id], outcome.monitor_id, outcome)
+        for o in sorted(kept, key=attrgetter("checked_at")):
+            change = _apply(tracked[o.monitor_id], o.monitor_id, o, first_ups, flush_first_ups)
             if change is not None:
                 flips.append(change)
+        flush_first_ups()
         _STREAKS.update(_streak_row(pk, t) for pk, t in tracked.items() if t.last is not None)
+    flips.sort(key=attrgetter("at"))
     return flips

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a status page's custom domain is answered there, with nothing else of sitecare.
+    "front.middleware.StatusDomainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -166,6 +168,17 @@ SITECARE_ALERT_MAX_ATTEMPTS = env_int("SITECARE_ALERT_MAX_ATTEMPTS", 8, minimum=
 SITECARE_ALERT_BACKOFF_SECONDS = env_float("SITECARE_ALERT_BACKOFF_SECONDS", 15.0, minimum=0.0)
 SITECARE_ALERT_POLL_SECONDS = env_float("SITECARE_ALERT_POLL_SECONDS", 1.0, minimum=0.01)
 SITECARE_ALERT_SEND_TIMEOUT = env_float("SITECARE_ALERT_SEND_TIMEOUT", 15.0, minimum=1.0)
+# How long the one-click acknowledgement link in an alert works.
+SITECARE_ACK_LINK_HOURS = env_int("SITECARE_ACK_LINK_HOURS", 24, minimum=1)
+
+# --- email (status page subscribers; Django's SMTP backend) --------------------------------
+EMAIL_HOST = env_str("SITECARE_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("SITECARE_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("SITECARE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("SITECARE_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("SITECARE_EMAIL_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("SITECARE_EMAIL_SSL", False)
+DEFAULT_FROM_EMAIL = env_str("SITECARE_EMAIL_FROM", "sitecare@localhost")
 
 # --- demo (make run) -----------------------------------------------------------------------
 SITECARE_DEMO_PORT = env_int("SITECARE_DEMO_PORT", 8001, minimum=1)

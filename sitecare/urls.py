@@ -6,5 +6,6 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("demo/", include("core.urls")),
     path("ping/", include("monitoring.urls")),
+    path("status/", include("front.status_urls")),
     path("", include("front.urls")),
 ]

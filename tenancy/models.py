@@ -50,6 +50,14 @@ class Organization(models.Model):
         default=settings.LANGUAGE_CODE,
         help_text=_("Language of the alerts this agency's channels receive."),
     )
+    flap_window_seconds = models.PositiveIntegerField(
+        _("flap window (seconds)"),
+        default=600,
+        help_text=_(
+            "A monitor that goes down again within this time after recovering is flapping: its "
+            "incident gets at most one down and one up alert per window. 0 turns this off."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

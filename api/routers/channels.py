@@ -1,5 +1,8 @@
 """Alert channels (Apprise URLs). The URL is write-only: answers show its redacted form.
 
+Routing: a channel without client is agency-wide, with a client it gets that client's alerts,
+with a site only that site's; ``min_severity`` filters by the incident's severity.
+
 Agency-level channels (no client) are invisible to client users: the scoping helper keeps rows
 with a null client for agency members only.
 """
@@ -12,12 +15,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import PatchDict, Router, Status
 
-from api.auth import scope
+from api.auth import caller, scope
 from api.errors import ErrorOut
 from api.paging import paged
-from api.schemas import ChannelIn, ChannelOut
+from api.schemas import ChannelIn, ChannelOut, ChannelTestOut
 from api.writes import assign, related, save_checked
+from incidents.channels import send_test
 from incidents.models import Channel
+from sites.models import Site
 from tenancy.models import Client
 from tenancy.scoping import Scope
 
@@ -35,9 +40,14 @@ def list_channels(request: HttpRequest, client: int | None = None) -> QuerySet[C
 
 
 def _model_values(sc: Scope, values: dict[str, Any]) -> dict[str, Any]:
-    """Body values as model values: a client id becomes a client the caller may see."""
+    """Body values as model values: client and site ids become objects the caller may see.
+
+    A site's channel belongs to the site's client; the model fills it in when left out.
+    """
     if values.get("client") is not None:
         values = {**values, "client": related(sc, Client, values["client"], "client")}
+    if values.get("site") is not None:
+        values = {**values, "site": related(sc, Site, values["site"], "site")}
     return values
 
 
@@ -72,6 +82,16 @@ def replace_channel(request: HttpRequest, channel_id: int, payload: ChannelIn) -
 @router.patch("/{channel_id}", response={200: ChannelOut, **ERRORS})
 def update_channel(request: HttpRequest, channel_id: int, payload: PatchDict[ChannelIn]) -> Channel:
     return _update(request, channel_id, payload)
+
+
+@router.post("/{channel_id}/test", response={200: ChannelTestOut, **ERRORS})
+def test_channel(request: HttpRequest, channel_id: int) -> dict[str, Any]:
+    """Send a test message to the channel now, through the same path as alerts; say how."""
+    sc = scope(request)
+    channel = sc.get(Channel.objects.select_related("organization"), pk=channel_id)
+    sc.require_edit()
+    outcome = send_test(channel, by=caller(request).get_username())
+    return {"delivered": outcome.delivered, "error": outcome.error}
 
 
 @router.delete("/{channel_id}", response={204: None, **ERRORS})

@@ -12,13 +12,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Body, Router, Status
+from ninja.errors import HttpError
 
-from api.auth import scope
+from api.auth import caller, scope
 from api.errors import ErrorOut, FieldError, InvalidInput, from_pydantic
 from api.paging import paged
-from api.schemas import MonitorOut, monitor_body_openapi
+from api.schemas import ContentBaselineOut, MonitorOut, monitor_body_openapi
 from api.writes import assign, related, save_checked
-from monitoring.models import CheckKind, Monitor
+from monitoring.content import ContentError, accept_current_content
+from monitoring.models import CheckKind, ContentBaseline, Monitor
 from monitoring.spec import (
     MODEL_FIELD_FOR_KEY,
     MonitorDefinition,
@@ -153,3 +155,20 @@ def delete_monitor(request: HttpRequest, monitor_id: int) -> Status[None]:
     _sc, monitor = _editable(request, monitor_id)
     monitor.delete()
     return Status(204, None)
+
+
+@router.post(
+    "/{monitor_id}/content-baseline",
+    response={200: ContentBaselineOut, 409: ErrorOut, **ERRORS},
+)
+def accept_content_baseline(request: HttpRequest, monitor_id: int) -> ContentBaseline:
+    """Accept the content of the latest check as the baseline (after an intended change).
+
+    409 when there is nothing to accept: not a content monitor, not checked yet, or the
+    latest check could not read the page.
+    """
+    _sc, monitor = _editable(request, monitor_id)
+    try:
+        return accept_current_content(monitor, caller(request))
+    except ContentError as exc:
+        raise HttpError(409, str(exc)) from None

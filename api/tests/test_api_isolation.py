@@ -5,6 +5,7 @@ test fails, asking for its id type) without anyone remembering to add it here.
 """
 
 import re
+from datetime import date, time
 
 import pytest
 from django.test import Client as HttpClient
@@ -12,12 +13,16 @@ from django.urls import URLPattern, URLResolver
 from django.utils import timezone
 
 from api.urls import api, urlpatterns
-from incidents.models import Channel, Incident
+from incidents.models import Channel, EscalationPolicy, Incident, MaintenanceWindow
+from incidents.models.oncall import OnCallOverride, OnCallSchedule
+from incidents.tests.statuspages import status_walk_bodies, status_walk_objects
 from tenancy.models import ApiToken
 
 WRITE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
 ALL_METHODS = ("GET", *WRITE_METHODS)
 NOT_FOUND = {"detail": "Not found", "errors": []}
+# Ids of the agency's own objects (on-call schedules): every client user gets 404 for them.
+AGENCY_ONLY = {"schedule_id", "override_id", "policy_id", "personal_channel_id"}
 
 
 def id_routes() -> dict[str, list[str]]:
@@ -49,6 +54,27 @@ def declared_methods() -> dict[str, set[str]]:
     }
 
 
+def agency_objects(world) -> dict[str, int]:
+    """An on-call schedule and override, an escalation policy and a personal channel of the
+    agency (no client owns them)."""
+    schedule = OnCallSchedule.objects.create(organization=world.agency, name="Walk")
+    now = timezone.now()
+    override = OnCallOverride.objects.create(
+        schedule=schedule, user=world.owner, starts_at=now, ends_at=now.replace(year=now.year + 1)
+    )
+    policy = EscalationPolicy.objects.create(organization=world.agency, name="Walk")
+    # A person's own channel (only escalation pages it): the owner's.
+    personal = Channel.objects.create(
+        organization=world.agency, user=world.owner, name="Owner's phone", url="json://x.example/"
+    )
+    return {
+        "schedule_id": schedule.pk,
+        "override_id": override.pk,
+        "policy_id": policy.pk,
+        "personal_channel_id": personal.pk,
+    }
+
+
 @pytest.fixture
 def a_objects(world):
     """One client-A object per id parameter name; the A user's token for ``token_id``."""
@@ -61,6 +87,15 @@ def a_objects(world):
         "channel_id": Channel.objects.get(client=world.client_a).pk,
         "incident_id": incident.pk,
         "token_id": token.pk,
+        **agency_objects(world),
+        **{name: obj.pk for name, obj in status_walk_objects(world, incident).items()},
+        "window_id": MaintenanceWindow.objects.create(
+            client=world.client_a,
+            title="Upgrade",
+            start_date=date(2026, 1, 4),
+            start_time=time(2),
+            duration_minutes=60,
+        ).pk,
     }
 
 
@@ -68,9 +103,27 @@ def bodies(world) -> dict[str, dict]:
     """Bodies valid for each PUT, so a refusal cannot come from body validation instead."""
     return {
         "client_id": {"name": "X", "slug": "x"},
+        **status_walk_bodies(world),
         "site_id": {"client": world.client_b.pk, "name": "X", "slug": "x"},
         "monitor_id": {"name": "X", "url": "https://x.example/"},
         "channel_id": {"name": "X", "url": "json://x.example/"},
+        "schedule_id": {"name": "X"},
+        # One body for every incident action: the note's text (the others ignore it).
+        "incident_id": {"text": "X"},
+        "policy_id": {"name": "X", "steps": [{"wait_minutes": 5, "users": [1]}]},
+        "override_id": {
+            "schedule": 1,
+            "user": 1,
+            "starts_at": "2026-01-04T02:00:00Z",
+            "ends_at": "2026-01-04T03:00:00Z",
+        },
+        "window_id": {
+            "client": world.client_b.pk,
+            "title": "X",
+            "start_date": "2026-01-04",
+            "start_time": "02:00",
+            "duration_minutes": 60,
+        },
     }
 
 
@@ -116,10 +169,16 @@ def test_it_answers_404_to_client_b_for_every_client_a_object(world, a_objects, 
 def test_it_shows_client_a_objects_to_their_own_user(world, a_objects, api_as):
     """The other side of the 404s: the same URLs work for the right user."""
     a_user = api_as(world.client_a_user)
+    owner = api_as(world.owner)
     declared = declared_methods()
     for route, names in id_routes().items():
         if "GET" in declared[route]:
-            response = a_user.get(_url(route, names, a_objects))
+            url = _url(route, names, a_objects)
+            if AGENCY_ONLY & set(names):
+                assert a_user.get(url).status_code == 404, route
+                assert owner.get(url).status_code == 200, (route, owner.get(url).content)
+                continue
+            response = a_user.get(url)
             assert response.status_code == 200, (route, response.content)
 
 
@@ -153,7 +212,8 @@ def test_it_forbids_client_users_to_write_even_their_own_objects(world, a_object
         for method in sorted(declared[route] & set(WRITE_METHODS)):
             body = body_for[names[-1]] if method in ("PUT", "POST") else {}
             response = a_user.call(method, url, body)
-            assert response.status_code == 403, (method, url, response.content)
+            expected = 404 if AGENCY_ONLY & set(names) else 403
+            assert response.status_code == expected, (method, url, response.content)
     for path, body in (
         ("/clients", body_for["client_id"]),
         ("/sites", body_for["site_id"]),

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from core.configcode.loader import escape
 from core.configcode.plan import allowlist_entries
 from incidents.models import Channel
+from incidents.models.core import Severity
 from monitoring.models import Monitor
 from monitoring.spec import NAMING_KEYS, monitor_as_data, secret_options
 from sites.models import Site
@@ -90,6 +91,13 @@ class _Exporter:
         data: dict[str, Any] = {"name": escape(channel.name), "url": url}
         if not channel.enabled:
             data["enabled"] = False
+        if channel.site is not None:
+            data["site"] = channel.site.slug
+        if channel.min_severity != Severity.MINOR:
+            data["min_severity"] = channel.min_severity
+        for field in ("title_template", "body_template"):
+            if getattr(channel, field):
+                data[field] = escape(getattr(channel, field))
         return data
 
     def secret(self, parts: list[str], label: str) -> str:
@@ -146,7 +154,11 @@ class _Exporter:
         if networks:
             agency["network_allowlist"] = networks
         agency["alert_language"] = org.language
-        channels = list(Channel.objects.filter(organization=org).order_by("name"))
+        if org.flap_window_seconds != Organization._meta.get_field("flap_window_seconds").default:
+            agency["flap_window_seconds"] = org.flap_window_seconds
+        channels = list(
+            Channel.objects.filter(organization=org).select_related("site").order_by("name")
+        )
         data: dict[str, Any] = {"version": 1, "agency": agency}
         agency_wide = [self.channel(ch) for ch in channels if ch.client_id is None]
         if agency_wide:

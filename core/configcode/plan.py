@@ -117,6 +117,12 @@ class Stored:
         slugs = {c.pk: c.slug for c in self.clients.values()}
         return slugs.get(client_id, str(client_id))
 
+    def site_slug(self, site_id: int | None) -> str | None:
+        if site_id is None:
+            return None
+        slugs = {s.pk: s.slug for sites in self.sites.values() for s in sites.values()}
+        return slugs.get(site_id, str(site_id))
+
 
 @dataclass
 class Reconciler:
@@ -195,11 +201,13 @@ def _agency(work: Reconciler, spec: AgencySpec) -> Organization | None:
         "name": spec.name,
         "network_allowlist": list(spec.network_allowlist),
         "alert_language": spec.alert_language,
+        "flap_window_seconds": spec.flap_window_seconds,
     }
     write = {
         "name": spec.name,
         "ssrf_allowlist": "\n".join(spec.network_allowlist),
         "language": spec.alert_language,
+        "flap_window_seconds": spec.flap_window_seconds,
     }
     return work.sync(
         ObjectKind.AGENCY,
@@ -210,6 +218,7 @@ def _agency(work: Reconciler, spec: AgencySpec) -> Organization | None:
             "name": org.name,
             "network_allowlist": allowlist_entries(org.ssrf_allowlist),
             "alert_language": org.language,
+            "flap_window_seconds": org.flap_window_seconds,
         },
         (view, write),
     )
@@ -278,27 +287,36 @@ def _channel(
     work: Reconciler,
     org: Organization | None,
     spec: ChannelSpec,
-    owner: tuple[str | None, Client | None],
+    owner: tuple[str | None, Client | None, Site | None],
 ) -> None:
-    """Create or update one channel; ``owner`` is its client (slug, object) or (None, None)."""
-    slug, client = owner
-    view = {"client": slug, "url": spec.url, "enabled": spec.enabled}
-    write = {"client_id": client.pk if client else None, "url": spec.url, "enabled": spec.enabled}
+    """Create or update one channel; ``owner`` is its client slug, client and site (or None)."""
+    slug, client, site = owner
+    texts = {
+        "min_severity": spec.min_severity,
+        "title_template": spec.title_template,
+        "body_template": spec.body_template,
+    }
+    view = {"client": slug, "site": spec.site, "url": spec.url, "enabled": spec.enabled, **texts}
+    write = {
+        "client_id": client.pk if client else None,
+        "site_id": site.pk if site else None,
+        "url": spec.url,
+        "enabled": spec.enabled,
+        **texts,
+    }
     work.sync(
         ObjectKind.CHANNEL,
         spec.name,
         work.stored.channels.get(spec.name),
-        lambda: Channel.objects.create(
-            organization=saved(org),
-            client=client,
-            name=spec.name,
-            url=spec.url,
-            enabled=spec.enabled,
-        ),
+        lambda: Channel.objects.create(organization=saved(org), name=spec.name, **write),
         lambda ch: {
             "client": work.stored.client_slug(ch.client_id),
+            "site": work.stored.site_slug(ch.site_id),
             "url": ch.url,
             "enabled": ch.enabled,
+            "min_severity": ch.min_severity,
+            "title_template": ch.title_template,
+            "body_template": ch.body_template,
         },
         (view, write),
     )
@@ -309,13 +327,16 @@ def _channels(
     org: Organization | None,
     config: ValidConfig,
     clients: dict[str, Client | None],
+    sites: dict[tuple[str, str], Site | None],
 ) -> None:
     """Agency-wide channels, then each client's; stored channels the file drops are stale."""
     document = config.document
     listed: list[tuple[ChannelSpec, str | None]] = [(spec, None) for spec in document.channels]
     listed += [(spec, c.slug) for c in document.clients for spec in c.channels]
     for spec, slug in listed:
-        _channel(work, org, spec, (slug, clients.get(slug) if slug else None))
+        client = clients.get(slug) if slug else None
+        site = sites.get((slug, spec.site)) if slug and spec.site else None
+        _channel(work, org, spec, (slug, client, site))
     names = {spec.name for spec, _slug in listed}
     for name, channel in work.stored.channels.items():
         if name not in names:
@@ -350,13 +371,15 @@ def reconcile(config: ValidConfig, report: ApplyReport) -> None:
     org = _agency(work, config.document.agency)
     work.stored = Stored.load(org)
     clients: dict[str, Client | None] = {}
+    sites: dict[tuple[str, str], Site | None] = {}
     for ci, client_spec in enumerate(config.document.clients):
         client = _client(work, org, client_spec)
         clients[client_spec.slug] = client
         for si, site_spec in enumerate(client_spec.sites):
             label = f"{client_spec.slug}/{site_spec.slug}"
             site = _site(work, client, label, site_spec)
+            sites[(client_spec.slug, site_spec.slug)] = site
             _monitors(work, site, label, config.monitors.get((ci, si), []))
         _stale_sites(work, client, client_spec)
-    _channels(work, org, config, clients)
+    _channels(work, org, config, clients, sites)
     _stale_clients(work, config)

@@ -22,10 +22,12 @@ from pydantic import (
 )
 
 from incidents.channels import validate_channel_url
+from incidents.templating import check_template
 from monitoring.spec import MonitorDefinition
 from sitecare.lib.netpolicy import IPNetwork, validate_check_url
 from sitecare.lib.timeutil import time_zone_error
 from sites.models import Site
+from tenancy.models import Organization
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 
@@ -85,11 +87,19 @@ class Spec(BaseModel):
 
 
 class ChannelSpec(Spec):
-    """An alert channel: an Apprise URL (a secret: use ``${ENV}``)."""
+    """An alert channel: an Apprise URL (a secret: use ``${ENV}``), who it is for, its texts.
+
+    ``site`` (a client's channel only) narrows it to one site of that client; incidents less
+    severe than ``min_severity`` are not sent to it; empty templates mean the built-in texts.
+    """
 
     name: Name
     url: Annotated[str, Field(min_length=1), AfterValidator(validate_channel_url)]
     enabled: bool = True
+    site: Slug | None = None
+    min_severity: Literal["critical", "major", "minor"] = "minor"
+    title_template: Annotated[str, Field(max_length=300), AfterValidator(check_template)] = ""
+    body_template: Annotated[str, Field(max_length=4000), AfterValidator(check_template)] = ""
 
 
 class SiteSpec(Spec):
@@ -116,6 +126,12 @@ class AgencySpec(Spec):
     network_allowlist: Annotated[list[Network], NoneIsEmpty] = []
     alert_language: Annotated[str, AfterValidator(_language)] = Field(
         default_factory=lambda: str(settings.LANGUAGE_CODE)
+    )
+    # Seconds; a monitor down again this soon after recovering is flapping (0: no detection).
+    flap_window_seconds: int = Field(
+        default_factory=lambda: int(Organization._meta.get_field("flap_window_seconds").default),
+        ge=0,
+        le=86_400,
     )
 
     def networks(self) -> list[IPNetwork]:

@@ -79,6 +79,23 @@ def _duplicates(data: Any) -> list[ConfigIssue]:
     return issues + _unique(channels, "name")
 
 
+def _channel_sites(data: Any) -> list[ConfigIssue]:
+    """A channel's ``site`` must be one of its client's sites in the file (none agency-wide)."""
+    issues = []
+    for loc, channel in _entries(data, "channels", ()):
+        if channel.get("site") is not None:
+            message = _("only a client's channel can be limited to a site: move it under it")
+            issues.append(ConfigIssue((*loc, "site"), message))
+    for client_loc, client in _entries(data, "clients", ()):
+        slugs = {str(site.get("slug")) for _loc, site in _entries(client, "sites", client_loc)}
+        for loc, channel in _entries(client, "channels", client_loc):
+            site = channel.get("site")
+            if site is not None and str(site) not in slugs:
+                message = _("no site %(site)s among this client's sites") % {"site": site}
+                issues.append(ConfigIssue((*loc, "site"), message))
+    return issues
+
+
 def _allowlist(data: Any) -> list[IPNetwork]:
     """The file's allowlist as far as it is valid (its bad entries are reported elsewhere)."""
     agency = data.get("agency") if isinstance(data, dict) else None
@@ -142,7 +159,7 @@ def validate_data(data: Any, skip: list[Loc] | None = None) -> ValidConfig | lis
     except ValidationError as exc:
         issues += issues_from_pydantic(exc, (), SCHEMA_FIELDS)
     monitors, monitor_issues = _parse_monitors(data)
-    issues += monitor_issues + _duplicates(data)
+    issues += monitor_issues + _duplicates(data) + _channel_sites(data)
     issues = [issue for issue in issues if not _under(issue.loc, skip or [])]
     if issues or document is None:
         return issues

@@ -1,4 +1,5 @@
-"""Signing in and out, the language switch and the personal profile (language, API tokens).
+"""Signing in and out, the language switch and the personal profile (language, API tokens,
+and for owners and engineers their personal alert channels, which escalation policies page).
 
 API tokens are personal, not tenant data: they are looked up by their owner, never through the
 tenant scope, so nobody (not even an agency owner) can see or revoke another user's token here.
@@ -6,20 +7,28 @@ tenant scope, so nobody (not even an agency owner) can see or revoke another use
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from front.forms import LanguageForm, TokenCreateForm, TokenRevokeForm
+from incidents.channels import send_test
+from incidents.escalation_edit import create_personal_channel, personal_channels
 from tenancy.models import ApiToken, Membership
+from tenancy.scoping import scope_for
 
 login = auth_views.LoginView.as_view(
     template_name="front/login.html", redirect_authenticated_user=True
@@ -27,6 +36,19 @@ login = auth_views.LoginView.as_view(
 logout = auth_views.LogoutView.as_view()
 
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
+
+class PersonalChannelForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("Channel name"),
+        max_length=200,
+        help_text=gettext_lazy("Unique in the agency, e.g. “Anna's phone”."),
+    )
+    url = forms.CharField(
+        label=gettext_lazy("Apprise URL"),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text=gettext_lazy("Where you are paged, e.g. ntfy://…, mailto://…, tgram://…"),
+    )
 
 
 def _user_id(request: HttpRequest) -> int:
@@ -83,16 +105,20 @@ def _profile_page(
     *,
     language_form: LanguageForm | None = None,
     token_form: TokenCreateForm | None = None,
+    personal_form: PersonalChannelForm | None = None,
 ) -> HttpResponse:
     membership = _membership(request)
     if language_form is None and membership is not None:
         language_form = LanguageForm(instance=membership)
-    context = {
+    context: dict[str, Any] = {
         "membership": membership,
         "language_form": language_form,
         "token_form": token_form or TokenCreateForm(),
         "tokens": ApiToken.objects.filter(user_id=_user_id(request)),
     }
+    if membership is not None and membership.is_agency:
+        context["personal_form"] = personal_form or PersonalChannelForm()
+        context["personal_channels"] = personal_channels(membership.user)
     return render(request, "front/profile.html", context)
 
 
@@ -141,4 +167,59 @@ def token_revoke(request: HttpRequest) -> HttpResponse:
         raise Http404("no such token")
     token.delete()
     messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
+    return redirect("front:profile")
+
+
+def _agency_member(request: HttpRequest) -> Membership:
+    """Personal channels are for owners and engineers: anyone else is told there is nothing."""
+    membership = _membership(request)
+    if membership is None or not scope_for(request.user).is_agency:
+        raise Http404("not found")
+    return membership
+
+
+@login_required
+@require_POST
+def personal_channel_create(request: HttpRequest) -> HttpResponse:
+    membership = _agency_member(request)
+    form = PersonalChannelForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            create_personal_channel(
+                membership.organization_id, membership.user, data["name"], data["url"]
+            )
+        except ValidationError as exc:
+            for field, found in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, found)
+        else:
+            messages.success(
+                request, _("The channel “%(name)s” is added.") % {"name": data["name"]}
+            )
+            return redirect("front:profile")
+    return _profile_page(request, personal_form=form)
+
+
+@login_required
+@require_POST
+def personal_channel_act(request: HttpRequest) -> HttpResponse:
+    """Send a test message to one of your own channels, or delete it."""
+    membership = _agency_member(request)
+    try:
+        channel_id = int(request.POST.get("channel", ""))
+    except ValueError:
+        raise Http404("no such channel") from None
+    channel = personal_channels(membership.user).filter(pk=channel_id).first()
+    if channel is None:
+        raise Http404("no such channel")
+    if request.POST.get("action") == "test":
+        outcome = send_test(channel, by=membership.user.get_username())
+        if outcome.delivered:
+            messages.success(request, _("The test message was delivered."))
+        else:
+            failed = _("The test message was not delivered: %(error)s") % {"error": outcome.error}
+            messages.error(request, failed)
+        return redirect("front:profile")
+    channel.delete()
+    messages.success(request, _("The channel “%(name)s” is deleted.") % {"name": channel.name})
     return redirect("front:profile")

@@ -1,4 +1,5 @@
-"""The incident list (open first) and one incident with its timeline."""
+"""The incident list (open first) and one incident with its timeline (its page and actions
+are in ``front.views.incident_actions``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from incidents.models import Incident, IncidentEvent, IncidentState, Notification
+from front.views.incident_actions import incident_page
+from incidents.models import Incident, IncidentState
 from tenancy.scoping import scope_for
 
 PAGE_SIZE = 50
@@ -36,13 +38,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     scope = scope_for(request.user)
-    incident = scope.get(Incident.objects.select_related("monitor__site__client"), pk=incident_id)
-    context = {
-        "incident": incident,
-        "events": scope.visible(IncidentEvent).filter(incident=incident).order_by("at", "pk"),
-        "notifications": scope.visible(Notification)
-        .filter(incident=incident)
-        .select_related("channel")
-        .order_by("created_at", "pk"),
-    }
-    return render(request, "front/incident.html", context)
+    incident = scope.get(
+        Incident.objects.select_related("monitor__site__client", "acknowledged_by"), pk=incident_id
+    )
+    return incident_page(request, scope, incident)

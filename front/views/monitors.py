@@ -1,16 +1,22 @@
-"""A monitor's page: figures, chart, recent results and its state changes."""
+"""A monitor's page: figures, chart, recent results and its state changes; for a content
+monitor also its baseline, the latest change and accepting it."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from front import summaries
 from incidents.models import Incident
-from monitoring.models import CheckResult, Monitor, StateChange
-from tenancy.scoping import scope_for
+from monitoring.content import ContentError, accept_current_content, changed_content
+from monitoring.models import CheckKind, CheckResult, ContentBaseline, Monitor, StateChange
+from tenancy.scoping import Scope, scope_for
 
 RECENT_RESULTS = 100
 RECENT_CHANGES = 50
@@ -31,5 +37,43 @@ def monitor_detail(request: HttpRequest, monitor_id: int) -> HttpResponse:
         .filter(monitor=monitor)
         .order_by("-at", "-pk")[:RECENT_CHANGES],
         "incidents": scope.visible(Incident).filter(monitor=monitor).order_by("-opened_at")[:10],
+        **content_context(scope, monitor),
     }
     return render(request, "front/monitor.html", context)
+
+
+def content_context(scope: Scope, monitor: Monitor) -> dict[str, object]:
+    """A content monitor's baseline, its latest change (if the latest check saw one) and
+    whether this user may accept it; nothing for other kinds."""
+    if monitor.kind != CheckKind.CONTENT:
+        return {}
+    baseline = (
+        scope.visible(ContentBaseline).filter(monitor=monitor).select_related("accepted_by").first()
+    )
+    return {
+        "content_baseline": baseline,
+        "content_change": changed_content(monitor),
+        "can_accept_content": scope.can_edit,
+    }
+
+
+@login_required
+@require_POST
+def monitor_accept_content(request: HttpRequest) -> HttpResponse:
+    """Make the content the latest check read the posted monitor's baseline (agency users only).
+
+    The monitor's id is posted, not in the address: the action has no page of its own.
+    """
+    scope = scope_for(request.user)
+    monitor = scope.get(Monitor, pk=request.POST.get("monitor"))
+    if not scope.can_edit:
+        raise PermissionDenied
+    try:
+        accept_current_content(monitor, request.user)
+    except ContentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("The current content is accepted: later checks are compared with it.")
+        )
+    return redirect("front:monitor", monitor_id=monitor.pk)

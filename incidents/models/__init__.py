@@ -10,13 +10,58 @@ from incidents.models.core import (
     Notification,
     NotificationState,
 )
+from incidents.models.escalation import (
+    EscalationPolicy,
+    EscalationRun,
+    EscalationStep,
+    EscalationStop,
+    PolicyAssignment,
+)
+from incidents.models.maintenance import HeldOutage, MaintenanceWindow
+from incidents.models.oncall import (
+    OnCallOverride,
+    OnCallSchedule,
+    Rotation,
+    RotationParticipant,
+    Weekday,
+)
+from incidents.models.statuspage import (
+    PublicUpdate,
+    StatusComponent,
+    StatusEmail,
+    StatusEmailKind,
+    StatusEmailState,
+    StatusPage,
+    StatusSubscriber,
+    UpdateStatus,
+)
 
 __all__ = [
     "Channel",
+    "EscalationPolicy",
+    "EscalationRun",
+    "EscalationStep",
+    "EscalationStop",
     "EventKind",
+    "HeldOutage",
     "Incident",
     "IncidentEvent",
     "IncidentState",
+    "MaintenanceWindow",
     "Notification",
     "NotificationState",
+    "OnCallOverride",
+    "OnCallSchedule",
+    "PolicyAssignment",
+    "PublicUpdate",
+    "Rotation",
+    "RotationParticipant",
+    "StatusComponent",
+    "StatusEmail",
+    "StatusEmailKind",
+    "StatusEmailState",
+    "StatusPage",
+    "StatusSubscriber",
+    "UpdateStatus",
+    "Weekday",
 ]

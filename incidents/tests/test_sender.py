@@ -303,3 +303,21 @@ def test_it_stops_before_the_next_notification_when_asked(world, webhook):
 def test_it_doubles_the_backoff_up_to_an_hour(settings, attempts, expected):
     settings.SITECARE_ALERT_BACKOFF_SECONDS = 15.0
     assert sender.backoff_seconds(attempts) == expected
+
+
+@pytest.mark.parametrize("receiver", ["webhook", "smtp"])
+def test_it_refuses_to_deliver_where_the_agencys_network_policy_denies(
+    world, webhook, smtp, alert_settings, receiver
+):
+    """Scheduled alerts are held to the SSRF guard like checks: no allowlist, no loopback."""
+    world.agency.ssrf_allowlist = ""
+    world.agency.save(update_fields=["ssrf_allowlist"])
+    url = webhook.url("/alerts") if receiver == "webhook" else smtp.url("ops@example.com")
+    point_channel(world, url)
+    with time_machine.travel(T0, tick=False):
+        incident = open_outage(world.monitor_a, T0)
+        assert send_due() == 1
+    notification = Notification.objects.get(incident=incident)
+    assert notification.state == NotificationState.PENDING
+    assert "not allowed by the network policy" in notification.last_error
+    assert webhook.requests == [] and smtp.messages == []

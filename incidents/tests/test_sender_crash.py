@@ -43,7 +43,10 @@ def seed_outbox(url: str, due_in: float) -> int:
 
     Runs inside a subprocess pointed at the crash database (see ``SEED``).
     """
-    agency, _ = Organization.objects.get_or_create(slug="crash", defaults={"name": "Crash"})
+    # The webhook receiver is on loopback: the agency's network policy admits it.
+    agency, _ = Organization.objects.get_or_create(
+        slug="crash", defaults={"name": "Crash", "ssrf_allowlist": "127.0.0.0/8"}
+    )
     client, _ = Client.objects.get_or_create(organization=agency, slug="c", defaults={"name": "C"})
     site, _ = Site.objects.get_or_create(
         client=client, slug="s", defaults={"name": "Shop", "url": "https://shop.example"}

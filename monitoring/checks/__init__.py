@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from monitoring.checks import dns, domain, heartbeat, http, seo, tcp, tls
+from monitoring.checks import content, dns, domain, heartbeat, http, seo, tcp, tls
 from monitoring.engine.target import Runner
 from monitoring.models import CheckKind
 
@@ -44,6 +44,9 @@ KINDS: dict[str, KindSpec] = {
     CheckKind.TCP: KindSpec(tcp.Options, tcp.run, tcp.normalize_target, tcp.target_host),
     CheckKind.TLS: KindSpec(tls.Options, tls.run, tls.normalize_target, tls.target_host),
     CheckKind.SEO: KindSpec(seo.Options, seo.run, seo.normalize_target, seo.target_host),
+    CheckKind.CONTENT: KindSpec(
+        content.Options, content.run, content.normalize_target, content.target_host
+    ),
     CheckKind.HEARTBEAT: KindSpec(
         heartbeat.Options,
         heartbeat.run,

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from django.db import close_old_connections
 from django.db.models import Count, Max, Q
 
+from monitoring import content
 from monitoring.checks import RUNNERS
+from monitoring.checks.content import with_baseline
 from monitoring.engine.target import CheckTarget
 from monitoring.logic import Outcome, record_results
 from monitoring.models import CheckKind, Monitor
@@ -61,6 +63,8 @@ def load_monitors() -> tuple[dict[int, CheckTarget], dict[int, Streak]]:
     allowlists: dict[int, tuple[IPNetwork, ...]] = {}
     targets: dict[int, CheckTarget] = {}
     streaks: dict[int, Streak] = {}
+    # Content monitors compare with their baseline, handed over inside the config.
+    baselines = content.baselines_for_engine()
     for monitor in monitors:
         org = monitor.site.client.organization
         if org.pk not in allowlists:
@@ -69,7 +73,7 @@ def load_monitors() -> tuple[dict[int, CheckTarget], dict[int, Streak]]:
             monitor_id=monitor.pk,
             kind=monitor.kind,
             url=monitor.url,
-            config=monitor.config_for_engine(),
+            config=with_baseline(monitor.config_for_engine(), baselines.get(monitor.pk)),
             interval_s=float(monitor.interval_s),
             timeout_s=float(monitor.timeout_s),
             allowlist=allowlists[org.pk],
@@ -94,4 +98,5 @@ def store_results(outcomes: Sequence[Outcome]) -> int:
     """Store a batch of outcomes (state flips, incidents and alerts follow); return the count."""
     close_old_connections()
     record_results(outcomes)
+    content.learn_baselines(outcomes)
     return len(outcomes)

@@ -55,3 +55,41 @@ def test_it_resolves_after_confirmed_recovery_and_never_opens_twice(world):
         "up",
     ]
     assert Notification.objects.filter(incident=incident).count() == 2
+
+
+@time_machine.travel(T0, tick=False)
+def test_it_makes_new_monitors_up_together_dated_at_their_first_success(world):
+    a, b = world.monitor_a, world.monitor_b
+    flips = record_results([ok(b.pk, T0 + timedelta(seconds=5)), ok(a.pk, T0)])
+    assert [(f.monitor_id, f.at, f.from_state, f.to_state) for f in flips] == [
+        (a.pk, T0, "unknown", "up"),
+        (b.pk, T0 + timedelta(seconds=5), "unknown", "up"),
+    ]
+    a.refresh_from_db()
+    assert (a.state, a.state_since, a.streak_count) == (MonitorState.UP, T0, 1)
+
+
+@time_machine.travel(T0, tick=False)
+def test_it_flips_a_new_monitor_up_then_down_within_one_batch(world):
+    m = world.monitor_a
+    m.confirm_down = 1
+    m.save(update_fields=["confirm_down"])
+    t1 = T0 + timedelta(seconds=10)
+    flips = record_results([ok(m.pk, T0), fail(m.pk, t1)])
+    assert [(f.from_state, f.to_state, f.at) for f in flips] == [
+        ("unknown", "up", T0),
+        ("up", "down", t1),
+    ]
+    m.refresh_from_db()
+    assert m.state == MonitorState.DOWN
+    assert Incident.objects.get(monitor=m).state == IncidentState.OPEN
+
+
+@time_machine.travel(T0, tick=False)
+def test_it_resolves_the_open_incident_of_a_monitor_reset_to_unknown(world):
+    m = world.monitor_a
+    record_results([fail(m.pk, T0 + timedelta(seconds=i)) for i in range(3)])
+    assert Incident.objects.get(monitor=m).state == IncidentState.OPEN
+    type(m).objects.filter(pk=m.pk).update(state=MonitorState.UNKNOWN)  # an operator's reset
+    record_results([ok(m.pk, T0 + timedelta(seconds=60))])
+    assert Incident.objects.get(monitor=m).state == IncidentState.RESOLVED

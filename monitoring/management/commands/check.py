@@ -174,7 +174,7 @@ def outcome_json(target: CheckTarget, outcome: Outcome) -> dict[str, Any]:
         "status_code": outcome.status_code,
         "failure_class": outcome.failure_class or None,
         "failure": failure_label(outcome) if outcome.failure_class else None,
-        "message": outcome.message,
+        "message": shown_message(outcome),
         "timing": {
             # The whole exchange is "total" here, as in the table.
             ("total_ms" if field == "response_ms" else field): getattr(outcome, field)
@@ -182,6 +182,13 @@ def outcome_json(target: CheckTarget, outcome: Outcome) -> dict[str, Any]:
         },
         "details": outcome.details or {},
     }
+
+
+def shown_message(outcome: Outcome) -> str:
+    """The outcome's message; a success without one reads as its status and time."""
+    if outcome.message or not outcome.ok:
+        return outcome.message
+    return http.success_message(outcome.status_code, outcome.response_ms)
 
 
 def failure_label(outcome: Outcome) -> str:
@@ -205,7 +212,7 @@ def render(target: CheckTarget, outcome: Outcome, *, tty: bool) -> str:
     if outcome.failure_class:
         label = f"{outcome.failure_class} ({failure_label(outcome)})"
         summary.add_row(_("Failure"), Text(label))
-    summary.add_row(_("Message"), Text(outcome.message))
+    summary.add_row(_("Message"), Text(shown_message(outcome)))
     console.print(summary)
     timing = Table(title=_("Timing"), title_justify="left")
     timing.add_column(_("Phase"))
