@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> None:
     from engine import make_monitors
 
     from monitoring import checks
-    from monitoring.engine.core import EngineConfig, run_engine
+    from monitoring.engine.core import EngineConfig
+    from monitoring.engine.runner import run_engine
     from monitoring.engine.target import CheckTarget
     from monitoring.logic import Outcome
     from monitoring.models import Monitor, MonitorState

@@ -16,7 +16,8 @@ from django.core.management import call_command
 
 from incidents.models import Incident, IncidentState
 from monitoring.engine import store
-from monitoring.engine.core import EngineConfig, ProbeEngine, serve
+from monitoring.engine.core import EngineConfig, ProbeEngine
+from monitoring.engine.runner import serve
 from monitoring.failures import FailureClass
 from monitoring.models import CheckKind, CheckResult, Monitor, MonitorState
 from monitoring.tests.loopback import ToggleServer, arun

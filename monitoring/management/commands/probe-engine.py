@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from monitoring.engine.core import run_engine
+from monitoring.engine.runner import run_engine
 
 
 class Command(BaseCommand):
