@@ -11,7 +11,7 @@ import apprise
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from incidents import channel_health, sender
+from incidents import channel_health, outbox, sender
 from incidents.models import Channel, Notification
 from incidents.sender import SendOutcome
 
@@ -66,7 +66,7 @@ def send_test(channel: Channel, *, by: str) -> SendOutcome:
         # Under the agency's network policy, like every delivery (see sender.deliver).
         outcome = sender.deliver(message)
     if outcome.delivered:
-        leased_until = now + timedelta(seconds=sender.lease_seconds())
+        leased_until = now + timedelta(seconds=outbox.lease_seconds())
         channel_health.end_failing(channel.pk, now, leased_until=leased_until)
         Channel.objects.filter(pk=channel.pk).update(consecutive_failures=0, last_success_at=now)
     logger.info(

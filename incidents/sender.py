@@ -28,7 +28,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from incidents import channel_health
+from incidents import channel_health, outbox
 from incidents.delivery_guard import network_policy
 from incidents.escalation import handle_one_escalations
 from incidents.logic import handle_one_flap_settle
@@ -40,6 +40,7 @@ from incidents.models import (
     Notification,
     NotificationState,
 )
+from incidents.outbox import backoff_seconds, lease_seconds
 from incidents.statuspage_mail import send_due_status_emails
 from sitecare.lib.netpolicy import IPNetwork
 from tenancy.models import Organization
@@ -50,10 +51,6 @@ DEDUP_HEADER = "X-Sitecare-Dedup-Key"
 # Apprise plugins whose URLs take ``+Header=value`` (``headers`` in their template_kwargs):
 # the custom webhooks and email, where it becomes a mail header.
 HEADER_SCHEMAS = frozenset({"json", "jsons", "xml", "xmls", "form", "forms", "mailto", "mailtos"})
-BACKOFF_CAP_SECONDS = 3600.0
-# A send may spend its timeout on connecting and again on each read (SMTP talks several
-# times), so the lease that keeps other senders away is a few timeouts long.
-LEASE_TIMEOUTS = 4
 ERROR_MAX_CHARS = 500
 _URL_SEPARATORS = re.compile(r"[/:@?&=#+,;]+")
 _NOTIFY_TYPES: dict[str, apprise.NotifyType] = {
@@ -73,45 +70,17 @@ class SendOutcome:
     final: bool = False
 
 
-def backoff_seconds(attempts: int) -> float:
-    """Delay before the next attempt after ``attempts`` failed ones: doubling, capped at 1 h."""
-    base = settings.SITECARE_ALERT_BACKOFF_SECONDS
-    # The exponent is bounded so a large attempt count cannot overflow a float.
-    return float(min(base * 2 ** min(max(attempts - 1, 0), 40), BACKOFF_CAP_SECONDS))
-
-
-def lease_seconds() -> float:
-    return LEASE_TIMEOUTS * settings.SITECARE_ALERT_SEND_TIMEOUT
-
-
 def claim_due(now: datetime) -> Notification | None:
-    """Claim the next due notification for one attempt; None when nothing is due.
-
-    1. Take the due pending rows, the longest waiting first.
-    2. Claim one by conditional UPDATE on the values just read: count the attempt and move
-       ``next_attempt_at`` past a lease, so another sender (or this one restarted after a
-       crash) leaves it alone while it is in flight.
-    3. Another sender may win the race: then try the next row.
-    """
-    due = Notification.objects.filter(
-        state=NotificationState.PENDING, next_attempt_at__lte=now
-    ).order_by("next_attempt_at", "pk")
-    lease_until = now + timedelta(seconds=lease_seconds())
-    for pk, attempts, next_attempt_at in due.values_list("pk", "attempts", "next_attempt_at")[:10]:
-        claimed = Notification.objects.filter(
-            pk=pk,
-            state=NotificationState.PENDING,
-            attempts=attempts,
-            next_attempt_at=next_attempt_at,
-        ).update(attempts=attempts + 1, next_attempt_at=lease_until)
-        if claimed == 1:
-            # The channel URL is decrypted only when sending, where a wrong key is handled.
-            return (
-                Notification.objects.select_related("channel__organization")
-                .defer("channel__url")
-                .get(pk=pk)
-            )
-    return None
+    """Claim the next due notification for one attempt (see :mod:`incidents.outbox`)."""
+    pk = outbox.claim_next(Notification, now)
+    if pk is None:
+        return None
+    # The channel URL is decrypted only when sending, where a wrong key is handled.
+    return (
+        Notification.objects.select_related("channel__organization")
+        .defer("channel__url")
+        .get(pk=pk)
+    )
 
 
 def handle_one_notification() -> bool:

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from incidents import outbox
 from incidents.models import (
     Incident,
     PublicUpdate,
@@ -59,8 +60,6 @@ RESEND_AFTER = timedelta(minutes=10)
 # Subscribe attempts per address (IP) and page in a window: enough for typos, not for abuse.
 SUBSCRIBE_LIMIT = 5
 SUBSCRIBE_WINDOW_SECONDS = 15 * 60
-BACKOFF_CAP_SECONDS = 3600.0
-LEASE_TIMEOUTS = 4
 ERROR_MAX_CHARS = 500
 
 
@@ -234,30 +233,14 @@ def enqueue_update_emails(update: PublicUpdate, now: datetime) -> int:
 # --- the outbox ------------------------------------------------------------------------------
 
 
-def backoff_seconds(attempts: int) -> float:
-    """Delay after ``attempts`` failed sends: doubling from the alert backoff, capped at 1 h."""
-    base = settings.SITECARE_ALERT_BACKOFF_SECONDS
-    return float(min(base * 2 ** min(max(attempts - 1, 0), 40), BACKOFF_CAP_SECONDS))
-
-
 def claim_due(now: datetime) -> StatusEmail | None:
-    """Claim the next due email for one attempt by conditional UPDATE (a lease), or None."""
-    due = StatusEmail.objects.filter(
-        state=StatusEmailState.PENDING, next_attempt_at__lte=now
-    ).order_by("next_attempt_at", "pk")
-    lease_until = now + timedelta(seconds=LEASE_TIMEOUTS * settings.SITECARE_ALERT_SEND_TIMEOUT)
-    for pk, attempts, next_attempt_at in due.values_list("pk", "attempts", "next_attempt_at")[:10]:
-        claimed = StatusEmail.objects.filter(
-            pk=pk,
-            state=StatusEmailState.PENDING,
-            attempts=attempts,
-            next_attempt_at=next_attempt_at,
-        ).update(attempts=attempts + 1, next_attempt_at=lease_until)
-        if claimed == 1:
-            return StatusEmail.objects.select_related(
-                "page__client__organization", "subscriber", "update__incident"
-            ).get(pk=pk)
-    return None
+    """Claim the next due email for one attempt (see :mod:`incidents.outbox`), or None."""
+    pk = outbox.claim_next(StatusEmail, now)
+    if pk is None:
+        return None
+    return StatusEmail.objects.select_related(
+        "page__client__organization", "subscriber", "update__incident"
+    ).get(pk=pk)
 
 
 def handle_one_status_emails() -> bool:
@@ -300,7 +283,7 @@ def record(row: StatusEmail, error: str, *, final: bool = False) -> None:
     if final or row.attempts >= settings.SITECARE_ALERT_MAX_ATTEMPTS:
         pending.update(state=StatusEmailState.FAILED, last_error=error)
     else:
-        retry_at = now + timedelta(seconds=backoff_seconds(row.attempts))
+        retry_at = now + timedelta(seconds=outbox.backoff_seconds(row.attempts))
         pending.update(next_attempt_at=retry_at, last_error=error)
     logger.warning("status email %s failed (attempt %s): %s", row.pk, row.attempts, error)
 

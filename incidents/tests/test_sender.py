@@ -11,7 +11,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import translation
 
-from incidents import sender
+from incidents import outbox, sender
 from incidents.logic import open_incident, resolve_incident
 from incidents.models import (
     Channel,
@@ -216,7 +216,7 @@ def test_it_leaves_a_claimed_notification_alone_until_its_lease_ends(world, aler
     assert claimed.attempts == 1
 
     # In flight (or its sender died mid-send): nobody else may take it before the lease ends.
-    lease = timedelta(seconds=sender.lease_seconds())
+    lease = timedelta(seconds=outbox.lease_seconds())
     assert sender.claim_due(T0 + lease - timedelta(seconds=1)) is None
     again = sender.claim_due(T0 + lease)
     assert again is not None
@@ -302,7 +302,7 @@ def test_it_stops_before_the_next_notification_when_asked(world, webhook):
 )
 def test_it_doubles_the_backoff_up_to_an_hour(settings, attempts, expected):
     settings.SITECARE_ALERT_BACKOFF_SECONDS = 15.0
-    assert sender.backoff_seconds(attempts) == expected
+    assert outbox.backoff_seconds(attempts) == expected
 
 
 @pytest.mark.parametrize("receiver", ["webhook", "smtp"])
