@@ -387,22 +387,26 @@ async def run(target: CheckTarget, outbound: OutboundClient) -> Outcome:
     try:
         options = Options.model_validate(config)
     except ValidationError as exc:
-        return invalid_options(target, checked_at, exc)
+        return http.invalid_options(target, checked_at, exc)
     try:
         page = await outbound.fetch(
             target.url, allowlist=target.allowlist, timeout_s=target.timeout_s
         )
     except FetchError as exc:
-        return transport_failure(target, checked_at, exc)
+        return http.transport_failure(target, checked_at, exc)
     if not 200 <= page.status < 300:
-        return judged(target, checked_at, page, FailureClass.HTTP_STATUS, status_message(page))
+        return http.response_outcome(
+            target, checked_at, page, FailureClass.HTTP_STATUS, status_message(page)
+        )
     content = await asyncio.to_thread(read_content, page.text(), options)
     if content is None:
         message = _("The CSS selector “%(selector)s” matches nothing on the page.") % {
             "selector": options.selector
         }
         failure = FailureClass.ASSERTION_FAILED
-        return judged(target, checked_at, page, failure, message, {"selector": options.selector})
+        return http.response_outcome(
+            target, checked_at, page, failure, message, {"selector": options.selector}
+        )
     return verdict(target, checked_at, page, content, options, baseline)
 
 
@@ -423,64 +427,21 @@ def verdict(
             details = {**details, "baseline": Verdict.NOT_LEARNED}
         message = _("The text “%(text)s” is missing.") % {"text": quoted(missing[0])}
         failure = FailureClass.KEYWORD_MISSING
-        return judged(target, checked_at, page, failure, message, {**details, "missing": missing})
+        return http.response_outcome(
+            target, checked_at, page, failure, message, {**details, "missing": missing}
+        )
     if comparison.verdict == Verdict.CHANGED:
         failure = FailureClass.CONTENT_CHANGED
-        return judged(target, checked_at, page, failure, comparison.message, details)
+        return http.response_outcome(target, checked_at, page, failure, comparison.message, details)
     messages = {
         Verdict.LEARNED: _("Baseline learned: from now on, changes of this content alert."),
         Verdict.UNCHANGED: _("The content is unchanged."),
         Verdict.UNWATCHED: _("The page was read; changes of its content do not alert."),
     }
-    return judged(
+    return http.response_outcome(
         target, checked_at, page, FailureClass.NONE, messages[comparison.verdict], details
     )
 
 
 def status_message(page: FetchedResponse) -> str:
     return _("HTTP %(status)d: the page could not be read.") % {"status": page.status}
-
-
-def judged(
-    target: CheckTarget,
-    checked_at: datetime,
-    page: FetchedResponse,
-    failure: FailureClass,
-    message: str,
-    details: dict[str, Any] | None = None,
-) -> Outcome:
-    """An outcome about a fetched page, with its status, time and phases."""
-    outcome = Outcome(
-        target.monitor_id,
-        checked_at,
-        ok=failure == FailureClass.NONE,
-        status_code=page.status,
-        response_ms=round(page.elapsed_ms, 1),
-        failure_class=failure,
-        message=message,
-        details=details,
-    )
-    return http.with_phases(outcome, page.timing)
-
-
-def invalid_options(target: CheckTarget, checked_at: datetime, error: ValidationError) -> Outcome:
-    return Outcome(
-        target.monitor_id,
-        checked_at,
-        ok=False,
-        failure_class=FailureClass.INTERNAL_ERROR,
-        message=_("Invalid options: %(error)s") % {"error": str(error)[:200]},
-    )
-
-
-def transport_failure(target: CheckTarget, checked_at: datetime, exc: FetchError) -> Outcome:
-    """The page could not be fetched: its own failure class, as an HTTP check says."""
-    failed = Outcome(
-        target.monitor_id,
-        checked_at,
-        ok=False,
-        failure_class=FailureClass(exc.failure.value),
-        message=exc.message,
-        details={"phase": exc.phase} if exc.phase else None,
-    )
-    return http.with_phases(failed, exc.timing)

@@ -12,6 +12,7 @@ import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -276,13 +277,7 @@ async def run(target: CheckTarget, outbound: OutboundClient) -> Outcome:
     try:
         options, headers, body = prepared_request(target.config)
     except ValidationError as exc:
-        return Outcome(
-            target.monitor_id,
-            checked_at,
-            ok=False,
-            failure_class=FailureClass.INTERNAL_ERROR,
-            message=_("Invalid options: %(error)s") % {"error": str(exc)[:200]},
-        )
+        return invalid_options(target, checked_at, exc)
     try:
         response = await outbound.fetch(
             target.url,
@@ -296,16 +291,23 @@ async def run(target: CheckTarget, outbound: OutboundClient) -> Outcome:
             ca_pem=options.ca_pem,
         )
     except FetchError as exc:
-        failed = Outcome(
-            target.monitor_id,
-            checked_at,
-            ok=False,
-            failure_class=FailureClass(exc.failure.value),
-            message=exc.message,
-            details={"phase": exc.phase} if exc.phase else None,
-        )
-        return with_phases(failed, exc.timing)
+        return transport_failure(target, checked_at, exc)
     failure, message = judge(response, options)
+    redirected = {"redirects": response.redirects, "url": response.url}
+    return response_outcome(
+        target, checked_at, response, failure, message, redirected if response.redirects else None
+    )
+
+
+def response_outcome(
+    target: CheckTarget,
+    checked_at: datetime,
+    response: FetchedResponse,
+    failure: FailureClass,
+    message: str,
+    details: dict[str, Any] | None = None,
+) -> Outcome:
+    """An outcome about a fetched response: its status, time and timing phases."""
     timing = response.timing
     return Outcome(
         target.monitor_id,
@@ -319,10 +321,32 @@ async def run(target: CheckTarget, outbound: OutboundClient) -> Outcome:
         connect_ms=timing.connect_ms if timing else None,
         tls_ms=timing.tls_ms if timing else None,
         ttfb_ms=timing.ttfb_ms if timing else None,
-        details={"redirects": response.redirects, "url": response.url}
-        if response.redirects
-        else None,
+        details=details,
     )
+
+
+def invalid_options(target: CheckTarget, checked_at: datetime, error: ValidationError) -> Outcome:
+    """A stored config that no longer validates: a failure of the check, not of the site."""
+    return Outcome(
+        target.monitor_id,
+        checked_at,
+        ok=False,
+        failure_class=FailureClass.INTERNAL_ERROR,
+        message=_("Invalid options: %(error)s") % {"error": str(error)[:200]},
+    )
+
+
+def transport_failure(target: CheckTarget, checked_at: datetime, exc: FetchError) -> Outcome:
+    """The page could not be fetched: its own failure class, with how far the exchange got."""
+    failed = Outcome(
+        target.monitor_id,
+        checked_at,
+        ok=False,
+        failure_class=FailureClass(exc.failure.value),
+        message=exc.message,
+        details={"phase": exc.phase} if exc.phase else None,
+    )
+    return with_phases(failed, exc.timing)
 
 
 def with_phases(outcome: Outcome, timing: Timing | None) -> Outcome:

@@ -354,29 +354,6 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def invalid_options(target: CheckTarget, checked_at: datetime, error: ValidationError) -> Outcome:
-    return Outcome(
-        target.monitor_id,
-        checked_at,
-        ok=False,
-        failure_class=FailureClass.INTERNAL_ERROR,
-        message=_("Invalid options: %(error)s") % {"error": str(error)[:200]},
-    )
-
-
-def transport_failure(target: CheckTarget, checked_at: datetime, exc: FetchError) -> Outcome:
-    """The page itself could not be fetched: its own failure class, as an HTTP check says."""
-    failed = Outcome(
-        target.monitor_id,
-        checked_at,
-        ok=False,
-        failure_class=FailureClass(exc.failure.value),
-        message=exc.message,
-        details={"phase": exc.phase} if exc.phase else None,
-    )
-    return http.with_phases(failed, exc.timing)
-
-
 async def run(target: CheckTarget, outbound: OutboundClient) -> Outcome:
     """Run one SEO check of a page and list the accidents it found.
 
@@ -389,7 +366,7 @@ async def run(target: CheckTarget, outbound: OutboundClient) -> Outcome:
     try:
         options = Options.model_validate(dict(target.config))
     except ValidationError as exc:
-        return invalid_options(target, checked_at, exc)
+        return http.invalid_options(target, checked_at, exc)
     fetcher = Fetcher(outbound, target, time.monotonic() + target.timeout_s)
     origin = origin_of(target.url)
     wants_robots = options.check_robots or (options.check_sitemap and not options.sitemap_url)
@@ -400,7 +377,7 @@ async def run(target: CheckTarget, outbound: OutboundClient) -> Outcome:
         page = await fetcher.get(target.url)
         robots = await robots_task if robots_task is not None else None
     except FetchError as exc:
-        return transport_failure(target, checked_at, exc)
+        return http.transport_failure(target, checked_at, exc)
     finally:
         # A failed page (or a cancelled check) must not leave robots.txt being fetched.
         if robots_task is not None and not robots_task.done():
@@ -469,14 +446,5 @@ def verdict(
             }
     else:
         failure, message = FailureClass.NONE, _("No SEO accident found.")
-    judged = Outcome(
-        target.monitor_id,
-        checked_at,
-        ok=not findings,
-        status_code=page.status,
-        response_ms=round(page.elapsed_ms, 1),
-        failure_class=failure,
-        message=message,
-        details={"findings": [f.as_data() for f in findings], "sitemaps": sitemaps},
-    )
-    return http.with_phases(judged, page.timing)
+    details = {"findings": [f.as_data() for f in findings], "sitemaps": sitemaps}
+    return http.response_outcome(target, checked_at, page, failure, message, details)
