@@ -161,9 +161,9 @@ def enqueue_notifications(incident: Incident, event: str, *, now: datetime) -> l
     rows = []
     for channel in channels_for(incident):
         key = dedup_key(incident, event, channel)
-        title, body = render_message(incident, event, key)
+        link = ack_url(incident, channel) if event == EventKind.OPENED else ""
+        title, body = render_message(incident, event, key, ack_link=link)
         if channel.title_template or channel.body_template:
-            link = ack_url(incident, channel)
             values = placeholder_values(incident, event, dedup_key=key, ack_url=link)
             templates = (channel.title_template, channel.body_template)
             title, body = custom_texts(*templates, values, (title, body))
@@ -182,8 +182,14 @@ def enqueue_notifications(incident: Incident, event: str, *, now: datetime) -> l
     return Notification.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def render_message(incident: Incident, event: str, key: str) -> tuple[str, str]:
-    """Title and body of an alert, in the agency's language. Plain text, no template engine."""
+def render_message(
+    incident: Incident, event: str, key: str, *, ack_link: str = ""
+) -> tuple[str, str]:
+    """Title and body of an alert, in the agency's language. Plain text, no template engine.
+
+    ``ack_link`` is the signed one-click acknowledgement link, for the agency's own channels
+    (a client's channel gets none: clients do not acknowledge).
+    """
     monitor = incident.monitor
     site = monitor.site
     organization = site.client.organization
@@ -219,5 +225,8 @@ def render_message(incident: Incident, event: str, key: str) -> tuple[str, str]:
                 incident.flap_count,
             )
             lines.append(flapped % {"count": incident.flap_count})
-        lines += [_("Incident: %(link)s") % {"link": link}, _("Reference: %(key)s") % {"key": key}]
+        lines.append(_("Incident: %(link)s") % {"link": link})
+        if ack_link:
+            lines.append(_("Acknowledge: %(link)s") % {"link": ack_link})
+        lines.append(_("Reference: %(key)s") % {"key": key})
     return title, "\n".join(line for line in lines if line)
