@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from incidents.models import EventKind, Incident, IncidentEvent, IncidentState
 from incidents.templating import human_duration
@@ -153,9 +154,11 @@ def settle(incident: Incident, now: datetime) -> str | None:
         if resolved != 1:
             return None
         with translation.override(incident.monitor.site.client.organization.language):
-            message = _("Up for a whole flap window after %(count)d flaps.") % {
-                "count": incident.flap_count
-            }
+            message = ngettext(
+                "Up for a whole flap window after %(count)d flap.",
+                "Up for a whole flap window after %(count)d flaps.",
+                incident.flap_count,
+            ) % {"count": incident.flap_count}
         IncidentEvent.objects.create(
             incident=incident, at=now, kind=EventKind.RESOLVED, message=message
         )

@@ -84,7 +84,10 @@ def _channel_sites(data: Any) -> list[ConfigIssue]:
     issues = []
     for loc, channel in _entries(data, "channels", ()):
         if channel.get("site") is not None:
-            message = _("only a client's channel can be limited to a site: move it under it")
+            message = _(
+                "only a client's channel can be limited to a site: list the channel under "
+                "that site's client"
+            )
             issues.append(ConfigIssue((*loc, "site"), message))
     for client_loc, client in _entries(data, "clients", ()):
         slugs = {str(site.get("slug")) for _loc, site in _entries(client, "sites", client_loc)}

@@ -41,14 +41,18 @@ class PolicyForm(forms.Form):
     is_default = forms.BooleanField(
         label=gettext_lazy("The agency's default policy"),
         required=False,
-        help_text=gettext_lazy("Used for every site whose site or client has no policy."),
+        help_text=gettext_lazy(
+            "Used for every site whose site or client has no policy of its own."
+        ),
     )
     repeat = forms.IntegerField(
         label=gettext_lazy("Repeat"),
         min_value=0,
         max_value=MAX_REPEAT,
         initial=0,
-        help_text=gettext_lazy("How many more times to page all steps while nobody acknowledges."),
+        help_text=gettext_lazy(
+            "How many more times to go through all steps when nobody acknowledges."
+        ),
     )
     clients = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Clients"), coerce=int, required=False
