@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "sites",
     "monitoring",
     "incidents",
+    "sla",
     "api",
     "front",
     "core",

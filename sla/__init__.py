@@ -1,0 +1,1 @@
+"""SLA accounting: calendars, availability over intervals (budgets and credits to come)."""
