@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -191,6 +191,25 @@ def start_escalation(incident: Incident, *, now: datetime) -> EscalationRun | No
     return run
 
 
+def restart_escalation(incident: Incident, *, now: datetime) -> bool:
+    """Page the escalation again from its first step; False when there is nothing to restart.
+
+    For a flapping incident announced down again after everyone was told it was over: the
+    run stopped at that resolution, so without a restart nobody would be paged for an outage
+    that is back. The pages of this round carry the incident's flap count in their keys, so
+    they are new messages, not duplicates of the first ones.
+    """
+    run = EscalationRun.objects.filter(incident=incident).first()
+    if run is None:
+        return start_escalation(incident, now=now) is not None
+    if run.stopped_at is None:
+        return False  # still paging
+    run.step_index, run.round, run.stopped_at, run.stop_reason = 0, 0, None, ""
+    run.save(update_fields=["step_index", "round", "stopped_at", "stop_reason"])
+    _page_onwards(run, incident, 0, 0, now)
+    return True
+
+
 def _following(run: EscalationRun, index: int, round_: int) -> tuple[int, int]:
     if index + 1 < len(run.steps):
         return index + 1, round_
@@ -270,10 +289,13 @@ def stop_escalation(incident: Incident, reason: EscalationStop, *, now: datetime
 
     On resolution, everyone the escalation paged is told the incident is over.
     """
-    stopped = EscalationRun.objects.filter(incident=incident, stopped_at__isnull=True).update(
+    runs = EscalationRun.objects.filter(incident=incident)
+    # A flapping incident resolves again without new pages: its people were told already.
+    told = runs.filter(stop_reason=EscalationStop.RESOLVED).exists()
+    stopped = runs.filter(stopped_at__isnull=True).update(
         stopped_at=now, stop_reason=reason, next_at=None
     )
-    if reason == EscalationStop.RESOLVED:
+    if reason == EscalationStop.RESOLVED and not told:
         notify_paged_of_resolution(incident, now=now)
     return stopped == 1
 
@@ -311,6 +333,8 @@ def _stop(
 
 def page_key(incident: Incident, index: int, round_: int, channel: Channel) -> str:
     where = f"r{round_ + 1}-s{index + 1}"
+    if incident.flap_count:  # a restarted escalation (see restart_escalation)
+        where += f"-flap{incident.flap_count}"
     return f"sitecare-incident-{incident.pk}-escalation-{where}-channel-{channel.pk}"
 
 
@@ -429,21 +453,22 @@ def render_page(
 def notify_paged_of_resolution(incident: Incident, *, now: datetime) -> list[Notification]:
     """Tell every channel the escalation paged that the incident is resolved.
 
-    Channels that get the ordinary recovery alert anyway are left out (no double message).
+    Channels told "resolved" since their latest page (the ordinary recovery alert, or an
+    all-clear of an earlier round of a flapping incident) are left out: no double message.
     """
-    paged = set(
-        Notification.objects.filter(incident=incident, event=EventKind.ESCALATED).values_list(
-            "channel_id", flat=True
-        )
+    latest = (
+        Notification.objects.filter(incident=incident)
+        .values("channel_id", "event")
+        .annotate(last=Max("pk"))
     )
-    told = set(
-        Notification.objects.filter(incident=incident, event=EventKind.RESOLVED).values_list(
-            "channel_id", flat=True
-        )
-    )
+    last_page = {r["channel_id"]: r["last"] for r in latest if r["event"] == EventKind.ESCALATED}
+    last_told = {r["channel_id"]: r["last"] for r in latest if r["event"] == EventKind.RESOLVED}
+    untold = [pk for pk, page in last_page.items() if last_told.get(pk, 0) < page]
     rows = []
-    for channel in Channel.objects.filter(pk__in=paged - told).select_related("user__membership"):
+    for channel in Channel.objects.filter(pk__in=untold).select_related("user__membership"):
         key = f"sitecare-incident-{incident.pk}-escalation-resolved-channel-{channel.pk}"
+        if incident.flap_count:  # the all-clear of a restarted escalation is a new message
+            key += f"-flap{incident.flap_count}"
         with translation.override(_language(incident, channel.user)):
             site = incident.monitor.site
             names = {"site": site.name, "monitor": incident.monitor.name}

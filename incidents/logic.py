@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from incidents import flapping
 from incidents.ack import ack_url
-from incidents.escalation import start_escalation, stop_escalation
+from incidents.escalation import restart_escalation, start_escalation, stop_escalation
 from incidents.models import (
     Channel,
     EscalationStop,
@@ -127,6 +127,8 @@ def settle_flapping(incident: Incident, now: datetime) -> bool:
             enqueue_notifications(incident, event, now=now)
         if event == EventKind.RESOLVED:
             stop_escalation(incident, EscalationStop.RESOLVED, now=now)
+        elif event == EventKind.OPENED:
+            restart_escalation(incident, now=now)
     return event is not None
 
 

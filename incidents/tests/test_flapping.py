@@ -10,8 +10,18 @@ from itertools import pairwise
 import pytest
 import time_machine
 
+from incidents.escalation import handle_one_escalations
+from incidents.escalation_edit import StepSpec
 from incidents.logic import handle_one_flap_settle
-from incidents.models import EventKind, Incident, IncidentEvent, IncidentState, Notification
+from incidents.models import (
+    Channel,
+    EventKind,
+    Incident,
+    IncidentEvent,
+    IncidentState,
+    Notification,
+)
+from incidents.tests.escalation_world import make_policy
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome, record_results
 from monitoring.models import Monitor, MonitorState
@@ -159,4 +169,51 @@ def test_it_settles_a_late_window_before_a_new_outage(world, jumpy):
         EventKind.OPENED,
         EventKind.RESOLVED,
         EventKind.OPENED,  # the new outage; the first incident's resolve was already told
+    ]
+
+
+def test_it_pages_the_escalation_again_when_a_flapping_outage_is_announced_again(world, jumpy):
+    """Paged people were told "over" at the first recovery; the outage coming back for good
+    must page them again (new messages), then step 2 after its wait, and end with one more
+    all-clear when it is finally over."""
+    for user in (world.owner, world.engineer):
+        Channel.objects.create(
+            organization=world.agency, user=user, name=user.username, url="json://127.0.0.1:9/"
+        )
+    make_policy(
+        world,
+        [StepSpec(wait_minutes=5, users=[world.owner.pk]), StepSpec(10, users=[world.engineer.pk])],
+    )
+
+    def pages(user) -> list[tuple[str, str]]:
+        rows = Notification.objects.filter(channel__user=user).order_by("created_at", "pk")
+        return [(row.event, row.dedup_key) for row in rows]
+
+    end = run_checks(jumpy, [False, True, False], T0)  # down, up, down again at once
+    assert [event for event, _key in pages(world.owner)] == [
+        EventKind.ESCALATED,  # step 1 at the first outage
+        EventKind.RESOLVED,  # "it is over", at the first recovery
+    ]
+    end = run_checks(jumpy, [False] * 21, end)  # still down a whole window later
+    announced = T0 + INTERVAL + WINDOW
+    owner = pages(world.owner)
+    assert [event for event, _key in owner] == [
+        EventKind.ESCALATED,
+        EventKind.RESOLVED,
+        EventKind.ESCALATED,  # paged again when the outage is announced again
+    ]
+    assert len({key for _event, key in owner}) == 3
+    assert pages(world.engineer) == []
+
+    for at in (announced + timedelta(minutes=5) - INTERVAL, announced + timedelta(minutes=5)):
+        with time_machine.travel(at, tick=False):
+            handle_one_escalations(at)
+    assert [event for event, _key in pages(world.engineer)] == [EventKind.ESCALATED]
+
+    run_checks(jumpy, [True] * 21, end + timedelta(minutes=5))  # up for a whole window
+    assert Incident.objects.get(monitor=jumpy).state == IncidentState.RESOLVED
+    assert [event for event, _key in pages(world.owner)][-1] == EventKind.RESOLVED
+    assert [event for event, _key in pages(world.engineer)] == [
+        EventKind.ESCALATED,
+        EventKind.RESOLVED,
     ]
