@@ -35,18 +35,32 @@ outage counts are not (an outage across midnight of the 1st is in both months).
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
+from operator import itemgetter
 
 from monitoring.models import MonitorState
 from sla.calendar import Calendar
-from sla.intervals import ZERO, Interval, check, clip, intersect, merge, subtract, total
+from sla.intervals import ZERO, Interval, check, merge
 
 StateSpan = tuple[datetime, datetime, str]
-_STATES: tuple[str, ...] = (MonitorState.DOWN, MonitorState.UNKNOWN, MonitorState.UP)
+# Plain strings, not the enum members: a tuple holding only untracked objects (datetimes,
+# plain strings) is dropped from the garbage collector's lists, and a year of sites is a
+# quarter of a million such tuples; enum members have a ``__dict__`` and keep them tracked.
+_STATES: tuple[str, ...] = (
+    MonitorState.DOWN.value,
+    MonitorState.UNKNOWN.value,
+    MonitorState.UP.value,
+)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# combine() keeps the number of members down, unknown and up in one integer, in fields of
+# 32 bits (a site has far fewer than 2**32 monitors): down * 2**64 + unknown * 2**32 + up.
+_UP_UNIT, _UNKNOWN_UNIT, _DOWN_UNIT = 1, 1 << 32, 1 << 64
+_UNITS = {MonitorState.DOWN.value: _DOWN_UNIT, MonitorState.UP.value: _UP_UNIT}  # else unknown
 
 
 @dataclass(frozen=True)
@@ -144,32 +158,48 @@ def availability_by_period(
 ) -> list[Availability]:
     """The figures of several periods (e.g. the months of a year) from one timeline.
 
-    1. Check and split the timeline once into merged up and down span lists.
-    2. Per period: in-scope time from the calendar, less maintenance if excluded.
+    1. Check and split the timeline once into merged up and down span lists, and turn them
+       into integer microseconds (exact, and cheaper to add up than timedeltas).
+    2. Per period: in-scope time from the calendar (cached per calendar and period), less
+       maintenance if excluded.
     3. Intersect the counted time with up and down; the rest of it is unknown.
     4. Attribute counted downtime to the down runs it lies in: the outages.
     """
-    ups, downs = _split(timeline)
-    windows = merge(check(maintenance, name="maintenance"))
+    up_us, downs, down_us = _split(timeline)
+    windows = _as_micros(merge(check(maintenance, name="maintenance")))
     results = []
     for start, end in check(periods, name="periods"):
-        scope = calendar.in_scope(start, end)
-        excluded = intersect(scope, clip(windows, start, end)) if exclude_maintenance else []
-        counted = subtract(scope, excluded) if excluded else scope
-        up = intersect(counted, _around(ups, start, end))
-        runs = clip(_around(downs, start, end), start, end)
-        down = intersect(counted, runs)
-        up_time, down_time = total(up), total(down)
+        low, high = _micros(start - EPOCH), _micros(end - EPOCH)
+        scope = _scope(calendar, start, end)
+        excluded: list[tuple[int, int]] = []
+        # ``scope`` lies within the period, so the spans it meets need no clipping.
+        if exclude_maintenance and windows:
+            excluded = _intersect(scope, _within(windows, low, high))
+        counted = _subtract(scope, excluded) if excluded else scope
+        up_time = _overlap(counted, _within(up_us, low, high))
+        first, last = _bounds(down_us, low, high)
+        parts = _overlap_by_run(counted, down_us[first:last])
+        down_time = sum(parts)
+        counted_time = _length(counted)
+        outages = tuple(
+            Outage(
+                downs[first + i][0] if down_us[first + i][0] >= low else start,
+                downs[first + i][1] if down_us[first + i][1] <= high else end,
+                timedelta(microseconds=part),
+            )
+            for i, part in enumerate(parts)
+            if part
+        )
         results.append(
             Availability(
                 start=start,
                 end=end,
-                in_scope=total(scope),
-                excluded=total(excluded),
-                up=up_time,
-                down=down_time,
-                unknown=total(counted) - up_time - down_time,
-                outages=_outages(runs, down),
+                in_scope=timedelta(microseconds=_length(scope)),
+                excluded=timedelta(microseconds=_length(excluded)),
+                up=timedelta(microseconds=up_time),
+                down=timedelta(microseconds=down_time),
+                unknown=timedelta(microseconds=counted_time - up_time - down_time),
+                outages=outages,
             )
         )
     return results
@@ -178,80 +208,220 @@ def availability_by_period(
 def combine(timelines: Sequence[Sequence[StateSpan]]) -> list[StateSpan]:
     """One site timeline from its monitors' timelines (down > unknown > up > gap).
 
-    1. Record, at every segment boundary, how many members enter or leave each state.
-    2. Sweep the boundaries in order, keeping the count of members in each state.
+    1. Record, at every segment boundary, how many members enter or leave each state; the
+       three counts are packed into one integer (``_UNITS``), and where one segment of a
+       member ends as its next begins, the two changes are one event.
+    2. Sweep the boundaries in order, keeping the (packed) counts.
     3. Between two boundaries the site is in the first state (down, unknown, up) any member
        is in; join touching pieces in the same state.
     """
-    events: list[tuple[datetime, int, int]] = []
+    times: list[datetime] = []
+    deltas: list[int] = []
     for segments in timelines:
+        previous_end: datetime | None = None
         for seg_start, seg_end, state in _checked(segments):
-            index = _STATES.index(_normal(state))
-            events.append((seg_start, index, 1))
-            events.append((seg_end, index, -1))
-    events.sort(key=lambda event: event[0])
-    counts = [0, 0, 0]
+            unit = _UNITS.get(state, _UNKNOWN_UNIT)
+            if seg_start == previous_end:
+                deltas[-1] += unit
+            else:
+                times.append(seg_start)
+                deltas.append(unit)
+            times.append(seg_end)
+            deltas.append(-unit)
+            previous_end = seg_end
+    return _sweep(times, deltas)
+
+
+def _sweep(times: list[datetime], deltas: list[int]) -> list[StateSpan]:
+    """The site's pieces from its events (parallel lists, not tuples: nothing for the GC)."""
     combined: list[StateSpan] = []
-    for i, (here, index, delta) in enumerate(events):
-        counts[index] += delta
-        if i + 1 == len(events) or events[i + 1][0] == here:
-            continue  # apply every change at this moment before reading the state
-        after = events[i + 1][0]
-        site_state = _STATES[0] if counts[0] else _STATES[1] if counts[1] else _STATES[2]
-        if not any(counts):
-            continue
-        if combined and combined[-1][1] == here and combined[-1][2] == site_state:
-            combined[-1] = (combined[-1][0], after, site_state)
-        else:
-            combined.append((here, after, site_state))
+    piece_start: datetime | None = None
+    piece_state: str | None = None
+    moment: datetime | None = None  # the first event of the moment being applied
+    previous: datetime | None = None  # the last event applied
+    counts = 0
+    for i in sorted(range(len(times)), key=times.__getitem__):
+        here = times[i]
+        if moment is None:
+            moment = here
+        elif here != moment:  # every change at ``moment`` is applied: read the state
+            state = (
+                _STATES[0]
+                if counts >= _DOWN_UNIT
+                else _STATES[1]
+                if counts >= _UNKNOWN_UNIT
+                else _STATES[2]
+                if counts
+                else None
+            )
+            if state != piece_state:
+                if piece_state is not None:
+                    combined.append((piece_start, moment, piece_state))  # type: ignore[arg-type]
+                piece_start, piece_state = previous, state
+            moment = here
+        counts += deltas[i]
+        previous = here
+    if piece_state is not None:  # every member has ended at the last moment
+        combined.append((piece_start, moment, piece_state))  # type: ignore[arg-type]
     return combined
-
-
-def _normal(state: str) -> str:
-    return state if state in (MonitorState.UP, MonitorState.DOWN) else MonitorState.UNKNOWN
 
 
 def _checked(timeline: Sequence[StateSpan]) -> Sequence[StateSpan]:
     """The timeline, or ``ValueError`` naming it when segments are reversed, naive or overlap."""
     previous_end: datetime | None = None
     for seg_start, seg_end, _state in timeline:
-        check([(seg_start, seg_end)], name="timeline")
+        if seg_start.tzinfo is None or seg_end.tzinfo is None or seg_end < seg_start:
+            check([(seg_start, seg_end)], name="timeline")
         if previous_end is not None and seg_start < previous_end:
             raise ValueError(f"timeline: segment at {seg_start} overlaps the one before it")
         previous_end = seg_end
     return timeline
 
 
-def _split(timeline: Sequence[StateSpan]) -> tuple[list[Interval], list[Interval]]:
-    """The up and the down time of a timeline, as two span lists."""
-    ups: list[Interval] = []
+def _split(timeline: Sequence[StateSpan]) -> tuple[list[Micros], list[Interval], list[Micros]]:
+    """The up time (in microseconds) and the down time (also as datetimes) of a timeline.
+
+    The checked timeline is in order and has no overlaps, so one pass joins touching pieces
+    (as ``merge`` would); a boundary two segments share is converted once.
+    """
+    up_us: list[Micros] = []
     downs: list[Interval] = []
+    down_us: list[Micros] = []
+    previous_end: datetime | None = None
+    previous_us = 0
     for seg_start, seg_end, state in _checked(timeline):
+        if state not in _UNITS or not seg_start < seg_end:  # only up and down count here
+            continue
+        start_us = previous_us if seg_start is previous_end else _micros(seg_start - EPOCH)
+        end_us = _micros(seg_end - EPOCH)
+        previous_end, previous_us = seg_end, end_us
         if state == MonitorState.UP:
-            ups.append((seg_start, seg_end))
-        elif state == MonitorState.DOWN:
+            if up_us and start_us <= up_us[-1][1]:
+                up_us[-1] = (up_us[-1][0], end_us)
+            else:
+                up_us.append((start_us, end_us))
+        elif down_us and start_us <= down_us[-1][1]:
+            downs[-1] = (downs[-1][0], seg_end)
+            down_us[-1] = (down_us[-1][0], end_us)
+        else:
             downs.append((seg_start, seg_end))
-    return merge(ups), merge(downs)
+            down_us.append((start_us, end_us))
+    return up_us, downs, down_us
 
 
-def _around(spans: list[Interval], start: datetime, end: datetime) -> list[Interval]:
-    """The spans overlapping ``[start, end)``, found by bisection (the list is sorted)."""
-    first = bisect.bisect_right(spans, start, key=lambda span: span[1])
-    last = bisect.bisect_left(spans, end, lo=first, key=lambda span: span[0])
+# --- the same span operations as sla.intervals, over integer microseconds since EPOCH -----
+
+Micros = tuple[int, int]
+
+
+def _as_micros(spans: Sequence[Interval]) -> list[Micros]:
+    return [(_micros(s - EPOCH), _micros(e - EPOCH)) for s, e in spans]
+
+
+def _scope(calendar: Calendar, start: datetime, end: datetime) -> Sequence[Micros]:
+    """The calendar's in-scope time in ``[start, end)``, in microseconds."""
+    if calendar.is_always:
+        low, high = _micros(start - EPOCH), _micros(end - EPOCH)
+        return [(low, high)] if low < high else []
+    return _scope_cached(calendar, start, end)
+
+
+@functools.lru_cache(maxsize=1024)
+def _scope_cached(calendar: Calendar, start: datetime, end: datetime) -> tuple[Micros, ...]:
+    """The counted time, cached: many sites share a plan and ask for the same months."""
+    return tuple(_as_micros(calendar.in_scope(start, end)))
+
+
+def _bounds(spans: Sequence[Micros], low: int, high: int) -> tuple[int, int]:
+    """The slice of the (sorted) spans overlapping ``[low, high)``, found by bisection."""
+    first = bisect.bisect_right(spans, low, key=itemgetter(1))
+    return first, bisect.bisect_left(spans, high, lo=first, key=itemgetter(0))
+
+
+def _within(spans: Sequence[Micros], low: int, high: int) -> Sequence[Micros]:
+    """The spans overlapping ``[low, high)``, unclipped."""
+    first, last = _bounds(spans, low, high)
     return spans[first:last]
 
 
-def _outages(runs: list[Interval], down: list[Interval]) -> tuple[Outage, ...]:
-    """The down runs with counted downtime, each with its counted part (pieces lie in runs)."""
-    counted: list[timedelta] = [ZERO] * len(runs)
-    i = 0
-    for piece_start, piece_end in down:
-        while runs[i][1] <= piece_start:
+def _intersect(a: Sequence[Micros], b: Sequence[Micros]) -> list[Micros]:
+    result: list[Micros] = []
+    i = j = 0
+    len_a, len_b = len(a), len(b)
+    while i < len_a and j < len_b:
+        a_start, a_end = a[i]
+        b_start, b_end = b[j]
+        low = a_start if a_start > b_start else b_start
+        high = a_end if a_end < b_end else b_end
+        if low < high:
+            result.append((low, high))
+        if a_end <= b_end:
             i += 1
-        counted[i] += piece_end - piece_start
-    return tuple(
-        Outage(run[0], run[1], part) for run, part in zip(runs, counted, strict=True) if part
-    )
+        else:
+            j += 1
+    return result
+
+
+def _subtract(a: Sequence[Micros], b: Sequence[Micros]) -> list[Micros]:
+    result: list[Micros] = []
+    j = 0
+    len_b = len(b)
+    for start, end in a:
+        while j < len_b and b[j][1] <= start:
+            j += 1
+        cursor = start
+        k = j
+        while k < len_b and b[k][0] < end:
+            if b[k][0] > cursor:
+                result.append((cursor, b[k][0]))
+            if b[k][1] > cursor:
+                cursor = b[k][1]
+            k += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+def _overlap(a: Sequence[Micros], b: Sequence[Micros]) -> int:
+    """The length of the time in both span lists."""
+    found = 0
+    i = j = 0
+    len_a, len_b = len(a), len(b)
+    while i < len_a and j < len_b:
+        a_start, a_end = a[i]
+        b_start, b_end = b[j]
+        low = a_start if a_start > b_start else b_start
+        high = a_end if a_end < b_end else b_end
+        if low < high:
+            found += high - low
+        if a_end <= b_end:
+            i += 1
+        else:
+            j += 1
+    return found
+
+
+def _overlap_by_run(counted: Sequence[Micros], runs: Sequence[Micros]) -> list[int]:
+    """For each run, the length of its time in ``counted`` (both span lists)."""
+    parts = [0] * len(runs)
+    i = j = 0
+    len_a, len_b = len(counted), len(runs)
+    while i < len_a and j < len_b:
+        a_start, a_end = counted[i]
+        b_start, b_end = runs[j]
+        low = a_start if a_start > b_start else b_start
+        high = a_end if a_end < b_end else b_end
+        if low < high:
+            parts[j] += high - low
+        if a_end <= b_end:
+            i += 1
+        else:
+            j += 1
+    return parts
+
+
+def _length(spans: Sequence[Micros]) -> int:
+    return sum(e - s for s, e in spans)
 
 
 def _micros(duration: timedelta) -> int:
