@@ -67,10 +67,11 @@ def learn_baselines(outcomes: Sequence[Outcome]) -> int:
     A database error is logged, not raised: the results are stored already, and the next
     check (still without a baseline) learns again.
     """
+    # Called with every batch the engine stores: pick the few learned outcomes before sorting.
+    learned = [(o, d) for o in outcomes if (d := learned_content(o)) is not None]
     first: dict[int, tuple[datetime, dict[str, Any]]] = {}
-    for outcome in sorted(outcomes, key=lambda o: o.checked_at):
-        details = learned_content(outcome)
-        if details is not None and outcome.monitor_id not in first:
+    for outcome, details in sorted(learned, key=lambda pair: pair[0].checked_at):
+        if outcome.monitor_id not in first:
             first[outcome.monitor_id] = (outcome.checked_at, details)
     if not first:
         return 0

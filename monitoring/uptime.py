@@ -9,6 +9,7 @@ inflated by 29 days nobody watched.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -65,47 +66,72 @@ class Uptime:
         return 100.0 * self.up_seconds / self.known_seconds
 
 
+# Plain strings, not enum members: long-lived spans of plain data stay out of the garbage
+# collector's way (sla.availability builds hundreds of thousands of them).
+_KNOWN = frozenset((MonitorState.UP.value, MonitorState.DOWN.value))
+_UNKNOWN: str = MonitorState.UNKNOWN.value
+
+StateSpan = tuple[datetime, datetime, str]
+
+
 def _normal(state: str) -> str:
     """Anything but up or down (unknown, a future "paused") counts as unknown."""
-    return state if state in (MonitorState.UP, MonitorState.DOWN) else MonitorState.UNKNOWN
+    return state if state in _KNOWN else _UNKNOWN
 
 
-def state_at_start(changes: Sequence[Change], start: datetime, current_state: str) -> str:
-    """The state in force at ``start``.
+def state_spans(
+    ats: Sequence[datetime],
+    from_states: Sequence[str],
+    to_states: Sequence[str],
+    *,
+    start: datetime,
+    end: datetime,
+    current_state: str,
+) -> list[StateSpan]:
+    """A monitor's states over ``[start, end)`` as contiguous ``(start, end, state)`` spans.
 
-    1. The last change at or before ``start`` decides, if there is one.
-    2. Otherwise the first later change tells what it changed *from*.
-    3. With no change at all, the monitor has been in its current state throughout.
+    The changes come as parallel lists in time order (they may reach outside the period).
+    1. The state in force at ``start``: the last change at or before it decides; otherwise
+       the first later change tells what it changed *from*; with no change at all, the
+       monitor has been in its current state throughout.
+    2. Each change inside the period closes a span; empty spans are left out.
     """
-    before = [c for c in changes if c.at <= start]
-    if before:
-        return _normal(before[-1].to_state)
-    if changes:
-        return _normal(changes[0].from_state)
-    return _normal(current_state)
+    if end <= start:
+        return []
+    first = bisect.bisect_right(ats, start)
+    if first:
+        state = _normal(to_states[first - 1])
+    elif ats:
+        state = _normal(from_states[0])
+    else:
+        state = _normal(current_state)
+    spans: list[StateSpan] = []
+    cursor = start
+    for i in range(first, len(ats)):
+        at = ats[i]
+        if at >= end:
+            break
+        if at > cursor:
+            spans.append((cursor, at, state))
+        cursor, state = at, _normal(to_states[i])
+    spans.append((cursor, end, state))
+    return spans
 
 
 def timeline(
     changes: Sequence[Change], *, start: datetime, end: datetime, current_state: str
 ) -> list[Segment]:
-    """The monitor's states over ``[start, end)`` as contiguous segments.
-
-    ``changes`` must be in time order; it may include changes outside the period.
-    """
-    if end <= start:
-        return []
-    state = state_at_start(changes, start, current_state)
-    segments: list[Segment] = []
-    cursor = start
-    for change in changes:
-        if change.at <= start:
-            continue
-        if change.at >= end:
-            break
-        segments.append(Segment(cursor, change.at, state))
-        cursor, state = change.at, _normal(change.to_state)
-    segments.append(Segment(cursor, end, state))
-    return [s for s in segments if s.seconds > 0]
+    """The monitor's states over ``[start, end)`` as contiguous segments (see
+    :func:`state_spans`); ``changes`` must be in time order."""
+    spans = state_spans(
+        [c.at for c in changes],
+        [c.from_state for c in changes],
+        [c.to_state for c in changes],
+        start=start,
+        end=end,
+        current_state=current_state,
+    )
+    return [Segment(*span) for span in spans]
 
 
 def _state_of_group(states: Iterable[str]) -> str:

@@ -9,7 +9,6 @@ timelines, and maintenance windows for many sites at once.
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -19,15 +18,14 @@ from django.db import connections
 from django.utils import timezone
 
 from incidents.models import MaintenanceWindow
-from monitoring.models import Monitor, MonitorState, StateChange
+from monitoring.models import Monitor, StateChange
+from monitoring.uptime import state_spans
 from sites.models import Site
 from sla.availability import StateSpan, combine
 from sla.intervals import Interval, check, clip, merge
 
 _IN_CHUNK = 900  # SQLite's limit on bound parameters, as in monitoring.uptime
 _BATCH = 2000  # rows fetched at a time
-_KNOWN = frozenset((MonitorState.UP.value, MonitorState.DOWN.value))
-_UNKNOWN: str = MonitorState.UNKNOWN.value
 _Changes = tuple[list[datetime], list[str], list[str]]  # at, from_state, to_state
 _NO_CHANGES: _Changes = ([], [], [])
 
@@ -114,39 +112,11 @@ def _changes_since(monitor_ids: list[int], *, since: datetime) -> dict[int, _Cha
 def _segments(
     monitor: Monitor, changes: _Changes | None, start: datetime, end: datetime
 ) -> list[StateSpan]:
-    """The monitor's states from its creation (or ``start``) to ``end``, as ``uptime.timeline``.
-
-    1. The state at the start: the last change at or before it decides; otherwise the first
-       later change's ``from_state``; with no change at all, the current state.
-    2. Each change inside the period closes a segment; empty segments are dropped.
-    """
-    start = max(start, monitor.created_at)
-    if end <= start:
-        return []
+    """The monitor's states from its creation (or ``start``) to ``end``."""
     ats, froms, tos = changes or _NO_CHANGES
-    first = bisect.bisect_right(ats, start)
-    if first:
-        state = _normal(tos[first - 1])
-    elif ats:
-        state = _normal(froms[0])
-    else:
-        state = _normal(monitor.state)
-    segments: list[StateSpan] = []
-    cursor = start
-    for i in range(first, len(ats)):
-        at = ats[i]
-        if at >= end:
-            break
-        if at > cursor:
-            segments.append((cursor, at, state))
-        cursor, state = at, _normal(tos[i])
-    segments.append((cursor, end, state))
-    return segments
-
-
-def _normal(state: str) -> str:
-    """Anything but up or down counts as unknown (as in ``monitoring.uptime``)."""
-    return state if state in _KNOWN else _UNKNOWN  # plain strings: see sla.availability
+    return state_spans(
+        ats, froms, tos, start=max(start, monitor.created_at), end=end, current_state=monitor.state
+    )
 
 
 def maintenance_by_site(
