@@ -99,6 +99,7 @@ class MonitorOut(Schema):
     confirm_up: int
     recheck: int
     enabled: bool
+    critical: bool = Field(description="counts for the SLA: the site is down while it is down")
     options: dict[str, Any]
     state: MonitorState
     state_since: datetime | None

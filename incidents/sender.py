@@ -12,7 +12,7 @@ import logging
 import re
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -304,10 +304,17 @@ def process_due(stop: threading.Event) -> int:
     return handled
 
 
-def run(stop: threading.Event, *, once: bool = False) -> int:
+def run(
+    stop: threading.Event,
+    *,
+    once: bool = False,
+    periodic: Sequence[Callable[[datetime], object]] = (),
+) -> int:
     """The sender loop; returns how many notifications it handled.
 
-    1. Handle everything due (a stop request ends it after the current send).
+    1. Handle everything due (a stop request ends it after the current send); ``periodic``
+       steps of other apps (error-budget checks) run first each round, so what they queue
+       goes out in the same round; each keeps its own pace.
     2. With ``once``, return; otherwise wait the poll interval, waking early on a stop.
     3. A database error (SQLite busy, a lost connection) is logged and the round retried
        after the interval: the loop outlives it and the leased row is retried later.
@@ -322,6 +329,8 @@ def run(stop: threading.Event, *, once: bool = False) -> int:
             handle_one_flap_settle(timezone.now())
             # Escalation steps whose wait for an acknowledgement is over: page the next one.
             handle_one_escalations(timezone.now())
+            for step in periodic:
+                step(timezone.now())
             handled += process_due(stop)
             # Status page subscribers' emails (confirmations, public updates).
             send_due_status_emails(stop)

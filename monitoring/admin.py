@@ -5,7 +5,9 @@ saves an edited monitor with ``update_fields`` so a concurrent flip is not overw
 stale values the form was loaded with. A monitor's definition goes through the same validator
 as config-as-code and the API (``monitoring.spec.parse_monitor``), network policy included.
 Secret options (HTTP credentials, header values) are shown masked as ``***``; a mask left as it
-is keeps the stored secret.
+is keeps the stored secret. "Counts for the SLA" offers "by kind" (the default of a new monitor),
+so the admin takes the same per-kind default as config as code and the API. Probe engine runs
+are read-only.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 
 from monitoring.logic import STATE_FIELDS
-from monitoring.models import CheckResult, Monitor, StateChange
+from monitoring.models import CheckResult, EngineRun, Monitor, StateChange
 from monitoring.spec import MODEL_FIELD_FOR_KEY, mask_secrets, parse_monitor, unmask_secrets
 
 # Definition keys (as in YAML and the API) → the form field that shows their errors.
@@ -39,6 +41,13 @@ EDITABLE_FIELDS = [
     "confirm_up",
     "recheck_s",
     "enabled",
+    "critical",
+]
+# "Counts for the SLA" as the form offers it: unset means the kind's default.
+CRITICAL_CHOICES = [
+    ("unknown", _("By kind (certificates, domains, SEO and content: no; the rest: yes)")),
+    ("true", _("Yes")),
+    ("false", _("No")),
 ]
 
 
@@ -56,7 +65,27 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class CriticalSelect(forms.NullBooleanSelect):
+    """Yes, no, or the kind's default (sent as "unknown", read as None)."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = CRITICAL_CHOICES
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        # Left out means "by kind", which clean() resolves: never the column's default.
+        return False
+
+
 class MonitorAdminForm(forms.ModelForm):
+    # Three ways, not a checkbox: a new monitor takes its kind's default unless told otherwise.
+    critical = forms.NullBooleanField(
+        label=_("counts for the SLA"),
+        required=False,
+        widget=CriticalSelect,
+        help_text=Monitor._meta.get_field("critical").help_text,
+    )
+
     class Meta:
         model = Monitor
         fields = EDITABLE_FIELDS
@@ -68,6 +97,8 @@ class MonitorAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.initial["config"] = mask_secrets(self.instance.kind, self.instance.config)
+        else:
+            self.initial["critical"] = None
 
     def _options(self, cleaned: dict[str, Any]) -> dict[str, Any]:
         """The submitted options with the masks left in them put back to the stored secrets."""
@@ -110,16 +141,24 @@ class MonitorAdmin(admin.ModelAdmin):
         "kind",
         "state",
         "enabled",
+        "critical",
         "last_checked_at",
         "last_response_ms",
     ]
-    list_filter = ["state", "kind", "enabled", "site__client__organization", "site__client"]
+    list_filter = [
+        "state",
+        "kind",
+        "enabled",
+        "critical",
+        "site__client__organization",
+        "site__client",
+    ]
     list_select_related = ["site"]
     search_fields = ["name", "url", "site__name", "site__client__name"]
     autocomplete_fields = ["site"]
     readonly_fields = [*STATE_FIELDS, "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["site", "name", "kind", "url", "config", "enabled"]}),
+        (None, {"fields": ["site", "name", "kind", "url", "config", "enabled", "critical"]}),
         (
             _("Schedule"),
             {"fields": ["interval_s", "timeout_s", "confirm_down", "confirm_up", "recheck_s"]},
@@ -173,3 +212,10 @@ class StateChangeAdmin(ReadOnlyAdmin):
     list_select_related = ["monitor__site"]
     search_fields = ["monitor__name", "monitor__site__name"]
     date_hierarchy = "at"
+
+
+@admin.register(EngineRun)
+class EngineRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "last_seen_at", "stopped_at", "host", "pid"]
+    list_filter = ["host"]
+    date_hierarchy = "started_at"

@@ -26,6 +26,22 @@ class CheckKind(models.TextChoices):
     CONTENT = "content", _("Content change")
 
 
+# Kinds whose "down" warns about the future (an expiring certificate or domain) or reports an
+# accident in the content (SEO, defacement) rather than the site being unreachable.
+NOT_CRITICAL_BY_DEFAULT = frozenset(
+    {CheckKind.TLS, CheckKind.DOMAIN, CheckKind.SEO, CheckKind.CONTENT}
+)
+
+
+def default_critical(kind: str) -> bool:
+    """Whether a monitor of this kind counts for the SLA when its definition does not say.
+
+    Availability kinds (http, tcp, dns, heartbeat, and any new kind) do; warning and content
+    kinds (tls, domain, seo, content) do not.
+    """
+    return kind not in NOT_CRITICAL_BY_DEFAULT
+
+
 class MonitorState(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
     UP = "up", _("Up")
@@ -67,6 +83,17 @@ class Monitor(models.Model):
         _("re-check while confirming (seconds)"), default=10, validators=[MinValueValidator(1)]
     )
     enabled = models.BooleanField(_("enabled"), default=True)
+    # Every creation path (config as code, API, admin) sets it from default_critical(kind)
+    # unless told otherwise; the column default only serves rows made directly.
+    critical = models.BooleanField(
+        _("counts for the SLA"),
+        default=True,
+        help_text=_(
+            "The site counts as down for the SLA while a monitor marked so is down. "
+            "Default: yes for HTTP, TCP, DNS and heartbeat monitors; no for certificate, "
+            "domain expiry, SEO and content monitors."
+        ),
+    )
 
     state = models.CharField(
         _("state"), max_length=8, choices=MonitorState.choices, default=MonitorState.UNKNOWN
@@ -258,3 +285,33 @@ class HeartbeatPing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.monitor_id} @ {self.received_at:%Y-%m-%d %H:%M:%S}: {self.kind}"
+
+
+class EngineRun(models.Model):
+    """One run of a probe engine: when it started, when it was last alive, when it stopped.
+
+    The engine writes its row at start, moves ``last_seen_at`` forward every beat
+    (``SITECARE_ENGINE_BEAT_SECONDS``) and sets ``stopped_at`` (and ``last_seen_at``) on a
+    clean stop. A run that died without stopping is taken to have lasted until its last beat
+    plus a grace (``monitoring.engine_runs``): time no run covers is time nobody watched.
+    Not tenant data: one engine checks every agency's monitors.
+    """
+
+    started_at = models.DateTimeField(_("started at"))
+    last_seen_at = models.DateTimeField(_("last seen at"))
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    host = models.CharField(_("host"), max_length=255)
+    pid = models.PositiveIntegerField(_("process id"))
+
+    class Meta:
+        verbose_name = _("probe engine run")
+        verbose_name_plural = _("probe engine runs")
+        # Runs overlapping [start, end): last_seen_at >= start - grace (a range on the first
+        # column; a run's end is at most its last beat plus the grace), then started_at < end.
+        indexes = [
+            models.Index(fields=["last_seen_at", "started_at"], name="engine_run_seen_start"),
+            models.Index(fields=["started_at"], name="engine_run_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid} @ {self.started_at:%Y-%m-%d %H:%M:%S}"

@@ -2,7 +2,8 @@
 
 A monitor is described flat: the common fields below plus the kind's own options
 (``monitoring/checks/<kind>.py``), e.g. ``{"name": "Home", "kind": "http", "url": "…",
-"interval": 60, "keyword": "Add to cart"}``. Every error names its field.
+"interval": 60, "keyword": "Add to cart"}``. Every error names its field. ``critical`` (whether
+the monitor counts for the SLA) defaults by kind (``monitoring.models.default_critical``).
 """
 
 from __future__ import annotations
@@ -11,11 +12,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from monitoring.checks import KINDS, kind_spec, options_model, secret_fields
-from monitoring.models import CheckKind, Monitor
+from monitoring.models import CheckKind, Monitor, default_critical
 from sitecare.lib.netpolicy import IPNetwork, refusal_for_host
 
 # Each common field of a definition and the Monitor column that stores it: the one mapping
@@ -30,6 +39,7 @@ MODEL_FIELD_FOR_KEY = {
     "confirm_up": "confirm_up",
     "recheck": "recheck_s",
     "enabled": "enabled",
+    "critical": "critical",
 }
 COMMON_FIELDS = set(MODEL_FIELD_FOR_KEY)
 # What a secret option value is shown as (API, admin, apply diffs).
@@ -54,6 +64,14 @@ class MonitorCommon(BaseModel):
         default=10, ge=1, le=86_400, description="seconds between re-checks while confirming"
     )
     enabled: bool = True
+    critical: bool | None = Field(
+        default=None,
+        description=(
+            "counts for the SLA (the site is down while a critical monitor is down); "
+            "default: true for http, tcp, dns and heartbeat, false for tls, domain, seo "
+            "and content"
+        ),
+    )
 
     @field_validator("kind")
     @classmethod
@@ -80,6 +98,13 @@ class MonitorCommon(BaseModel):
         if value > 86_400:
             raise ValueError("must be at most 86400 seconds (one day)")
         return value
+
+    @model_validator(mode="after")
+    def _critical_by_kind(self) -> MonitorCommon:
+        """A definition that does not say (or says null) takes its kind's default."""
+        if self.critical is None:
+            self.critical = default_critical(self.kind)
+        return self
 
 
 class MonitorDefinition(BaseModel):
@@ -171,7 +196,8 @@ def monitor_as_data(monitor: Monitor) -> dict[str, Any]:
     defaults = MonitorCommon.model_fields
     for key, attr in MODEL_FIELD_FOR_KEY.items():
         value = getattr(monitor, attr)
-        if key not in data and value != defaults[key].default:
+        default = default_critical(monitor.kind) if key == "critical" else defaults[key].default
+        if key not in data and value != default:
             data[key] = value
     data.update(monitor.config or {})
     return data

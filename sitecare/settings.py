@@ -156,6 +156,9 @@ SITECARE_ENGINE_MAX_BODY_BYTES = env_int("SITECARE_ENGINE_MAX_BODY_BYTES", 1_048
 SITECARE_ENGINE_MAX_REDIRECTS = env_int("SITECARE_ENGINE_MAX_REDIRECTS", 5, minimum=0)
 SITECARE_ENGINE_FLUSH_SECONDS = env_float("SITECARE_ENGINE_FLUSH_SECONDS", 0.5, minimum=0.01)
 SITECARE_MIN_INTERVAL_SECONDS = env_int("SITECARE_MIN_INTERVAL_SECONDS", 10, minimum=1)
+# How often the probe engine records that it is alive; two beats missed and the time after
+# its last beat is unwatched ("unknown" for the SLA). Engine and web server must agree on it.
+SITECARE_ENGINE_BEAT_SECONDS = env_float("SITECARE_ENGINE_BEAT_SECONDS", 30.0, minimum=1.0)
 # Prometheus /metrics of the probe engine (port 0 = off); loopback unless changed.
 SITECARE_ENGINE_METRICS_HOST = env_str("SITECARE_ENGINE_METRICS_HOST", "127.0.0.1")
 SITECARE_ENGINE_METRICS_PORT = env_int("SITECARE_ENGINE_METRICS_PORT", 9108, minimum=0)
@@ -168,6 +171,8 @@ SITECARE_RDAP_BASE_URL = env_str("SITECARE_RDAP_BASE_URL", "https://rdap.org").r
 SITECARE_ALERT_MAX_ATTEMPTS = env_int("SITECARE_ALERT_MAX_ATTEMPTS", 8, minimum=1)
 SITECARE_ALERT_BACKOFF_SECONDS = env_float("SITECARE_ALERT_BACKOFF_SECONDS", 15.0, minimum=0.0)
 SITECARE_ALERT_POLL_SECONDS = env_float("SITECARE_ALERT_POLL_SECONDS", 1.0, minimum=0.01)
+# How often the alert sender works out every client's error budget (sla.alerts).
+SITECARE_BUDGET_CHECK_SECONDS = env_float("SITECARE_BUDGET_CHECK_SECONDS", 300.0, minimum=1)
 SITECARE_ALERT_SEND_TIMEOUT = env_float("SITECARE_ALERT_SEND_TIMEOUT", 15.0, minimum=1.0)
 # How long the one-click acknowledgement link in an alert works.
 SITECARE_ACK_LINK_HOURS = env_int("SITECARE_ACK_LINK_HOURS", 24, minimum=1)

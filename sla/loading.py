@@ -3,8 +3,12 @@
 The state-change log is read as ``monitoring.uptime``'s loader reads it (one indexed query per
 chunk of monitors, ``statechange_monitor_time``), but through a plain cursor, and rebuilt into
 segments as its ``timeline`` does, over plain tuples (a year of a thousand sites is a quarter
-of a million rows); on top of that: a gap before a monitor was created and after now, site
-timelines, and maintenance windows for many sites at once.
+of a million rows); on top of that: a gap before a monitor was created and after now, time
+no probe engine was running (``monitoring.engine_runs.unwatched_spans``) as state unknown for
+every monitor, site timelines, and maintenance windows for many sites at once.
+
+Unwatched time is applied here only: ``monitoring.uptime``'s figures (dashboard, site and
+monitor pages) keep reading the state-change log as it is.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from django.db import connections
 from django.utils import timezone
 
 from incidents.models import MaintenanceWindow
-from monitoring.models import Monitor, StateChange
+from monitoring.engine_runs import unwatched_spans
+from monitoring.models import Monitor, MonitorState, StateChange
 from monitoring.uptime import state_spans
 from sites.models import Site
 from sla.availability import StateSpan, combine
@@ -28,6 +33,7 @@ _IN_CHUNK = 900  # SQLite's limit on bound parameters, as in monitoring.uptime
 _BATCH = 2000  # rows fetched at a time
 _Changes = tuple[list[datetime], list[str], list[str]]  # at, from_state, to_state
 _NO_CHANGES: _Changes = ([], [], [])
+_UNKNOWN: str = MonitorState.UNKNOWN.value  # a plain string, as in sla.availability
 
 
 def monitor_timelines(
@@ -39,12 +45,19 @@ def monitor_timelines(
     2. Rebuild its states from when it was created (or ``start``) until ``end`` or now,
        whichever comes first: before creation and after now there is a gap (nothing known).
        This is ``monitoring.uptime.timeline`` over plain data, without its objects.
+    3. Make the time no probe engine ran unknown (one query for the runs, for all monitors):
+       whatever the log says, nobody checked then, whether it says up or down.
     """
     check([(start, end)], name="period")
     now = now or timezone.now()
     monitors = list(monitors)
     changes = _changes_since([m.pk for m in monitors], since=start)
-    return {m.pk: _segments(m, changes.get(m.pk), start, min(end, now)) for m in monitors}
+    unwatched = unwatched_spans(start, end, now=now)
+    ends = min(end, now)
+    return {
+        m.pk: overlay_unknown(_segments(m, changes.get(m.pk), start, ends), unwatched)
+        for m in monitors
+    }
 
 
 def site_timelines(
@@ -54,18 +67,25 @@ def site_timelines(
 
     ``monitors`` are the ones that count for the SLA (a site's critical monitors). A site's
     monitor timelines are built just before they are combined and dropped right after, so
-    a year of a thousand sites never holds them all at once.
+    a year of a thousand sites never holds them all at once. Time no probe engine ran is
+    unknown for every monitor (see :func:`monitor_timelines`), so for the site wherever any
+    of them existed. That is the same as making it unknown on the combined timeline (where
+    no member has a segment the site has none either, and elsewhere "all members unknown"
+    and "the site unknown" agree), which is done once per site instead of once per monitor.
     """
     check([(start, end)], name="period")
     now = now or timezone.now()
     monitors = list(monitors)
     changes = _changes_since([m.pk for m in monitors], since=start)
+    unwatched = unwatched_spans(start, end, now=now)
     by_site: dict[int, list[Monitor]] = defaultdict(list)
     for monitor in monitors:
         by_site[monitor.site_id].append(monitor)
     ends = min(end, now)
     return {
-        site_id: combine([_segments(m, changes.get(m.pk), start, ends) for m in members])
+        site_id: overlay_unknown(
+            combine([_segments(m, changes.get(m.pk), start, ends) for m in members]), unwatched
+        )
         for site_id, members in by_site.items()
     }
 
@@ -117,6 +137,54 @@ def _segments(
     return state_spans(
         ats, froms, tos, start=max(start, monitor.created_at), end=end, current_state=monitor.state
     )
+
+
+def overlay_unknown(segments: list[StateSpan], spans: Sequence[Interval]) -> list[StateSpan]:
+    """The segments with the time in ``spans`` (a span list) made unknown.
+
+    1. Walk the segments and the spans together (both in time order, no overlaps).
+    2. Cut each segment at the spans' edges: the parts inside a span become unknown, the
+       rest keeps its state; gaps between segments stay gaps.
+    3. Join touching unknown pieces, so the result is as ``state_spans`` would build it.
+    """
+    if not spans or not segments:
+        return segments
+    result: list[StateSpan] = []
+    j = 0
+    count = len(spans)
+    for segment in segments:
+        seg_start, seg_end, state = segment
+        while j < count and spans[j][1] <= seg_start:
+            j += 1
+        if (j == count or spans[j][0] >= seg_end) and state != _UNKNOWN:
+            result.append(segment)  # no span meets it (most segments): kept as it is
+            continue
+        cursor = seg_start
+        k = j
+        while k < count and spans[k][0] < seg_end:
+            span_start, span_end = spans[k]
+            if span_start > cursor:
+                _append(result, cursor, span_start, state)
+            cursor = max(cursor, span_start)
+            hidden_end = min(span_end, seg_end)
+            _append(result, cursor, hidden_end, _UNKNOWN)
+            cursor = hidden_end
+            if span_end > seg_end:
+                break
+            k += 1
+        if cursor < seg_end:
+            _append(result, cursor, seg_end, state)
+    return result
+
+
+def _append(result: list[StateSpan], start: datetime, end: datetime, state: str) -> None:
+    """Add a piece, joined to the one before when it touches it in the same state."""
+    if not start < end:
+        return
+    if result and result[-1][1] == start and result[-1][2] == state:
+        result[-1] = (result[-1][0], end, state)
+    else:
+        result.append((start, end, state))
 
 
 def maintenance_by_site(

@@ -136,6 +136,9 @@ class EventKind(models.TextChoices):
     ESCALATION_ENDED = "escalation_ended", _("Escalation ended")
     SEVERITY_CHANGED = "severity_changed", _("Severity changed")
     UPDATED = "updated", _("Details updated")
+    # Not timeline lines either: error-budget alerts of a client (sla.alerts).
+    BUDGET_HALF = "budget_half", _("Half of the error budget used")
+    BUDGET_EXHAUSTED = "budget_exhausted", _("Error budget used up")
 
 
 class IncidentEvent(models.Model):

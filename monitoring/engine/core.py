@@ -7,6 +7,8 @@ Built from small steps that tests call directly:
 - :meth:`ProbeEngine.handle_one_flush` stores the buffered results in one batch;
 - :meth:`ProbeEngine.handle_one_retention` deletes raw results past the retention period;
 - :meth:`ProbeEngine.handle_one_heartbeats` judges heartbeat (push) monitors from their pings;
+- :meth:`ProbeEngine.handle_one_beat` records that the engine runs (``monitoring.engine_runs``:
+  time no run covers is unknown for the SLA);
 - :meth:`ProbeEngine.shutdown` finishes running checks, flushes, and closes everything.
 
 :meth:`ProbeEngine.run` strings them together until :meth:`ProbeEngine.request_stop` (or
@@ -78,6 +80,8 @@ class EngineConfig:
     # Prometheus endpoint of the engine; port 0 turns it off.
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0
+    # How often the engine's run record is moved forward (monitoring.engine_runs).
+    beat_seconds: float = 30.0
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> EngineConfig:
@@ -87,6 +91,7 @@ class EngineConfig:
             flush_seconds=settings.SITECARE_ENGINE_FLUSH_SECONDS,
             metrics_host=settings.SITECARE_ENGINE_METRICS_HOST,
             metrics_port=settings.SITECARE_ENGINE_METRICS_PORT,
+            beat_seconds=settings.SITECARE_ENGINE_BEAT_SECONDS,
         )
         return replace(base, **overrides)
 
@@ -113,6 +118,8 @@ class ProbeEngine:
         self.results_stored = 0
         self.outbound = OutboundClient(connection_limit=self.config.concurrency)
         self._fingerprint: store.Fingerprint | None = None
+        # This engine's EngineRun row, once recorded.
+        self.run_id: int | None = None
         self._next_full_reload = 0.0
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe-engine-db")
         self._stop = asyncio.Event()
@@ -187,6 +194,38 @@ class ProbeEngine:
         outcomes in one go) rather than a check on the schedule.
         """
         return await self.run_in_db(heartbeats.handle_one_evaluation)
+
+    async def handle_one_beat(self) -> bool:
+        """Record that the engine is running; True if written.
+
+        1. The first beat records the run (started now); later ones move its ``last_seen_at``
+           forward with one UPDATE on the database thread.
+        2. A run whose row is no longer open (deleted by hand) is recorded anew.
+        3. A failed write is logged and tried again at the next beat: the checks go on, and
+           the time without beats becomes unknown for the SLA after the grace.
+        """
+        try:
+            run_id = self.run_id
+            if run_id is not None and await self.run_in_db(lambda: store.beat(run_id)):
+                return True
+            if run_id is not None:
+                logger.warning("probe engine run %s is no longer recorded; recording anew", run_id)
+            self.run_id = await self.run_in_db(store.begin_run)
+        except Exception:
+            logger.exception("recording that the probe engine runs failed; will retry")
+            return False
+        return True
+
+    async def _record_stop(self) -> None:
+        """Mark the run as stopped cleanly; a failure is logged (the run then ends at its last
+        beat plus the grace)."""
+        run_id, self.run_id = self.run_id, None
+        if run_id is None:
+            return
+        try:
+            await self.run_in_db(lambda: store.end_run(run_id))
+        except Exception:
+            logger.exception("recording the probe engine's stop failed")
 
     def _requeue(self, batch: list[Outcome]) -> None:
         self.pending[:0] = batch
@@ -348,14 +387,18 @@ class ProbeEngine:
     async def run(self, *, duration: float | None = None) -> None:
         """Check monitors until :meth:`request_stop` (or for ``duration`` seconds), then stop.
 
-        1. Open the metrics endpoint; load the monitors and spread their first checks.
-        2. Run the scheduler, the flusher, the reloader and retention side by side.
-        3. On stop: let running checks finish briefly, flush every result, close.
+        1. Record the run; open the metrics endpoint; load the monitors and spread their
+           first checks.
+        2. Run the scheduler, the flusher, the reloader, retention, heartbeats and the run's
+           beat side by side.
+        3. On stop: let running checks finish briefly, flush every result, record the stop,
+           close.
         """
         loop = asyncio.get_running_loop()
         if duration is not None:
             loop.call_later(duration, self.request_stop)
         try:
+            await self.handle_one_beat()
             self.metrics.serve(self.config.metrics_host, self.config.metrics_port)
             await self.handle_one_reload(force=True)
             logger.info("probe engine started with %d monitors", len(self.targets))
@@ -365,6 +408,8 @@ class ProbeEngine:
                 group.create_task(self._every(self.config.reload_seconds, self.handle_one_reload))
                 group.create_task(self._every(RETENTION_SECONDS, self.handle_one_retention))
                 group.create_task(self._every(HEARTBEAT_SECONDS, self.handle_one_heartbeats))
+                beat = self.config.beat_seconds
+                group.create_task(self._every(beat, self.handle_one_beat, first_after=beat))
         finally:
             await self.shutdown()
 
@@ -392,8 +437,15 @@ class ProbeEngine:
         finally:
             timer.cancel()
 
-    async def _every(self, period: float, step: Callable[[], Awaitable[object]]) -> None:
-        """Run a step every ``period`` seconds until stop; a failing step is logged, not fatal."""
+    async def _every(
+        self, period: float, step: Callable[[], Awaitable[object]], *, first_after: float = 0.0
+    ) -> None:
+        """Run a step every ``period`` seconds (the first time after ``first_after``) until
+        stop; a failing step is logged, not fatal."""
+        if first_after > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(first_after):
+                    await self._stop.wait()
         while not self._stop.is_set():
             try:
                 await step()
@@ -408,7 +460,8 @@ class ProbeEngine:
 
         1. Give running checks ``stop_grace_seconds`` to finish (their results are kept).
         2. Cancel the rest: an interrupted check says nothing about the site.
-        3. Flush the buffer, retrying a few times, then close sessions and the database thread.
+        3. Flush the buffer, retrying a few times; record the run's stop; then close sessions
+           and the database thread.
         """
         self.request_stop()
         running = list(self.in_flight.values())
@@ -418,6 +471,7 @@ class ProbeEngine:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
         await self._final_flush()
+        await self._record_stop()
         self.metrics.close()
         await self.outbound.close()
         await self.run_in_db(connections.close_all)

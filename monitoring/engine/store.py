@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from django.db import close_old_connections
 from django.db.models import Count, Max, Q
 
-from monitoring import content
+from monitoring import content, engine_runs
 from monitoring.checks import RUNNERS
 from monitoring.checks.content import with_baseline
 from monitoring.engine.target import CheckTarget
@@ -100,3 +100,21 @@ def store_results(outcomes: Sequence[Outcome]) -> int:
     record_results(outcomes)
     content.learn_baselines(outcomes)
     return len(outcomes)
+
+
+def begin_run() -> int:
+    """Record this engine's run as started now; return its id."""
+    close_old_connections()
+    return engine_runs.record_start()
+
+
+def beat(run_id: int) -> bool:
+    """Record that the run is alive (one UPDATE); False when its row is no longer open."""
+    close_old_connections()
+    return engine_runs.record_beat(run_id)
+
+
+def end_run(run_id: int) -> None:
+    """Record the run's clean stop."""
+    close_old_connections()
+    engine_runs.record_stop(run_id)

@@ -1,4 +1,9 @@
-"""``sitecare alert-sender``: deliver the notification outbox until SIGTERM/SIGINT."""
+"""``sitecare alert-sender``: deliver the notification outbox until SIGTERM/SIGINT.
+
+It lives in ``core`` because it wires apps together: the loop is ``incidents.sender``'s, and
+each round also runs the error-budget check of ``sla`` (which depends on incidents, not the
+other way round).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from incidents import sender
+from sla.alerts import handle_one_budget_check
 
 
 class Command(BaseCommand):
@@ -26,4 +32,4 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
         sender.stop_on_signals(stop)
-        sender.run(stop, once=options["once"])
+        sender.run(stop, once=options["once"], periodic=[handle_one_budget_check])

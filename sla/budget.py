@@ -1,0 +1,145 @@
+"""Error budgets: how much downtime a target allows in a window, how much is gone, and when
+the rest runs out at the present pace. Pure functions over span lists, like availability.
+
+- *counted time*: the window's in-scope time less excluded maintenance (known in advance:
+  windows are scheduled), so the budget is fixed from the window's first moment;
+- *allowed* = (100 % − target) × counted time, rounded down to the microsecond;
+- *consumed* = counted downtime so far; *remaining* = allowed − consumed (negative when
+  overspent);
+- *elapsed* = share of the window's counted time already passed; *burn rate* = consumed
+  share ÷ elapsed share (1 means exactly on pace to use the whole budget by the window's end);
+- *runs out at*: at the average pace so far (downtime per counted time), the moment the
+  remaining budget is gone, walking the counted time ahead (so nights and weekends of a
+  business-hours plan do not burn it); None when it lasts the window;
+- *exhausted at*: the moment counted downtime reached the allowance, when it did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from monitoring.models import MonitorState
+from sla.availability import StateSpan
+from sla.calendar import Calendar
+from sla.intervals import ZERO, Interval, clip, intersect, merge, subtract, total
+
+_DOWN = MonitorState.DOWN.value
+
+
+@dataclass(frozen=True)
+class ErrorBudget:
+    start: datetime
+    end: datetime
+    target: Decimal
+    allowed: timedelta
+    consumed: timedelta
+    elapsed: Fraction
+    exhausted_at: datetime | None
+    runs_out_at: datetime | None
+    # (moment, consumed by then): one point a day and one at the last moment known, for charts.
+    burn: tuple[tuple[datetime, timedelta], ...]
+
+    @property
+    def remaining(self) -> timedelta:
+        return self.allowed - self.consumed
+
+    @property
+    def consumed_ratio(self) -> Fraction | None:
+        """Share of the budget gone (may pass 1); None when the target allows no downtime."""
+        if self.allowed <= ZERO:
+            return None
+        return Fraction(_us(self.consumed), _us(self.allowed))
+
+    @property
+    def consumed_percent(self) -> Fraction | None:
+        ratio = self.consumed_ratio
+        return None if ratio is None else ratio * 100
+
+    @property
+    def burn_rate(self) -> Fraction | None:
+        ratio = self.consumed_ratio
+        if ratio is None or self.elapsed == 0:
+            return None
+        return ratio / self.elapsed
+
+    @property
+    def is_exhausted(self) -> bool:
+        return self.consumed > self.allowed or (self.allowed <= ZERO and self.consumed > ZERO)
+
+
+def error_budget(
+    timeline: Sequence[StateSpan],
+    calendar: Calendar,
+    start: datetime,
+    end: datetime,
+    *,
+    target: Decimal,
+    excluded: Sequence[Interval] = (),
+    now: datetime,
+    day_marks: Sequence[datetime] = (),
+) -> ErrorBudget:
+    """The budget of the window ``[start, end)`` at ``now`` (see the module docstring).
+
+    1. Counted time of the whole window; the allowance from it.
+    2. Counted downtime, in time order (consumed, and when it passed the allowance).
+    3. The pace so far, and where in the counted time ahead it would use the rest.
+    4. Consumed by each of ``day_marks`` (local midnights) and by now, for the burn chart.
+    """
+    counted = subtract(calendar.in_scope(start, end), merge(excluded))
+    counted_us = _us(total(counted))
+    allowed = timedelta(
+        microseconds=int(Fraction(100 - target) / 100 * counted_us)  # floor: never more
+    )
+    downs = merge((s, e) for s, e, state in timeline if state == _DOWN)
+    down_counted = intersect(downs, counted)
+    consumed = total(down_counted)
+    until = min(max(now, start), end)
+    elapsed_us = _us(total(clip(counted, start, until)))
+    elapsed = Fraction(elapsed_us, counted_us) if counted_us else Fraction(0)
+    remaining = allowed - consumed
+    runs_out_at = None
+    if consumed > ZERO and remaining > ZERO and elapsed_us:
+        needed = timedelta(microseconds=int(Fraction(_us(remaining) * elapsed_us, _us(consumed))))
+        runs_out_at = _moment_after(clip(counted, until, end), needed)
+    marks = [mark for mark in day_marks if start < mark < until] + [until]
+    burn = tuple((mark, total(clip(down_counted, start, mark))) for mark in marks)
+    return ErrorBudget(
+        start=start,
+        end=end,
+        target=target,
+        allowed=allowed,
+        consumed=consumed,
+        elapsed=elapsed,
+        exhausted_at=_exhausted_at(down_counted, allowed),
+        runs_out_at=runs_out_at,
+        burn=burn,
+    )
+
+
+def _exhausted_at(down_counted: Sequence[Interval], allowed: timedelta) -> datetime | None:
+    """When counted downtime first went past the allowance."""
+    used = ZERO
+    for span_start, span_end in down_counted:
+        length = span_end - span_start
+        if used + length > allowed:
+            return span_start + max(allowed - used, ZERO)
+        used += length
+    return None
+
+
+def _moment_after(spans: Sequence[Interval], amount: timedelta) -> datetime | None:
+    """The moment ``amount`` of the spans' time has passed (walking them in order), or None."""
+    left = amount
+    for span_start, span_end in spans:
+        if span_end - span_start >= left:
+            return span_start + left
+        left -= span_end - span_start
+    return None
+
+
+def _us(duration: timedelta) -> int:
+    return (duration.days * 86_400 + duration.seconds) * 1_000_000 + duration.microseconds

@@ -1,0 +1,351 @@
+"""A client's SLA for a period: availability, error budget, breaches and the credit owed.
+
+The client's timeline: each site is down while any of its critical monitors is down
+(``sla.loading.site_timelines``); the client is down while any of its sites is down outside
+that site's maintenance (when the plan excludes maintenance), so overlapping outages of
+several sites are counted once; its excluded time is when every site is in maintenance.
+
+The assessment is made over the plan's *window* (a month or a quarter) that contains the
+period asked for: a quarterly plan asked about October is judged on Q4, and says whether the
+window is complete or still running (then the figures so far are provisional).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Incident
+from incidents.recurrence import to_utc
+from monitoring.models import Monitor, MonitorState
+from sites.models import Site
+from sla.availability import Availability, StateSpan, availability, availability_by_period, combine
+from sla.budget import ErrorBudget, error_budget
+from sla.calendar import Calendar
+from sla.intervals import Interval, intersect, merge, subtract
+from sla.loading import maintenance_by_site, site_timelines
+from sla.models import CarePlan, ClientPlan
+from sla.periods import Period, window_of
+from sla.response import IncidentTimes, incident_times, incidents_opened
+from sla.terms import HUNDRED, credit_percent
+from tenancy.models import Client
+
+_DOWN = MonitorState.DOWN.value
+
+
+class BreachKind(models.TextChoices):
+    AVAILABILITY = "availability", _("Availability")
+    RESPONSE = "response", _("Response time")
+    RESOLUTION = "resolution", _("Resolution time")
+
+
+@dataclass(frozen=True)
+class ClientTimeline:
+    """A client's combined timeline over a span, and what built it."""
+
+    timeline: list[StateSpan]
+    excluded: list[Interval]
+    sites: dict[int, tuple[Site, list[StateSpan], list[Interval]]]
+
+
+@dataclass(frozen=True)
+class OutageCause:
+    """One counted outage of the client, with the sites that were down and their incidents."""
+
+    start: datetime
+    end: datetime
+    counted: timedelta
+    sites: tuple[str, ...]
+    incident_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Breach:
+    kind: BreachKind
+    target: str  # "99.900 %" or a duration in minutes, for people
+    actual: str
+    incident_id: int | None = None
+    priority: str = ""
+
+
+@dataclass(frozen=True)
+class Credit:
+    percent: Decimal
+    fee: Decimal  # the window's fee: the monthly fee × months in the window
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class WindowAssessment:
+    period: Period
+    figures: Availability
+    complete: bool
+    target: Decimal
+    budget: ErrorBudget
+    incidents: tuple[IncidentTimes, ...]
+    breaches: tuple[Breach, ...]
+    credit: Credit
+    causes: tuple[OutageCause, ...]
+
+    @property
+    def met(self) -> bool | None:
+        """Whether availability met the target (None with nothing known)."""
+        percent = self.figures.percent
+        return None if percent is None else percent >= Fraction(self.target)
+
+
+@dataclass(frozen=True)
+class ClientSla:
+    client: Client
+    plan: CarePlan | None
+    assignment: ClientPlan | None
+    period: Period
+    figures: Availability
+    sites: tuple[tuple[Site, Availability], ...]
+    window: WindowAssessment | None  # None without a plan in force
+
+
+def client_plan(client: Client) -> ClientPlan | None:
+    return ClientPlan.objects.select_related("plan").filter(client=client).first()
+
+
+def plan_calendar(plan: CarePlan | None) -> Calendar:
+    return plan.calendar() if plan is not None else Calendar(time_zone=settings.TIME_ZONE)
+
+
+def reporting_zone(plan: CarePlan | None) -> str:
+    return plan.time_zone if plan is not None else str(settings.TIME_ZONE)
+
+
+def load_client(
+    client: Client, start: datetime, end: datetime, *, exclude_maintenance: bool, now: datetime
+) -> ClientTimeline:
+    """The client's combined timeline over ``[start, end)`` (see the module docstring)."""
+    sites = list(Site.objects.filter(client=client).order_by("name", "pk"))
+    monitors = Monitor.objects.filter(site__client=client, critical=True).only(
+        "pk", "site_id", "created_at", "state"
+    )
+    by_site = site_timelines(monitors, start, end, now=now)
+    maintenance = maintenance_by_site(sites, start, end)
+    parts: list[list[StateSpan]] = []
+    windows: list[list[Interval]] = []
+    found: dict[int, tuple[Site, list[StateSpan], list[Interval]]] = {}
+    for site in sites:
+        if site.pk not in by_site:
+            continue  # no critical monitor: nothing known about it
+        timeline, site_windows = by_site[site.pk], maintenance.get(site.pk, [])
+        found[site.pk] = (site, timeline, site_windows)
+        parts.append(_cut(timeline, site_windows) if exclude_maintenance else timeline)
+        windows.append(site_windows)
+    excluded: list[Interval] = []
+    if exclude_maintenance and windows:
+        excluded = windows[0]
+        for other in windows[1:]:
+            excluded = intersect(excluded, other)
+    return ClientTimeline(combine(parts), excluded, found)
+
+
+def _cut(timeline: list[StateSpan], spans: list[Interval]) -> list[StateSpan]:
+    """The timeline without the given spans (they become gaps)."""
+    if not spans:
+        return timeline
+    result: list[StateSpan] = []
+    for seg_start, seg_end, state in timeline:
+        for piece_start, piece_end in subtract([(seg_start, seg_end)], spans):
+            result.append((piece_start, piece_end, state))
+    return result
+
+
+def client_sla(
+    client: Client, period: Period, *, now: datetime, assignment: ClientPlan | None = None
+) -> ClientSla:
+    """The client's figures for ``period`` and the assessment of the plan window holding it."""
+    assignment = assignment or client_plan(client)
+    plan = assignment.plan if assignment is not None else None
+    in_force = assignment is not None and (
+        assignment.starts_on is None
+        or period.end > _local_day_start(assignment.starts_on, period.time_zone)
+    )
+    window = period
+    if plan is not None:
+        window = window_of(period.start, period.time_zone, months=plan.window_months())
+    start, end = min(window.start, period.start), max(window.end, period.end)
+    exclude = plan.exclude_maintenance if plan is not None else True
+    loaded = load_client(client, start, end, exclude_maintenance=exclude, now=now)
+    calendar = plan_calendar(plan)
+    figures = availability(
+        loaded.timeline, calendar, period.start, period.end, maintenance=loaded.excluded
+    )
+    sites = tuple(
+        (
+            site,
+            availability(
+                timeline,
+                calendar,
+                period.start,
+                period.end,
+                maintenance=windows,
+                exclude_maintenance=exclude,
+            ),
+        )
+        for site, timeline, windows in loaded.sites.values()
+    )
+    assessment = None
+    if plan is not None and assignment is not None and in_force:
+        assessment = assess(assignment, window, loaded, calendar, now=now)
+    return ClientSla(client, plan, assignment, period, figures, sites, assessment)
+
+
+def assess(
+    assignment: ClientPlan,
+    window: Period,
+    loaded: ClientTimeline,
+    calendar: Calendar,
+    *,
+    now: datetime,
+) -> WindowAssessment:
+    """Breaches, error budget and credit of one plan window.
+
+    1. Availability over the window against the target; the budget at ``now``.
+    2. Response and resolution times of the incidents opened in the window.
+    3. The credit from the plan's schedule, and the outages that caused it.
+    """
+    plan = assignment.plan
+    figures = availability(
+        loaded.timeline, calendar, window.start, window.end, maintenance=loaded.excluded
+    )
+    budget = error_budget(
+        loaded.timeline,
+        calendar,
+        window.start,
+        window.end,
+        target=plan.availability_target,
+        excluded=loaded.excluded,
+        now=now,
+        day_marks=_day_marks(window),
+    )
+    times = tuple(
+        incident_times(incidents_opened(assignment.client, window.start, window.end), plan, now=now)
+    )
+    breaches: list[Breach] = []
+    percent = figures.percent
+    if percent is not None and percent < Fraction(plan.availability_target):
+        breaches.append(
+            Breach(
+                BreachKind.AVAILABILITY,
+                target=f"{plan.availability_target} %",
+                actual=f"{figures.percent_display()} %",
+            )
+        )
+    for timer in times:
+        if timer.response_missed:
+            breaches.append(
+                _timer_breach(BreachKind.RESPONSE, timer, timer.response, timer.response_target)
+            )
+        if timer.resolution_missed:
+            breaches.append(
+                _timer_breach(
+                    BreachKind.RESOLUTION, timer, timer.resolution, timer.resolution_target
+                )
+            )
+    owed = credit_percent(plan.credits, percent)
+    fee = assignment.fee * window.months
+    amount = (fee * owed / HUNDRED).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return WindowAssessment(
+        period=window,
+        figures=figures,
+        complete=now >= window.end,
+        target=plan.availability_target,
+        budget=budget,
+        incidents=times,
+        breaches=tuple(breaches),
+        credit=Credit(owed, fee, amount, plan.currency),
+        causes=tuple(_causes(figures, loaded, window, now)),
+    )
+
+
+def _timer_breach(
+    kind: BreachKind, timer: IncidentTimes, actual: timedelta, target: timedelta | None
+) -> Breach:
+    return Breach(
+        kind,
+        target=_minutes(target),
+        actual=_minutes(actual),
+        incident_id=timer.incident_id,
+        priority=str(timer.priority.value),
+    )
+
+
+def _minutes(duration: timedelta | None) -> str:
+    if duration is None:
+        return ""
+    return f"{duration.total_seconds() / 60:.0f} min"
+
+
+def _causes(
+    figures: Availability, loaded: ClientTimeline, window: Period, now: datetime
+) -> list[OutageCause]:
+    """Each counted outage with the sites down during it and their incidents."""
+    if not figures.outages:
+        return []
+    incidents = list(
+        Incident.objects.filter(monitor__site_id__in=list(loaded.sites), opened_at__lt=window.end)
+        .filter(models.Q(resolved_at__isnull=True) | models.Q(resolved_at__gt=window.start))
+        .values_list("pk", "monitor__site_id", "opened_at", "resolved_at")
+    )
+    causes = []
+    for outage in figures.outages:
+        span = [(outage.start, outage.end)]
+        sites = tuple(
+            site.name
+            for site, timeline, _windows in loaded.sites.values()
+            if intersect(span, merge((s, e) for s, e, state in timeline if state == _DOWN))
+        )
+        ids = tuple(
+            pk
+            for pk, _site, opened, resolved in incidents
+            if opened < outage.end and (resolved or now) > outage.start
+        )
+        causes.append(OutageCause(outage.start, outage.end, outage.counted, sites, ids))
+    return causes
+
+
+def monthly_history(
+    client: Client, plan: CarePlan | None, last: Period, *, months: int, now: datetime
+) -> list[tuple[Period, Availability]]:
+    """Availability of each of the ``months`` months up to ``last``, oldest first."""
+    periods = [last]
+    while len(periods) < months:
+        periods.insert(0, periods[0].previous())
+    exclude = plan.exclude_maintenance if plan is not None else True
+    loaded = load_client(client, periods[0].start, last.end, exclude_maintenance=exclude, now=now)
+    figures = availability_by_period(
+        loaded.timeline,
+        plan_calendar(plan),
+        [(p.start, p.end) for p in periods],
+        maintenance=loaded.excluded,
+    )
+    return list(zip(periods, figures, strict=True))
+
+
+def _day_marks(window: Period) -> list[datetime]:
+    """Local midnights within the window (burn chart points)."""
+    zone = ZoneInfo(window.time_zone)
+    marks = []
+    day = window.start.astimezone(zone).date() + timedelta(days=1)
+    while (mark := _local_day_start(day, window.time_zone)) < window.end:
+        marks.append(mark)
+        day += timedelta(days=1)
+    return marks
+
+
+def _local_day_start(day: date, time_zone: str) -> datetime:
+    return to_utc(datetime.combine(day, time(0)), ZoneInfo(time_zone))
