@@ -2,7 +2,7 @@
 
 Run by hand (not part of the test suite)::
 
-    uv run python bench/sla_monthly.py [--sites 1000] [--monitors 3] [--outages 3] [--seed 1]
+    uv run python bench/sla.py [--sites 1000] [--monitors 3] [--outages 3] [--seed 1]
 
 1. Point sitecare at a fresh SQLite database in a temporary directory and migrate it.
 2. Generate 100 clients of ``sites / 100`` sites each (Europe/Warsaw), ``--monitors`` monitors
@@ -21,6 +21,7 @@ import argparse
 import itertools
 import random
 import resource
+import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -29,6 +30,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from benchlib import use_temporary_database  # beside this script: run as python bench/…
+
+# This script is named like the app it measures: drop its own folder from the path, so that
+# ``import sla`` (and Django loading the ``sla`` app) finds the app, not this file.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 YEAR = 2026
