@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from monitoring.models import Monitor
+from sla.models import CarePlan
 from tenancy.models import Membership, Organization, Role
 
 ENV_VARS = [
@@ -56,6 +57,11 @@ def test_it_creates_an_agency_and_an_admin_with_a_password_printed_once(clean_en
     assert Membership.objects.get(user=admin).role == Role.OWNER
     assert Membership.objects.get(user=admin).organization == agency
     assert (clean_env / "static" / "css" / "sitecare.css").exists()
+    assert sorted(CarePlan.objects.filter(organization=agency).values_list("slug", flat=True)) == [
+        "enterprise",
+        "seasonal-shop",
+        "startup",
+    ]
 
     second = setup()
     assert password not in second
@@ -64,6 +70,7 @@ def test_it_creates_an_agency_and_an_admin_with_a_password_printed_once(clean_en
     assert admin.check_password(password)
     assert Organization.objects.count() == 1
     assert User.objects.count() == 1
+    assert CarePlan.objects.filter(organization=agency).count() == 3
 
 
 @pytest.mark.django_db

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from core.configcode import ConfigError, apply_file
 from sitecare.lib.env import env_str
+from sla.examples import install_example_plans
 from tenancy.models import Membership, Organization, Role
 
 Say = Callable[[str], None]
@@ -77,6 +78,8 @@ def ensure_agency(say: Say) -> Organization:
     name = env_str("SITECARE_AGENCY_NAME", DEFAULT_AGENCY_NAME).strip() or DEFAULT_AGENCY_NAME
     agency = Organization.objects.create(name=name, slug=slugify(name) or "agency")
     say(_("Agency “%(name)s” created.") % {"name": agency.name})
+    # Three care plans to start from (start-up, seasonal shop, enterprise); edit or delete them.
+    install_example_plans(agency)
     return agency
 
 
