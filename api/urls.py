@@ -17,7 +17,9 @@ from api.routers import (
     me,
     monitors,
     oncall,
+    plans,
     sites,
+    sla,
     statuspages,
     tokens,
 )
@@ -26,14 +28,17 @@ api = NinjaAPI(
     title="sitecare API",
     version="1",
     description=(
-        "Clients, sites, monitors, alert channels and incidents of one agency, scoped like the "
-        "web UI. Authenticate with `Authorization: Bearer <token>` (create tokens at /tokens)."
+        "Clients, sites, monitors, alert channels, incidents, care plans and SLAs of one agency, "
+        "scoped like the web UI. Authenticate with `Authorization: Bearer <token>` (create "
+        "tokens at /tokens)."
     ),
     auth=API_AUTH,
     urls_namespace="api",
 )
 errors.install(api)
 api.add_router("/clients", clients.router)
+api.add_router("/clients", sla.router)
+api.add_router("/plans", plans.router)
 api.add_router("/sites", sites.router)
 api.add_router("/monitors", monitors.router)
 api.add_router("/channels", channels.router)

@@ -16,13 +16,14 @@ from api.urls import api, urlpatterns
 from incidents.models import Channel, EscalationPolicy, Incident, MaintenanceWindow
 from incidents.models.oncall import OnCallOverride, OnCallSchedule
 from incidents.tests.statuspages import status_walk_bodies, status_walk_objects
+from sla.models import CarePlan
 from tenancy.models import ApiToken
 
 WRITE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
 ALL_METHODS = ("GET", *WRITE_METHODS)
 NOT_FOUND = {"detail": "Not found", "errors": []}
 # Ids of the agency's own objects (on-call schedules): every client user gets 404 for them.
-AGENCY_ONLY = {"schedule_id", "override_id", "policy_id", "personal_channel_id"}
+AGENCY_ONLY = {"schedule_id", "override_id", "policy_id", "personal_channel_id", "plan_id"}
 
 
 def id_routes() -> dict[str, list[str]]:
@@ -55,8 +56,8 @@ def declared_methods() -> dict[str, set[str]]:
 
 
 def agency_objects(world) -> dict[str, int]:
-    """An on-call schedule and override, an escalation policy and a personal channel of the
-    agency (no client owns them)."""
+    """An on-call schedule and override, an escalation policy, a personal channel and a care
+    plan of the agency (no client owns them)."""
     schedule = OnCallSchedule.objects.create(organization=world.agency, name="Walk")
     now = timezone.now()
     override = OnCallOverride.objects.create(
@@ -67,11 +68,15 @@ def agency_objects(world) -> dict[str, int]:
     personal = Channel.objects.create(
         organization=world.agency, user=world.owner, name="Owner's phone", url="json://x.example/"
     )
+    plan = CarePlan.objects.create(
+        organization=world.agency, name="Walk", slug="walk", availability_target=99
+    )
     return {
         "schedule_id": schedule.pk,
         "override_id": override.pk,
         "policy_id": policy.pk,
         "personal_channel_id": personal.pk,
+        "plan_id": plan.pk,
     }
 
 
@@ -102,7 +107,8 @@ def a_objects(world):
 def bodies(world) -> dict[str, dict]:
     """Bodies valid for each PUT, so a refusal cannot come from body validation instead."""
     return {
-        "client_id": {"name": "X", "slug": "x"},
+        # A client's own body, and its care plan's (PUT /clients/<id>/plan) in one.
+        "client_id": {"name": "X", "slug": "x", "plan": 1},
         **status_walk_bodies(world),
         "site_id": {"client": world.client_b.pk, "name": "X", "slug": "x"},
         "monitor_id": {"name": "X", "url": "https://x.example/"},

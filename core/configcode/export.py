@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from django.utils.translation import gettext as _
 
+from core.configcode.careplans import export_assignment, export_plan
 from core.configcode.loader import escape
 from core.configcode.plan import allowlist_entries
 from incidents.models import Channel
@@ -25,6 +26,7 @@ from incidents.models.core import Severity
 from monitoring.models import Monitor
 from monitoring.spec import NAMING_KEYS, monitor_as_data, secret_options
 from sites.models import Site
+from sla.models import CarePlan, ClientPlan
 from tenancy.models import Client, Organization
 
 PLACEHOLDER_PREFIX = "SITECARE_CHANNEL_"
@@ -80,6 +82,7 @@ class _Exporter:
         self.include_secrets = include_secrets
         self.placeholders: list[tuple[str, str]] = []
         self._taken: set[str] = set()
+        self.assignments: dict[int, ClientPlan] = {}  # clients' care plans, by client id
 
     def channel(self, channel: Channel) -> dict[str, Any]:
         if self.include_secrets:
@@ -141,6 +144,7 @@ class _Exporter:
 
     def client(self, client: Client, channels: list[Channel]) -> dict[str, Any]:
         data: dict[str, Any] = {"slug": client.slug, "name": escape(client.name)}
+        data.update(export_assignment(self.assignments.get(client.pk)))
         if channels:
             data["channels"] = [self.channel(ch) for ch in channels]
         sites = [self.site(client, site) for site in client.sites.order_by("slug")]
@@ -163,6 +167,13 @@ class _Exporter:
         agency_wide = [self.channel(ch) for ch in channels if ch.client_id is None]
         if agency_wide:
             data["channels"] = agency_wide
+        plans = CarePlan.objects.filter(organization=org).order_by("slug")
+        if plans:
+            data["plans"] = [_escaped(export_plan(plan)) for plan in plans]
+        self.assignments = {
+            a.client_id: a
+            for a in ClientPlan.objects.filter(client__organization=org).select_related("plan")
+        }
         clients = [
             self.client(client, [ch for ch in channels if ch.client_id == client.pk])
             for client in Client.objects.filter(organization=org).order_by("slug")
@@ -201,7 +212,7 @@ def _header(org: Organization, exporter: _Exporter) -> str:
 
 
 def export_config(organization: Organization, include_secrets: bool = False) -> str:
-    """The agency's clients, sites, monitors and channels as a YAML document for ``apply``."""
+    """The agency's care plans, clients, sites, monitors and channels as YAML for ``apply``."""
     exporter = _Exporter(include_secrets)
     data = exporter.document(organization)
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

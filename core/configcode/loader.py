@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import yaml
@@ -56,10 +57,27 @@ def _syntax_issue(exc: yaml.YAMLError) -> ConfigIssue:
     return ConfigIssue(loc=(), message=message, line=mark.line + 1, column=mark.column + 1)
 
 
+class _SafeLoader(yaml.SafeLoader):
+    """The safe loader, but an impossible date (``2026-13-31``) stays text.
+
+    PyYAML raises a bare ``ValueError`` for it, which names no line; as text it reaches the
+    field's own validation, which reports it at its path.
+    """
+
+    def construct_yaml_timestamp(self, node: ScalarNode) -> date | str:  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLoader.construct_yaml_timestamp)
+
+
 def parse_yaml(text: str) -> Parsed:
     """Parse one YAML document safely, remembering the line and column of every path."""
     parsed = Parsed()
-    loader = yaml.SafeLoader(text)
+    loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is not None:

@@ -19,6 +19,12 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.configcode.careplans import (
+    assignment_view,
+    plan_view,
+    wanted_assignment_view,
+    write_assignment,
+)
 from core.configcode.report import (
     Action,
     ApplyReport,
@@ -34,10 +40,12 @@ from monitoring.logic import STATE_FIELDS
 from monitoring.models import Monitor
 from monitoring.spec import MODEL_FIELD_FOR_KEY, MonitorDefinition, masked_value, secret_options
 from sites.models import Site
+from sla.models import CarePlan, ClientPlan
 from tenancy.models import Client, Organization
 
 M = TypeVar("M", bound=models.Model)
 View = dict[str, Any]
+Plans = dict[str, CarePlan | None]  # by slug; None: created in a dry run
 
 # Monitor columns under the names the file uses for them.
 # Monitor column → definition key, for every common field but the name (the match key).
@@ -96,10 +104,12 @@ class Stored:
     sites: dict[int, dict[str, Site]] = field(default_factory=lambda: defaultdict(dict))
     monitors: dict[int, dict[str, Monitor]] = field(default_factory=lambda: defaultdict(dict))
     channels: dict[str, Channel] = field(default_factory=dict)
+    plans: dict[str, CarePlan] = field(default_factory=dict)
+    assignments: dict[int, ClientPlan] = field(default_factory=dict)  # by client id
 
     @classmethod
     def load(cls, org: Organization | None) -> Stored:
-        """Read everything in four queries (none when the agency does not exist yet)."""
+        """Read everything in six queries (none when the agency does not exist yet)."""
         stored = cls()
         if org is None:
             return stored
@@ -109,6 +119,11 @@ class Stored:
         for monitor in Monitor.objects.filter(site__client__organization=org):
             stored.monitors[monitor.site_id][monitor.name] = monitor
         stored.channels = {c.name: c for c in Channel.objects.filter(organization=org)}
+        stored.plans = {p.slug: p for p in CarePlan.objects.filter(organization=org)}
+        stored.assignments = {
+            a.client_id: a
+            for a in ClientPlan.objects.filter(client__organization=org).select_related("plan")
+        }
         return stored
 
     def client_slug(self, client_id: int | None) -> str | None:
@@ -224,16 +239,55 @@ def _agency(work: Reconciler, spec: AgencySpec) -> Organization | None:
     )
 
 
-def _client(work: Reconciler, org: Organization | None, spec: ClientSpec) -> Client | None:
+def _client(
+    work: Reconciler, org: Organization | None, spec: ClientSpec, plans: Plans
+) -> Client | None:
+    """Create or update a client and its care plan (shown as the client's fields)."""
     write = {"name": spec.name}
-    return work.sync(
+    assignments = work.stored.assignments
+    client = work.sync(
         ObjectKind.CLIENT,
         spec.slug,
         work.stored.clients.get(spec.slug),
         lambda: Client.objects.create(organization=saved(org), slug=spec.slug, **write),
-        lambda client: {"name": client.name},
-        (dict(write), write),
+        lambda client: {"name": client.name, **assignment_view(assignments.get(client.pk))},
+        ({"name": spec.name, **wanted_assignment_view(spec)}, write),
     )
+    if client is not None and not work.report.dry_run:
+        plan = plans.get(spec.plan) if spec.plan is not None else None
+        write_assignment(client, assignments.get(client.pk), plan, spec)
+    return client
+
+
+def _plans(work: Reconciler, org: Organization | None, config: ValidConfig) -> Plans:
+    """Create or update the file's care plans; return every plan by slug (the agency's too:
+    a client may name a plan the file does not list)."""
+    found: Plans = dict(work.stored.plans)
+    for values in config.plans:
+        slug = values["slug"]
+        write = {name: value for name, value in values.items() if name != "slug"}
+        found[slug] = work.sync(
+            ObjectKind.PLAN,
+            slug,
+            work.stored.plans.get(slug),
+            partial(CarePlan.objects.create, organization=org, slug=slug, **write),
+            plan_view,
+            (plan_view(CarePlan(slug=slug, **write)), write),
+        )
+    return found
+
+
+def _stale_plans(work: Reconciler, config: ValidConfig) -> None:
+    """Stored plans neither listed nor named by a listed client: reported, or with prune
+    deleted (any client still on one loses it first: a plan in use cannot be deleted)."""
+    listed = {values["slug"] for values in config.plans}
+    listed |= {client.plan for client in config.document.clients if client.plan is not None}
+    for slug, plan in work.stored.plans.items():
+        if slug in listed:
+            continue
+        if work.report.prune and not work.report.dry_run:
+            ClientPlan.objects.filter(plan=plan).delete()
+        work.stale(ObjectKind.PLAN, slug, plan)
 
 
 def _site(work: Reconciler, client: Client | None, label: str, spec: SiteSpec) -> Site | None:
@@ -361,19 +415,22 @@ def reconcile(config: ValidConfig, report: ApplyReport) -> None:
     """Diff the document against the database, writing unless the report is a dry run.
 
     1. The agency (created when missing), then the agency's stored objects, read at once.
-    2. Each client, its sites, each site's monitors; stale sites and monitors of listed
-       clients and sites.
-    3. Channels (after clients, which they may belong to); stale channels.
-    4. Stale clients (last: a channel may just have moved away from one).
+    2. Care plans (before the clients that name them).
+    3. Each client with its plan, its sites, each site's monitors; stale sites and monitors
+       of listed clients and sites.
+    4. Channels (after clients, which they may belong to); stale channels.
+    5. Stale clients (a channel may just have moved away from one), then stale plans (last:
+       a client may just have moved to another plan).
     The caller runs this in one transaction.
     """
     work = Reconciler(report)
     org = _agency(work, config.document.agency)
     work.stored = Stored.load(org)
+    plans = _plans(work, org, config)
     clients: dict[str, Client | None] = {}
     sites: dict[tuple[str, str], Site | None] = {}
     for ci, client_spec in enumerate(config.document.clients):
-        client = _client(work, org, client_spec)
+        client = _client(work, org, client_spec, plans)
         clients[client_spec.slug] = client
         for si, site_spec in enumerate(client_spec.sites):
             label = f"{client_spec.slug}/{site_spec.slug}"
@@ -383,3 +440,4 @@ def reconcile(config: ValidConfig, report: ApplyReport) -> None:
         _stale_sites(work, client, client_spec)
     _channels(work, org, config, clients, sites)
     _stale_clients(work, config)
+    _stale_plans(work, config)

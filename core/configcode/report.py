@@ -30,6 +30,7 @@ class ObjectKind(models.TextChoices):
     CLIENT = "client", gettext_lazy("client")
     SITE = "site", gettext_lazy("site")
     MONITOR = "monitor", gettext_lazy("monitor")
+    PLAN = "plan", gettext_lazy("care plan")
 
 
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
@@ -27,6 +29,8 @@ from monitoring.spec import MonitorDefinition
 from sitecare.lib.netpolicy import IPNetwork, validate_check_url
 from sitecare.lib.timeutil import time_zone_error
 from sites.models import Site
+from sla import terms
+from sla.models import CarePlan
 from tenancy.models import Organization
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
@@ -58,6 +62,12 @@ def _time_zone(value: str) -> str:
     message = time_zone_error(value)
     if message:
         raise ValueError(message)
+    return value
+
+
+def _currency(value: str) -> str:
+    if not (len(value) == 3 and value.isascii() and value.isalpha()):
+        raise ValueError(_("give a three-letter currency code, like PLN or EUR"))
     return value
 
 
@@ -114,10 +124,54 @@ class SiteSpec(Spec):
 
 
 class ClientSpec(Spec):
+    """A client; ``plan`` names a care plan of the file or of the agency, ``monthly_fee`` is
+    the fee agreed with this client when it differs from the plan's."""
+
     slug: Slug
     name: Name
+    plan: Slug | None = None
+    monthly_fee: Annotated[Decimal, Field(ge=0)] | None = None
+    plan_starts_on: date | None = None
     channels: Annotated[list[ChannelSpec], NoneIsEmpty] = []
     sites: Annotated[list[SiteSpec], NoneIsEmpty] = []
+
+
+class TargetSpec(Spec):
+    """A priority's response and resolution targets, minutes of the plan's calendar."""
+
+    response_minutes: Annotated[int, Field(ge=1)] | None = None
+    resolution_minutes: Annotated[int, Field(ge=1)] | None = None
+
+
+Minutes = Annotated[int, Field(ge=1)] | None
+
+
+class PlanSpec(Spec):
+    """A care plan. Hours, closed dates and credit tiers go through ``sla.terms`` (the parsers
+    the UI and the API use); the model's own checks run on top (``validate``)."""
+
+    slug: Slug
+    name: Name
+    description: str = ""
+    availability_target: Annotated[Decimal, Field(gt=0, le=100)]
+    window: Literal["month", "quarter"] = "month"
+    time_zone: Annotated[str, AfterValidator(_time_zone)] = Field(
+        default_factory=lambda: str(CarePlan._meta.get_field("time_zone").default)
+    )
+    business_hours: Annotated[dict[str, str], BeforeValidator(terms.parse_hours)] = {}
+    holiday_country: Annotated[str, Field(max_length=8)] = ""
+    holiday_subdivision: Annotated[str, Field(max_length=16)] = ""
+    closed_dates: Annotated[list[str], BeforeValidator(terms.parse_closed_dates)] = []
+    exclude_maintenance: bool = True
+    targets: Annotated[dict[Literal["P1", "P2", "P3", "P4"], TargetSpec], NoneIsEmpty] = {}
+    support_hours: Annotated[Decimal, Field(ge=0)] = Decimal(0)
+    rpo_minutes: Minutes = None
+    rto_minutes: Minutes = None
+    monthly_fee: Annotated[Decimal, Field(ge=0)] = Decimal(0)
+    currency: Annotated[str, AfterValidator(_currency)] = Field(
+        default_factory=lambda: str(CarePlan._meta.get_field("currency").default)
+    )
+    credits: Annotated[list[dict[str, str]], BeforeValidator(terms.parse_credits)] = []
 
 
 class AgencySpec(Spec):
@@ -144,6 +198,8 @@ class Document(Spec):
     version: Literal[1] = 1
     agency: AgencySpec
     channels: Annotated[list[ChannelSpec], NoneIsEmpty] = []
+    # Each item is checked by PlanSpec and the care plan model in validate_document.
+    plans: Annotated[list[dict[str, Any]], NoneIsEmpty] = []
     clients: Annotated[list[ClientSpec], NoneIsEmpty] = []
 
 
@@ -152,11 +208,14 @@ SCHEMA_FIELDS = frozenset(
     for model in (Document, AgencySpec, ChannelSpec, ClientSpec, SiteSpec)
     for name in model.model_fields
 )
+PLAN_FIELDS = frozenset(name for model in (PlanSpec, TargetSpec) for name in model.model_fields)
 
 
 @dataclass(frozen=True)
 class ValidConfig:
-    """A document that passed validation, with its monitors parsed (by client and site index)."""
+    """A document that passed validation, with its monitors parsed (by client and site index)
+    and its care plans as model values, checked and normalised by the model (in file order)."""
 
     document: Document
     monitors: dict[tuple[int, int], list[MonitorDefinition]]
+    plans: list[dict[str, Any]] = field(default_factory=list)

@@ -7,6 +7,8 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as ModelValidationError
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
@@ -19,10 +21,12 @@ from core.configcode.errors import (
     locate,
 )
 from core.configcode.loader import parse_yaml, substitute
-from core.configcode.schema import SCHEMA_FIELDS, Document, ValidConfig
+from core.configcode.schema import PLAN_FIELDS, SCHEMA_FIELDS, Document, PlanSpec, ValidConfig
 from monitoring.checks import OPTIONS
 from monitoring.spec import COMMON_FIELDS, MonitorDefinition, parse_monitor
 from sitecare.lib.netpolicy import IPNetwork
+from sla.models import CarePlan
+from sla.serialize import plan_values, term_for_column
 
 Entry = tuple[Loc, dict[str, Any]]
 
@@ -76,7 +80,7 @@ def _duplicates(data: Any) -> list[ConfigIssue]:
         channels += _entries(client, "channels", client_loc)
     for _ci, _si, (site_loc, site) in _sites(data):
         issues += _unique(_entries(site, "monitors", site_loc), "name")
-    return issues + _unique(channels, "name")
+    return issues + _unique(channels, "name") + _unique(_entries(data, "plans", ()), "slug")
 
 
 def _channel_sites(data: Any) -> list[ConfigIssue]:
@@ -139,6 +143,76 @@ def _parse_monitors(
     return parsed, issues
 
 
+def _check_plan(loc: Loc, values: dict[str, Any]) -> list[ConfigIssue]:
+    """The care plan model's own checks (field limits, the calendar it builds), at file paths.
+
+    ``values`` are normalised in place by the model (hours, closed dates, credit tiers).
+    """
+    plan = CarePlan(**values)
+    try:
+        plan.clean_fields(exclude=["organization"])
+        plan.clean()
+    except ModelValidationError as exc:
+        return [
+            ConfigIssue(loc if column == NON_FIELD_ERRORS else (*loc, *term_for_column(column)), m)
+            for column, messages in exc.message_dict.items()
+            for m in messages
+        ]
+    values.update({name: getattr(plan, name) for name in values})
+    return []
+
+
+def _parse_plans(data: Any) -> tuple[list[dict[str, Any]], list[ConfigIssue]]:
+    """Each care plan through ``PlanSpec``, then the model's checks, as model values."""
+    plans: list[dict[str, Any]] = []
+    issues: list[ConfigIssue] = []
+    for loc, item in _entries(data, "plans", ()):
+        try:
+            spec = PlanSpec.model_validate(item)
+        except ValidationError as exc:
+            issues += issues_from_pydantic(exc, loc, PLAN_FIELDS)
+            continue
+        values = plan_values(spec.model_dump())
+        found = _check_plan(loc, values)
+        issues += found
+        if not found:
+            plans.append(values)
+    return plans, issues
+
+
+def _stored_plan_slugs(data: Any) -> set[str]:
+    """The slugs of the care plans the file's agency already has (none for a new agency)."""
+    agency = data.get("agency") if isinstance(data, dict) else None
+    slug = agency.get("slug") if isinstance(agency, dict) else None
+    if not isinstance(slug, str):
+        return set()
+    found = CarePlan.objects.filter(organization__slug=slug.strip())
+    return set(found.values_list("slug", flat=True))
+
+
+def _plan_references(data: Any) -> list[ConfigIssue]:
+    """A client's ``plan`` must name a plan of the file or of the agency; its fee and start
+    day mean nothing without one."""
+    listed = {str(plan.get("slug")).strip() for _loc, plan in _entries(data, "plans", ())}
+    stored: set[str] | None = None
+    issues = []
+    for loc, client in _entries(data, "clients", ()):
+        plan = client.get("plan")
+        if plan is None:
+            for key in ("monthly_fee", "plan_starts_on"):
+                if client.get(key) is not None:
+                    message = _("applies to the client's care plan: give plan too")
+                    issues.append(ConfigIssue((*loc, key), message))
+            continue
+        if not isinstance(plan, str) or plan.strip() in listed:
+            continue  # a malformed value is the schema's to report
+        stored = _stored_plan_slugs(data) if stored is None else stored
+        if plan.strip() not in stored:
+            message = _("no care plan %(plan)s in this file or in the agency") % {"plan": plan}
+            issues.append(ConfigIssue((*loc, "plan"), message))
+    return issues
+
+
 def _under(loc: Loc, prefixes: list[Loc]) -> bool:
     return any(loc[: len(prefix)] == prefix for prefix in prefixes)
 
@@ -148,8 +222,9 @@ def validate_data(data: Any, skip: list[Loc] | None = None) -> ValidConfig | lis
 
     1. The top level must be a mapping.
     2. The schema (pydantic) reports unknown fields, missing and malformed values.
-    3. Monitors are validated by ``parse_monitor`` with the allowlist given in the same file.
-    4. Slugs and names that must be unique are checked.
+    3. Monitors are validated by ``parse_monitor`` with the allowlist given in the same file;
+       care plans by ``PlanSpec`` and the care plan model.
+    4. Slugs and names that must be unique are checked; a client's plan must exist.
     Issues under a path in ``skip`` (values whose substitution failed) are dropped: the
     substitution error already names them.
     """
@@ -162,11 +237,13 @@ def validate_data(data: Any, skip: list[Loc] | None = None) -> ValidConfig | lis
     except ValidationError as exc:
         issues += issues_from_pydantic(exc, (), SCHEMA_FIELDS)
     monitors, monitor_issues = _parse_monitors(data)
-    issues += monitor_issues + _duplicates(data) + _channel_sites(data)
+    plans, plan_issues = _parse_plans(data)
+    issues += monitor_issues + plan_issues + _duplicates(data) + _channel_sites(data)
+    issues += _plan_references(data)
     issues = [issue for issue in issues if not _under(issue.loc, skip or [])]
     if issues or document is None:
         return issues
-    return ValidConfig(document=document, monitors=monitors)
+    return ValidConfig(document=document, monitors=monitors, plans=plans)
 
 
 def validate_text(

@@ -27,7 +27,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--prune",
             action="store_true",
-            help=_("delete the agency's clients, sites, monitors and channels the file omits"),
+            help=_(
+                "delete the agency's care plans, clients, sites, monitors and channels the file "
+                "omits"
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

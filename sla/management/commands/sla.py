@@ -1,0 +1,283 @@
+"""``sitecare sla --client X [--period 2026-10] [--json]``: a client's SLA for a period.
+
+The table and ``--json`` show the same figures: both are made from ``sla.serialize``'s dict
+(the API's answer). Times are shown in the plan's time zone, named in the heading.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from sla.models import MeasurementWindow
+from sla.periods import PeriodError
+from sla.serialize import MAX_HISTORY_MONTHS, FiguresData, SlaData, WindowData, client_sla_data
+from tenancy.models import Client, Organization
+
+EXIT_BAD_INPUT = 2
+DASH = "—"
+
+
+class Command(BaseCommand):
+    help = _(
+        "Show a client's SLA for a month or a quarter: availability, error budget, breaches "
+        "and the credit owed, as a table or as JSON."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--client", required=True, help=_("the client's slug or id"))
+        parser.add_argument(
+            "--agency", help=_("the agency's slug, when several agencies have the client's slug")
+        )
+        parser.add_argument(
+            "--period", help=_("a month (2026-10) or a quarter (2026-Q4); default: this month")
+        )
+        parser.add_argument(
+            "--history",
+            type=int,
+            default=0,
+            help=_("also show the availability of this many months (at most %(max)d)")
+            % {"max": MAX_HISTORY_MONTHS},
+        )
+        parser.add_argument("--json", action="store_true", help=_("print the figures as JSON"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        if not 0 <= options["history"] <= MAX_HISTORY_MONTHS:
+            raise CommandError(
+                _("--history must be from 0 to %(max)d months.") % {"max": MAX_HISTORY_MONTHS},
+                returncode=EXIT_BAD_INPUT,
+            )
+        client = find_client(options["client"], options["agency"])
+        try:
+            data = client_sla_data(client, options["period"], now=now, history=options["history"])
+        except PeriodError as exc:
+            raise CommandError(str(exc), returncode=EXIT_BAD_INPUT) from None
+        if options["json"]:
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write(render(data, tty=self.stdout.isatty()), ending="")
+
+
+def find_client(wanted: str, agency: str | None) -> Client:
+    """The client with this slug (or, failing that, this id), in the agency when given.
+
+    A slug several agencies use needs ``--agency``; every refusal is a ``CommandError``.
+    """
+    clients = Client.objects.select_related("organization")
+    if agency is not None:
+        if not Organization.objects.filter(slug=agency).exists():
+            raise CommandError(
+                _("No agency with slug %(slug)s.") % {"slug": agency}, returncode=EXIT_BAD_INPUT
+            )
+        clients = clients.filter(organization__slug=agency)
+    found = list(clients.filter(slug=wanted).order_by("organization__slug"))
+    if not found and wanted.isdigit():
+        found = list(clients.filter(pk=int(wanted)))
+    if not found:
+        raise CommandError(
+            _("No client with slug or id %(client)s.") % {"client": wanted},
+            returncode=EXIT_BAD_INPUT,
+        )
+    if len(found) > 1:
+        agencies = ", ".join(c.organization.slug for c in found)
+        raise CommandError(
+            _("Several agencies have a client %(client)s (%(agencies)s): add --agency.")
+            % {"client": wanted, "agencies": agencies},
+            returncode=EXIT_BAD_INPUT,
+        )
+    return found[0]
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+def duration(seconds: float | None) -> str:
+    """Exact to the second, every unit shown: ``43 min 12 s``, ``1 d 0 h 5 min 0 s``."""
+    if seconds is None:
+        return DASH
+    sign = "-" if seconds < 0 else ""
+    total = int(abs(seconds))
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(days, _("%(count)d d")), (hours, _("%(count)d h")), (minutes, _("%(count)d min"))]
+    first = next((i for i, (value, _label) in enumerate(parts) if value), len(parts))
+    shown = [label % {"count": value} for value, label in parts[first:]]
+    return sign + " ".join([*shown, _("%(count)d s") % {"count": secs}])
+
+
+def percent(value: str | None) -> str:
+    return DASH if value is None else f"{value} %"
+
+
+def local(moment: str | None, zone: ZoneInfo) -> str:
+    if moment is None:
+        return DASH
+    return f"{datetime.fromisoformat(moment).astimezone(zone):%Y-%m-%d %H:%M:%S}"
+
+
+def render(data: SlaData, *, tty: bool) -> str:
+    """The SLA as people read it: a heading, the figures, then the plan window's verdict."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, force_terminal=tty, color_system="auto" if tty else None, width=110
+    )
+    zone = ZoneInfo(data["period"]["time_zone"])
+    plan = data["plan"]
+    heading = _("%(client)s · %(period)s (%(zone)s)") % {
+        "client": data["client"]["name"],
+        "period": data["period"]["label"],
+        "zone": data["period"]["time_zone"],
+    }
+    console.print(Text(heading, style="bold"))
+    if plan is None:
+        console.print(Text(_("No care plan: around the clock, no target.")))
+    else:
+        per = _("a quarter") if plan["window"] == MeasurementWindow.QUARTER else _("a month")
+        terms = _("Care plan %(plan)s: %(target)s %% %(per)s") % {
+            "plan": plan["name"],
+            "target": plan["availability_target"],
+            "per": per,
+        }
+        console.print(Text(terms))
+        if not data["in_force"]:
+            console.print(Text(_("The plan is not in force in this period.")))
+    console.print(figures_table(_("Figures"), data["figures"]))
+    console.print(sites_table(data))
+    if data["window"] is not None:
+        window_part(console, data["window"], zone)
+    if data["history"]:
+        history = Table(title=_("History"), title_justify="left")
+        history.add_column(_("Month"))
+        for name in (_("Availability"), _("Down"), _("Unknown")):
+            history.add_column(name, justify="right")
+        for month in data["history"]:
+            row = month["figures"]
+            history.add_row(
+                month["period"]["label"],
+                percent(row["availability_percent"]),
+                duration(row["down_seconds"]),
+                duration(row["unknown_seconds"]),
+            )
+        console.print(history)
+    return buffer.getvalue()
+
+
+def figures_table(title: str, figures: FiguresData) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.title = title
+    table.title_justify = "left"
+    for label, value in (
+        (_("Availability"), percent(figures["availability_percent"])),
+        (_("In scope"), duration(figures["in_scope_seconds"])),
+        (_("Up"), duration(figures["up_seconds"])),
+        (_("Down"), duration(figures["down_seconds"])),
+        (_("Unknown (not watched, or still ahead)"), duration(figures["unknown_seconds"])),
+        (_("Excluded (maintenance)"), duration(figures["excluded_seconds"])),
+        (_("Outages"), str(figures["outage_count"])),
+        (_("Longest outage"), duration(figures["longest_outage_seconds"])),
+        (_("MTTR"), duration(figures["mttr_seconds"])),
+        (_("MTBF"), duration(figures["mtbf_seconds"])),
+    ):
+        table.add_row(label, Text(value))
+    return table
+
+
+def sites_table(data: SlaData) -> Table:
+    table = Table(title=_("Sites"), title_justify="left")
+    table.add_column(_("Site"))
+    for name in (_("Availability"), _("Down"), _("Unknown"), _("Excluded"), _("Outages")):
+        table.add_column(name, justify="right")
+    for site in data["sites"]:
+        row = site["figures"]
+        table.add_row(
+            Text(site["name"]),
+            percent(row["availability_percent"]),
+            duration(row["down_seconds"]),
+            duration(row["unknown_seconds"]),
+            duration(row["excluded_seconds"]),
+            str(row["outage_count"]),
+        )
+    return table
+
+
+def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
+    """The verdict on the plan's window: target, budget, breaches, credit and its causes."""
+    figures, budget, credit = window["figures"], window["budget"], window["credit"]
+    verdict = {True: _("met"), False: _("missed"), None: _("nothing known")}[window["met"]]
+    state = _("complete") if window["complete"] else _("still running: figures so far")
+    console.print(
+        Text(
+            _("Window %(window)s (%(state)s): %(actual)s against %(target)s %%: %(verdict)s")
+            % {
+                "window": window["period"]["label"],
+                "state": state,
+                "actual": percent(figures["availability_percent"]),
+                "target": window["target"],
+                "verdict": verdict,
+            },
+            style="bold",
+        )
+    )
+    grid = Table.grid(padding=(0, 2))
+    grid.title, grid.title_justify = _("Error budget"), "left"
+    grid.add_row(_("Allowed"), duration(budget["allowed_seconds"]))
+    used = _("%(time)s (%(share)s of the budget)") % {
+        "time": duration(budget["consumed_seconds"]),
+        "share": percent(budget["consumed_percent"]),
+    }
+    grid.add_row(_("Consumed"), used)
+    grid.add_row(_("Remaining"), duration(budget["remaining_seconds"]))
+    grid.add_row(_("Burn rate"), budget["burn_rate"] or DASH)
+    if budget["exhausted_at"]:
+        grid.add_row(_("Used up on"), local(budget["exhausted_at"], zone))
+    elif budget["runs_out_at"]:
+        grid.add_row(_("At this rate runs out on"), local(budget["runs_out_at"], zone))
+    else:
+        grid.add_row(_("At this rate"), _("lasts the window"))
+    console.print(grid)
+    if window["breaches"]:
+        breaches = Table(title=_("Breaches"), title_justify="left")
+        for name in (_("Kind"), _("Target"), _("Actual"), _("Incident"), _("Priority")):
+            breaches.add_column(name)
+        for breach in window["breaches"]:
+            incident = breach["incident_id"]
+            breaches.add_row(
+                breach["kind"],
+                breach["target"],
+                breach["actual"],
+                DASH if incident is None else f"#{incident}",
+                breach["priority"] or DASH,
+            )
+        console.print(breaches)
+    owed = _("Credit owed: %(percent)s %% of %(fee)s %(currency)s = %(amount)s %(currency)s") % {
+        "percent": credit["percent"],
+        "fee": credit["fee"],
+        "amount": credit["amount"],
+        "currency": credit["currency"],
+    }
+    console.print(Text(owed, style="bold"))
+    if window["causes"]:
+        causes = Table(title=_("Outages behind it"), title_justify="left")
+        for name in (_("Start"), _("End"), _("Counted"), _("Sites"), _("Incidents")):
+            causes.add_column(name)
+        for cause in window["causes"]:
+            causes.add_row(
+                local(cause["start"], zone),
+                local(cause["end"], zone),
+                duration(cause["counted_seconds"]),
+                Text(", ".join(cause["sites"])),
+                ", ".join(f"#{pk}" for pk in cause["incident_ids"]) or DASH,
+            )
+        console.print(causes)

@@ -1,0 +1,527 @@
+"""One JSON shape for a client's SLA and for care plans: what the API answers, the CLI prints
+(``sitecare sla --json``) and config-as-code writes (a plan's terms).
+
+- Durations are seconds (a whole number when the duration is, else with microseconds);
+- percentages are strings with 3 decimals rounded *down* (``"99.900"``), so a shown figure
+  never claims a target that was missed; ``availability_exact`` is the exact percentage as a
+  fraction (``"999/10"``) for whoever needs to check a figure to the microsecond;
+- money and other decimals are strings (exact), datetimes ISO 8601 in UTC (``…Z``);
+- unknown time (nobody watched) and excluded time (maintenance, by the plan's policy) are
+  separate figures, never folded into up or down time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
+from typing import Any
+
+from typing_extensions import TypedDict  # pydantic reads only this one before Python 3.12
+
+from sla.availability import Availability
+from sla.budget import ErrorBudget
+from sla.models import CarePlan, ClientPlan, Priority
+from sla.periods import Period, month_of, parse_period
+from sla.report import (
+    Breach,
+    ClientSla,
+    Credit,
+    OutageCause,
+    WindowAssessment,
+    client_plan,
+    client_sla,
+    monthly_history,
+    reporting_zone,
+)
+from sla.response import IncidentTimes
+from tenancy.models import Client
+
+Seconds = int | float
+MAX_HISTORY_MONTHS = 36
+_SHARE_PLACES = Decimal("0.001")
+_CENTS = Decimal("0.01")
+
+
+# --- care plans: the terms as written in the API and in config-as-code ----------------------
+
+
+class Targets(TypedDict):
+    response_minutes: int | None
+    resolution_minutes: int | None
+
+
+class CreditTier(TypedDict):
+    below: str
+    percent: str
+
+
+class PlanTerms(TypedDict):
+    slug: str
+    name: str
+    description: str
+    availability_target: str
+    window: str
+    time_zone: str
+    business_hours: dict[str, str]
+    holiday_country: str
+    holiday_subdivision: str
+    closed_dates: list[str]
+    exclude_maintenance: bool
+    targets: dict[str, Targets]
+    support_hours: str
+    rpo_minutes: int | None
+    rto_minutes: int | None
+    monthly_fee: str
+    currency: str
+    credits: list[CreditTier]
+
+
+class PlanData(PlanTerms):
+    id: int | None
+
+
+# Plain model columns under the same name in the API and the file.
+PLAIN_TERMS = (
+    "slug",
+    "name",
+    "description",
+    "availability_target",
+    "window",
+    "time_zone",
+    "business_hours",
+    "holiday_country",
+    "holiday_subdivision",
+    "closed_dates",
+    "exclude_maintenance",
+    "support_hours",
+    "rpo_minutes",
+    "rto_minutes",
+    "monthly_fee",
+    "currency",
+    "credits",
+)
+TARGET_KINDS = ("response", "resolution")
+
+
+def target_column(priority: str, kind: str) -> str:
+    """``("P1", "response")`` → ``p1_response_minutes``."""
+    return f"{priority.lower()}_{kind}_minutes"
+
+
+def term_for_column(column: str) -> tuple[str, ...]:
+    """Where a plan's model column is in the API body or the file: ``p1_response_minutes`` →
+    ``("targets", "P1", "response_minutes")``; plain columns keep their name."""
+    for priority in Priority.values:
+        for kind in TARGET_KINDS:
+            if column == target_column(priority, kind):
+                return ("targets", priority, f"{kind}_minutes")
+    return (column,)
+
+
+def plain(value: Decimal) -> str:
+    """``Decimal("99.900")`` → ``"99.9"``; ``Decimal("100")`` → ``"100"``."""
+    return format(value.normalize(), "f")
+
+
+def money(value: Decimal) -> str:
+    return str(value.quantize(_CENTS))
+
+
+def plan_terms(plan: CarePlan) -> PlanTerms:
+    """A plan's terms in the shape the API and config-as-code share (every priority listed)."""
+    return {
+        "slug": plan.slug,
+        "name": plan.name,
+        "description": plan.description,
+        "availability_target": plain(Decimal(plan.availability_target)),
+        "window": str(plan.window),
+        "time_zone": plan.time_zone,
+        "business_hours": dict(plan.business_hours or {}),
+        "holiday_country": plan.holiday_country,
+        "holiday_subdivision": plan.holiday_subdivision,
+        "closed_dates": [str(day) for day in plan.closed_dates or []],
+        "exclude_maintenance": plan.exclude_maintenance,
+        "targets": {
+            priority: {
+                "response_minutes": getattr(plan, target_column(priority, "response")),
+                "resolution_minutes": getattr(plan, target_column(priority, "resolution")),
+            }
+            for priority in Priority.values
+        },
+        "support_hours": plain(Decimal(plan.support_hours)),
+        "rpo_minutes": plan.rpo_minutes,
+        "rto_minutes": plan.rto_minutes,
+        "monthly_fee": money(Decimal(plan.monthly_fee)),
+        "currency": plan.currency,
+        "credits": [{"below": t["below"], "percent": t["percent"]} for t in plan.credits or []],
+    }
+
+
+def plan_data(plan: CarePlan) -> PlanData:
+    return {"id": plan.pk, **plan_terms(plan)}
+
+
+def plan_values(terms: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Plan terms (API body or file) as model attribute values; unchecked (the model checks).
+
+    ``targets`` maps priorities to their two targets; a priority left out of it has none,
+    except when ``partial`` (a PATCH): then only the priorities given change.
+    """
+    values = {key: terms[key] for key in PLAIN_TERMS if key in terms}
+    for key in ("holiday_country", "currency"):
+        if isinstance(values.get(key), str):
+            values[key] = values[key].strip().upper()
+    if "targets" not in terms and partial:
+        return values
+    given: Mapping[str, Any] = terms.get("targets") or {}
+    for priority in Priority.values:
+        if partial and priority not in given:
+            continue
+        pair = given.get(priority) or {}
+        for kind in TARGET_KINDS:
+            values[target_column(priority, kind)] = pair.get(f"{kind}_minutes")
+    return values
+
+
+# --- a client's SLA ----------------------------------------------------------------------------
+
+
+class ClientRef(TypedDict):
+    id: int
+    slug: str
+    name: str
+
+
+class PeriodData(TypedDict):
+    label: str
+    start: str
+    end: str
+    time_zone: str
+
+
+class OutageData(TypedDict):
+    start: str
+    end: str
+    counted_seconds: Seconds
+
+
+class FiguresData(TypedDict):
+    start: str
+    end: str
+    availability_percent: str | None
+    availability_exact: str | None
+    in_scope_seconds: Seconds
+    excluded_seconds: Seconds
+    up_seconds: Seconds
+    down_seconds: Seconds
+    unknown_seconds: Seconds
+    outage_count: int
+    longest_outage_seconds: Seconds
+    mttr_seconds: Seconds | None
+    mtbf_seconds: Seconds | None
+    outages: list[OutageData]
+
+
+class SiteData(TypedDict):
+    id: int
+    slug: str
+    name: str
+    figures: FiguresData
+
+
+class BurnPoint(TypedDict):
+    at: str
+    consumed_seconds: Seconds
+
+
+class BudgetData(TypedDict):
+    target: str
+    allowed_seconds: Seconds
+    consumed_seconds: Seconds
+    remaining_seconds: Seconds
+    consumed_percent: str | None
+    elapsed_percent: str
+    burn_rate: str | None
+    exhausted: bool
+    exhausted_at: str | None
+    runs_out_at: str | None
+    burn: list[BurnPoint]
+
+
+class BreachData(TypedDict):
+    kind: str
+    target: str
+    actual: str
+    incident_id: int | None
+    priority: str
+
+
+class CreditData(TypedDict):
+    percent: str
+    fee: str
+    amount: str
+    currency: str
+
+
+class CauseData(TypedDict):
+    start: str
+    end: str
+    counted_seconds: Seconds
+    sites: list[str]
+    incident_ids: list[int]
+
+
+class IncidentTimerData(TypedDict):
+    incident_id: int
+    what: str
+    priority: str
+    opened_at: str
+    acknowledged_at: str | None
+    resolved_at: str | None
+    response_seconds: Seconds
+    resolution_seconds: Seconds
+    response_target_seconds: Seconds | None
+    resolution_target_seconds: Seconds | None
+    response_missed: bool
+    resolution_missed: bool
+
+
+class WindowData(TypedDict):
+    period: PeriodData
+    complete: bool
+    met: bool | None
+    target: str
+    figures: FiguresData
+    budget: BudgetData
+    breaches: list[BreachData]
+    credit: CreditData
+    causes: list[CauseData]
+    incidents: list[IncidentTimerData]
+
+
+class AssignmentData(TypedDict):
+    agreed_monthly_fee: str | None
+    monthly_fee: str
+    starts_on: str | None
+
+
+class HistoryData(TypedDict):
+    period: PeriodData
+    figures: FiguresData
+
+
+class SlaData(TypedDict):
+    client: ClientRef
+    period: PeriodData
+    plan: PlanData | None
+    assignment: AssignmentData | None
+    in_force: bool
+    figures: FiguresData
+    sites: list[SiteData]
+    window: WindowData | None
+    history: list[HistoryData] | None
+
+
+def sla_data(
+    sla: ClientSla, history: Sequence[tuple[Period, Availability]] | None = None
+) -> SlaData:
+    """A client's SLA (and, when given, its monthly history) as a JSON-ready dict."""
+    client = sla.client
+    return {
+        "client": {"id": client.pk, "slug": client.slug, "name": client.name},
+        "period": _period(sla.period),
+        "plan": plan_data(sla.plan) if sla.plan is not None else None,
+        "assignment": _assignment(sla.assignment) if sla.assignment is not None else None,
+        "in_force": sla.window is not None,
+        "figures": _figures(sla.figures),
+        "sites": [
+            {"id": site.pk, "slug": site.slug, "name": site.name, "figures": _figures(figures)}
+            for site, figures in sla.sites
+        ],
+        "window": _window(sla.window) if sla.window is not None else None,
+        "history": (
+            None
+            if history is None
+            else [{"period": _period(p), "figures": _figures(f)} for p, f in history]
+        ),
+    }
+
+
+def client_sla_data(
+    client: Client, period_text: str | None, *, now: datetime, history: int = 0
+) -> SlaData:
+    """The client's SLA for a period given as text (default: this month), ready for JSON.
+
+    1. The period is read in the plan's time zone (the installation's without a plan);
+       a bad one raises ``sla.periods.PeriodError``.
+    2. The SLA of that period; with ``history`` (months, at most ``MAX_HISTORY_MONTHS``),
+       the availability of that many months up to the period's last month.
+    """
+    if not 0 <= history <= MAX_HISTORY_MONTHS:
+        raise ValueError(f"history: from 0 to {MAX_HISTORY_MONTHS} months")
+    assignment = client_plan(client)
+    plan = assignment.plan if assignment is not None else None
+    zone = reporting_zone(plan)
+    period = parse_period(period_text, zone) if period_text else month_of(now, zone)
+    sla = client_sla(client, period, now=now, assignment=assignment)
+    months = None
+    if history:
+        last = period.months_within()[-1]
+        months = monthly_history(client, plan, last, months=history, now=now)
+    return sla_data(sla, months)
+
+
+def _period(period: Period) -> PeriodData:
+    return {
+        "label": period.label,
+        "start": moment(period.start),
+        "end": moment(period.end),
+        "time_zone": period.time_zone,
+    }
+
+
+def _assignment(assignment: ClientPlan) -> AssignmentData:
+    agreed = assignment.monthly_fee
+    return {
+        "agreed_monthly_fee": None if agreed is None else money(Decimal(agreed)),
+        "monthly_fee": money(Decimal(assignment.fee)),
+        "starts_on": optional_date(assignment.starts_on),
+    }
+
+
+def _figures(figures: Availability) -> FiguresData:
+    percent = figures.percent
+    return {
+        "start": moment(figures.start),
+        "end": moment(figures.end),
+        "availability_percent": figures.percent_display(),
+        "availability_exact": None if percent is None else str(percent),
+        "in_scope_seconds": seconds(figures.in_scope),
+        "excluded_seconds": seconds(figures.excluded),
+        "up_seconds": seconds(figures.up),
+        "down_seconds": seconds(figures.down),
+        "unknown_seconds": seconds(figures.unknown),
+        "outage_count": figures.outage_count,
+        "longest_outage_seconds": seconds(figures.longest_outage),
+        "mttr_seconds": optional_seconds(figures.mttr),
+        "mtbf_seconds": optional_seconds(figures.mtbf),
+        "outages": [
+            {"start": moment(o.start), "end": moment(o.end), "counted_seconds": seconds(o.counted)}
+            for o in figures.outages
+        ],
+    }
+
+
+def _window(window: WindowAssessment) -> WindowData:
+    return {
+        "period": _period(window.period),
+        "complete": window.complete,
+        "met": window.met,
+        "target": plain(window.target),
+        "figures": _figures(window.figures),
+        "budget": _budget(window.budget),
+        "breaches": [_breach(b) for b in window.breaches],
+        "credit": _credit(window.credit),
+        "causes": [_cause(c) for c in window.causes],
+        "incidents": [_timer(t) for t in window.incidents],
+    }
+
+
+def _budget(budget: ErrorBudget) -> BudgetData:
+    consumed = budget.consumed_percent
+    rate = budget.burn_rate
+    return {
+        "target": plain(budget.target),
+        "allowed_seconds": seconds(budget.allowed),
+        "consumed_seconds": seconds(budget.consumed),
+        "remaining_seconds": seconds(budget.remaining),
+        "consumed_percent": None if consumed is None else rounded_down(consumed),
+        "elapsed_percent": rounded_down(budget.elapsed * 100),
+        "burn_rate": None if rate is None else rounded_down(rate),
+        "exhausted": budget.is_exhausted,
+        "exhausted_at": optional_moment(budget.exhausted_at),
+        "runs_out_at": optional_moment(budget.runs_out_at),
+        "burn": [{"at": moment(at), "consumed_seconds": seconds(used)} for at, used in budget.burn],
+    }
+
+
+def _breach(breach: Breach) -> BreachData:
+    return {
+        "kind": str(breach.kind.value),
+        "target": breach.target,
+        "actual": breach.actual,
+        "incident_id": breach.incident_id,
+        "priority": breach.priority,
+    }
+
+
+def _credit(credit: Credit) -> CreditData:
+    return {
+        "percent": plain(credit.percent),
+        "fee": money(credit.fee),
+        "amount": money(credit.amount),
+        "currency": credit.currency,
+    }
+
+
+def _cause(cause: OutageCause) -> CauseData:
+    return {
+        "start": moment(cause.start),
+        "end": moment(cause.end),
+        "counted_seconds": seconds(cause.counted),
+        "sites": list(cause.sites),
+        "incident_ids": list(cause.incident_ids),
+    }
+
+
+def _timer(timer: IncidentTimes) -> IncidentTimerData:
+    return {
+        "incident_id": timer.incident_id,
+        "what": timer.what,
+        "priority": str(timer.priority.value),
+        "opened_at": moment(timer.opened_at),
+        "acknowledged_at": optional_moment(timer.acknowledged_at),
+        "resolved_at": optional_moment(timer.resolved_at),
+        "response_seconds": seconds(timer.response),
+        "resolution_seconds": seconds(timer.resolution),
+        "response_target_seconds": optional_seconds(timer.response_target),
+        "resolution_target_seconds": optional_seconds(timer.resolution_target),
+        "response_missed": timer.response_missed,
+        "resolution_missed": timer.resolution_missed,
+    }
+
+
+# --- value formats ---------------------------------------------------------------------------
+
+
+def seconds(duration: timedelta) -> Seconds:
+    """A duration in seconds: a whole number when it is one, else with its microseconds."""
+    whole = duration.days * 86_400 + duration.seconds
+    if not duration.microseconds:
+        return whole
+    return whole + duration.microseconds / 1_000_000
+
+
+def optional_seconds(duration: timedelta | None) -> Seconds | None:
+    return None if duration is None else seconds(duration)
+
+
+def moment(value: datetime) -> str:
+    """ISO 8601 in UTC, ``Z`` for the zone: ``2026-10-01T00:00:00Z``."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def optional_moment(value: datetime | None) -> str | None:
+    return None if value is None else moment(value)
+
+
+def optional_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def rounded_down(value: Fraction) -> str:
+    """An exact figure with 3 decimals, rounded toward zero for non-negative values (floor)."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return str(exact.quantize(_SHARE_PLACES, rounding=ROUND_FLOOR))
