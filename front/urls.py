@@ -12,6 +12,8 @@ from front.views import (
     monitors,
     oncall,
     overview,
+    plans,
+    sla,
     status_admin,
 )
 
@@ -23,6 +25,13 @@ urlpatterns: list[URLPattern] = [
     path("logout/", account.logout, name="logout"),
     path("language/", account.set_language, name="set_language"),
     path("clients/<int:client_id>/", overview.client_detail, name="client"),
+    path("clients/<int:client_id>/plan/", plans.client_plan, name="client_plan"),
+    path("clients/<int:client_id>/sla/", sla.client_sla_page, name="client_sla"),
+    path("plans/", plans.plan_list, name="plans"),
+    path("plans/new/", plans.plan_new, name="plan_new"),
+    path("plans/delete/", plans.plan_delete, name="plan_delete"),
+    path("plans/examples/", plans.plan_examples, name="plan_examples"),
+    path("plans/<int:plan_id>/", plans.plan_detail, name="plan"),
     path("sites/<int:site_id>/", overview.site_detail, name="site"),
     path("monitors/<int:monitor_id>/", monitors.monitor_detail, name="monitor"),
     path(

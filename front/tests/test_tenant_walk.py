@@ -14,6 +14,7 @@ from front.tests.conftest import signed_in
 from incidents.models import Channel, EscalationPolicy, MaintenanceWindow
 from incidents.models.oncall import OnCallSchedule
 from incidents.tests.statuspages import status_walk_objects
+from sla.models import CarePlan
 
 
 def patterns_with_ids(
@@ -43,6 +44,9 @@ def client_a_objects(world, incident_a) -> dict[str, object]:
         # The agency's own (see AGENCY_ONLY): no client owns a schedule.
         "schedule_id": OnCallSchedule.objects.create(organization=world.agency, name="Walk"),
         "policy_id": EscalationPolicy.objects.create(organization=world.agency, name="Walk"),
+        "plan_id": CarePlan.objects.create(
+            organization=world.agency, name="Walk", slug="walk", availability_target=99
+        ),
         "window_id": MaintenanceWindow.objects.create(
             client=world.client_a,
             title="Upgrade",
@@ -54,7 +58,12 @@ def client_a_objects(world, incident_a) -> dict[str, object]:
 
 
 # Pages of the agency's own objects (on-call schedules): every client user gets 404.
-AGENCY_ONLY = {"front:oncall_schedule", "front:oncall_edit", "front:escalation_policy"}
+AGENCY_ONLY = {
+    "front:oncall_schedule",
+    "front:oncall_edit",
+    "front:escalation_policy",
+    "front:plan",
+}
 # Reached by a signed secret in the URL, not a session: incidents/tests/test_oncall_views.py
 # checks that a forged or stale one is 404.
 # The same for ack links: incidents/tests/test_ack_link.py.

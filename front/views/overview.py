@@ -8,9 +8,11 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from front import summaries
+from front.forms_plans import ClientPlanForm
 from incidents.models import Channel, Incident, IncidentState
 from monitoring.models import Monitor
 from sites.models import Site
+from sla.report import client_plan
 from tenancy.models import Client
 from tenancy.scoping import scope_for
 
@@ -45,12 +47,15 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         .select_related("monitor__site")
         .order_by("-opened_at")[:RECENT_INCIDENTS]
     )
+    assignment = client_plan(client)
     context = {
         "client": client,
         "board": board,
         "row": board.clients[0],
         "incidents": incidents,
         "channels": scope.visible(Channel).filter(client=client),
+        "assignment": assignment,
+        "plan_form": ClientPlanForm(client=client, instance=assignment) if scope.is_owner else None,
     }
     return render(request, "front/client.html", context)
 

@@ -1,0 +1,240 @@
+"""Server-rendered SVG charts of the SLA page: the error-budget burn and the monthly history.
+
+Pure functions from figures to an SVG string, like ``front.charts`` (whose frame sizes and
+colours they share). Every piece of text is escaped here: titles carry a client's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from html import escape
+
+from django.utils.formats import date_format, number_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from front.charts import BOTTOM, FAIL, GRID, HEIGHT, LEFT, LINE, RIGHT, TEXT, WIDTH
+from front.formatting import human_duration
+
+TOP = 30  # room above the plot for the legend
+LEGEND_Y = 14
+OK = "#16a34a"
+PACE = "#6b7280"
+# Axis tops in seconds, each with four even steps that read well as durations.
+NICE_TOPS = (
+    20, 40, 120, 240, 480, 1200, 2400, 3600, 7200, 4 * 3600, 8 * 3600, 12 * 3600,
+    86_400, 2 * 86_400, 4 * 86_400, 8 * 86_400, 20 * 86_400, 40 * 86_400, 100 * 86_400,
+)  # fmt: skip
+HISTORY_STEPS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+
+
+def percent_label(value: float | Decimal, places: int | None) -> str:
+    """A percentage for people, in the page's number format: "99.90 %" (None: as given)."""
+    return _("%(value)s %%") % {"value": number_format(value, places)}
+
+
+def duration_top(seconds: float) -> int:
+    """The axis top for a duration: the first nice value at or above it."""
+    return next((top for top in NICE_TOPS if seconds <= top), NICE_TOPS[-1])
+
+
+def _svg(title: str, body: Sequence[str], css_class: str) -> SafeString:
+    # Safe to mark: every text and attribute value in ``body`` went through escape().
+    return mark_safe(  # noqa: S308
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {css_class}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
+        f'font-family="system-ui, sans-serif"><title>{escape(title)}</title>{"".join(body)}</svg>'
+    )
+
+
+def _text(x: float, y: float, label: str, anchor: str = "middle") -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="11" '
+        f'fill="{TEXT}">{escape(label)}</text>'
+    )
+
+
+@dataclass(frozen=True)
+class _TimeFrame:
+    """Maps a moment and a duration onto the plot area."""
+
+    start: datetime
+    end: datetime
+    top: float  # seconds
+
+    def x(self, moment: datetime) -> float:
+        span = (self.end - self.start).total_seconds() or 1.0
+        fraction = (moment - self.start).total_seconds() / span
+        return LEFT + min(max(fraction, 0.0), 1.0) * (WIDTH - LEFT - RIGHT)
+
+    def y(self, amount: timedelta) -> float:
+        fraction = min(amount.total_seconds(), self.top) / self.top
+        return HEIGHT - BOTTOM - fraction * (HEIGHT - TOP - BOTTOM)
+
+
+def _duration_axis(frame: _TimeFrame) -> list[str]:
+    parts = []
+    for i in range(5):
+        amount = timedelta(seconds=frame.top * i / 4)
+        y = frame.y(amount)
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
+        parts.append(_text(LEFT - 6, y + 4, human_duration(amount.total_seconds()), "end"))
+    return parts
+
+
+def _day_axis(frame: _TimeFrame, days: Sequence[tuple[date, datetime]]) -> list[str]:
+    """A label on every few local midnights (about eight over the window)."""
+    step = max(1, -(-len(days) // 8))
+    return [
+        _text(frame.x(moment), HEIGHT - 8, date_format(day, "j M"))
+        for index, (day, moment) in enumerate(days)
+        if index % step == 0
+    ]
+
+
+def _polyline(frame: _TimeFrame, points: Sequence[tuple[datetime, timedelta]], attrs: str) -> str:
+    path = " ".join(f"{frame.x(at):.1f},{frame.y(amount):.1f}" for at, amount in points)
+    return f'<polyline points="{path}" fill="none" {attrs}/>'
+
+
+def _legend(items: Sequence[tuple[str, str, str]]) -> list[str]:
+    """(label, colour, dash) of each line, right-aligned along the top of the plot."""
+    parts = []
+    x = WIDTH - RIGHT
+    for label, colour, dash in reversed(items):
+        parts.append(_text(x, LEGEND_Y + 4, label, "end"))
+        x -= 6 * len(label) + 8  # a rough text width: SVG cannot measure without a browser
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(
+            f'<line x1="{x - 18}" x2="{x}" y1="{LEGEND_Y}" y2="{LEGEND_Y}" stroke="{colour}" '
+            f'stroke-width="2"{dashes}/>'
+        )
+        x -= 30
+    return parts
+
+
+def budget_svg(
+    *,
+    start: datetime,
+    end: datetime,
+    days: Sequence[tuple[date, datetime]],
+    allowed: timedelta,
+    burn: Sequence[tuple[datetime, timedelta]],
+    pace: Sequence[tuple[datetime, timedelta]],
+    title: str,
+    legend: tuple[str, str, str],
+) -> SafeString:
+    """Budget used over the window (solid) against the allowance (red) and even pace (dashed).
+
+    ``days`` are the window's local midnights (date, moment) for the time axis; ``burn`` the
+    budget used by each moment so far; ``pace`` what an even spend would have used by then.
+    ``legend`` names the used, allowance and pace lines.
+    """
+    highest = max([allowed, *(amount for _at, amount in burn)])
+    frame = _TimeFrame(start, end, float(duration_top(highest.total_seconds() * 1.05)))
+    allowance_y = frame.y(allowed)
+    body = [*_duration_axis(frame), *_day_axis(frame, days)]
+    body.append(
+        f'<line class="budget-allowance" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{allowance_y:.1f}" '
+        f'y2="{allowance_y:.1f}" stroke="{FAIL}" stroke-width="1.5"/>'
+    )
+    if len(pace) > 1:
+        body.append(
+            _polyline(
+                frame,
+                pace,
+                f'class="budget-pace" stroke="{PACE}" stroke-width="1.5" stroke-dasharray="5 4"',
+            )
+        )
+    if burn:
+        points = [(start, timedelta(0)), *burn]
+        body.append(
+            _polyline(
+                frame,
+                points,
+                f'class="budget-used" stroke="{LINE}" stroke-width="2" stroke-linejoin="round"',
+            )
+        )
+        last_at, last = burn[-1]
+        body.append(
+            f'<circle class="budget-now" cx="{frame.x(last_at):.1f}" cy="{frame.y(last):.1f}" '
+            f'r="3" fill="{LINE}"/>'
+        )
+    used, allowance, even = legend
+    body.extend(_legend([(used, LINE, ""), (allowance, FAIL, ""), (even, PACE, "5 4")]))
+    return _svg(title, body, "chart--budget")
+
+
+@dataclass(frozen=True)
+class HistoryBar:
+    """One month of the history chart."""
+
+    label: str
+    percent: float | None  # None: nothing known
+    shown: str  # the figure as the page shows it (rounded down)
+    met: bool  # whether it met the target (True without one)
+
+
+def _history_bottom(lowest: float) -> float:
+    """The axis bottom: 100 % less a round step a bit larger than the deepest fall."""
+    fall = (100.0 - lowest) * 1.25
+    step = next((s for s in HISTORY_STEPS if fall <= s), HISTORY_STEPS[-1])
+    return 100.0 - step
+
+
+def history_svg(
+    months: Sequence[HistoryBar],
+    *,
+    target: Decimal | None,
+    title: str,
+    target_label: str,
+) -> SafeString:
+    """A bar a month (availability %), green when it met the target and red when not.
+
+    A month with nothing known has no bar. The axis runs from a round figure below the
+    lowest month (or the target) to 100 %.
+    """
+    known = [bar.percent for bar in months if bar.percent is not None]
+    lowest = min([*known, float(target) if target is not None else 100.0, 99.9])
+    bottom = _history_bottom(lowest)
+    plot_height = HEIGHT - TOP - BOTTOM
+
+    def y(percent: float) -> float:
+        fraction = (min(max(percent, bottom), 100.0) - bottom) / (100.0 - bottom)
+        return HEIGHT - BOTTOM - fraction * plot_height
+
+    body = []
+    for value in (bottom, (bottom + 100.0) / 2, 100.0):
+        body.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
+        body.append(_text(LEFT - 6, y(value) + 4, percent_label(value, 2), "end"))
+    slot = (WIDTH - LEFT - RIGHT) / max(len(months), 1)
+    for index, bar in enumerate(months):
+        x = LEFT + index * slot
+        body.append(_text(x + slot / 2, HEIGHT - 8, bar.label))
+        if bar.percent is None:
+            continue
+        met = bar.met
+        top = y(bar.percent)
+        body.append(
+            f'<rect class="history-bar{"" if met else " history-bar--missed"}" '
+            f'x="{x + slot * 0.2:.1f}" y="{top:.1f}" width="{slot * 0.6:.1f}" '
+            f'height="{max(HEIGHT - BOTTOM - top, 1.0):.1f}" fill="{OK if met else FAIL}">'
+            f"<title>{escape(bar.label)}: {escape(bar.shown)}</title></rect>"
+        )
+    if target is not None:
+        target_y = y(float(target))
+        body.append(
+            f'<line class="history-target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{target_y:.1f}" '
+            f'y2="{target_y:.1f}" stroke="{TEXT}" stroke-width="1.5" stroke-dasharray="5 4"/>'
+        )
+        body.extend(_legend([(target_label, TEXT, "5 4")]))
+    return _svg(title, body, "chart--history")

@@ -1,0 +1,401 @@
+"""What the SLA and care-plan pages show: a client's SLA figures (``sla.report``) turned into
+the rows, sentences and charts of the page, and a plan's calendar in a few words.
+
+Nothing here computes an SLA figure: percentages come from ``Availability.percent_display``
+(rounded down, so a shown figure never claims a missed target) and budgets from
+``sla.budget``. Only the even-pace line of the budget chart is derived here, from the plan's
+calendar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.formats import date_format, number_format
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from front.charts_sla import HistoryBar, budget_svg, history_svg, percent_label
+from front.formatting import human_duration
+from incidents.recurrence import to_utc
+from sla.availability import Availability, availability
+from sla.budget import ErrorBudget
+from sla.calendar import WEEKDAYS
+from sla.intervals import ZERO, clip, total
+from sla.models import CarePlan
+from sla.periods import Period
+from sla.report import BreachKind, ClientSla, WindowAssessment, load_client, plan_calendar
+from sla.response import IncidentTimes
+from tenancy.models import Client
+
+
+class Outlook(StrEnum):
+    """Where the error budget of a window stands (the page words each one)."""
+
+    NO_ALLOWANCE = "no_allowance"
+    USED_UP = "used_up"
+    RUNS_OUT = "runs_out"
+    LASTS = "lasts"
+
+
+def outlook(budget: ErrorBudget) -> Outlook:
+    if budget.is_exhausted or budget.exhausted_at is not None:
+        return Outlook.USED_UP
+    if budget.allowed <= ZERO:
+        return Outlook.NO_ALLOWANCE
+    if budget.runs_out_at is not None:
+        return Outlook.RUNS_OUT
+    return Outlook.LASTS
+
+
+def availability_text(figures: Availability) -> str:
+    """The availability rounded down ("99.900 %"), or a dash when nothing is known."""
+    shown = figures.percent_display()
+    return "—" if shown is None else percent_label(Decimal(shown), 3)
+
+
+def target_text(target: Decimal) -> str:
+    """A plan's target as written: "99.9 %", "100 %"."""
+    return percent_label(Decimal(format(target.normalize(), "f")), None)
+
+
+def duration_text(duration: timedelta | None) -> str:
+    return human_duration(None if duration is None else duration.total_seconds())
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    return _("%(amount)s %(currency)s") % {
+        "amount": number_format(amount, 2, force_grouping=True),
+        "currency": currency,
+    }
+
+
+def calendar_summary(plan: CarePlan) -> str:
+    """The plan's counted time in a few words: "Mon–Fri 08:00–16:00 · holidays: PL · …"."""
+    parts = [_("24/7") if not plan.business_hours else _hours_summary(plan.business_hours)]
+    if plan.holiday_country:
+        region = plan.holiday_country.upper()
+        if plan.holiday_subdivision:
+            region = f"{region}-{plan.holiday_subdivision}"
+        parts.append(_("public holidays: %(region)s") % {"region": region})
+    if plan.closed_dates:
+        count = len(plan.closed_dates)
+        parts.append(
+            ngettext("%(count)d closed day", "%(count)d closed days", count) % {"count": count}
+        )
+    parts.append(plan.time_zone)
+    return " · ".join(parts)
+
+
+def _hours_summary(hours: dict[str, str]) -> str:
+    """Runs of weekdays with the same hours: "Mon–Fri 08:00–16:00, Sat 09:00–13:00"."""
+    runs: list[tuple[int, int, str]] = []
+    for number, day in enumerate(WEEKDAYS):
+        span = hours.get(day)
+        if span is None:
+            continue
+        if runs and runs[-1][1] == number - 1 and runs[-1][2] == span:
+            runs[-1] = (runs[-1][0], number, span)
+        else:
+            runs.append((number, number, span))
+    return ", ".join(
+        f"{WEEKDAYS_ABBR[first]}{'' if first == last else '–' + str(WEEKDAYS_ABBR[last])} "
+        f"{span.replace('-', '–')}"
+        for first, last, span in runs
+    )
+
+
+def credit_tiers_text(plan: CarePlan) -> list[str]:
+    """Each credit tier as a line: "below 99.9 %: 10 % of the fee"."""
+    return [
+        _("below %(below)s: %(percent)s of the fee")
+        % {
+            "below": target_text(Decimal(tier["below"])),
+            "percent": target_text(Decimal(tier["percent"])),
+        }
+        for tier in plan.credits
+    ]
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """A period's counted time, split into what is known so far and what is still to come.
+
+    ``sla.report`` counts the whole period; its time after now is a gap (unknown), or
+    excluded where maintenance is planned. The page shows that time as *still to come*, so
+    its unknown time is what nobody could tell, not the days ahead.
+    """
+
+    in_scope: timedelta
+    up: timedelta
+    down: timedelta
+    unknown: timedelta
+    excluded: timedelta
+    to_come: timedelta
+
+
+def time_split(figures: Availability, future: Availability | None) -> TimeSplit:
+    """``figures`` of a period less ``future``, its figures from now on (None: all past)."""
+    if future is None:
+        return TimeSplit(
+            figures.in_scope, figures.up, figures.down, figures.unknown, figures.excluded, ZERO
+        )
+    return TimeSplit(
+        figures.in_scope,
+        figures.up,
+        figures.down,
+        figures.unknown - future.unknown,
+        figures.excluded - future.excluded,
+        future.in_scope,
+    )
+
+
+def future_figures(
+    client: Client, plan: CarePlan | None, period: Period, *, now: datetime
+) -> tuple[Availability | None, dict[int, Availability]]:
+    """The figures of the part of ``period`` after now, for the client and by site id.
+
+    Nothing is known after now, so this time is all unknown or excluded; the figures are
+    additive over consecutive spans, so the period's figures less these are the ones so far.
+    None (and no sites) when the period is over.
+    """
+    if now >= period.end:
+        return None, {}
+    start = max(now, period.start)
+    exclude = plan.exclude_maintenance if plan is not None else True
+    loaded = load_client(client, start, period.end, exclude_maintenance=exclude, now=now)
+    calendar = plan_calendar(plan)
+    sites = {
+        site.pk: availability(
+            timeline,
+            calendar,
+            start,
+            period.end,
+            maintenance=windows,
+            exclude_maintenance=exclude,
+        )
+        for site, timeline, windows in loaded.sites.values()
+    }
+    whole = availability(loaded.timeline, calendar, start, period.end, maintenance=loaded.excluded)
+    return whole, sites
+
+
+@dataclass(frozen=True)
+class BreachRow:
+    kind: str
+    priority: str
+    what: str
+    target: str
+    actual: str
+    incident_id: int | None
+
+
+def breach_rows(window: WindowAssessment) -> list[BreachRow]:
+    """The window's breaches with their figures in words (durations in calendar time)."""
+    timers: dict[int, IncidentTimes] = {t.incident_id: t for t in window.incidents}
+    rows = []
+    for breach in window.breaches:
+        kind = str(BreachKind(breach.kind).label)
+        if breach.kind == BreachKind.AVAILABILITY:
+            target, actual = target_text(window.target), availability_text(window.figures)
+            rows.append(BreachRow(kind, "", "", target, actual, None))
+            continue
+        timer = timers.get(breach.incident_id) if breach.incident_id is not None else None
+        if timer is None:  # not expected: a timer breach comes from an incident of the window
+            rows.append(
+                BreachRow(
+                    kind, breach.priority, "", breach.target, breach.actual, breach.incident_id
+                )
+            )
+            continue
+        if breach.kind == BreachKind.RESPONSE:
+            spent, allowed = timer.response, timer.response_target
+        else:
+            spent, allowed = timer.resolution, timer.resolution_target
+        rows.append(
+            BreachRow(
+                kind,
+                str(timer.priority.label),
+                timer.what,
+                duration_text(allowed),
+                duration_text(spent),
+                breach.incident_id,
+            )
+        )
+    return rows
+
+
+def local_days(start: datetime, end: datetime, time_zone: str) -> list[tuple[date, datetime]]:
+    """Each local midnight in ``[start, end)`` (the first day's too), as (date, UTC moment)."""
+    zone = ZoneInfo(time_zone)
+    day = start.astimezone(zone).date()
+    found = []
+    while (moment := to_utc(datetime.combine(day, time(0)), zone)) < end:
+        if moment >= start:
+            found.append((day, moment))
+        day += timedelta(days=1)
+    return found
+
+
+def even_pace(
+    plan: CarePlan, budget: ErrorBudget, days: list[tuple[date, datetime]]
+) -> list[tuple[datetime, timedelta]]:
+    """What an even spend of the allowance over the window's counted time uses by each day."""
+    counted = plan.calendar().in_scope(budget.start, budget.end)
+    whole = _micros(total(counted))
+    if not whole:
+        return []
+    allowed = _micros(budget.allowed)
+    marks = [moment for _day, moment in days if moment > budget.start] + [budget.end]
+    points = [(budget.start, ZERO)]
+    for mark in marks:
+        part = _micros(total(clip(counted, budget.start, mark)))
+        points.append((mark, timedelta(microseconds=allowed * part // whole)))
+    return points
+
+
+def _micros(duration: timedelta) -> int:
+    return (duration.days * 86_400 + duration.seconds) * 1_000_000 + duration.microseconds
+
+
+def budget_chart(plan: CarePlan, window: WindowAssessment, client_name: str) -> SafeString:
+    budget = window.budget
+    days = local_days(budget.start, budget.end, window.period.time_zone)
+    return budget_svg(
+        start=budget.start,
+        end=budget.end,
+        days=days,
+        allowed=budget.allowed,
+        burn=budget.burn,
+        pace=even_pace(plan, budget, days),
+        title=_("Error budget of %(client)s, %(window)s")
+        % {"client": client_name, "window": window.period.label},
+        legend=(_("Used"), _("Allowance"), _("Even pace")),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    period: Period
+    figures: Availability
+    time: TimeSplit
+    shown: str
+    met: bool | None  # None: no target, or nothing known
+    started: bool  # False for a month still ahead
+
+
+def history_rows(
+    sla: ClientSla,
+    history: list[tuple[Period, Availability]],
+    *,
+    now: datetime,
+    known: dict[Period, Availability | None],
+) -> list[HistoryRow]:
+    """Each month with its figures so far (the running month less its days to come).
+
+    ``known`` holds future figures already loaded, by period (the page's own period).
+    """
+    target = sla.plan.availability_target if sla.plan is not None else None
+    rows = []
+    for period, figures in history:
+        future = None
+        if period in known:
+            future = known[period]
+        elif period.start <= now < period.end:
+            future = future_figures(sla.client, sla.plan, period, now=now)[0]
+        percent = figures.percent
+        met = None if target is None or percent is None else percent >= Fraction(target)
+        rows.append(
+            HistoryRow(
+                period,
+                figures,
+                time_split(figures, future),
+                availability_text(figures),
+                met,
+                started=period.start <= now,
+            )
+        )
+    return rows
+
+
+def history_chart(rows: list[HistoryRow], target: Decimal | None, client_name: str) -> SafeString:
+    bars = [
+        HistoryBar(
+            label=date_format(date(row.period.year, row.period.first_month, 1), "M Y"),
+            percent=None if row.figures.percent is None else float(row.figures.percent),
+            shown=row.shown,
+            met=row.met is not False,
+        )
+        for row in rows
+    ]
+    return history_svg(
+        bars,
+        target=target,
+        title=_("Availability of %(client)s by month") % {"client": client_name},
+        target_label=_("Target %(target)s") % {"target": target_text(target)}
+        if target is not None
+        else "",
+    )
+
+
+def page_context(
+    sla: ClientSla, history: list[tuple[Period, Availability]], *, now: datetime
+) -> dict[str, Any]:
+    """Everything the SLA page shows besides the client, the period and its links."""
+    future, future_sites = future_figures(sla.client, sla.plan, sla.period, now=now)
+    window = sla.window
+    plan = sla.plan
+    target = plan.availability_target if plan is not None else None
+    rows = history_rows(sla, history, now=now, known={sla.period: future})
+    context: dict[str, Any] = {
+        "plan": plan,
+        "assignment": sla.assignment,
+        "figures": sla.figures,
+        "time": time_split(sla.figures, future),
+        "availability": availability_text(sla.figures),
+        "target": target_text(target) if target is not None else None,
+        "calendar": calendar_summary(plan) if plan is not None else _("24/7"),
+        "sites": [
+            (
+                site,
+                figures,
+                availability_text(figures),
+                time_split(figures, future_sites.get(site.pk) if future else None),
+            )
+            for site, figures in sla.sites
+        ],
+        "window": window,
+        "history": rows,
+        "history_chart": history_chart(rows, target, sla.client.name),
+    }
+    if window is not None and plan is not None:
+        budget = window.budget
+        burn_rate = budget.burn_rate
+        context.update(
+            window_availability=availability_text(window.figures),
+            same_window=window.period == sla.period,
+            budget=budget,
+            outlook=outlook(budget),
+            consumed_percent=None
+            if budget.consumed_percent is None
+            else percent_label(float(budget.consumed_percent), 1),
+            overspent=budget.remaining < ZERO,
+            overspent_by=-budget.remaining,
+            burn_rate=None if burn_rate is None else number_format(float(burn_rate), 2),
+            budget_chart=budget_chart(plan, window, sla.client.name),
+            breaches=breach_rows(window),
+            credit=window.credit,
+            credit_fee=money_text(window.credit.fee, window.credit.currency),
+            credit_amount=money_text(window.credit.amount, window.credit.currency),
+            credit_percent=target_text(window.credit.percent),
+            credit_tiers=credit_tiers_text(plan),
+        )
+    return context

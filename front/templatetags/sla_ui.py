@@ -1,0 +1,33 @@
+"""Filters of the care-plan and SLA pages: a plan's target and a fee as people read them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django import template
+
+from front.sla_figures import duration_text, money_text, target_text
+from sla.models import ClientPlan
+
+register = template.Library()
+
+
+@register.filter
+def target_percent(value: Decimal | None) -> str:
+    """A plan's availability target as written: "99.9 %"."""
+    return "—" if value is None else target_text(value)
+
+
+@register.filter
+def agreed_fee(assignment: ClientPlan | None) -> str:
+    """The monthly fee a client pays for its plan, with the plan's currency."""
+    if assignment is None:
+        return "—"
+    return money_text(assignment.fee, assignment.plan.currency)
+
+
+@register.filter
+def timespan(value: timedelta | None) -> str:
+    """A duration in its two largest units ("43 min 12 s"); a dash for none."""
+    return duration_text(value if isinstance(value, timedelta) else None)

@@ -1,0 +1,78 @@
+"""A client's SLA page: availability against the target, error budget, history, breaches and
+the credit owed, for one month or quarter (``?period=2026-10`` or ``2026-Q4``).
+
+Everyone who sees the client sees the page (a client's users their own client's only; anyone
+else gets 404). The figures come from ``sla.report``; times are shown in the plan's time zone
+(without a plan: the installation's, around the clock, with no target).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from front.sla_figures import page_context
+from sla.periods import Period, PeriodError, parse_period, window_of
+from sla.report import client_plan, client_sla, monthly_history, reporting_zone
+from tenancy.models import Client
+from tenancy.scoping import scope_for
+
+HISTORY_MONTHS = 12
+FIRST_YEAR, LAST_YEAR = 1971, 9998  # periods the clock arithmetic can always hold
+
+
+def _asked_period(raw: str, time_zone: str) -> Period:
+    """The period in the address, or PeriodError with a message for people."""
+    period = parse_period(raw, time_zone)
+    if not FIRST_YEAR <= period.year <= LAST_YEAR:
+        raise PeriodError(_("period: %(text)s is out of the range this page shows") % {"text": raw})
+    return period
+
+
+@login_required
+@require_GET
+def client_sla_page(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The client's SLA for the period asked for, the current window by default.
+
+    1. Load the client through the user's scope, and its plan (its zone and window length).
+    2. Read the period; a bad one is reported on the page, which shows the current window.
+    3. The client's figures, the plan window's assessment and twelve months of history.
+    """
+    scope = scope_for(request.user)
+    client = scope.get(Client, pk=client_id)
+    assignment = client_plan(client)
+    plan = assignment.plan if assignment is not None else None
+    zone = reporting_zone(plan)
+    now = timezone.now()
+    current = window_of(now, zone, months=plan.window_months() if plan is not None else 1)
+    period, period_error = current, ""
+    raw = request.GET.get("period", "").strip()
+    if raw:
+        try:
+            period = _asked_period(raw, zone)
+        except PeriodError as exc:
+            period_error = str(exc)
+    sla = client_sla(client, period, now=now, assignment=assignment)
+    history = monthly_history(
+        client, plan, period.months_within()[-1], months=HISTORY_MONTHS, now=now
+    )
+    following = period.following()
+    context = {
+        "client": client,
+        "period": period,
+        "period_error": period_error,
+        "current": current,
+        "previous": period.previous(),
+        "following": following if following.start <= now else None,
+        "is_current": period == current,
+        "zone": zone,
+        "now": now,
+        "can_assign": scope.is_owner,
+        **page_context(sla, history, now=now),
+    }
+    with timezone.override(zone):  # every time on the page reads in the plan's zone
+        return render(request, "front/sla_page.html", context)
