@@ -26,15 +26,14 @@ from django.utils.translation import ngettext
 from front.charts_sla import HistoryBar, budget_svg, history_svg, percent_label
 from front.formatting import human_duration
 from incidents.recurrence import to_utc
-from sla.availability import Availability, availability
+from sla.availability import Availability
 from sla.budget import ErrorBudget
 from sla.calendar import WEEKDAYS
 from sla.intervals import ZERO, clip, total
 from sla.models import CarePlan
 from sla.periods import Period
-from sla.report import BreachKind, ClientSla, WindowAssessment, load_client, plan_calendar
+from sla.report import BreachKind, ClientSla, WindowAssessment
 from sla.response import IncidentTimes
-from tenancy.models import Client
 
 
 class Outlook(StrEnum):
@@ -127,11 +126,10 @@ def credit_tiers_text(plan: CarePlan) -> list[str]:
 
 @dataclass(frozen=True)
 class TimeSplit:
-    """A period's counted time, split into what is known so far and what is still to come.
+    """A period's counted time: known so far (up, down, unknown, excluded) and still to come.
 
-    ``sla.report`` counts the whole period; its time after now is a gap (unknown), or
-    excluded where maintenance is planned. The page shows that time as *still to come*, so
-    its unknown time is what nobody could tell, not the days ahead.
+    The figures count the rest of a running period as *to come* (``known_until``), so the
+    unknown time shown is what nobody could tell, not the days ahead.
     """
 
     in_scope: timedelta
@@ -142,50 +140,15 @@ class TimeSplit:
     to_come: timedelta
 
 
-def time_split(figures: Availability, future: Availability | None) -> TimeSplit:
-    """``figures`` of a period less ``future``, its figures from now on (None: all past)."""
-    if future is None:
-        return TimeSplit(
-            figures.in_scope, figures.up, figures.down, figures.unknown, figures.excluded, ZERO
-        )
+def time_split(figures: Availability) -> TimeSplit:
     return TimeSplit(
         figures.in_scope,
         figures.up,
         figures.down,
-        figures.unknown - future.unknown,
-        figures.excluded - future.excluded,
-        future.in_scope,
+        figures.unknown,
+        figures.excluded,
+        figures.to_come,
     )
-
-
-def future_figures(
-    client: Client, plan: CarePlan | None, period: Period, *, now: datetime
-) -> tuple[Availability | None, dict[int, Availability]]:
-    """The figures of the part of ``period`` after now, for the client and by site id.
-
-    Nothing is known after now, so this time is all unknown or excluded; the figures are
-    additive over consecutive spans, so the period's figures less these are the ones so far.
-    None (and no sites) when the period is over.
-    """
-    if now >= period.end:
-        return None, {}
-    start = max(now, period.start)
-    exclude = plan.exclude_maintenance if plan is not None else True
-    loaded = load_client(client, start, period.end, exclude_maintenance=exclude, now=now)
-    calendar = plan_calendar(plan)
-    sites = {
-        site.pk: availability(
-            timeline,
-            calendar,
-            start,
-            period.end,
-            maintenance=windows,
-            exclude_maintenance=exclude,
-        )
-        for site, timeline, windows in loaded.sites.values()
-    }
-    whole = availability(loaded.timeline, calendar, start, period.end, maintenance=loaded.excluded)
-    return whole, sites
 
 
 @dataclass(frozen=True)
@@ -297,27 +260,18 @@ def history_rows(
     history: list[tuple[Period, Availability]],
     *,
     now: datetime,
-    known: dict[Period, Availability | None],
 ) -> list[HistoryRow]:
-    """Each month with its figures so far (the running month less its days to come).
-
-    ``known`` holds future figures already loaded, by period (the page's own period).
-    """
+    """Each month with its figures so far (the running month's days to come apart)."""
     target = sla.plan.availability_target if sla.plan is not None else None
     rows = []
     for period, figures in history:
-        future = None
-        if period in known:
-            future = known[period]
-        elif period.start <= now < period.end:
-            future = future_figures(sla.client, sla.plan, period, now=now)[0]
         percent = figures.percent
         met = None if target is None or percent is None else percent >= Fraction(target)
         rows.append(
             HistoryRow(
                 period,
                 figures,
-                time_split(figures, future),
+                time_split(figures),
                 availability_text(figures),
                 met,
                 started=period.start <= now,
@@ -350,16 +304,15 @@ def page_context(
     sla: ClientSla, history: list[tuple[Period, Availability]], *, now: datetime
 ) -> dict[str, Any]:
     """Everything the SLA page shows besides the client, the period and its links."""
-    future, future_sites = future_figures(sla.client, sla.plan, sla.period, now=now)
     window = sla.window
     plan = sla.plan
     target = plan.availability_target if plan is not None else None
-    rows = history_rows(sla, history, now=now, known={sla.period: future})
+    rows = history_rows(sla, history, now=now)
     context: dict[str, Any] = {
         "plan": plan,
         "assignment": sla.assignment,
         "figures": sla.figures,
-        "time": time_split(sla.figures, future),
+        "time": time_split(sla.figures),
         "availability": availability_text(sla.figures),
         "target": target_text(target) if target is not None else None,
         "calendar": calendar_summary(plan) if plan is not None else _("24/7"),
@@ -368,7 +321,7 @@ def page_context(
                 site,
                 figures,
                 availability_text(figures),
-                time_split(figures, future_sites.get(site.pk) if future else None),
+                time_split(figures),
             )
             for site, figures in sla.sites
         ],

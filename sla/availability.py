@@ -74,7 +74,11 @@ class Outage:
 
 @dataclass(frozen=True)
 class Availability:
-    """The SLA figures of one period; ``in_scope = excluded + up + down + unknown``."""
+    """The SLA figures of one period; ``in_scope = excluded + up + down + unknown + to_come``.
+
+    ``to_come`` is the counted time after the moment the figures were known until (the rest
+    of a running month): not unknown, only not yet lived.
+    """
 
     start: datetime
     end: datetime
@@ -84,6 +88,7 @@ class Availability:
     down: timedelta
     unknown: timedelta
     outages: tuple[Outage, ...]
+    to_come: timedelta = ZERO
 
     @property
     def known(self) -> timedelta:
@@ -137,6 +142,7 @@ def availability(
     *,
     maintenance: Iterable[Interval] = (),
     exclude_maintenance: bool = True,
+    known_until: datetime | None = None,
 ) -> Availability:
     """The figures of one period (see the module's docstring for the definitions)."""
     return availability_by_period(
@@ -145,6 +151,7 @@ def availability(
         [(start, end)],
         maintenance=maintenance,
         exclude_maintenance=exclude_maintenance,
+        known_until=known_until,
     )[0]
 
 
@@ -155,6 +162,7 @@ def availability_by_period(
     *,
     maintenance: Iterable[Interval] = (),
     exclude_maintenance: bool = True,
+    known_until: datetime | None = None,
 ) -> list[Availability]:
     """The figures of several periods (e.g. the months of a year) from one timeline.
 
@@ -164,6 +172,8 @@ def availability_by_period(
        maintenance if excluded.
     3. Intersect the counted time with up and down; the rest of it is unknown.
     4. Attribute counted downtime to the down runs it lies in: the outages.
+    5. Counted time after ``known_until`` (now, for a running period) is *to come*, not
+       unknown: the timeline cannot know it yet.
     """
     up_us, downs, down_us = _split(timeline)
     windows = _as_micros(merge(check(maintenance, name="maintenance")))
@@ -181,6 +191,11 @@ def availability_by_period(
         parts = _overlap_by_run(counted, down_us[first:last])
         down_time = sum(parts)
         counted_time = _length(counted)
+        to_come = 0
+        if known_until is not None:
+            known_us = _micros(known_until - EPOCH)
+            if known_us < high:
+                to_come = _overlap(counted, [(max(known_us, low), high)])
         outages = tuple(
             Outage(
                 downs[first + i][0] if down_us[first + i][0] >= low else start,
@@ -198,8 +213,9 @@ def availability_by_period(
                 excluded=timedelta(microseconds=_length(excluded)),
                 up=timedelta(microseconds=up_time),
                 down=timedelta(microseconds=down_time),
-                unknown=timedelta(microseconds=counted_time - up_time - down_time),
+                unknown=timedelta(microseconds=counted_time - up_time - down_time - to_come),
                 outages=outages,
+                to_come=timedelta(microseconds=to_come),
             )
         )
     return results

@@ -182,7 +182,12 @@ def client_sla(
     loaded = load_client(client, start, end, exclude_maintenance=exclude, now=now)
     calendar = plan_calendar(plan)
     figures = availability(
-        loaded.timeline, calendar, period.start, period.end, maintenance=loaded.excluded
+        loaded.timeline,
+        calendar,
+        period.start,
+        period.end,
+        maintenance=loaded.excluded,
+        known_until=now,
     )
     sites = tuple(
         (
@@ -194,6 +199,7 @@ def client_sla(
                 period.end,
                 maintenance=windows,
                 exclude_maintenance=exclude,
+                known_until=now,
             ),
         )
         for site, timeline, windows in loaded.sites.values()
@@ -220,7 +226,12 @@ def assess(
     """
     plan = assignment.plan
     figures = availability(
-        loaded.timeline, calendar, window.start, window.end, maintenance=loaded.excluded
+        loaded.timeline,
+        calendar,
+        window.start,
+        window.end,
+        maintenance=loaded.excluded,
+        known_until=now,
     )
     budget = error_budget(
         loaded.timeline,
@@ -332,6 +343,7 @@ def monthly_history(
         plan_calendar(plan),
         [(p.start, p.end) for p in periods],
         maintenance=loaded.excluded,
+        known_until=now,
     )
     return list(zip(periods, figures, strict=True))
 

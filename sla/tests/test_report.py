@@ -179,4 +179,9 @@ def test_it_gives_a_monthly_history(world, shop) -> None:
         timedelta(hours=1),
         timedelta(0),
     ]
-    assert history[2][1].up == timedelta(days=4, hours=12)
+    running = history[2][1]
+    assert running.up == timedelta(days=4, hours=12)
+    # The rest of October is still to come, not unknown.
+    assert running.to_come == timedelta(days=26, hours=12)
+    assert running.unknown == timedelta(0)
+    assert running.in_scope == timedelta(days=31)
