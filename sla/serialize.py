@@ -1,5 +1,5 @@
-"""One JSON shape for a client's SLA and for care plans: what the API answers, the CLI prints
-(``sitecare sla --json``) and config-as-code writes (a plan's terms).
+"""One JSON shape for a client's SLA: what the API answers and the CLI prints
+(``sitecare sla --json``); a plan's terms are in ``sla.plan_data``.
 
 - Durations are seconds (a whole number when the duration is, else with microseconds);
 - percentages are strings with 3 decimals rounded *down* (``"99.900"``), so a shown figure
@@ -12,18 +12,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
-from typing import Any
 
 from typing_extensions import TypedDict  # pydantic reads only this one before Python 3.12
 
 from sla.availability import Availability
 from sla.budget import ErrorBudget
-from sla.models import CarePlan, ClientPlan, Priority
+from sla.models import ClientPlan
 from sla.periods import Period, month_of, parse_period
+from sla.plan_data import PlanData, money, plain, plan_data
 from sla.report import (
     Breach,
     ClientSla,
@@ -41,151 +41,6 @@ from tenancy.models import Client
 Seconds = int | float
 MAX_HISTORY_MONTHS = 36
 _SHARE_PLACES = Decimal("0.001")
-_CENTS = Decimal("0.01")
-
-
-# --- care plans: the terms as written in the API and in config-as-code ----------------------
-
-
-class Targets(TypedDict):
-    response_minutes: int | None
-    resolution_minutes: int | None
-
-
-class CreditTier(TypedDict):
-    below: str
-    percent: str
-
-
-class PlanTerms(TypedDict):
-    slug: str
-    name: str
-    description: str
-    availability_target: str
-    window: str
-    time_zone: str
-    business_hours: dict[str, str]
-    holiday_country: str
-    holiday_subdivision: str
-    closed_dates: list[str]
-    exclude_maintenance: bool
-    targets: dict[str, Targets]
-    support_hours: str
-    rpo_minutes: int | None
-    rto_minutes: int | None
-    monthly_fee: str
-    currency: str
-    credits: list[CreditTier]
-
-
-class PlanData(PlanTerms):
-    id: int | None
-
-
-# Plain model columns under the same name in the API and the file.
-PLAIN_TERMS = (
-    "slug",
-    "name",
-    "description",
-    "availability_target",
-    "window",
-    "time_zone",
-    "business_hours",
-    "holiday_country",
-    "holiday_subdivision",
-    "closed_dates",
-    "exclude_maintenance",
-    "support_hours",
-    "rpo_minutes",
-    "rto_minutes",
-    "monthly_fee",
-    "currency",
-    "credits",
-)
-TARGET_KINDS = ("response", "resolution")
-
-
-def target_column(priority: str, kind: str) -> str:
-    """``("P1", "response")`` → ``p1_response_minutes``."""
-    return f"{priority.lower()}_{kind}_minutes"
-
-
-def term_for_column(column: str) -> tuple[str, ...]:
-    """Where a plan's model column is in the API body or the file: ``p1_response_minutes`` →
-    ``("targets", "P1", "response_minutes")``; plain columns keep their name."""
-    for priority in Priority.values:
-        for kind in TARGET_KINDS:
-            if column == target_column(priority, kind):
-                return ("targets", priority, f"{kind}_minutes")
-    return (column,)
-
-
-def plain(value: Decimal) -> str:
-    """``Decimal("99.900")`` → ``"99.9"``; ``Decimal("100")`` → ``"100"``."""
-    return format(value.normalize(), "f")
-
-
-def money(value: Decimal) -> str:
-    return str(value.quantize(_CENTS))
-
-
-def plan_terms(plan: CarePlan) -> PlanTerms:
-    """A plan's terms in the shape the API and config-as-code share (every priority listed)."""
-    return {
-        "slug": plan.slug,
-        "name": plan.name,
-        "description": plan.description,
-        "availability_target": plain(Decimal(plan.availability_target)),
-        "window": str(plan.window),
-        "time_zone": plan.time_zone,
-        "business_hours": dict(plan.business_hours or {}),
-        "holiday_country": plan.holiday_country,
-        "holiday_subdivision": plan.holiday_subdivision,
-        "closed_dates": [str(day) for day in plan.closed_dates or []],
-        "exclude_maintenance": plan.exclude_maintenance,
-        "targets": {
-            priority: {
-                "response_minutes": getattr(plan, target_column(priority, "response")),
-                "resolution_minutes": getattr(plan, target_column(priority, "resolution")),
-            }
-            for priority in Priority.values
-        },
-        "support_hours": plain(Decimal(plan.support_hours)),
-        "rpo_minutes": plan.rpo_minutes,
-        "rto_minutes": plan.rto_minutes,
-        "monthly_fee": money(Decimal(plan.monthly_fee)),
-        "currency": plan.currency,
-        "credits": [{"below": t["below"], "percent": t["percent"]} for t in plan.credits or []],
-    }
-
-
-def plan_data(plan: CarePlan) -> PlanData:
-    return {"id": plan.pk, **plan_terms(plan)}
-
-
-def plan_values(terms: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    """Plan terms (API body or file) as model attribute values; unchecked (the model checks).
-
-    ``targets`` maps priorities to their two targets; a priority left out of it has none,
-    except when ``partial`` (a PATCH): then only the priorities given change.
-    """
-    values = {key: terms[key] for key in PLAIN_TERMS if key in terms}
-    for key in ("holiday_country", "currency"):
-        if isinstance(values.get(key), str):
-            values[key] = values[key].strip().upper()
-    if "targets" not in terms and partial:
-        return values
-    given: Mapping[str, Any] = terms.get("targets") or {}
-    for priority in Priority.values:
-        if partial and priority not in given:
-            continue
-        pair = given.get(priority) or {}
-        for kind in TARGET_KINDS:
-            values[target_column(priority, kind)] = pair.get(f"{kind}_minutes")
-    return values
-
-
-# --- a client's SLA ----------------------------------------------------------------------------
 
 
 class ClientRef(TypedDict):

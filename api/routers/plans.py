@@ -26,7 +26,7 @@ from api.writes import assign, save_checked
 from sitecare.lib.timeutil import time_zone_error
 from sla.examples import install_example_plans
 from sla.models import CarePlan, ClientPlan, MeasurementWindow, Priority
-from sla.serialize import (
+from sla.plan_data import (
     TARGET_KINDS,
     PlanData,
     plan_data,

@@ -22,15 +22,8 @@ from api.routers.plans import require_owner
 from api.writes import related, save_checked
 from sla.models import CarePlan, ClientPlan
 from sla.periods import PeriodError
-from sla.serialize import (
-    MAX_HISTORY_MONTHS,
-    PlanData,
-    SlaData,
-    client_sla_data,
-    money,
-    optional_date,
-    plan_data,
-)
+from sla.plan_data import PlanData, money, plan_data
+from sla.serialize import MAX_HISTORY_MONTHS, SlaData, client_sla_data, optional_date
 from tenancy.models import Client
 
 router = Router(tags=["SLA"])

@@ -13,7 +13,7 @@ from typing import Any
 
 from core.configcode.schema import ClientSpec
 from sla.models import CarePlan, ClientPlan, MeasurementWindow
-from sla.serialize import money, plan_terms
+from sla.plan_data import money, plan_terms
 
 View = dict[str, Any]
 

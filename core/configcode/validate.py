@@ -26,7 +26,7 @@ from monitoring.checks import OPTIONS
 from monitoring.spec import COMMON_FIELDS, MonitorDefinition, parse_monitor
 from sitecare.lib.netpolicy import IPNetwork
 from sla.models import CarePlan
-from sla.serialize import plan_values, term_for_column
+from sla.plan_data import plan_values, term_for_column
 
 Entry = tuple[Loc, dict[str, Any]]
 

@@ -20,7 +20,7 @@ from core.configcode import (
 )
 from sla.examples import install_example_plans
 from sla.models import CarePlan, ClientPlan
-from sla.serialize import plan_terms
+from sla.plan_data import plan_terms
 from tenancy.models import Client, Organization
 
 EXAMPLES = Path(__file__).parent.parent.parent / "examples"
