@@ -9,7 +9,8 @@ Run by hand (not part of the test suite)::
    per site, about ``--outages`` outages per monitor a month (exponential gaps, outages of
    1–90 minutes, overlapping between monitors of a site by chance), and one weekly Sunday
    02:00 maintenance window of an hour per client; half the clients are on a Mon–Fri 8–16
-   business-hours calendar with Polish holidays, half on 24/7.
+   business-hours calendar with Polish holidays, half on 24/7; an engine run log with a
+   weekly restart and a crash every fourth week (time no run covers is unknown).
 3. Timed, from a cold start: load the monitors, their state changes and the maintenance
    windows for 2026, build each site's timeline, and compute its 12 monthly figures.
 4. Print the seconds, the figures' count and the peak resident memory of the process.
@@ -59,7 +60,7 @@ def generate(args: argparse.Namespace) -> int:
     from django.db import transaction
 
     from incidents.models import MaintenanceWindow
-    from monitoring.models import CheckKind, Monitor, MonitorState, StateChange
+    from monitoring.models import CheckKind, EngineRun, Monitor, MonitorState, StateChange
     from sites.models import Site
     from tenancy.models import Client, Organization
 
@@ -121,7 +122,32 @@ def generate(args: argparse.Namespace) -> int:
                 )
                 at = back
         StateChange.objects.bulk_create(changes, batch_size=5000)
+        EngineRun.objects.bulk_create(engine_runs(start, end))
     return len(changes)
+
+
+def engine_runs(start: datetime, end: datetime) -> list:
+    """The engine's run log: restarted every Sunday at 03:00 (2 minutes down); every 4th
+    run crashes 10 minutes before the restart (no stop recorded): those gaps are unknown."""
+    from monitoring.models import EngineRun
+
+    runs = []
+    at, number = start, 0
+    while at < end:
+        restart = min(at + timedelta(days=7), end)
+        crashed = number % 4 == 3
+        stop = restart - timedelta(minutes=12 if crashed else 2)
+        runs.append(
+            EngineRun(
+                started_at=at,
+                last_seen_at=stop,
+                stopped_at=None if crashed else stop,
+                host="bench",
+                pid=number,
+            )
+        )
+        at, number = restart, number + 1
+    return runs
 
 
 def compute() -> int:

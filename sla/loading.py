@@ -19,6 +19,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.db import connections
+from django.db.models import TextField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from incidents.models import MaintenanceWindow
@@ -94,20 +96,22 @@ def _changes_since(monitor_ids: list[int], *, since: datetime) -> dict[int, _Cha
     """The changes at or after ``since``, by monitor, in time order, as parallel lists.
 
     The same rows as ``monitoring.uptime``'s loader, read with a plain cursor: the ORM's
-    per-row converters are the slow part, so the times get the backend's own parsing
-    (SQLite's registered converter, or the driver's) and are made aware here, as Django
-    would (in the connection's time zone, UTC). Rows are streamed, not kept.
+    per-row converters are the slow part. SQLite stores a time as UTC text, so the query
+    hands it over as ISO text with its offset and one ``fromisoformat`` makes it aware
+    (the registered converter and a ``replace`` cost twice that over a year of changes);
+    other backends' drivers parse it, and a naive result is made aware here, as Django would
+    (in the connection's time zone, UTC). Rows are streamed, not kept.
     """
     by_monitor: dict[int, _Changes] = {}
     for offset in range(0, len(monitor_ids), _IN_CHUNK):
-        query = (
-            StateChange.objects.filter(
-                monitor_id__in=monitor_ids[offset : offset + _IN_CHUNK], at__gte=since
-            )
-            .order_by("monitor_id", "at", "pk")
-            .values_list("monitor_id", "at", "from_state", "to_state")
-        )
-        connection = connections[query.db]
+        rows_of = StateChange.objects.filter(
+            monitor_id__in=monitor_ids[offset : offset + _IN_CHUNK], at__gte=since
+        ).order_by("monitor_id", "at", "pk")
+        connection = connections[rows_of.db]
+        at_column: str | Concat = "at"
+        if connection.vendor == "sqlite":
+            at_column = Concat(Cast("at", TextField()), Value("+00:00"), output_field=TextField())
+        query = rows_of.values_list("monitor_id", at_column, "from_state", "to_state")
         sql, params = query.query.get_compiler(connection=connection).as_sql()
         zone = connection.timezone
         current: int | None = None
@@ -122,8 +126,10 @@ def _changes_since(monitor_ids: list[int], *, since: datetime) -> dict[int, _Cha
                         current, ats, froms, tos = monitor_id, [], [], []
                         by_monitor[monitor_id] = (ats, froms, tos)
                     if not isinstance(at, datetime):
-                        at = datetime.fromisoformat(str(at))
-                    ats.append(at if at.tzinfo is not None else at.replace(tzinfo=zone))
+                        at = datetime.fromisoformat(at)
+                    elif at.tzinfo is None:
+                        at = at.replace(tzinfo=zone)
+                    ats.append(at)
                     froms.append(from_state)
                     tos.append(to_state)
     return by_monitor
