@@ -29,7 +29,7 @@ from incidents.templating import PLACEHOLDERS, check_template
 from monitoring.checks import OPTIONS
 from monitoring.models import ContentBaseline, Monitor, MonitorState
 from monitoring.spec import MonitorCommon, mask_secrets
-from sitecare.lib.timeutil import time_zone_error
+from sitecare.lib.timeutil import known_time_zone
 from sites.models import Site
 from tenancy.models import ApiToken
 
@@ -60,12 +60,9 @@ class SiteIn(Schema):
 
     @field_validator("time_zone")
     @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        # The model has no validator; an unknown zone would break SLA math later.
-        message = time_zone_error(value) if value is not None else None
-        if message:
-            raise ValueError(message)
-        return value
+    def _known_zone(cls, value: str) -> str:
+        # The model's validator runs only in full_clean; an unknown zone would break SLA math.
+        return known_time_zone(value)
 
 
 class SiteOut(Schema):

@@ -27,7 +27,7 @@ from incidents.models import OnCallOverride, OnCallSchedule, Rotation
 from incidents.models.oncall import MAX_ROTATION_WEEKS, agency_people, installation_time_zone
 from incidents.oncall import on_call_now, shifts, with_timetable
 from incidents.oncall_edit import RotationSpec, save_schedule
-from sitecare.lib.timeutil import time_zone_error
+from sitecare.lib.timeutil import known_time_zone
 from tenancy.scoping import Scope
 
 router = Router(tags=["on-call"])
@@ -59,11 +59,8 @@ class ScheduleIn(Schema):
 
     @field_validator("time_zone")
     @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        message = time_zone_error(value) if value is not None else None
-        if message:
-            raise ValueError(message)
-        return value
+    def _known_zone(cls, value: str) -> str:
+        return known_time_zone(value)
 
 
 class RotationOut(Schema):

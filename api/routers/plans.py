@@ -23,7 +23,7 @@ from api.auth import scope
 from api.errors import ErrorOut
 from api.paging import paged
 from api.writes import assign, save_checked
-from sitecare.lib.timeutil import time_zone_error
+from sitecare.lib.timeutil import known_time_zone
 from sla.examples import install_example_plans
 from sla.models import CarePlan, ClientPlan, MeasurementWindow, Priority
 from sla.plan_data import (
@@ -90,20 +90,17 @@ class PlanIn(Schema):
     currency: str = Field(default_factory=lambda: str(CarePlan._meta.get_field("currency").default))
     credits: list[CreditTierIn] = Field(default_factory=list)
 
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        message = time_zone_error(value) if value is not None else None
-        if message:
-            raise ValueError(message)
-        return value
-
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str | None) -> str | None:
         if value is not None and not (len(value) == 3 and value.isascii() and value.isalpha()):
             raise ValueError(_("Give a three-letter currency code, e.g. PLN or EUR."))
         return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return known_time_zone(value)
 
 
 class PlanOut(PlanData):

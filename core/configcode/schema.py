@@ -27,7 +27,7 @@ from incidents.channels import validate_channel_url
 from incidents.templating import check_template
 from monitoring.spec import MonitorDefinition
 from sitecare.lib.netpolicy import IPNetwork, validate_check_url
-from sitecare.lib.timeutil import time_zone_error
+from sitecare.lib.timeutil import known_time_zone
 from sites.models import Site
 from sla import terms
 from sla.models import CarePlan
@@ -55,13 +55,6 @@ def _language(value: str) -> str:
     codes = [code for code, _name in settings.LANGUAGES]
     if value not in codes:
         raise ValueError(_("must be one of: %(codes)s") % {"codes": ", ".join(codes)})
-    return value
-
-
-def _time_zone(value: str) -> str:
-    message = time_zone_error(value)
-    if message:
-        raise ValueError(message)
     return value
 
 
@@ -116,7 +109,7 @@ class SiteSpec(Spec):
     slug: Slug
     name: Name
     url: Annotated[str, Field(max_length=500), AfterValidator(_site_url)] = ""
-    time_zone: Annotated[str, AfterValidator(_time_zone)] = Field(
+    time_zone: Annotated[str, AfterValidator(known_time_zone)] = Field(
         default_factory=lambda: str(Site._meta.get_field("time_zone").default)
     )
     # Each item is checked by monitoring.spec.parse_monitor in validate_document.
@@ -155,7 +148,7 @@ class PlanSpec(Spec):
     description: str = ""
     availability_target: Annotated[Decimal, Field(gt=0, le=100)]
     window: Literal["month", "quarter"] = "month"
-    time_zone: Annotated[str, AfterValidator(_time_zone)] = Field(
+    time_zone: Annotated[str, AfterValidator(known_time_zone)] = Field(
         default_factory=lambda: str(CarePlan._meta.get_field("time_zone").default)
     )
     business_hours: Annotated[dict[str, str], BeforeValidator(terms.parse_hours)] = {}

@@ -21,13 +21,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from front.views.common import agency_scope
 from incidents.escalation_edit import PolicySpec, StepSpec, policy_spec, save_policy, step_channels
 from incidents.models import EscalationPolicy, OnCallSchedule
 from incidents.models.escalation import MAX_REPEAT, MAX_STEPS, MAX_WAIT_MINUTES
 from incidents.models.oncall import agency_people
 from sites.models import Site
 from tenancy.models import Client
-from tenancy.scoping import Scope, scope_for
+from tenancy.scoping import Scope
 
 Choices = list[tuple[int, str]]
 
@@ -102,14 +103,6 @@ StepFormSet = forms.formset_factory(
 )
 
 
-def _agency_scope(request: HttpRequest) -> Scope:
-    """Owners and engineers only: everyone else is told the page does not exist."""
-    scope = scope_for(request.user)
-    if not scope.is_agency:
-        raise Http404("not found")
-    return scope
-
-
 def _targets(organization_id: int) -> dict[str, Choices]:
     return {
         "channels": [(c.pk, c.name) for c in step_channels(organization_id).order_by("name")],
@@ -130,7 +123,7 @@ def _places(organization_id: int) -> dict[str, Choices]:
 
 @login_required
 def policy_list(request: HttpRequest) -> HttpResponse:
-    scope = _agency_scope(request)
+    scope = agency_scope(request)
     policies = (
         scope.visible(EscalationPolicy)
         .prefetch_related("steps", "assignments__client", "assignments__site")
@@ -210,13 +203,13 @@ def _context(policy: EscalationPolicy, form: PolicyForm, steps: Any) -> dict[str
 
 @login_required
 def policy_new(request: HttpRequest) -> HttpResponse:
-    scope = _agency_scope(request)
+    scope = agency_scope(request)
     return _form_page(request, scope, EscalationPolicy(organization=scope.organization()))
 
 
 @login_required
 def policy_edit(request: HttpRequest, policy_id: int) -> HttpResponse:
-    scope = _agency_scope(request)
+    scope = agency_scope(request)
     return _form_page(request, scope, scope.get(EscalationPolicy, pk=policy_id))
 
 
@@ -224,7 +217,7 @@ def policy_edit(request: HttpRequest, policy_id: int) -> HttpResponse:
 @require_POST
 def policy_delete(request: HttpRequest) -> HttpResponse:
     """Delete a policy; incidents already escalating with it keep their copy of its steps."""
-    scope = _agency_scope(request)
+    scope = agency_scope(request)
     try:
         policy_id = int(request.POST.get("policy", ""))
     except ValueError:

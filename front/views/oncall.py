@@ -27,12 +27,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from front.views.common import agency_scope, posted_id
 from incidents.models import OnCallOverride, OnCallSchedule, Weekday
 from incidents.models.oncall import MAX_ROTATION_WEEKS, agency_people
 from incidents.oncall import on_call_now, shifts, with_timetable
 from incidents.oncall_edit import ROTATION, RotationSpec, rotation_spec, save_schedule
 from incidents.oncall_feed import feed_calendar, feed_token, feed_user
-from tenancy.scoping import Scope, scope_for
+from tenancy.scoping import Scope
 
 UPCOMING = timedelta(days=14)
 LOCAL_INPUT = {"type": "datetime-local"}
@@ -121,14 +122,6 @@ class OverrideForm(forms.ModelForm):
         user_field.label_from_instance = lambda user: user.get_username()
 
 
-def _agency_scope(request: HttpRequest) -> Scope:
-    """Owners and engineers only: everyone else is told the page does not exist."""
-    scope = scope_for(request.user)
-    if not scope.is_agency:
-        raise Http404("not found")
-    return scope
-
-
 def _schedule(scope: Scope, schedule_id: int) -> OnCallSchedule:
     return scope.get(with_timetable(scope.visible(OnCallSchedule)), pk=schedule_id)
 
@@ -140,7 +133,7 @@ def feed_url(user: Any) -> str:
 
 @login_required
 def schedule_list(request: HttpRequest) -> HttpResponse:
-    scope = _agency_scope(request)
+    scope = agency_scope(request)
     now = timezone.now()
     schedules = with_timetable(scope.visible(OnCallSchedule))
     rows = [(schedule, on_call_now(schedule, now)) for schedule in schedules]
@@ -167,7 +160,7 @@ def _schedule_page(
 @login_required
 def schedule_detail(request: HttpRequest, schedule_id: int) -> HttpResponse:
     """The schedule's next two weeks; a POST adds an override (times in the schedule's zone)."""
-    schedule = _schedule(_agency_scope(request), schedule_id)
+    schedule = _schedule(agency_scope(request), schedule_id)
     if request.method != "POST":
         return _schedule_page(request, schedule)
     form = OverrideForm(request.POST, schedule=schedule)
@@ -204,7 +197,7 @@ def _form_page(
 
 @login_required
 def schedule_new(request: HttpRequest) -> HttpResponse:
-    scope = _agency_scope(request)
+    scope = agency_scope(request)
     schedule = OnCallSchedule(organization=scope.organization())
     initial = {
         "time_zone": schedule.time_zone,
@@ -219,7 +212,7 @@ def schedule_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def schedule_edit(request: HttpRequest, schedule_id: int) -> HttpResponse:
-    scope = _agency_scope(request)
+    scope = agency_scope(request)
     schedule = _schedule(scope, schedule_id)
     initial: dict[str, Any] = {"name": schedule.name, "time_zone": schedule.time_zone}
     spec = rotation_spec(schedule)
@@ -235,18 +228,11 @@ def schedule_edit(request: HttpRequest, schedule_id: int) -> HttpResponse:
     return _form_page(request, scope, schedule, initial)
 
 
-def _posted_id(request: HttpRequest, name: str) -> int:
-    try:
-        return int(request.POST.get(name, ""))
-    except ValueError:
-        raise Http404("not found") from None
-
-
 @login_required
 @require_POST
 def schedule_delete(request: HttpRequest) -> HttpResponse:
-    scope = _agency_scope(request)
-    schedule = scope.get(OnCallSchedule, pk=_posted_id(request, "schedule"))
+    scope = agency_scope(request)
+    schedule = scope.get(OnCallSchedule, pk=posted_id(request, "schedule"))
     schedule.delete()
     messages.success(request, _("The schedule “%(name)s” is deleted.") % {"name": schedule.name})
     return redirect("front:oncall")
@@ -255,8 +241,8 @@ def schedule_delete(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def override_delete(request: HttpRequest) -> HttpResponse:
-    scope = _agency_scope(request)
-    override = scope.get(OnCallOverride, pk=_posted_id(request, "override"))
+    scope = agency_scope(request)
+    override = scope.get(OnCallOverride, pk=posted_id(request, "override"))
     override.delete()
     messages.success(request, _("The override is deleted."))
     return redirect("front:oncall_schedule", schedule_id=override.schedule_id)

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, ProtectedError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -28,18 +28,11 @@ from front.sla_figures import (
     money_text,
     target_text,
 )
+from front.views.common import agency_scope, posted_id
 from sla.examples import example_plans, install_example_plans
 from sla.models import CarePlan, ClientPlan
 from tenancy.models import Client
 from tenancy.scoping import Scope, scope_for
-
-
-def _agency_scope(request: HttpRequest) -> Scope:
-    """Owners and engineers only: everyone else is told the page does not exist."""
-    scope = scope_for(request.user)
-    if not scope.is_agency:
-        raise Http404("not found")
-    return scope
 
 
 def _require_owner(scope: Scope) -> None:
@@ -55,7 +48,7 @@ def _plans(scope: Scope) -> list[CarePlan]:
 @login_required
 def plan_list(request: HttpRequest) -> HttpResponse:
     """The agency's plans; owners are offered the examples while the agency has few plans."""
-    scope = _agency_scope(request)
+    scope = agency_scope(request)
     plans = _plans(scope)
     examples = example_plans()
     have = {plan.slug for plan in plans}
@@ -80,7 +73,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_new(request: HttpRequest) -> HttpResponse:
-    scope = _agency_scope(request)
+    scope = agency_scope(request)
     _require_owner(scope)
     organization = scope.organization()
     form = CarePlanForm(request.POST or None, organization=organization)
@@ -95,7 +88,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     """One plan's terms and the clients on it; for owners, the form to change it."""
-    scope = _agency_scope(request)
+    scope = agency_scope(request)
     plan = scope.get(CarePlan, pk=plan_id)
     form = None
     if request.method == "POST":
@@ -127,20 +120,13 @@ def _minutes_text(minutes: int | None) -> str:
     return duration_text(None if minutes is None else timedelta(minutes=minutes))
 
 
-def _posted_id(request: HttpRequest, name: str) -> int:
-    try:
-        return int(request.POST.get(name, ""))
-    except ValueError:
-        raise Http404("not found") from None
-
-
 @login_required
 @require_POST
 def plan_delete(request: HttpRequest) -> HttpResponse:
     """Delete a plan no client has; while a client has it, refuse and change nothing."""
-    scope = _agency_scope(request)
+    scope = agency_scope(request)
     _require_owner(scope)
-    plan = scope.get(CarePlan, pk=_posted_id(request, "plan"))
+    plan = scope.get(CarePlan, pk=posted_id(request, "plan"))
     names = [c.client.name for c in plan.clients.select_related("client").order_by("client__name")]
     if not names:
         try:
@@ -162,7 +148,7 @@ def plan_delete(request: HttpRequest) -> HttpResponse:
 @require_POST
 def plan_examples(request: HttpRequest) -> HttpResponse:
     """Add the example plans the agency does not have yet."""
-    scope = _agency_scope(request)
+    scope = agency_scope(request)
     _require_owner(scope)
     created = install_example_plans(scope.organization())
     if created:

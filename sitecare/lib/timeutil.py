@@ -17,6 +17,14 @@ def time_zone_error(value: str) -> str | None:
     return None
 
 
+def known_time_zone(value: str) -> str:
+    """Pydantic validator (API inputs, config-as-code): the name, or ValueError when unknown."""
+    message = time_zone_error(value)
+    if message:
+        raise ValueError(message)
+    return value
+
+
 def validate_time_zone(value: str) -> None:
     """Django validator: raise ValidationError for an unknown time zone."""
     message = time_zone_error(value)
