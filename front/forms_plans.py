@@ -72,6 +72,7 @@ class CarePlanForm(forms.ModelForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "99.9: 10\n99: 25"}),
         help_text=gettext_lazy(
+            # xgettext:no-python-format
             "One tier a line, like 99.9: 10 (availability below 99.9 % gives back 10 % of "
             "the fee); the largest tier that applies is owed."
         ),

@@ -147,6 +147,7 @@ class CarePlan(models.Model):
         default=list,
         blank=True,
         validators=[validate_credits],
+        # xgettext:no-python-format
         help_text=_("Tiers like 99.9: 10 (below 99.9 %, 10 % of the fee), one per line."),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)

@@ -15,7 +15,17 @@ from django.conf import settings
 LOCALE = Path(settings.BASE_DIR) / "locale"
 PO = LOCALE / "pl" / "LC_MESSAGES" / "django.po"
 MO = LOCALE / "pl" / "LC_MESSAGES" / "django.mo"
-SOURCE_DIRS = ["sitecare", "tenancy", "sites", "monitoring", "incidents", "api", "front", "core"]
+SOURCE_DIRS = [
+    "sitecare",
+    "tenancy",
+    "sites",
+    "monitoring",
+    "incidents",
+    "sla",
+    "api",
+    "front",
+    "core",
+]
 
 
 def _unquote(lines: list[str]) -> str:
@@ -24,7 +34,8 @@ def _unquote(lines: list[str]) -> str:
 
 
 def parse_po(path: Path) -> list[dict[str, object]]:
-    """Entries of a .po file: msgid, msgid_plural, msgstr list, flags (enough for checks)."""
+    """Entries of a .po file: msgctxt, msgid, msgid_plural, msgstr list, flags (enough for
+    checks)."""
     entries: list[dict[str, object]] = []
     for block in path.read_text(encoding="utf-8").split("\n\n"):
         lines = [ln for ln in block.splitlines() if ln and not ln.startswith("#~")]
@@ -46,6 +57,7 @@ def parse_po(path: Path) -> list[dict[str, object]]:
         entries.append(
             {
                 "msgid": _unquote(fields["msgid"]),
+                "context": _unquote(fields["msgctxt"]) if "msgctxt" in fields else None,
                 "plural": _unquote(fields["msgid_plural"]) if "msgid_plural" in fields else None,
                 "msgstr": msgstrs,
                 "fuzzy": "fuzzy" in flags,
@@ -67,13 +79,20 @@ def test_it_ships_a_compiled_catalogue_matching_the_po_file():
     with MO.open("rb") as handle:
         catalogue = gettext.GNUTranslations(handle)
     for entry in parse_po(PO):
-        msgid = str(entry["msgid"])
+        msgid, context = str(entry["msgid"]), entry["context"]
         msgstrs = entry["msgstr"]
         assert isinstance(msgstrs, list)
         if entry["plural"] is None:
-            assert catalogue.gettext(msgid) == msgstrs[0], msgid
+            found = (
+                catalogue.gettext(msgid)
+                if context is None
+                else catalogue.pgettext(str(context), msgid)
+            )
+        elif context is None:
+            found = catalogue.ngettext(msgid, str(entry["plural"]), 1)
         else:
-            assert catalogue.ngettext(msgid, str(entry["plural"]), 1) == msgstrs[0], msgid
+            found = catalogue.npgettext(str(context), msgid, str(entry["plural"]), 1)
+        assert found == msgstrs[0], (context, msgid)
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="gettext is installed by make test")

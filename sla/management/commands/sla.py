@@ -21,6 +21,7 @@ from rich.text import Text
 
 from sla.models import MeasurementWindow
 from sla.periods import PeriodError
+from sla.report import BreachKind
 from sla.serialize import MAX_HISTORY_MONTHS, FiguresData, SlaData, WindowData, client_sla_data
 from tenancy.models import Client, Organization
 
@@ -255,7 +256,7 @@ def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
         for breach in window["breaches"]:
             incident = breach["incident_id"]
             breaches.add_row(
-                breach["kind"],
+                str(BreachKind(breach["kind"]).label),
                 breach["target"],
                 breach["actual"],
                 DASH if incident is None else f"#{incident}",
