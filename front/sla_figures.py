@@ -175,7 +175,12 @@ def breach_rows(window: WindowAssessment) -> list[BreachRow]:
         if timer is None:  # not expected: a timer breach comes from an incident of the window
             rows.append(
                 BreachRow(
-                    kind, breach.priority, "", breach.target, breach.actual, breach.incident_id
+                    kind,
+                    breach.priority,
+                    "",
+                    duration_text(breach.target_time),
+                    duration_text(breach.actual_time),
+                    breach.incident_id,
                 )
             )
             continue

@@ -68,9 +68,14 @@ class OutageCause:
 
 @dataclass(frozen=True)
 class Breach:
+    """A missed target: availability (exact percentages) or an incident's response or
+    resolution (calendar time against the priority's target)."""
+
     kind: BreachKind
-    target: str  # "99.900 %" or a duration in minutes, for people
-    actual: str
+    target_percent: Decimal | None = None
+    actual_percent: Fraction | None = None
+    target_time: timedelta | None = None
+    actual_time: timedelta | None = None
     incident_id: int | None = None
     priority: str = ""
 
@@ -252,8 +257,8 @@ def assess(
         breaches.append(
             Breach(
                 BreachKind.AVAILABILITY,
-                target=f"{plan.availability_target} %",
-                actual=f"{figures.percent_display()} %",
+                target_percent=plan.availability_target,
+                actual_percent=percent,
             )
         )
     for timer in times:
@@ -288,17 +293,11 @@ def _timer_breach(
 ) -> Breach:
     return Breach(
         kind,
-        target=_minutes(target),
-        actual=_minutes(actual),
+        target_time=target,
+        actual_time=actual,
         incident_id=timer.incident_id,
         priority=str(timer.priority.value),
     )
-
-
-def _minutes(duration: timedelta | None) -> str:
-    if duration is None:
-        return ""
-    return f"{duration.total_seconds() / 60:.0f} min"
 
 
 def _causes(

@@ -108,9 +108,11 @@ class BudgetData(TypedDict):
 
 
 class BreachData(TypedDict):
-    kind: str
-    target: str
-    actual: str
+    kind: str  # availability (percentages), response or resolution (seconds, calendar time)
+    target_percent: str | None
+    actual_percent: str | None  # rounded down, as availability_percent
+    target_seconds: Seconds | None
+    actual_seconds: Seconds | None
     incident_id: int | None
     priority: str
 
@@ -308,8 +310,12 @@ def _budget(budget: ErrorBudget) -> BudgetData:
 def _breach(breach: Breach) -> BreachData:
     return {
         "kind": str(breach.kind.value),
-        "target": breach.target,
-        "actual": breach.actual,
+        "target_percent": None if breach.target_percent is None else plain(breach.target_percent),
+        "actual_percent": None
+        if breach.actual_percent is None
+        else rounded_down(breach.actual_percent),
+        "target_seconds": optional_seconds(breach.target_time),
+        "actual_seconds": optional_seconds(breach.actual_time),
         "incident_id": breach.incident_id,
         "priority": breach.priority,
     }

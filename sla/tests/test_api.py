@@ -134,15 +134,19 @@ def test_it_names_breaches_the_credit_and_the_outages_behind_it(world, shop, as_
     assert window["breaches"] == [
         {
             "kind": "availability",
-            "target": "99.900 %",
-            "actual": "99.861 %",
+            "target_percent": "99.9",
+            "actual_percent": "99.861",
+            "target_seconds": None,
+            "actual_seconds": None,
             "incident_id": None,
             "priority": "",
         },
         {
             "kind": "response",
-            "target": "15 min",
-            "actual": "20 min",
+            "target_percent": None,
+            "actual_percent": None,
+            "target_seconds": 900,
+            "actual_seconds": 1200,
             "incident_id": incident.pk,
             "priority": "P1",
         },

@@ -257,8 +257,12 @@ def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
             incident = breach["incident_id"]
             breaches.add_row(
                 str(BreachKind(breach["kind"]).label),
-                breach["target"],
-                breach["actual"],
+                percent(breach["target_percent"])
+                if breach["target_percent"] is not None
+                else duration(breach["target_seconds"]),
+                percent(breach["actual_percent"])
+                if breach["actual_percent"] is not None
+                else duration(breach["actual_seconds"]),
                 DASH if incident is None else f"#{incident}",
                 breach["priority"] or DASH,
             )
