@@ -23,6 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
+import regex
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import (
@@ -47,6 +48,8 @@ BASELINE_KEY = "_content_baseline"
 # inert templates.
 INVISIBLE_TAGS = ["script", "style", "template"]
 MAX_PATTERNS = 20
+# Seconds one ``ignore`` pattern may take on one page before the check gives up on it.
+PATTERN_SECONDS = 1.0
 MAX_TEXTS = 20
 # What is kept of the normalized content (baseline and changed results) and of a diff.
 EXCERPT_CHARS = 10_000
@@ -105,8 +108,8 @@ class Options(BaseModel):
             raise ValueError(_("at most %(n)d patterns") % {"n": MAX_PATTERNS})
         for number, pattern in enumerate(value, start=1):
             try:
-                re.compile(pattern)
-            except re.error as exc:
+                regex.compile(pattern)
+            except regex.error as exc:
                 message = _(
                     "pattern %(number)d (%(pattern)r) is not a valid regular expression: %(error)s"
                 )
@@ -255,10 +258,27 @@ def text_lines(nodes: list[LexborNode]) -> list[str]:
     return clean_lines(lines)
 
 
+class PatternTooSlow(Exception):
+    """An ``ignore`` pattern ran past its time on a page (catastrophic backtracking)."""
+
+    def __init__(self, number: int, pattern: str) -> None:
+        super().__init__(pattern)
+        self.number = number
+        self.pattern = pattern
+
+
 def without_ignored(content: str, patterns: list[str]) -> str:
-    """The content with every match of the ``ignore`` patterns removed, then cleaned again."""
-    for pattern in patterns:
-        content = re.sub(pattern, "", content)
+    """The content with every match of the ``ignore`` patterns removed, then cleaned again.
+
+    Each pattern gets ``PATTERN_SECONDS`` on the page (the ``regex`` engine can stop a match;
+    ``re`` cannot), so a pattern that backtracks without end fails the check instead of
+    holding a worker thread for good.
+    """
+    for number, pattern in enumerate(patterns, start=1):
+        try:
+            content = regex.sub(pattern, "", content, timeout=PATTERN_SECONDS)
+        except TimeoutError:
+            raise PatternTooSlow(number, pattern) from None
     return "\n".join(clean_lines(content.split("\n")))
 
 
@@ -398,7 +418,10 @@ async def run(target: CheckTarget, outbound: OutboundClient) -> Outcome:
         return http.response_outcome(
             target, checked_at, page, FailureClass.HTTP_STATUS, status_message(page)
         )
-    content = await asyncio.to_thread(read_content, page.text(), options)
+    try:
+        content = await asyncio.to_thread(read_content, page.text(), options)
+    except PatternTooSlow as slow:
+        return pattern_too_slow(target, checked_at, slow)
     if content is None:
         message = _("The CSS selector “%(selector)s” matches nothing on the page.") % {
             "selector": options.selector
@@ -408,6 +431,21 @@ async def run(target: CheckTarget, outbound: OutboundClient) -> Outcome:
             target, checked_at, page, failure, message, {"selector": options.selector}
         )
     return verdict(target, checked_at, page, content, options, baseline)
+
+
+def pattern_too_slow(target: CheckTarget, checked_at: datetime, slow: PatternTooSlow) -> Outcome:
+    """An ``ignore`` pattern too slow for the page: a failure of the check, not of the site."""
+    message = _(
+        "Ignore pattern %(number)d (%(pattern)s) took more than %(seconds)s s on this page; "
+        "make it simpler."
+    ) % {"number": slow.number, "pattern": quoted(slow.pattern), "seconds": PATTERN_SECONDS}
+    return Outcome(
+        target.monitor_id,
+        checked_at,
+        ok=False,
+        failure_class=FailureClass.INTERNAL_ERROR,
+        message=message,
+    )
 
 
 def verdict(

@@ -8,6 +8,7 @@ targets loaded as the engine loads them); the engine itself and the web/API side
 from __future__ import annotations
 
 import ipaddress
+import time
 from typing import Any
 
 import pytest
@@ -150,6 +151,19 @@ def test_it_removes_ignored_patterns_before_hashing(page):
     plain = baseline_of(check(page))
     page.fields.update(date="2 June", visitors="9999")
     assert check(page, plain).failure_class == FailureClass.CONTENT_CHANGED
+
+
+def test_it_gives_up_on_an_ignore_pattern_that_backtracks_without_end(page):
+    # Nested quantifiers over a run of the same letter: exponential in the run's length.
+    page.fields.update(visitors="x" * 5000)
+    started = time.monotonic()
+    outcome = check(page, ignore=[r"Today: \d+", r"(x+x+)+y"])
+    assert time.monotonic() - started < 10
+    assert not outcome.ok
+    assert outcome.failure_class == FailureClass.INTERNAL_ERROR
+    assert "Ignore pattern 2" in outcome.message and "(x+x+)+y" in outcome.message
+    # The same page with a sane pattern is read as usual.
+    assert check(page, ignore=[r"Visitors: x+"]).ok
 
 
 def test_it_compares_visible_text_so_scripts_nonces_comments_and_wrapping_do_not_alarm(page):
