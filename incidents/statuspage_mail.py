@@ -145,13 +145,18 @@ def subscribe(page: StatusPage, raw_email: str, now: datetime) -> None:
             )
 
 
-def confirm(page: StatusPage, token: str, now: datetime) -> bool:
-    """Confirm the subscription the token names; False for a bad, expired or stale token."""
+def confirm_subscriber(page: StatusPage, token: str) -> StatusSubscriber | None:
+    """The subscription a confirm token names; None for a bad, expired or stale token."""
     try:
         subject = signing.TimestampSigner(salt=CONFIRM_SALT).unsign(token, max_age=CONFIRM_MAX_AGE)
     except signing.BadSignature:
-        return False
-    subscriber = _subscriber(page, subject)
+        return None
+    return _subscriber(page, subject)
+
+
+def confirm(page: StatusPage, token: str, now: datetime) -> bool:
+    """Confirm the subscription the token names; False for a bad, expired or stale token."""
+    subscriber = confirm_subscriber(page, token)
     if subscriber is None:
         return False
     StatusSubscriber.objects.filter(pk=subscriber.pk, confirmed_at__isnull=True).update(
@@ -160,14 +165,21 @@ def confirm(page: StatusPage, token: str, now: datetime) -> bool:
     return True
 
 
+def unsubscribe_subject(token: str) -> str | None:
+    """What an unsubscribe token names; None for a token we did not sign."""
+    try:
+        return signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+
+
 def unsubscribe(page: StatusPage, token: str) -> bool:
     """Delete the subscription the token names; False only for a token we did not sign.
 
     A token whose subscription is already gone is fine: the address gets nothing either way.
     """
-    try:
-        subject = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
-    except signing.BadSignature:
+    subject = unsubscribe_subject(token)
+    if subject is None:
         return False
     subscriber = _subscriber(page, subject)
     if subscriber is not None:

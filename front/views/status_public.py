@@ -251,16 +251,22 @@ def subscribe(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
 @public_view
 def confirm(request: HttpRequest, token: str, slug: str | None = None) -> HttpResponse:
+    """Opening the link (GET) only asks; the button (POST) confirms, so a mail scanner that
+    follows every link cannot subscribe an address for someone else."""
     page, links = load_page(request, slug)
-    if not statuspage_mail.confirm(page, token, timezone.now()):
+    if request.method != "POST":
+        if statuspage_mail.confirm_subscriber(page, token) is None:
+            return _expired_confirm_link(request, page, links)
         return _message(
             request,
             page,
             links,
-            _("This link does not work"),
-            _("It may have expired (links work for 7 days): subscribe again to get a new one."),
-            status=404,
+            _("Confirm your subscription"),
+            _("You will get an email when there is news about this page's incidents."),
+            action=_("Confirm"),
         )
+    if not statuspage_mail.confirm(page, token, timezone.now()):
+        return _expired_confirm_link(request, page, links)
     return _message(
         request,
         page,
@@ -270,10 +276,33 @@ def confirm(request: HttpRequest, token: str, slug: str | None = None) -> HttpRe
     )
 
 
+def _expired_confirm_link(request: HttpRequest, page: StatusPage, links: Links) -> HttpResponse:
+    return _message(
+        request,
+        page,
+        links,
+        _("This link does not work"),
+        _("It may have expired (links work for 7 days): subscribe again to get a new one."),
+        status=404,
+    )
+
+
 @public_view
 def unsubscribe(request: HttpRequest, token: str, slug: str | None = None) -> HttpResponse:
-    """One click (GET), or RFC 8058 one-click POST from the mail program; no sign-in."""
+    """Opening the link (GET) shows one button; the button, or the mail program's RFC 8058
+    one-click POST, unsubscribes. No sign-in; a scanner following links changes nothing."""
     page, links = load_page(request, slug)
+    if request.method != "POST":
+        if statuspage_mail.unsubscribe_subject(token) is None:
+            raise Http404("not found")
+        return _message(
+            request,
+            page,
+            links,
+            _("Unsubscribe from this status page?"),
+            _("This address will get no more emails from this status page."),
+            action=_("Unsubscribe"),
+        )
     if not statuspage_mail.unsubscribe(page, token):
         raise Http404("not found")
     return _message(
@@ -293,12 +322,14 @@ def _message(
     text: str,
     *,
     status: int = 200,
+    action: str = "",
 ) -> HttpResponse:
     context = {
         "page": page,
         "links": links,
         "heading": heading,
         "text": text,
+        "action": action,  # a button posting to this same address
         "css_version": accent_of(page).lstrip("#"),
         "logo_url": page.logo_url if page.logo_url.startswith("https://") else "",
     }
