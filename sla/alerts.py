@@ -29,7 +29,7 @@ from incidents.templating import human_duration
 from sla.budget import ErrorBudget, error_budget
 from sla.models import BudgetAlert, BudgetAlertLevel, ClientPlan
 from sla.periods import Period, window_of
-from sla.report import load_client
+from sla.report import in_force, load_client
 from tenancy.models import Client
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def check_budgets(now: datetime) -> int:
     for assignment in assignments.order_by("pk"):
         plan = assignment.plan
         window = window_of(now, plan.time_zone, months=plan.window_months())
-        if assignment.starts_on is not None and window.end.date() <= assignment.starts_on:
+        if not in_force(assignment, window):
             continue
         loaded = load_client(
             assignment.client,

@@ -175,10 +175,6 @@ def client_sla(
     """The client's figures for ``period`` and the assessment of the plan window holding it."""
     assignment = assignment or client_plan(client)
     plan = assignment.plan if assignment is not None else None
-    in_force = assignment is not None and (
-        assignment.starts_on is None
-        or period.end > _local_day_start(assignment.starts_on, period.time_zone)
-    )
     window = period
     if plan is not None:
         window = window_of(period.start, period.time_zone, months=plan.window_months())
@@ -210,9 +206,15 @@ def client_sla(
         for site, timeline, windows in loaded.sites.values()
     )
     assessment = None
-    if plan is not None and assignment is not None and in_force:
+    if assignment is not None and in_force(assignment, window):
         assessment = assess(assignment, window, loaded, calendar, now=now)
     return ClientSla(client, plan, assignment, period, figures, sites, assessment)
+
+
+def in_force(assignment: ClientPlan, window: Period) -> bool:
+    """Whether the plan judges this window: it is in force on some day of it."""
+    starts_on = assignment.starts_on
+    return starts_on is None or window.end > _local_day_start(starts_on, window.time_zone)
 
 
 def assess(

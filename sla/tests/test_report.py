@@ -185,3 +185,16 @@ def test_it_gives_a_monthly_history(world, shop) -> None:
     assert running.to_come == timedelta(days=26, hours=12)
     assert running.unknown == timedelta(0)
     assert running.in_scope == timedelta(days=31)
+
+
+def test_it_judges_a_window_the_plan_is_in_force_on_any_day_of(world, shop) -> None:
+    assignment, _home, _blog = shop
+    assignment.plan = CarePlan.objects.get(organization=world.agency, slug="enterprise")
+    assignment.starts_on = date(2026, 12, 31)
+    assignment.save()
+    october = parse_period("2026-10", "Europe/Warsaw")
+    report = client_sla(world.client_a, october, now=NOW)
+    assert report.window is not None and report.window.period.label == "2026-Q4"
+    assignment.starts_on = date(2027, 1, 1)
+    assignment.save()
+    assert client_sla(world.client_a, october, now=NOW).window is None
