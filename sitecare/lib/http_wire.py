@@ -109,13 +109,18 @@ def encode_request(
 
 
 class BodyDecoder:
-    """Undoes a gzip or deflate Content-Encoding, refusing output past ``cap`` bytes."""
+    """Undoes a gzip or deflate Content-Encoding, refusing output past ``cap`` bytes.
 
-    __slots__ = ("_pending", "_zobj", "cap", "size")
+    A gzip body may hold several members one after another (RFC 1952; ``cat a.gz b.gz``):
+    each is decoded in turn, as browsers do; zero bytes padding the end are ignored.
+    """
+
+    __slots__ = ("_gzip", "_pending", "_zobj", "cap", "size")
 
     def __init__(self, gzip: bool, cap: int) -> None:
         self.cap = cap
         self.size = 0
+        self._gzip = gzip
         self._pending = b""
         # deflate is zlib-wrapped by the RFC, raw in practice: decided on the first bytes.
         self._zobj = zlib.decompressobj(_GZIP_WBITS) if gzip else None
@@ -132,7 +137,15 @@ class BodyDecoder:
             zobj = self._zobj = zlib.decompressobj(
                 zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
             )
-        out = zobj.decompress(data, self.cap - self.size + 1)
+        out = [self._decoded(zobj, data)]
+        while self._gzip and zobj.eof and zobj.unused_data.strip(b"\x00"):
+            rest = zobj.unused_data
+            zobj = self._zobj = zlib.decompressobj(_GZIP_WBITS)
+            out.append(self._decoded(zobj, rest))
+        return b"".join(out)
+
+    def _decoded(self, zobj: zlib._Decompress, data: bytes) -> bytes:
+        out: bytes = zobj.decompress(data, self.cap - self.size + 1)
         self.size += len(out)
         if self.size > self.cap:
             raise body_too_large(self.cap)

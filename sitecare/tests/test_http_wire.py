@@ -147,6 +147,22 @@ def test_it_decodes_gzip_and_deflate_bodies(encoding, encode):
     assert server.requests[0].headers["Accept-Encoding"] == "gzip, deflate"
 
 
+def test_it_decodes_every_member_of_a_multi_member_gzip_body():
+    parts = [b"<p>first member</p>" * 50, b"<p>second member</p>" * 50, b"<p>third</p>"]
+    body = b"".join(gzip.compress(part) for part in parts) + b"\x00" * 8  # padded, as some do
+    route = ok("Content-Encoding: gzip", f"Content-Length: {len(body)}", body=body)
+    got, _server = fetch({"/": route})
+    assert got.body == b"".join(parts)
+
+
+def test_it_applies_the_cap_across_gzip_members():
+    member = gzip.compress(bytes(CAP // 2 + 1))
+    body = member * 2
+    route = ok("Content-Encoding: gzip", f"Content-Length: {len(body)}", body=body)
+    got, _server = fetch({"/": route})
+    assert isinstance(got, FetchError) and got.failure == FetchFailure.BODY_TOO_LARGE
+
+
 def test_it_refuses_a_gzip_bomb_by_its_decoded_size():
     bomb = gzip.compress(bytes(20 * 1024 * 1024))  # 20 MB of zeros in ~20 kB
     assert len(bomb) < CAP
