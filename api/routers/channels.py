@@ -4,14 +4,16 @@ Routing: a channel without client is agency-wide, with a client it gets that cli
 with a site only that site's; ``min_severity`` filters by the incident's severity.
 
 Agency-level channels (no client) are invisible to client users: the scoping helper keeps rows
-with a null client for agency members only.
+with a null client for agency members only. A personal channel (one person's pager, used by
+escalation steps) is theirs alone: listed, read, changed and tested only by that person, as on
+their profile page; anyone else gets 404.
 """
 
 # No "from __future__ import annotations": ninja reads these signatures at runtime.
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import PatchDict, Router, Status
 
@@ -30,10 +32,16 @@ router = Router(tags=["channels"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
+def _channels(request: HttpRequest) -> QuerySet[Channel]:
+    """The channels the caller may see: shared ones in their scope, and their own personal ones."""
+    mine = Q(user__isnull=True) | Q(user=caller(request))
+    return Channel.objects.filter(mine).select_related("organization")
+
+
 @router.get("", response=list[ChannelOut])
 @paged()
 def list_channels(request: HttpRequest, client: int | None = None) -> QuerySet[Channel]:
-    channels = scope(request).visible(Channel)
+    channels = scope(request).visible(_channels(request))
     if client is not None:
         channels = channels.filter(client_id=client)
     return channels
@@ -62,12 +70,12 @@ def create_channel(request: HttpRequest, payload: ChannelIn) -> Status[Channel]:
 
 @router.get("/{channel_id}", response={200: ChannelOut, **ERRORS})
 def get_channel(request: HttpRequest, channel_id: int) -> Channel:
-    return scope(request).get(Channel, pk=channel_id)
+    return scope(request).get(_channels(request), pk=channel_id)
 
 
 def _update(request: HttpRequest, channel_id: int, values: dict[str, Any]) -> Channel:
     sc = scope(request)
-    channel = sc.get(Channel, pk=channel_id)
+    channel = sc.get(_channels(request), pk=channel_id)
     sc.require_edit()
     assign(channel, _model_values(sc, values))
     save_checked(channel, non_field="name")
@@ -88,7 +96,7 @@ def update_channel(request: HttpRequest, channel_id: int, payload: PatchDict[Cha
 def test_channel(request: HttpRequest, channel_id: int) -> dict[str, Any]:
     """Send a test message to the channel now, through the same path as alerts; say how."""
     sc = scope(request)
-    channel = sc.get(Channel.objects.select_related("organization"), pk=channel_id)
+    channel = sc.get(_channels(request), pk=channel_id)
     sc.require_edit()
     outcome = send_test(channel, by=caller(request).get_username())
     return {"delivered": outcome.delivered, "error": outcome.error}
@@ -97,7 +105,7 @@ def test_channel(request: HttpRequest, channel_id: int) -> dict[str, Any]:
 @router.delete("/{channel_id}", response={204: None, **ERRORS})
 def delete_channel(request: HttpRequest, channel_id: int) -> Status[None]:
     sc = scope(request)
-    channel = sc.get(Channel, pk=channel_id)
+    channel = sc.get(_channels(request), pk=channel_id)
     sc.require_edit()
     channel.delete()
     return Status(204, None)

@@ -219,3 +219,23 @@ def test_it_tells_who_i_am(world, api_as):
         "client": {"id": world.client_a.pk, "name": "Client A"},
     }
     assert api_as(world.owner).get("/me").json()["client"] is None
+
+
+def test_it_keeps_a_personal_channel_to_its_owner(world, api_as):
+    """A pager of one person: only they list, read, change, test or delete it via the API."""
+    pager = Channel.objects.create(
+        organization=world.agency, user=world.engineer, name="Eng pager", url="json://x.example/"
+    )
+    engineer, owner = api_as(world.engineer), api_as(world.owner)
+    assert pager.pk in [c["id"] for c in engineer.get("/channels").json()["items"]]
+    assert engineer.get(f"/channels/{pager.pk}").status_code == 200
+    assert pager.pk not in [c["id"] for c in owner.get("/channels").json()["items"]]
+    for response in (
+        owner.get(f"/channels/{pager.pk}"),
+        owner.patch(f"/channels/{pager.pk}", {"url": "json://attacker.example/"}),
+        owner.delete(f"/channels/{pager.pk}"),
+        owner.call("POST", f"/channels/{pager.pk}/test"),
+    ):
+        assert response.status_code == 404
+    pager.refresh_from_db()
+    assert pager.url == "json://x.example/"
