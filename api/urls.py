@@ -20,6 +20,7 @@ from api.routers import (
     plans,
     sites,
     sla,
+    sla_overview,
     statuspages,
     tokens,
 )
@@ -38,6 +39,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/clients", clients.router)
 api.add_router("/clients", sla.router)
+api.add_router("/sla", sla_overview.router)
 api.add_router("/plans", plans.router)
 api.add_router("/sites", sites.router)
 api.add_router("/monitors", monitors.router)

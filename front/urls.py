@@ -14,6 +14,7 @@ from front.views import (
     overview,
     plans,
     sla,
+    sla_overview,
     status_admin,
 )
 
@@ -27,6 +28,7 @@ urlpatterns: list[URLPattern] = [
     path("clients/<int:client_id>/", overview.client_detail, name="client"),
     path("clients/<int:client_id>/plan/", plans.client_plan, name="client_plan"),
     path("clients/<int:client_id>/sla/", sla.client_sla_page, name="client_sla"),
+    path("sla/", sla_overview.sla_overview_page, name="sla_overview"),
     path("plans/", plans.plan_list, name="plans"),
     path("plans/new/", plans.plan_new, name="plan_new"),
     path("plans/delete/", plans.plan_delete, name="plan_delete"),
