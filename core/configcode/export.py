@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 
 from core.configcode.careplans import export_assignment, export_plan
 from core.configcode.loader import escape
+from core.configcode.maintenance import export_window
 from core.configcode.plan import allowlist_entries
-from incidents.models import Channel
+from incidents.models import Channel, MaintenanceWindow
 from incidents.models.core import Severity
 from monitoring.models import Monitor
 from monitoring.spec import NAMING_KEYS, monitor_as_data, secret_options
@@ -150,6 +151,10 @@ class _Exporter:
         sites = [self.site(client, site) for site in client.sites.order_by("slug")]
         if sites:
             data["sites"] = sites
+        windows = MaintenanceWindow.objects.filter(client=client).select_related("site")
+        maintenance = [_escaped(export_window(w)) for w in windows.order_by("title", "pk")]
+        if maintenance:
+            data["maintenance"] = maintenance
         return data
 
     def document(self, org: Organization) -> dict[str, Any]:
@@ -212,7 +217,8 @@ def _header(org: Organization, exporter: _Exporter) -> str:
 
 
 def export_config(organization: Organization, include_secrets: bool = False) -> str:
-    """The agency's care plans, clients, sites, monitors and channels as YAML for ``apply``."""
+    """The agency's care plans, clients, sites, monitors, maintenance windows and channels as
+    YAML for ``apply``."""
     exporter = _Exporter(include_secrets)
     data = exporter.document(organization)
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

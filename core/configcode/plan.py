@@ -1,9 +1,10 @@
 """Bringing the database in line with a validated document: diff, then (unless dry run) write.
 
 Objects are matched by what the file names them by: the agency by slug, clients by slug, sites
-by slug within their client, monitors by name within their site, channels by name within the
-agency. Only fields whose shown value differs are written (``update_fields``), so a second
-apply of the same file writes nothing, and the engine's state columns are never touched.
+by slug within their client, monitors by name within their site, maintenance windows by title
+within their client, channels by name within the agency. Only fields whose shown value differs
+are written (``update_fields``), so a second apply of the same file writes nothing, and the
+engine's state columns are never touched.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from core.configcode.careplans import (
     wanted_assignment_view,
     write_assignment,
 )
+from core.configcode.maintenance import stored_values, title_key, window_view
 from core.configcode.report import (
     Action,
     ApplyReport,
@@ -35,7 +37,7 @@ from core.configcode.report import (
     show,
 )
 from core.configcode.schema import AgencySpec, ChannelSpec, ClientSpec, SiteSpec, ValidConfig
-from incidents.models import Channel
+from incidents.models import Channel, MaintenanceWindow
 from monitoring.logic import STATE_FIELDS
 from monitoring.models import Monitor
 from monitoring.spec import MODEL_FIELD_FOR_KEY, MonitorDefinition, masked_value, secret_options
@@ -106,10 +108,11 @@ class Stored:
     channels: dict[str, Channel] = field(default_factory=dict)
     plans: dict[str, CarePlan] = field(default_factory=dict)
     assignments: dict[int, ClientPlan] = field(default_factory=dict)  # by client id
+    windows: dict[int, list[MaintenanceWindow]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def load(cls, org: Organization | None) -> Stored:
-        """Read everything in six queries (none when the agency does not exist yet)."""
+        """Read everything in seven queries (none when the agency does not exist yet)."""
         stored = cls()
         if org is None:
             return stored
@@ -124,6 +127,8 @@ class Stored:
             a.client_id: a
             for a in ClientPlan.objects.filter(client__organization=org).select_related("plan")
         }
+        for window in MaintenanceWindow.objects.filter(client__organization=org).order_by("pk"):
+            stored.windows[window.client_id].append(window)
         return stored
 
     def client_slug(self, client_id: int | None) -> str | None:
@@ -206,7 +211,7 @@ def save_changed(instance: models.Model, write: Mapping[str, Any]) -> None:
         setattr(instance, attr, write[attr])
     if not changed:
         return
-    if isinstance(instance, Monitor):
+    if isinstance(instance, Monitor | MaintenanceWindow):
         changed.append("updated_at")
     instance.save(update_fields=changed)
 
@@ -325,6 +330,35 @@ def _monitors(
             work.stale(ObjectKind.MONITOR, f"{label}/{name}", monitor)
 
 
+def _windows(
+    work: Reconciler,
+    client: Client | None,
+    spec: ClientSpec,
+    windows: list[dict[str, Any]],
+    sites: dict[tuple[str, str], Site | None],
+) -> None:
+    """Create or update the client's maintenance windows; the stored ones the file drops are
+    stale (validation made sure each listed title matches at most one stored window)."""
+    stored = {title_key(w.title): w for w in work.stored.windows[client.pk]} if client else {}
+    for values in windows:
+        title, slug = values["title"], values["site"]
+        site = sites.get((spec.slug, slug)) if slug is not None else None
+        write = {k: v for k, v in values.items() if k not in ("title", "site")}
+        write["site_id"] = site.pk if site is not None else None
+        work.sync(
+            ObjectKind.WINDOW,
+            f"{spec.slug}/{title}",
+            stored.get(title_key(title)),
+            partial(MaintenanceWindow.objects.create, client=client, title=title, **write),
+            lambda w: window_view(stored_values(w, work.stored.site_slug(w.site_id))),
+            (window_view(values), write),
+        )
+    listed = {title_key(values["title"]) for values in windows}
+    for window in work.stored.windows[client.pk] if client else []:
+        if title_key(window.title) not in listed:
+            work.stale(ObjectKind.WINDOW, f"{spec.slug}/{window.title}", window)
+
+
 def _stale_sites(work: Reconciler, client: Client | None, spec: ClientSpec) -> None:
     listed = {site.slug for site in spec.sites}
     stored = work.stored.sites[client.pk] if client is not None else {}
@@ -416,8 +450,8 @@ def reconcile(config: ValidConfig, report: ApplyReport) -> None:
 
     1. The agency (created when missing), then the agency's stored objects, read at once.
     2. Care plans (before the clients that name them).
-    3. Each client with its plan, its sites, each site's monitors; stale sites and monitors
-       of listed clients and sites.
+    3. Each client with its plan, its sites, each site's monitors, its maintenance windows;
+       stale monitors, windows and sites of listed clients and sites.
     4. Channels (after clients, which they may belong to); stale channels.
     5. Stale clients (a channel may just have moved away from one), then stale plans (last:
        a client may just have moved to another plan).
@@ -437,6 +471,8 @@ def reconcile(config: ValidConfig, report: ApplyReport) -> None:
             site = _site(work, client, label, site_spec)
             sites[(client_spec.slug, site_spec.slug)] = site
             _monitors(work, site, label, config.monitors.get((ci, si), []))
+        # Before stale sites: a window may move off a site that is about to be deleted.
+        _windows(work, client, client_spec, config.windows.get(ci, []), sites)
         _stale_sites(work, client, client_spec)
     _channels(work, org, config, clients, sites)
     _stale_clients(work, config)

@@ -31,6 +31,7 @@ class ObjectKind(models.TextChoices):
     SITE = "site", gettext_lazy("site")
     MONITOR = "monitor", gettext_lazy("monitor")
     PLAN = "plan", gettext_lazy("care plan")
+    WINDOW = "maintenance_window", gettext_lazy("maintenance window")
 
 
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}

@@ -127,6 +127,8 @@ class ClientSpec(Spec):
     plan_starts_on: date | None = None
     channels: Annotated[list[ChannelSpec], NoneIsEmpty] = []
     sites: Annotated[list[SiteSpec], NoneIsEmpty] = []
+    # Each item is checked by core.configcode.maintenance and the window model in validate_data.
+    maintenance: Annotated[list[dict[str, Any]], NoneIsEmpty] = []
 
 
 class TargetSpec(Spec):
@@ -206,9 +208,11 @@ PLAN_FIELDS = frozenset(name for model in (PlanSpec, TargetSpec) for name in mod
 
 @dataclass(frozen=True)
 class ValidConfig:
-    """A document that passed validation, with its monitors parsed (by client and site index)
-    and its care plans as model values, checked and normalised by the model (in file order)."""
+    """A document that passed validation, with its monitors parsed (by client and site index),
+    its care plans as model values, checked and normalised by the model (in file order), and
+    its maintenance windows as model values with their site's slug (by client index)."""
 
     document: Document
     monitors: dict[tuple[int, int], list[MonitorDefinition]]
     plans: list[dict[str, Any]] = field(default_factory=list)
+    windows: dict[int, list[dict[str, Any]]] = field(default_factory=dict)

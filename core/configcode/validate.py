@@ -21,6 +21,7 @@ from core.configcode.errors import (
     locate,
 )
 from core.configcode.loader import parse_yaml, substitute
+from core.configcode.maintenance import ambiguous_titles, check_window
 from core.configcode.schema import PLAN_FIELDS, SCHEMA_FIELDS, Document, PlanSpec, ValidConfig
 from monitoring.checks import OPTIONS
 from monitoring.spec import COMMON_FIELDS, MonitorDefinition, parse_monitor
@@ -213,6 +214,31 @@ def _plan_references(data: Any) -> list[ConfigIssue]:
     return issues
 
 
+def _parse_windows(data: Any) -> tuple[dict[int, list[dict[str, Any]]], list[ConfigIssue]]:
+    """Each client's maintenance windows through ``check_window``, titles unique per client
+    and not ambiguous among the client's stored windows."""
+    windows: dict[int, list[dict[str, Any]]] = {}
+    issues: list[ConfigIssue] = []
+    listed: list[tuple[str, Entry]] = []
+    for client_loc, client in _entries(data, "clients", ()):
+        sites = {str(s.get("slug")).strip() for _l, s in _entries(client, "sites", client_loc)}
+        entries = _entries(client, "maintenance", client_loc)
+        found = windows.setdefault(int(client_loc[-1]), [])
+        for loc, item in entries:
+            checked = check_window(loc, item, sites)
+            if isinstance(checked, list):
+                issues += checked
+            else:
+                found.append(checked)
+        issues += _unique(entries, "title")
+        listed += [(str(client.get("slug")).strip(), entry) for entry in entries]
+    agency = data.get("agency") if isinstance(data, dict) else None
+    slug = agency.get("slug") if isinstance(agency, dict) else None
+    if isinstance(slug, str):
+        issues += ambiguous_titles(slug.strip(), listed)
+    return windows, issues
+
+
 def _under(loc: Loc, prefixes: list[Loc]) -> bool:
     return any(loc[: len(prefix)] == prefix for prefix in prefixes)
 
@@ -223,8 +249,9 @@ def validate_data(data: Any, skip: list[Loc] | None = None) -> ValidConfig | lis
     1. The top level must be a mapping.
     2. The schema (pydantic) reports unknown fields, missing and malformed values.
     3. Monitors are validated by ``parse_monitor`` with the allowlist given in the same file;
-       care plans by ``PlanSpec`` and the care plan model.
-    4. Slugs and names that must be unique are checked; a client's plan must exist.
+       care plans by ``PlanSpec`` and the care plan model; maintenance windows by
+       ``check_window`` and the window model.
+    4. Slugs, names and titles that must be unique are checked; a client's plan must exist.
     Issues under a path in ``skip`` (values whose substitution failed) are dropped: the
     substitution error already names them.
     """
@@ -238,12 +265,13 @@ def validate_data(data: Any, skip: list[Loc] | None = None) -> ValidConfig | lis
         issues += issues_from_pydantic(exc, (), SCHEMA_FIELDS)
     monitors, monitor_issues = _parse_monitors(data)
     plans, plan_issues = _parse_plans(data)
-    issues += monitor_issues + plan_issues + _duplicates(data) + _channel_sites(data)
-    issues += _plan_references(data)
+    windows, window_issues = _parse_windows(data)
+    issues += monitor_issues + plan_issues + window_issues + _duplicates(data)
+    issues += _channel_sites(data) + _plan_references(data)
     issues = [issue for issue in issues if not _under(issue.loc, skip or [])]
     if issues or document is None:
         return issues
-    return ValidConfig(document=document, monitors=monitors, plans=plans)
+    return ValidConfig(document=document, monitors=monitors, plans=plans, windows=windows)
 
 
 def validate_text(

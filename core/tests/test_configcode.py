@@ -359,7 +359,7 @@ def test_it_accepts_the_example_agency_file(db, monkeypatch):
         monkeypatch.setenv(name, url)
     report = apply_file(EXAMPLES / "sites.yaml")
     assert Client.objects.count() == 3 and Monitor.objects.count() == 12
-    assert report.count(Action.CREATE) == 1 + 5 + 3 + 3 + 5 + 12  # …, 3 care plans, …
+    assert report.count(Action.CREATE) == 1 + 5 + 3 + 3 + 5 + 12 + 1  # …, 3 care plans, …, 1 window
     assert apply_file(EXAMPLES / "sites.yaml").is_empty
 
 

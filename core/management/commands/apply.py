@@ -28,8 +28,8 @@ class Command(BaseCommand):
             "--prune",
             action="store_true",
             help=_(
-                "delete the agency's care plans, clients, sites, monitors and channels the file "
-                "omits"
+                "delete the agency's care plans, clients, sites, monitors, maintenance windows "
+                "and channels the file omits"
             ),
         )
 
