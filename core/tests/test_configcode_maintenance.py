@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core.configcode import Action, ConfigError, ObjectKind, apply_config, export_config
+from core.configcode import Action, ObjectKind, apply_config, export_config
+from core.tests.configcode_support import refused
 from incidents.maintenance import in_maintenance
 from incidents.models import HeldOutage, Incident, MaintenanceWindow, Notification
 from monitoring.failures import FailureClass
@@ -222,18 +223,14 @@ def test_it_exports_windows_made_in_the_web_ui_and_applies_them_back_unchanged(c
 )
 def test_it_refuses_bad_windows_with_their_yaml_path(db, old, new, path, words):
     assert old in DOCUMENT
-    with pytest.raises(ConfigError) as refused:
-        apply_config(DOCUMENT.replace(old, new))
-    text = str(refused.value)
+    text = str(refused(DOCUMENT.replace(old, new)))
     assert path in text, text
     assert words in text, text
     assert not Organization.objects.exists() and not MaintenanceWindow.objects.exists()
 
 
 def test_it_locates_a_window_error_on_its_line(db):
-    with pytest.raises(ConfigError) as refused:
-        apply_config(DOCUMENT.replace("freq=weekly; byday=SU", "FREQ=WEEKLY;BYDAY=XX"))
-    [issue] = refused.value.issues
+    [issue] = refused(DOCUMENT.replace("freq=weekly; byday=SU", "FREQ=WEEKLY;BYDAY=XX")).issues
     assert (issue.path, issue.line) == ("clients[0].maintenance[0].repeat", 23)
     assert "Not a valid RRULE" in issue.message
 
@@ -243,9 +240,7 @@ def test_it_refuses_a_site_of_another_client(db):
         "      - {title: Weekly updates, starts",
         "      - {title: Weekly updates, site: shop, starts",
     )
-    with pytest.raises(ConfigError) as refused:
-        apply_config(text)
-    [issue] = refused.value.issues
+    [issue] = refused(text).issues
     assert issue.path == "clients[1].maintenance[0].site"
     assert issue.message == "no site shop among this client's sites"
 
@@ -256,9 +251,7 @@ def test_it_refuses_a_title_that_matches_several_stored_windows(db):
     twin.pk = None
     twin.save()
     before = rows()
-    with pytest.raises(ConfigError) as refused:
-        apply_config(DOCUMENT)
-    [issue] = refused.value.issues
+    [issue] = refused(DOCUMENT).issues
     assert (issue.path, issue.line) == ("clients[0].maintenance[1].title", 24)
     assert "2 stored maintenance windows of this client are titled Server move" in issue.message
     assert rows() == before
