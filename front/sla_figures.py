@@ -2,9 +2,8 @@
 the rows, sentences and charts of the page, and a plan's calendar in a few words.
 
 Nothing here computes an SLA figure: percentages come from ``Availability.percent_display``
-(rounded down, so a shown figure never claims a missed target) and budgets from
-``sla.budget``. Only the even-pace line of the budget chart is derived here, from the plan's
-calendar.
+(rounded down, so a shown figure never claims a missed target) and budgets, with the burn
+and even-pace series of the budget chart, from ``sla.budget``.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from incidents.recurrence import to_utc
 from sla.availability import Availability
 from sla.budget import ErrorBudget
 from sla.calendar import WEEKDAYS
-from sla.intervals import ZERO, clip, total
+from sla.intervals import ZERO
 from sla.models import CarePlan
 from sla.periods import Period
 from sla.report import BreachKind, ClientSla, WindowAssessment
@@ -213,28 +212,7 @@ def local_days(start: datetime, end: datetime, time_zone: str) -> list[tuple[dat
     return found
 
 
-def even_pace(
-    plan: CarePlan, budget: ErrorBudget, days: list[tuple[date, datetime]]
-) -> list[tuple[datetime, timedelta]]:
-    """What an even spend of the allowance over the window's counted time uses by each day."""
-    counted = plan.calendar().in_scope(budget.start, budget.end)
-    whole = _micros(total(counted))
-    if not whole:
-        return []
-    allowed = _micros(budget.allowed)
-    marks = [moment for _day, moment in days if moment > budget.start] + [budget.end]
-    points = [(budget.start, ZERO)]
-    for mark in marks:
-        part = _micros(total(clip(counted, budget.start, mark)))
-        points.append((mark, timedelta(microseconds=allowed * part // whole)))
-    return points
-
-
-def _micros(duration: timedelta) -> int:
-    return (duration.days * 86_400 + duration.seconds) * 1_000_000 + duration.microseconds
-
-
-def budget_chart(plan: CarePlan, window: WindowAssessment, client_name: str) -> SafeString:
+def budget_chart(window: WindowAssessment, client_name: str) -> SafeString:
     budget = window.budget
     days = local_days(budget.start, budget.end, window.period.time_zone)
     return budget_svg(
@@ -243,7 +221,7 @@ def budget_chart(plan: CarePlan, window: WindowAssessment, client_name: str) -> 
         days=days,
         allowed=budget.allowed,
         burn=budget.burn,
-        pace=even_pace(plan, budget, days),
+        pace=list(budget.pace),
         title=_("Error budget of %(client)s, %(window)s")
         % {"client": client_name, "window": window.period.label},
         legend=(_("Used"), _("Allowance"), _("Even pace")),
@@ -348,7 +326,7 @@ def page_context(
             overspent=budget.remaining < ZERO,
             overspent_by=-budget.remaining,
             burn_rate=None if burn_rate is None else number_format(float(burn_rate), 2),
-            budget_chart=budget_chart(plan, window, sla.client.name),
+            budget_chart=budget_chart(window, sla.client.name),
             breaches=breach_rows(window),
             credit=window.credit,
             credit_fee=money_text(window.credit.fee, window.credit.currency),

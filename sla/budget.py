@@ -42,6 +42,9 @@ class ErrorBudget:
     runs_out_at: datetime | None
     # (moment, consumed by then): one point a day and one at the last moment known, for charts.
     burn: tuple[tuple[datetime, timedelta], ...]
+    # (moment, what an even spend over the counted time has used by then): the window's start,
+    # each day mark and its end; flat where nothing counts (nights, weekends, maintenance).
+    pace: tuple[tuple[datetime, timedelta], ...] = ()
 
     @property
     def remaining(self) -> timedelta:
@@ -87,7 +90,8 @@ def error_budget(
     1. Counted time of the whole window; the allowance from it.
     2. Counted downtime, in time order (consumed, and when it passed the allowance).
     3. The pace so far, and where in the counted time ahead it would use the rest.
-    4. Consumed by each of ``day_marks`` (local midnights) and by now, for the burn chart.
+    4. Consumed by each of ``day_marks`` (local midnights) and by now, for the burn chart,
+       and what an even spend of the allowance would have used by each mark.
     """
     counted = subtract(calendar.in_scope(start, end), merge(excluded))
     counted_us = _us(total(counted))
@@ -107,6 +111,18 @@ def error_budget(
         runs_out_at = _moment_after(clip(counted, until, end), needed)
     marks = [mark for mark in day_marks if start < mark < until] + [until]
     burn = tuple((mark, total(clip(down_counted, start, mark))) for mark in marks)
+    pace_marks = [start, *(mark for mark in day_marks if start < mark < end), end]
+    pace = tuple(
+        (
+            mark,
+            timedelta(
+                microseconds=_us(allowed) * _us(total(clip(counted, start, mark))) // counted_us
+            )
+            if counted_us
+            else ZERO,
+        )
+        for mark in pace_marks
+    )
     return ErrorBudget(
         start=start,
         end=end,
@@ -117,6 +133,7 @@ def error_budget(
         exhausted_at=_exhausted_at(down_counted, allowed),
         runs_out_at=runs_out_at,
         burn=burn,
+        pace=pace,
     )
 
 

@@ -159,3 +159,24 @@ def test_it_predicts_a_run_out_inside_business_hours_only(
     assert moment.weekday() < 5
     assert time(8) <= moment.time() <= time(16)
     assert START <= moment <= END
+
+
+def test_it_paces_the_allowance_over_counted_time_only() -> None:
+    # A maintenance window over the whole of day 2: an even spend uses nothing of it.
+    now = day(4)
+    marks = [day(n) for n in range(2, 31)]
+    budget = error_budget(
+        [(START, now, "up")],
+        Calendar.always(),
+        START,
+        END,
+        target=Decimal("99.9"),
+        excluded=[(day(2), day(3))],
+        now=now,
+        day_marks=marks,
+    )
+    pace = dict(budget.pace)
+    assert pace[START] == timedelta(0)
+    assert pace[day(2)] == pace[day(3)]  # flat through the excluded day
+    assert pace[END] == budget.allowed
+    assert pace[day(2)] == budget.allowed / 29  # one of 29 counted days
