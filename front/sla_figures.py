@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 from front.charts_sla import HistoryBar, budget_svg, history_svg, percent_label
 from front.formatting import human_duration
 from incidents.recurrence import to_utc
+from sla.alerts import raised_alerts
 from sla.availability import Availability
 from sla.budget import ErrorBudget
 from sla.calendar import WEEKDAYS
@@ -327,6 +328,7 @@ def page_context(
             overspent_by=-budget.remaining,
             burn_rate=None if burn_rate is None else number_format(float(burn_rate), 2),
             budget_chart=budget_chart(window, sla.client.name),
+            budget_alerts=raised_alerts(sla.client, window.period),
             breaches=breach_rows(window),
             credit=window.credit,
             credit_fee=money_text(window.credit.fee, window.credit.currency),

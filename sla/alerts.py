@@ -84,6 +84,13 @@ def check_budgets(now: datetime) -> int:
     return raised
 
 
+def raised_alerts(client: Client, window: Period) -> list[BudgetAlert]:
+    """The budget alerts already raised for the client in this window, lowest level first."""
+    return list(
+        BudgetAlert.objects.filter(client=client, window_start=window.start).order_by("level")
+    )
+
+
 def reached_levels(budget: ErrorBudget) -> list[BudgetAlertLevel]:
     """The levels this budget has reached (a target of 100 % has only "used up")."""
     ratio = budget.consumed_ratio

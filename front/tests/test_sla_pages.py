@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from front.tests.conftest import signed_in
 from incidents.models import Incident, IncidentState
 from incidents.models.core import Severity
 from monitoring.models import EngineRun, Monitor, MonitorState, StateChange
+from sla.alerts import check_budgets
 from sla.models import CarePlan, ClientPlan
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -139,6 +141,12 @@ def test_it_marks_a_running_window_provisional_and_predicts_when_the_budget_runs
     assert "At this rate the budget runs out on 15 Sep 2026, 09:36 (Europe/Warsaw)." in words
     assert 'rel="next"' not in html  # October has not begun
     assert "?period=2026-08" in html
+    assert "Alerts sent" not in words
+    # Once the sender has raised the half-budget alert, the page says so (in Warsaw time).
+    with time_machine.travel(now, tick=False):
+        assert check_budgets(timezone.now()) == 1
+        words = text(page(world.owner, world.client_a))
+    assert "Alerts sent: Half of the error budget used, 11 Sep 2026, 00:00" in words
 
 
 def test_it_shows_unknown_time_separately_and_leaves_it_out_of_availability(world):
