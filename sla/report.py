@@ -309,7 +309,11 @@ def _causes(
     if not figures.outages:
         return []
     incidents = list(
-        Incident.objects.filter(monitor__site_id__in=list(loaded.sites), opened_at__lt=window.end)
+        Incident.objects.filter(
+            monitor__site_id__in=list(loaded.sites),
+            monitor__critical=True,
+            opened_at__lt=window.end,
+        )
         .filter(models.Q(resolved_at__isnull=True) | models.Q(resolved_at__gt=window.start))
         .values_list("pk", "monitor__site_id", "opened_at", "resolved_at")
     )
