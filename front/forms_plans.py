@@ -1,4 +1,4 @@
-"""Forms of the care-plan pages: a plan with all its terms, and a client's plan assignment.
+"""Forms of the care-plan pages: a plan with all its terms, and a step of a client's plan history.
 
 The parts of a plan that are more than one number (business hours, closed days, credit tiers)
 are read with ``sla.terms``, the parsers the model, the API and config-as-code share, so every
@@ -196,7 +196,8 @@ class CarePlanForm(forms.ModelForm):
 
 
 class ClientPlanForm(forms.ModelForm):
-    """Which of the agency's plans a client has, at what fee, from when (no plan: removed)."""
+    """A step of a client's plan history: from a day (empty: since always) a plan (or none)
+    at a fee. Posting the day of an existing step changes that step; another day adds one."""
 
     class Meta:
         model = ClientPlan
@@ -204,7 +205,7 @@ class ClientPlanForm(forms.ModelForm):
         widgets = {"starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
-        kwargs.setdefault("instance", ClientPlan.objects.filter(client=client).first())
+        kwargs.setdefault("instance", ClientPlan(client=client))
         kwargs.setdefault("prefix", "plan")
         super().__init__(*args, **kwargs)
         self.client = client
@@ -213,12 +214,20 @@ class ClientPlanForm(forms.ModelForm):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = CarePlan.objects.filter(organization_id=client.organization_id)
         field.required = False
-        field.empty_label = _("— no plan —")
+        field.empty_label = _("No plan")
+        self.fields["starts_on"].label = _("Change the plan from")
 
-    def save_assignment(self) -> ClientPlan | None:
-        """Store the assignment, or remove it when no plan is chosen; the assignment kept."""
+    def clean(self) -> dict[str, Any]:
+        """Aim at the client's step of that day, if it has one (then it is changed)."""
+        cleaned = super().clean() or {}
+        existing = ClientPlan.objects.filter(
+            client=self.client, starts_on=cleaned.get("starts_on")
+        ).first()
+        if existing is not None:
+            self.instance = existing
+        return cleaned
+
+    def save_step(self) -> ClientPlan:
+        """Store the step (created, or the one of that day changed)."""
         with transaction.atomic():
-            if self.cleaned_data["plan"] is None:
-                ClientPlan.objects.filter(client=self.client).delete()
-                return None
             return self.save()

@@ -295,6 +295,7 @@ def page_context(
     context: dict[str, Any] = {
         "plan": plan,
         "assignment": sla.assignment,
+        "upcoming": sla.upcoming,
         "figures": sla.figures,
         "time": time_split(sla.figures),
         "availability": availability_text(sla.figures),

@@ -32,6 +32,7 @@ urlpatterns: list[URLPattern] = [
     path("plans/", plans.plan_list, name="plans"),
     path("plans/new/", plans.plan_new, name="plan_new"),
     path("plans/delete/", plans.plan_delete, name="plan_delete"),
+    path("plans/steps/delete/", plans.client_plan_step_delete, name="client_plan_step_delete"),
     path("plans/examples/", plans.plan_examples, name="plan_examples"),
     path("plans/<int:plan_id>/", plans.plan_detail, name="plan"),
     path("sites/<int:site_id>/", overview.site_detail, name="site"),

@@ -1,8 +1,9 @@
 """Error-budget alerts: when half, and then all, of a client's budget for the window is gone.
 
 The alert sender's loop calls :func:`handle_one_budget_check`; at most every
-``SITECARE_BUDGET_CHECK_SECONDS`` it works out each client's budget for the current window and
-raises the levels it has reached. A level is raised once per client and window
+``SITECARE_BUDGET_CHECK_SECONDS`` it works out, for each client with a plan history, the
+budget of the current window under the step that judges it (``sla.plan_history``), and raises
+the levels it has reached. A level is raised once per client and window
 (``BudgetAlert``'s unique key), in the same transaction as its notifications, which go through
 the outbox to the client's channels and the agency-wide ones, like incident alerts (a site's
 own channels are for that site's incidents). Half the budget is a *minor* event, all of it a
@@ -27,9 +28,10 @@ from incidents.models import Channel, Notification
 from incidents.models.core import EventKind, Severity, severities_at_most
 from incidents.templating import human_duration
 from sla.budget import ErrorBudget, error_budget
-from sla.models import BudgetAlert, BudgetAlertLevel, ClientPlan
-from sla.periods import Period, window_of
-from sla.report import in_force, load_client
+from sla.models import BudgetAlert, BudgetAlertLevel, CarePlan, ClientPlan
+from sla.periods import Period
+from sla.plan_history import plan_histories
+from sla.report import load_client
 from tenancy.models import Client
 
 logger = logging.getLogger(__name__)
@@ -55,13 +57,20 @@ def handle_one_budget_check(now: datetime) -> int:
 
 
 def check_budgets(now: datetime) -> int:
-    """Raise the budget levels each client with a plan has reached in its current window."""
+    """Raise the budget levels each client has reached in its current window.
+
+    1. Every client with a step in its plan history, their histories in one query.
+    2. Per client, the step that judges the current window; none with a plan: nothing to do.
+    3. The budget of that window under that plan, and the levels it has reached.
+    """
     raised = 0
-    assignments = ClientPlan.objects.select_related("plan", "client__organization")
-    for assignment in assignments.order_by("pk"):
-        plan = assignment.plan
-        window = window_of(now, plan.time_zone, months=plan.window_months())
-        if not in_force(assignment, window):
+    client_ids = list(
+        ClientPlan.objects.order_by("client_id").values_list("client_id", flat=True).distinct()
+    )
+    for history in plan_histories(client_ids, with_clients=True).values():
+        judgement = history.current(now)
+        assignment, plan, window = judgement.assignment, judgement.plan, judgement.window
+        if assignment is None or plan is None:
             continue
         loaded = load_client(
             assignment.client,
@@ -80,7 +89,7 @@ def check_budgets(now: datetime) -> int:
             now=now,
         )
         for level in reached_levels(budget):
-            raised += raise_level(assignment, window, budget, level, now=now)
+            raised += raise_level(assignment.client, plan, window, budget, level, now=now)
     return raised
 
 
@@ -100,7 +109,8 @@ def reached_levels(budget: ErrorBudget) -> list[BudgetAlertLevel]:
 
 
 def raise_level(
-    assignment: ClientPlan,
+    client: Client,
+    plan: CarePlan,
     window: Period,
     budget: ErrorBudget,
     level: BudgetAlertLevel,
@@ -108,7 +118,6 @@ def raise_level(
     now: datetime,
 ) -> int:
     """Record the level and queue its notifications, once per client, window and level."""
-    client = assignment.client
     if BudgetAlert.objects.filter(client=client, window_start=window.start, level=level).exists():
         return 0
     used = budget.consumed_percent
@@ -122,7 +131,8 @@ def raise_level(
                 raised_at=now,
             )
             Notification.objects.bulk_create(
-                _notifications(assignment, window, budget, level, now=now), ignore_conflicts=True
+                _notifications(client, plan, window, budget, level, now=now),
+                ignore_conflicts=True,
             )
     except IntegrityError:
         return 0  # another sender raised it first
@@ -142,14 +152,14 @@ def budget_channels(client: Client, level: BudgetAlertLevel) -> list[Channel]:
 
 
 def _notifications(
-    assignment: ClientPlan,
+    client: Client,
+    plan: CarePlan,
     window: Period,
     budget: ErrorBudget,
     level: BudgetAlertLevel,
     *,
     now: datetime,
 ) -> list[Notification]:
-    client, plan = assignment.client, assignment.plan
     with translation.override(client.organization.language):
         title, body = budget_message(client, plan.name, window, budget, level)
     return [

@@ -1,4 +1,4 @@
-"""Care plans (the SLA a client buys), which client has which, and error-budget alerts sent."""
+"""Care plans (the SLA a client buys), each client's plan history, and error-budget alerts sent."""
 
 from __future__ import annotations
 
@@ -216,16 +216,26 @@ class CarePlan(models.Model):
 
 
 class ClientPlan(models.Model):
-    """The care plan a client has, with the fee agreed with them when it differs."""
+    """One step of a client's care-plan history: from ``starts_on`` (empty: since always) the
+    client has ``plan`` (empty: no plan), at the fee agreed with them when it differs.
+
+    Which step judges a window is ``sla.plan_history``'s business, and only its.
+    """
 
     TENANT_ORG_PATH = "client__organization_id"
     TENANT_CLIENT_PATH = "client_id"
 
-    client = models.OneToOneField(
-        Client, on_delete=models.CASCADE, related_name="care_plan", verbose_name=_("client")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="plan_steps", verbose_name=_("client")
     )
     plan = models.ForeignKey(
-        CarePlan, on_delete=models.PROTECT, related_name="clients", verbose_name=_("care plan")
+        CarePlan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clients",
+        verbose_name=_("care plan"),
+        help_text=_("Empty: no plan from this day."),
     )
     monthly_fee = models.DecimalField(
         _("agreed monthly fee"),
@@ -237,29 +247,46 @@ class ClientPlan(models.Model):
         help_text=_("Empty: the plan's fee."),
     )
     starts_on = models.DateField(
-        _("in force from"),
+        _("from"),
         null=True,
         blank=True,
-        help_text=_("Empty: every period counts. Periods that end before this day have no SLA."),
+        help_text=_("Empty: since always. A change dated inside a window judges all of it."),
     )
 
     class Meta:
         verbose_name = _("client's care plan")
         verbose_name_plural = _("clients' care plans")
+        ordering = [models.F("starts_on").asc(nulls_first=True)]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "starts_on"], name="client_plan_step_a_day"),
+            # SQLite (and PostgreSQL) take NULLs as distinct: one "since always" step apart.
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=models.Q(starts_on__isnull=True),
+                name="client_plan_one_since_always",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.client}: {self.plan}"
+        since = self.starts_on.isoformat() if self.starts_on is not None else "…"
+        return f"{self.client} {since}: {self.plan or '—'}"
 
     def clean(self) -> None:
-        if (
-            self.plan_id is not None
-            and self.client_id is not None
-            and self.plan.organization_id != self.client.organization_id
-        ):
+        plan = self.plan if self.plan_id is not None else None
+        if plan is None:
+            if self.monthly_fee is not None:
+                raise ValidationError(
+                    {"monthly_fee": _("A fee applies to a plan: choose one or leave it empty.")}
+                )
+            return
+        if self.client_id is not None and plan.organization_id != self.client.organization_id:
             raise ValidationError({"plan": _("The plan belongs to another agency.")})
 
     @property
-    def fee(self) -> Decimal:
+    def fee(self) -> Decimal | None:
+        """The monthly fee in effect: the agreed one, else the plan's (None without a plan)."""
+        if self.plan is None:
+            return None
         return self.plan.monthly_fee if self.monthly_fee is None else self.monthly_fee
 
 

@@ -1,10 +1,11 @@
 """The agency's SLA overview: where each client stands in its plan's current window.
 
-One standing per client, from ``sla.report.client_sla`` over the window that holds ``now``
-(in the plan's zone; a month in the installation's zone without a plan), so every figure is
-the one the client's own SLA page shows. Clients whose window is assessed come first, the
-riskiest at the top; clients without a plan, or whose plan is not in force yet, come after
-them by name (their availability is measured in the same way, with no target).
+One standing per client, from ``sla.report.client_sla`` over the current window: the one the
+step of the client's plan history judging ``now`` measures (``sla.plan_history``; this month in
+the installation's zone without a plan), so every figure is the one the client's own SLA page
+shows. Clients whose window is assessed come first, the riskiest at the top; clients without
+a plan in this window come after them by name (their availability is measured in the same
+way, with no target).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from fractions import Fraction
 from sla.availability import Availability
 from sla.budget import ErrorBudget
 from sla.models import CarePlan, ClientPlan
-from sla.periods import Period, window_of
-from sla.report import ClientSla, Credit, WindowAssessment, client_sla, reporting_zone
+from sla.periods import Period
+from sla.plan_history import PlanHistory, plan_histories
+from sla.report import ClientSla, Credit, WindowAssessment, client_sla
 from tenancy.models import Client
 
 
@@ -28,11 +30,12 @@ class ClientStanding:
     target, error budget, breaches and credit so far."""
 
     client: Client
-    plan: CarePlan | None
-    assignment: ClientPlan | None
+    plan: CarePlan | None  # the plan judging the current window
+    assignment: ClientPlan | None  # the step of the client's history that has it
     period: Period  # the plan's current window; without a plan, this month
     figures: Availability  # over ``period``, in the plan's calendar (24/7 without one)
-    window: WindowAssessment | None  # None: no plan, or the plan is not in force yet
+    window: WindowAssessment | None  # None: no plan in this window
+    upcoming: ClientPlan | None = None  # without a plan: the next step with one, if any
 
     @property
     def budget(self) -> ErrorBudget | None:
@@ -67,29 +70,26 @@ class ClientStanding:
 def overview(clients: Iterable[Client], *, now: datetime) -> list[ClientStanding]:
     """Each client's standing in its current window, the riskiest first.
 
-    1. The clients' plans, in one query.
-    2. Per client, its current window (the plan's month or quarter in the plan's zone; this
-       month in the installation's zone without a plan) and ``client_sla`` over it.
+    1. The clients' plan histories, in one query.
+    2. Per client, the step judging the current window and that window (the plan's month or
+       quarter in the plan's zone; this month in the installation's zone without a plan),
+       and ``client_sla`` over it.
     3. Sorted: assessed windows first (used-up budgets, then by the share of the budget
        consumed, largest first, then by name), then the rest by name.
     """
     clients = list(clients)
-    assignments = {
-        assignment.client_id: assignment
-        for assignment in ClientPlan.objects.select_related("plan").filter(
-            client__in=[client.pk for client in clients]
-        )
-    }
-    standings = [_standing(client, assignments.get(client.pk), now=now) for client in clients]
+    histories = plan_histories([client.pk for client in clients])
+    standings = [_standing(client, histories[client.pk], now=now) for client in clients]
     return sorted(standings, key=_risk_order)
 
 
-def _standing(client: Client, assignment: ClientPlan | None, *, now: datetime) -> ClientStanding:
-    plan = assignment.plan if assignment is not None else None
-    months = plan.window_months() if plan is not None else 1
-    period = window_of(now, reporting_zone(plan), months=months)
-    sla: ClientSla = client_sla(client, period, now=now, assignment=assignment)
-    return ClientStanding(client, plan, assignment, period, sla.figures, sla.window)
+def _standing(client: Client, history: PlanHistory, *, now: datetime) -> ClientStanding:
+    judgement = history.current(now)
+    period = judgement.window
+    sla: ClientSla = client_sla(client, period, now=now, judgement=judgement)
+    return ClientStanding(
+        client, sla.plan, sla.assignment, sla.period, sla.figures, sla.window, sla.upcoming
+    )
 
 
 def _risk_order(standing: ClientStanding) -> tuple[bool, bool, Fraction, str, int]:

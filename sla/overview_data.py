@@ -3,7 +3,7 @@
 Every value has the format of the client's own SLA answer (``sla.serialize``): percentages
 are strings rounded *down* to 3 decimals, durations seconds, moments ISO 8601 in UTC, money
 strings with cents. A figure that needs an assessed window (target, budget, breaches, credit)
-is null for a client without a plan, or whose plan is not in force yet.
+is null for a client whose plan history gives this window no plan.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ class StandingCreditData(TypedDict):
 
 class StandingData(TypedDict):
     client: ClientRef
-    plan: str | None  # the plan's slug; null: no plan
-    in_force: bool  # false: no plan, or not in force in this window
+    plan: str | None  # the slug of the plan judging this window; null: none
+    in_force: bool  # false: no plan judges this window (none yet, or a "no plan" step)
     window: str  # the current window's label ("2026-10", "2026-Q4"); this month without a plan
     time_zone: str
     availability_percent: str | None  # so far; null: nothing known yet

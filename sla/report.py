@@ -5,14 +5,16 @@ The client's timeline: each site is down while any of its critical monitors is d
 that site's maintenance (when the plan excludes maintenance), so overlapping outages of
 several sites are counted once; its excluded time is when every site is in maintenance.
 
-The assessment is made over the plan's *window* (a month or a quarter) that contains the
-period asked for: a quarterly plan asked about October is judged on Q4, and says whether the
-window is complete or still running (then the figures so far are provisional).
+The assessment is made by the step of the client's plan history that judges the period
+(``sla.plan_history``), over that plan's *window* (a month or a quarter) holding the period: a
+quarterly plan asked about October is judged on Q4, and says whether the window is complete or
+still running (then the figures so far are provisional). A past window keeps the plan it had
+when the client later changes plans.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -32,7 +34,8 @@ from sla.calendar import Calendar
 from sla.intervals import Interval, intersect, merge, subtract
 from sla.loading import maintenance_by_site, site_timelines
 from sla.models import CarePlan, ClientPlan
-from sla.periods import Period, window_of
+from sla.periods import Period
+from sla.plan_history import Judgement, plan_history, reporting_zone
 from sla.response import IncidentTimes, incident_times, incidents_opened
 from sla.terms import HUNDRED, credit_percent
 from tenancy.models import Client
@@ -110,24 +113,17 @@ class WindowAssessment:
 @dataclass(frozen=True)
 class ClientSla:
     client: Client
-    plan: CarePlan | None
-    assignment: ClientPlan | None
+    plan: CarePlan | None  # the plan that judged the window; None: the period has no plan
+    assignment: ClientPlan | None  # the step of the client's history that judged it
     period: Period
     figures: Availability
     sites: tuple[tuple[Site, Availability], ...]
-    window: WindowAssessment | None  # None without a plan in force
-
-
-def client_plan(client: Client) -> ClientPlan | None:
-    return ClientPlan.objects.select_related("plan").filter(client=client).first()
+    window: WindowAssessment | None  # None without a plan
+    upcoming: ClientPlan | None = None  # the next step with a plan, dated after the window
 
 
 def plan_calendar(plan: CarePlan | None) -> Calendar:
     return plan.calendar() if plan is not None else Calendar(time_zone=settings.TIME_ZONE)
-
-
-def reporting_zone(plan: CarePlan | None) -> str:
-    return plan.time_zone if plan is not None else str(settings.TIME_ZONE)
 
 
 def load_client(
@@ -170,14 +166,20 @@ def _cut(timeline: list[StateSpan], spans: list[Interval]) -> list[StateSpan]:
 
 
 def client_sla(
-    client: Client, period: Period, *, now: datetime, assignment: ClientPlan | None = None
+    client: Client, period: Period, *, now: datetime, judgement: Judgement | None = None
 ) -> ClientSla:
-    """The client's figures for ``period`` and the assessment of the plan window holding it."""
-    assignment = assignment or client_plan(client)
-    plan = assignment.plan if assignment is not None else None
-    window = period
-    if plan is not None:
-        window = window_of(period.start, period.time_zone, months=plan.window_months())
+    """The client's figures for ``period`` and the assessment of the plan window holding it.
+
+    1. The step that judges the period (``sla.plan_history``; ``judgement`` when the caller
+       has it already), and its window; without a plan, the period alone, around the clock.
+    2. The period is read in the judging plan's zone (the installation's without one).
+    3. The figures of the period, per site, and the window's assessment.
+    """
+    if judgement is None:
+        judgement = plan_history(client).judge(period)
+    assignment, plan = judgement.assignment, judgement.plan
+    period = replace(period, time_zone=reporting_zone(plan))
+    window = judgement.window if plan is not None else period
     start, end = min(window.start, period.start), max(window.end, period.end)
     exclude = plan.exclude_maintenance if plan is not None else True
     loaded = load_client(client, start, end, exclude_maintenance=exclude, now=now)
@@ -206,15 +208,11 @@ def client_sla(
         for site, timeline, windows in loaded.sites.values()
     )
     assessment = None
-    if assignment is not None and in_force(assignment, window):
+    if assignment is not None:
         assessment = assess(assignment, window, loaded, calendar, now=now)
-    return ClientSla(client, plan, assignment, period, figures, sites, assessment)
-
-
-def in_force(assignment: ClientPlan, window: Period) -> bool:
-    """Whether the plan judges this window: it is in force on some day of it."""
-    starts_on = assignment.starts_on
-    return starts_on is None or window.end > _local_day_start(starts_on, window.time_zone)
+    return ClientSla(
+        client, plan, assignment, period, figures, sites, assessment, judgement.upcoming
+    )
 
 
 def assess(
@@ -231,7 +229,9 @@ def assess(
     2. Response and resolution times of the incidents opened in the window.
     3. The credit from the plan's schedule, and the outages that caused it.
     """
-    plan = assignment.plan
+    plan, monthly_fee = assignment.plan, assignment.fee
+    if plan is None or monthly_fee is None:
+        raise ValueError("a step without a plan judges no window")
     figures = availability(
         loaded.timeline,
         calendar,
@@ -275,7 +275,7 @@ def assess(
                 )
             )
     owed = credit_percent(plan.credits, percent)
-    fee = assignment.fee * window.months
+    fee = monthly_fee * window.months
     amount = (fee * owed / HUNDRED).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return WindowAssessment(
         period=window,

@@ -24,16 +24,15 @@ from sla.budget import ErrorBudget
 from sla.models import ClientPlan
 from sla.periods import Period, month_of, parse_period
 from sla.plan_data import PlanData, money, plain, plan_data
+from sla.plan_history import plan_history, reporting_zone
 from sla.report import (
     Breach,
     ClientSla,
     Credit,
     OutageCause,
     WindowAssessment,
-    client_plan,
     client_sla,
     monthly_history,
-    reporting_zone,
 )
 from sla.response import IncidentTimes
 from tenancy.models import Client
@@ -174,9 +173,9 @@ class HistoryData(TypedDict):
 class SlaData(TypedDict):
     client: ClientRef
     period: PeriodData
-    plan: PlanData | None
-    assignment: AssignmentData | None
-    in_force: bool
+    plan: PlanData | None  # the plan that judged the window (a past one keeps its plan)
+    assignment: AssignmentData | None  # the step of the client's plan history that has it
+    in_force: bool  # a plan judges the window (then ``window`` is its assessment)
     figures: FiguresData
     sites: list[SiteData]
     window: WindowData | None
@@ -213,22 +212,23 @@ def client_sla_data(
 ) -> SlaData:
     """The client's SLA for a period given as text (default: this month), ready for JSON.
 
-    1. The period is read in the plan's time zone (the installation's without a plan);
-       a bad one raises ``sla.periods.PeriodError``.
+    1. The period is read in the zone of the client's current plan (the installation's
+       without one); a bad one raises ``sla.periods.PeriodError``. The plan that judges it
+       comes from the client's plan history, so a past window keeps the plan it had.
     2. The SLA of that period; with ``history`` (months, at most ``MAX_HISTORY_MONTHS``),
-       the availability of that many months up to the period's last month.
+       the availability of that many months up to the period's last month, in the calendar
+       of the plan that judged the period.
     """
     if not 0 <= history <= MAX_HISTORY_MONTHS:
         raise ValueError(f"history: from 0 to {MAX_HISTORY_MONTHS} months")
-    assignment = client_plan(client)
-    plan = assignment.plan if assignment is not None else None
-    zone = reporting_zone(plan)
+    steps = plan_history(client)
+    zone = reporting_zone(steps.current(now).plan)
     period = parse_period(period_text, zone) if period_text else month_of(now, zone)
-    sla = client_sla(client, period, now=now, assignment=assignment)
+    sla = client_sla(client, period, now=now, judgement=steps.judge(period))
     months = None
     if history:
-        last = period.months_within()[-1]
-        months = monthly_history(client, plan, last, months=history, now=now)
+        last = sla.period.months_within()[-1]
+        months = monthly_history(client, sla.plan, last, months=history, now=now)
     return sla_data(sla, months)
 
 
@@ -242,10 +242,10 @@ def _period(period: Period) -> PeriodData:
 
 
 def _assignment(assignment: ClientPlan) -> AssignmentData:
-    agreed = assignment.monthly_fee
+    agreed, fee = assignment.monthly_fee, assignment.fee
     return {
         "agreed_monthly_fee": None if agreed is None else money(Decimal(agreed)),
-        "monthly_fee": money(Decimal(assignment.fee)),
+        "monthly_fee": money(Decimal(fee if fee is not None else 0)),
         "starts_on": optional_date(assignment.starts_on),
     }
 

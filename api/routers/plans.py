@@ -104,7 +104,7 @@ class PlanIn(Schema):
 
 
 class PlanOut(PlanData):
-    clients: int  # how many clients have the plan
+    clients: int  # how many clients have the plan in some step of their plan history
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -125,13 +125,13 @@ def require_owner(sc: Scope) -> None:
 
 
 def _plans(sc: Scope) -> QuerySet[CarePlan]:
-    return sc.visible(CarePlan).annotate(client_count=Count("clients"))
+    return sc.visible(CarePlan).annotate(client_count=Count("clients__client", distinct=True))
 
 
 def _out(plan: CarePlan) -> PlanOut:
     count = getattr(plan, "client_count", None)
     if count is None:
-        count = plan.clients.count()
+        count = plan.clients.values("client").distinct().count()
     return {**plan_data(plan), "clients": count}
 
 
@@ -209,6 +209,7 @@ def in_use_message(plan: CarePlan) -> str:
         ClientPlan.objects.filter(plan=plan)
         .order_by("client__name")
         .values_list("client__name", flat=True)
+        .distinct()
     )
     return ngettext(
         "The plan %(plan)s is in use by %(count)d client (%(names)s): give it another plan "

@@ -1,13 +1,15 @@
-"""A client's care plan and SLA: ``/clients/{id}/plan`` and ``/clients/{id}/sla``.
+"""A client's care plan history and SLA: ``/clients/{id}/plan`` and ``/clients/{id}/sla``.
 
 Everyone who sees the client reads both (a client user their own client only; anyone else
-gets 404). Only the agency's owners give a client a plan or take it away (403 for others).
+gets 404). Only the agency's owners change a client's plan history (403 for others). A
+client's plan is a history of steps (``sla.plan_history``): ``PUT`` writes the step with the
+given ``starts_on``, ``DELETE`` removes one, so past windows keep the plan they had.
 The SLA answer has the shape ``sitecare sla --json`` prints (``sla.serialize``).
 """
 
 # No "from __future__ import annotations": ninja reads these signatures at runtime.
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +25,7 @@ from api.writes import related, save_checked
 from sla.models import CarePlan, ClientPlan
 from sla.periods import PeriodError
 from sla.plan_data import PlanData, money, plan_data
+from sla.plan_history import PlanHistory, plan_history
 from sla.serialize import MAX_HISTORY_MONTHS, SlaData, client_sla_data, optional_date
 from tenancy.models import Client
 
@@ -31,75 +34,123 @@ ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Erro
 
 
 class ClientPlanIn(Schema):
-    plan: int = Field(description="id of one of the agency's care plans")
+    plan: int | None = Field(
+        description="id of one of the agency's care plans; null: no plan from this day"
+    )
     monthly_fee: Decimal | None = Field(
         default=None, ge=0, description="the fee agreed with this client; null: the plan's"
     )
     starts_on: date | None = Field(
-        default=None, description="in force from this day; null: every period counts"
+        default=None,
+        description="the step's first day; null: the step since always. A step dated inside a "
+        "window judges all of it",
     )
+
+
+class PlanSummary(TypedDict):
+    id: int
+    slug: str
+    name: str
+
+
+class PlanStepOut(TypedDict):
+    plan: PlanSummary | None  # null: no plan from this day
+    agreed_monthly_fee: str | None
+    monthly_fee: str | None  # the fee in effect: the agreed one, else the plan's
+    starts_on: str | None  # null: since always
+    current: bool  # the step judging the current window
+    scheduled: bool  # dated after the current step
 
 
 class ClientPlanOut(TypedDict):
     client: int
-    plan: PlanData | None  # null: the client has no plan
+    plan: PlanData | None  # the current step's plan; null: no plan now
     agreed_monthly_fee: str | None
     monthly_fee: str | None  # the fee in effect: the agreed one, else the plan's
-    starts_on: str | None
+    starts_on: str | None  # the current step's first day
+    history: list[PlanStepOut]  # every step, oldest first
 
 
-def _plan_out(client: Client, assignment: ClientPlan | None) -> ClientPlanOut:
-    if assignment is None:
-        return {
-            "client": client.pk,
-            "plan": None,
-            "agreed_monthly_fee": None,
-            "monthly_fee": None,
-            "starts_on": None,
-        }
-    agreed = assignment.monthly_fee
+def _fees(step: ClientPlan | None) -> tuple[str | None, str | None]:
+    if step is None:
+        return None, None
+    agreed, fee = step.monthly_fee, step.fee
+    return (
+        None if agreed is None else money(Decimal(agreed)),
+        None if fee is None else money(Decimal(fee)),
+    )
+
+
+def _plan_out(client: Client, history: PlanHistory, now: datetime) -> ClientPlanOut:
+    current = history.current(now)
+    step = current.step
+    agreed, fee = _fees(step)
+    steps: list[PlanStepOut] = []
+    for each in history.steps:
+        each_agreed, each_fee = _fees(each)
+        plan = each.plan
+        steps.append(
+            {
+                "plan": None
+                if plan is None
+                else {"id": plan.pk, "slug": plan.slug, "name": plan.name},
+                "agreed_monthly_fee": each_agreed,
+                "monthly_fee": each_fee,
+                "starts_on": optional_date(each.starts_on),
+                "current": each is step,
+                "scheduled": history.is_scheduled(each, current),
+            }
+        )
     return {
         "client": client.pk,
-        "plan": plan_data(assignment.plan),
-        "agreed_monthly_fee": None if agreed is None else money(Decimal(agreed)),
-        "monthly_fee": money(Decimal(assignment.fee)),
-        "starts_on": optional_date(assignment.starts_on),
+        "plan": None if current.plan is None else plan_data(current.plan),
+        "agreed_monthly_fee": agreed,
+        "monthly_fee": fee,
+        "starts_on": None if step is None else optional_date(step.starts_on),
+        "history": steps,
     }
-
-
-def _assignment(client: Client) -> ClientPlan | None:
-    return ClientPlan.objects.select_related("plan").filter(client=client).first()
 
 
 @router.get("/{client_id}/plan", response={200: ClientPlanOut, **ERRORS})
 def get_client_plan(request: HttpRequest, client_id: int) -> ClientPlanOut:
-    """The client's care plan and agreed fee; ``plan`` is null when it has none."""
+    """The client's current step (plan, agreed fee, first day; ``plan`` null when it has
+    none now) and its whole plan history, oldest first, scheduled steps marked."""
+    now = timezone.now()
     client = scope(request).get(Client, pk=client_id)
-    return _plan_out(client, _assignment(client))
+    return _plan_out(client, plan_history(client), now)
 
 
 @router.put("/{client_id}/plan", response={200: ClientPlanOut, **ERRORS})
 def set_client_plan(request: HttpRequest, client_id: int, payload: ClientPlanIn) -> ClientPlanOut:
-    """Give the client a plan (replacing the one it had), with an agreed fee and a start."""
+    """Write the step with this ``starts_on`` (created, or changed when the client has one
+    that day): from that day the client has ``plan`` (null: none) at ``monthly_fee``."""
+    now = timezone.now()
     sc = scope(request)
     client = sc.get(Client, pk=client_id)
     require_owner(sc)
-    plan = related(sc, CarePlan, payload.plan, "plan")
-    assignment = _assignment(client) or ClientPlan(client=client)
-    assignment.plan = plan
-    assignment.monthly_fee = payload.monthly_fee
-    assignment.starts_on = payload.starts_on
-    save_checked(assignment, non_field="plan")
-    return _plan_out(client, assignment)
+    plan = None if payload.plan is None else related(sc, CarePlan, payload.plan, "plan")
+    step = ClientPlan.objects.filter(client=client, starts_on=payload.starts_on).first()
+    step = step or ClientPlan(client=client, starts_on=payload.starts_on)
+    step.plan = plan
+    step.monthly_fee = payload.monthly_fee
+    save_checked(step, non_field="starts_on")
+    return _plan_out(client, plan_history(client), now)
+
+
+_STEP_DAY = Query(None, description="the step's first day; omitted: the step since always")
 
 
 @router.delete("/{client_id}/plan", response={204: None, **ERRORS})
-def remove_client_plan(request: HttpRequest, client_id: int) -> Status[None]:
-    """Take the client's plan away (nothing to do when it has none)."""
+def remove_client_plan(
+    request: HttpRequest,
+    client_id: int,
+    starts_on: date | None = _STEP_DAY,
+) -> Status[None]:
+    """Delete one step of the client's plan history (nothing to do when there is none)."""
     sc = scope(request)
     client = sc.get(Client, pk=client_id)
     require_owner(sc)
-    ClientPlan.objects.filter(client=client).delete()
+    ClientPlan.objects.filter(client=client, starts_on=starts_on).delete()
     return Status(204, None)
 
 

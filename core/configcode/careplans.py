@@ -2,8 +2,11 @@
 
 A plan's terms have the shape the API uses (``sla.serialize.plan_terms``); in a diff its
 targets are shown one line each (``targets.P1.response_minutes``). A client's plan is part of
-the client in the file (``plan``, ``monthly_fee``, ``plan_starts_on``) and is diffed with it;
-it is stored as the client's ``ClientPlan`` row.
+the client in the file (``plan``, ``monthly_fee``, ``plan_starts_on``) and is diffed with it.
+A client's plan is a history of steps (``ClientPlan``); the file describes one of them, the
+step starting on ``plan_starts_on`` (none: the step since always), created or changed, and
+says nothing about the others, which are kept (never pruned by the file). A client without
+``plan`` leaves its history alone. Export writes the client's current step.
 """
 
 from __future__ import annotations
@@ -34,14 +37,14 @@ def plan_view(plan: CarePlan) -> View:
     return view
 
 
-def assignment_view(assignment: ClientPlan | None) -> View:
-    """A client's stored plan as the client's fields in the file."""
-    if assignment is None:
+def assignment_view(step: ClientPlan | None) -> View:
+    """A stored step of a client's plan history as the client's fields in the file."""
+    if step is None:
         return {"plan": None, "monthly_fee": None, "plan_starts_on": None}
-    fee = assignment.monthly_fee
-    starts = assignment.starts_on
+    fee = step.monthly_fee
+    starts = step.starts_on
     return {
-        "plan": assignment.plan.slug,
+        "plan": None if step.plan is None else step.plan.slug,
         "monthly_fee": None if fee is None else money(Decimal(fee)),
         "plan_starts_on": None if starts is None else starts.isoformat(),
     }
@@ -59,19 +62,18 @@ def wanted_assignment_view(spec: ClientSpec) -> View:
 def write_assignment(
     client: Any, stored: ClientPlan | None, plan: CarePlan | None, spec: ClientSpec
 ) -> None:
-    """Make the client's stored plan what the file says: create, change or remove the row.
+    """Make the step the file describes what it says: create it, or change the stored step
+    of that day (``stored``); without ``plan`` in the file, nothing is written.
 
-    ``plan`` is the plan the file names (None when it names none).
+    ``plan`` is the plan the file names.
     """
     if spec.plan is None:
-        if stored is not None:
-            stored.delete()
         return
     if plan is None or plan.pk is None:
         raise RuntimeError(f"care plan {spec.plan} is missing outside a dry run")
-    values = {"plan_id": plan.pk, "monthly_fee": spec.monthly_fee, "starts_on": spec.plan_starts_on}
+    values = {"plan_id": plan.pk, "monthly_fee": spec.monthly_fee}
     if stored is None:
-        ClientPlan.objects.create(client=client, **values)
+        ClientPlan.objects.create(client=client, starts_on=spec.plan_starts_on, **values)
         return
     changed = [name for name, value in values.items() if getattr(stored, name) != value]
     for name in changed:
@@ -121,8 +123,8 @@ def export_plan(plan: CarePlan) -> dict[str, Any]:
 
 
 def export_assignment(assignment: ClientPlan | None) -> dict[str, Any]:
-    """A client's plan fields as the file writes them (nothing without a plan)."""
-    if assignment is None:
+    """A client's current step as the file writes it (nothing without a plan now)."""
+    if assignment is None or assignment.plan is None:
         return {}
     data: dict[str, Any] = {"plan": assignment.plan.slug}
     if assignment.monthly_fee is not None:

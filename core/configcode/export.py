@@ -16,6 +16,7 @@ import unicodedata
 from typing import Any
 
 import yaml
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.configcode.careplans import export_assignment, export_plan
@@ -28,6 +29,7 @@ from monitoring.models import Monitor
 from monitoring.spec import NAMING_KEYS, monitor_as_data, secret_options
 from sites.models import Site
 from sla.models import CarePlan, ClientPlan
+from sla.plan_history import plan_histories
 from tenancy.models import Client, Organization
 
 PLACEHOLDER_PREFIX = "SITECARE_CHANNEL_"
@@ -83,7 +85,7 @@ class _Exporter:
         self.include_secrets = include_secrets
         self.placeholders: list[tuple[str, str]] = []
         self._taken: set[str] = set()
-        self.assignments: dict[int, ClientPlan] = {}  # clients' care plans, by client id
+        self.assignments: dict[int, ClientPlan | None] = {}  # each client's current step
 
     def channel(self, channel: Channel) -> dict[str, Any]:
         if self.include_secrets:
@@ -175,13 +177,13 @@ class _Exporter:
         plans = CarePlan.objects.filter(organization=org).order_by("slug")
         if plans:
             data["plans"] = [_escaped(export_plan(plan)) for plan in plans]
-        self.assignments = {
-            a.client_id: a
-            for a in ClientPlan.objects.filter(client__organization=org).select_related("plan")
-        }
+        stored_clients = list(Client.objects.filter(organization=org).order_by("slug"))
+        histories = plan_histories([client.pk for client in stored_clients])
+        now = timezone.now()
+        self.assignments = {pk: history.current(now).step for pk, history in histories.items()}
         clients = [
             self.client(client, [ch for ch in channels if ch.client_id == client.pk])
-            for client in Client.objects.filter(organization=org).order_by("slug")
+            for client in stored_clients
         ]
         if clients:
             data["clients"] = clients

@@ -13,6 +13,7 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
 from typing import Any, TypeVar
 
@@ -107,7 +108,10 @@ class Stored:
     monitors: dict[int, dict[str, Monitor]] = field(default_factory=lambda: defaultdict(dict))
     channels: dict[str, Channel] = field(default_factory=dict)
     plans: dict[str, CarePlan] = field(default_factory=dict)
-    assignments: dict[int, ClientPlan] = field(default_factory=dict)  # by client id
+    # Each client's plan history: client id → the step of each first day (None: since always).
+    plan_steps: dict[int, dict[date | None, ClientPlan]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
     windows: dict[int, list[MaintenanceWindow]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
@@ -123,10 +127,9 @@ class Stored:
             stored.monitors[monitor.site_id][monitor.name] = monitor
         stored.channels = {c.name: c for c in Channel.objects.filter(organization=org)}
         stored.plans = {p.slug: p for p in CarePlan.objects.filter(organization=org)}
-        stored.assignments = {
-            a.client_id: a
-            for a in ClientPlan.objects.filter(client__organization=org).select_related("plan")
-        }
+        steps = ClientPlan.objects.filter(client__organization=org).select_related("plan")
+        for step in steps:
+            stored.plan_steps[step.client_id][step.starts_on] = step
         for window in MaintenanceWindow.objects.filter(client__organization=org).order_by("pk"):
             stored.windows[window.client_id].append(window)
         return stored
@@ -247,20 +250,31 @@ def _agency(work: Reconciler, spec: AgencySpec) -> Organization | None:
 def _client(
     work: Reconciler, org: Organization | None, spec: ClientSpec, plans: Plans
 ) -> Client | None:
-    """Create or update a client and its care plan (shown as the client's fields)."""
+    """Create or update a client and the step of its plan history the file describes (shown
+    as the client's fields; a client without ``plan`` leaves its history alone)."""
     write = {"name": spec.name}
-    assignments = work.stored.assignments
+    steps = work.stored.plan_steps
+
+    def current(client: Client) -> View:
+        view: View = {"name": client.name}
+        if spec.plan is not None:
+            view.update(assignment_view(steps[client.pk].get(spec.plan_starts_on)))
+        return view
+
+    wanted: View = {"name": spec.name}
+    if spec.plan is not None:
+        wanted.update(wanted_assignment_view(spec))
     client = work.sync(
         ObjectKind.CLIENT,
         spec.slug,
         work.stored.clients.get(spec.slug),
         lambda: Client.objects.create(organization=saved(org), slug=spec.slug, **write),
-        lambda client: {"name": client.name, **assignment_view(assignments.get(client.pk))},
-        ({"name": spec.name, **wanted_assignment_view(spec)}, write),
+        current,
+        (wanted, write),
     )
-    if client is not None and not work.report.dry_run:
-        plan = plans.get(spec.plan) if spec.plan is not None else None
-        write_assignment(client, assignments.get(client.pk), plan, spec)
+    if client is not None and not work.report.dry_run and spec.plan is not None:
+        stored = steps[client.pk].get(spec.plan_starts_on)
+        write_assignment(client, stored, plans.get(spec.plan), spec)
     return client
 
 
@@ -284,15 +298,36 @@ def _plans(work: Reconciler, org: Organization | None, config: ValidConfig) -> P
 
 def _stale_plans(work: Reconciler, config: ValidConfig) -> None:
     """Stored plans neither listed nor named by a listed client: reported, or with prune
-    deleted (any client still on one loses it first: a plan in use cannot be deleted)."""
+    deleted; a plan still in some client's plan history once the file is applied is kept
+    (deleting it would rewrite the windows that plan judged), and said so."""
     listed = {values["slug"] for values in config.plans}
     listed |= {client.plan for client in config.document.clients if client.plan is not None}
+    in_use = _plans_in_use(work, config)
     for slug, plan in work.stored.plans.items():
         if slug in listed:
             continue
-        if work.report.prune and not work.report.dry_run:
-            ClientPlan.objects.filter(plan=plan).delete()
+        users = in_use.get(plan.pk)
+        if users and work.report.prune:
+            note = _("kept: in the plan history of %(clients)s") % {"clients": ", ".join(users)}
+            work.report.not_in_file.append(f"{ObjectKind.PLAN.label} {slug} ({note})")
+            continue
         work.stale(ObjectKind.PLAN, slug, plan)
+
+
+def _plans_in_use(work: Reconciler, config: ValidConfig) -> dict[int, list[str]]:
+    """Plan id → the slugs of the clients whose history has it once the file is applied
+    (a step the file describes takes the file's plan; a pruned client's history goes)."""
+    specs = {spec.slug: spec for spec in config.document.clients}
+    users: dict[int, list[str]] = defaultdict(list)
+    for slug, client in sorted(work.stored.clients.items()):
+        spec = specs.get(slug)
+        if spec is None and work.report.prune:
+            continue
+        for day, step in work.stored.plan_steps[client.pk].items():
+            rewritten = spec is not None and spec.plan is not None and spec.plan_starts_on == day
+            if step.plan_id is not None and not rewritten and slug not in users[step.plan_id]:
+                users[step.plan_id].append(slug)
+    return users
 
 
 def _site(work: Reconciler, client: Client | None, label: str, spec: SiteSpec) -> Site | None:

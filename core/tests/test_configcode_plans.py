@@ -21,7 +21,7 @@ from core.tests.configcode_support import refused
 from sla.examples import install_example_plans
 from sla.models import CarePlan, ClientPlan
 from sla.plan_data import plan_terms
-from tenancy.models import Client, Organization
+from tenancy.models import Organization
 
 EXAMPLES = Path(__file__).parent.parent.parent / "examples"
 
@@ -136,7 +136,7 @@ def test_it_shows_plan_and_assignment_changes_in_a_dry_run(db):
         before
     )
     apply_config(changed)
-    assert ClientPlan.objects.get(client__slug="acme").plan.slug == "shop"
+    assert ClientPlan.objects.get(client__slug="acme").plan == plan("shop")
     assert ClientPlan.objects.get(client__slug="globex").fee == Decimal("1490.5")
     assert plan("office").p1_response_minutes == 30
     assert apply_config(changed).is_empty
@@ -204,7 +204,7 @@ def test_it_assigns_a_plan_the_agency_already_has(db):
     install_example_plans(org)
     text = DOCUMENT.replace("    plan: office\n", "    plan: enterprise\n")
     report = apply_config(text)
-    assert ClientPlan.objects.get(client__slug="acme").plan.slug == "enterprise"
+    assert ClientPlan.objects.get(client__slug="acme").plan == plan("enterprise")
     # The other examples are not in the file: kept and listed, like any other object.
     assert set(report.not_in_file) == {"care plan seasonal-shop", "care plan startup"}
     pruned = apply_config(text, prune=True)
@@ -215,22 +215,44 @@ def test_it_assigns_a_plan_the_agency_already_has(db):
 def test_it_prunes_a_plan_a_client_just_left_in_one_transaction(db):
     apply_config(DOCUMENT)
     start, end = DOCUMENT.index("  - slug: office\n"), DOCUMENT.index("  - slug: shop\n")
-    without_office = (DOCUMENT[:start] + DOCUMENT[end:]).replace("    plan: office\n", "")
+    # Acme's step since always moves to shop; office is no longer in the file.
+    without_office = (DOCUMENT[:start] + DOCUMENT[end:]).replace(
+        "    plan: office\n", "    plan: shop\n"
+    )
     assert "office" not in without_office
     kept = apply_config(without_office)
     assert "care plan office" in kept.not_in_file
-    assert not ClientPlan.objects.filter(client__slug="acme").exists()
     assert CarePlan.objects.filter(slug="office").exists()  # kept without --prune
 
-    ClientPlan.objects.create(client=Client.objects.get(slug="acme"), plan=plan("office"))
+    ClientPlan.objects.filter(client__slug="acme").update(plan=plan("office"))
     pruned = apply_config(without_office, prune=True)
     assert [(c.action, c.kind, c.label) for c in pruned.changes] == [
         (Action.UPDATE, ObjectKind.CLIENT, "acme"),
         (Action.DELETE, ObjectKind.PLAN, "office"),
     ]
     assert not CarePlan.objects.filter(slug="office").exists()
-    assert not ClientPlan.objects.filter(client__slug="acme").exists()
-    assert ClientPlan.objects.get(client__slug="globex").plan.slug == "shop"
+    assert ClientPlan.objects.get(client__slug="acme").plan == plan("shop")
+    assert ClientPlan.objects.get(client__slug="globex").plan == plan("shop")
+
+
+def test_it_keeps_with_prune_a_plan_still_in_a_clients_history(db):
+    apply_config(DOCUMENT)
+    start, end = DOCUMENT.index("  - slug: office\n"), DOCUMENT.index("  - slug: shop\n")
+    # Acme moves to shop from November: its step since always keeps office.
+    moved = (DOCUMENT[:start] + DOCUMENT[end:]).replace(
+        "    plan: office\n", "    plan: shop\n    plan_starts_on: 2026-11-01\n"
+    )
+    for dry_run in (True, False):
+        report = apply_config(moved, prune=True, dry_run=dry_run)
+        assert [(c.action, c.kind, c.label) for c in report.changes] == [
+            (Action.UPDATE, ObjectKind.CLIENT, "acme")
+        ]
+        assert report.not_in_file == ["care plan office (kept: in the plan history of acme)"]
+    steps = ClientPlan.objects.filter(client__slug="acme").order_by("starts_on")
+    assert [(s.starts_on, s.plan.slug if s.plan else None) for s in steps] == [
+        (None, "office"),
+        (date(2026, 11, 1), "shop"),
+    ]
 
 
 def test_it_ships_the_example_plans_in_the_example_file(db, monkeypatch):
@@ -249,7 +271,7 @@ def test_it_ships_the_example_plans_in_the_example_file(db, monkeypatch):
     installed["startup"].pop("closed_dates")
     assert in_file == installed
     assigned = {a.client.slug: a for a in ClientPlan.objects.select_related("client", "plan")}
-    assert {slug: a.plan.slug for slug, a in assigned.items()} == {
+    assert {slug: a.plan and a.plan.slug for slug, a in assigned.items()} == {
         "rakieta": "startup",
         "choinki-nowak": "seasonal-shop",
         "polmetal": "enterprise",

@@ -21,8 +21,8 @@ def target_percent(value: Decimal | None) -> str:
 
 @register.filter
 def agreed_fee(assignment: ClientPlan | None) -> str:
-    """The monthly fee a client pays for its plan, with the plan's currency."""
-    if assignment is None:
+    """The monthly fee a client pays for a step's plan, with the plan's currency."""
+    if assignment is None or assignment.plan is None or assignment.fee is None:
         return "—"
     return money_text(assignment.fee, assignment.plan.currency)
 

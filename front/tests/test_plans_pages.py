@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from front.tests.conftest import signed_in
@@ -221,6 +222,7 @@ def test_it_answers_404_to_client_users_for_every_plan_page(world, persona):
     assert CarePlan.objects.get().name == "Basic"
 
 
+@time_machine.travel(datetime(2026, 10, 5, 12, tzinfo=UTC), tick=False)
 def test_it_assigns_a_plan_to_a_client_from_the_client_page(world):
     plan = make_plan(world)
     owner = signed_in(world.owner)
@@ -241,8 +243,13 @@ def test_it_assigns_a_plan_to_a_client_from_the_client_page(world):
     text = html.content.decode()
     assert "Basic" in text and "450.00 PLN" in text and "1 Oct 2026" in text
     assert 'name="plan-plan"' not in text  # client users read
-    owner.post(reverse("front:client_plan", args=[world.client_a.pk]), {"plan-plan": ""})
-    assert not ClientPlan.objects.exists()  # no plan chosen: removed
+    owner.post(
+        reverse("front:client_plan", args=[world.client_a.pk]),
+        {"plan-plan": "", "plan-starts_on": "2027-01-01"},
+    )
+    ending = ClientPlan.objects.get(client=world.client_a, starts_on=date(2027, 1, 1))
+    assert ending.plan is None  # no plan chosen: a step without one, the earlier step kept
+    assert ClientPlan.objects.count() == 2
 
 
 def test_it_refuses_a_plan_of_another_agency(world):

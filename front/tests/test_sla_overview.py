@@ -73,11 +73,12 @@ def test_it_words_each_standing_as_the_sla_page_does(world):
     )
     future, zeta = rows(html, "unassessed")
     assert zeta == "Zeta no plan · Assign a plan 99.000 % 2026-10, 24/7"
-    assert future == "Future Future care, in force from 1 Nov 2026 — 2026-10"
+    # Its plan history starts in November: October has no plan, the next step is named.
+    assert future == "Future Future care, in force from 1 Nov 2026 — 2026-10, 24/7"
     # Links: each client's own SLA page, and the plan.
     assert reverse("front:client_sla", args=[agency.a.pk]) in html
     assert reverse("front:client_sla", args=[agency.zeta.pk]) in html
-    assert reverse("front:plan", kwargs={"plan_id": agency.a.care_plan.plan_id}) in html
+    assert reverse("front:plan", kwargs={"plan_id": agency.a.plan_steps.get().plan_id}) in html
 
 
 @time_machine.travel(NOW, tick=False)

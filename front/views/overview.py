@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from front import summaries
 from front.forms_plans import ClientPlanForm
+from front.plan_steps import plan_form_initial, plan_panel
 from incidents.models import Channel, Incident, IncidentState
 from monitoring.models import Monitor
 from sites.models import Site
-from sla.report import client_plan
 from tenancy.models import Client
 from tenancy.scoping import scope_for
 
@@ -38,6 +38,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    now = timezone.now()
     scope = scope_for(request.user)
     client = scope.get(Client, pk=client_id)
     board = summaries.board(scope, clients=scope.visible(Client).filter(pk=client.pk))
@@ -47,15 +48,17 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         .select_related("monitor__site")
         .order_by("-opened_at")[:RECENT_INCIDENTS]
     )
-    assignment = client_plan(client)
+    plan_form = None
+    if scope.is_owner:
+        plan_form = ClientPlanForm(client=client, initial=plan_form_initial(now))
     context = {
         "client": client,
         "board": board,
         "row": board.clients[0],
         "incidents": incidents,
         "channels": scope.visible(Channel).filter(client=client),
-        "assignment": assignment,
-        "plan_form": ClientPlanForm(client=client, instance=assignment) if scope.is_owner else None,
+        **plan_panel(client, now=now),
+        "plan_form": plan_form,
     }
     return render(request, "front/client.html", context)
 

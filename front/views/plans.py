@@ -8,6 +8,7 @@ the client's pages. A change posted by someone who may only read is refused with
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.contrib import messages
@@ -16,11 +17,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, ProtectedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from front.forms_plans import CarePlanForm, ClientPlanForm
+from front.plan_steps import plan_form_initial, plan_panel
 from front.sla_figures import (
     calendar_summary,
     credit_tiers_text,
@@ -41,8 +45,16 @@ def _require_owner(scope: Scope) -> None:
 
 
 def _plans(scope: Scope) -> list[CarePlan]:
-    users = ClientPlan.objects.select_related("client").order_by("client__name")
+    users = ClientPlan.objects.select_related("client").order_by("client__name", "client_id")
     return list(scope.visible(CarePlan).prefetch_related(Prefetch("clients", queryset=users)))
+
+
+def clients_of(steps: Iterable[ClientPlan]) -> list[Client]:
+    """The clients of these steps, once each (a client may have a plan in several steps)."""
+    seen: dict[int, Client] = {}
+    for step in steps:
+        seen.setdefault(step.client_id, step.client)
+    return list(seen.values())
 
 
 @login_required
@@ -59,6 +71,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
                 calendar_summary(plan),
                 target_text(plan.availability_target),
                 money_text(plan.monthly_fee, plan.currency),
+                clients_of(plan.clients.all()),
             )
             for plan in plans
         ],
@@ -110,7 +123,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "rto": _minutes_text(plan.rto_minutes),
         "credit_tiers": credit_tiers_text(plan),
         "targets": [(priority, *plan.targets(priority)) for priority in ("P1", "P2", "P3", "P4")],
-        "users": plan.clients.select_related("client").order_by("client__name"),
+        "users": clients_of(plan.clients.select_related("client").order_by("client__name")),
         "form": form,
     }
     return render(request, "front/plans_detail.html", context)
@@ -127,7 +140,8 @@ def plan_delete(request: HttpRequest) -> HttpResponse:
     scope = agency_scope(request)
     _require_owner(scope)
     plan = scope.get(CarePlan, pk=posted_id(request, "plan"))
-    names = [c.client.name for c in plan.clients.select_related("client").order_by("client__name")]
+    steps = plan.clients.select_related("client").order_by("client__name")
+    names = [client.name for client in clients_of(steps)]
     if not names:
         try:
             plan.delete()
@@ -169,7 +183,8 @@ def plan_examples(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def client_plan(request: HttpRequest, client_id: int) -> HttpResponse:
-    """The client's plan (everyone who sees the client); owners assign, change or remove it."""
+    """The client's plan history (everyone who sees the client); owners add or change a step."""
+    now = timezone.now()
     scope = scope_for(request.user)
     client = scope.get(Client, pk=client_id)
     form = None
@@ -177,20 +192,49 @@ def client_plan(request: HttpRequest, client_id: int) -> HttpResponse:
         _require_owner(scope)
         form = ClientPlanForm(request.POST, client=client)
         if form.is_valid():
-            assignment = form.save_assignment()
-            if assignment is None:
-                messages.success(
-                    request, _("%(client)s has no care plan now.") % {"client": client}
-                )
-            else:
-                messages.success(
-                    request,
-                    _("%(client)s has the care plan “%(plan)s”.")
-                    % {"client": client, "plan": assignment.plan.name},
-                )
+            step = form.save_step()
+            messages.success(request, _step_message(client, step))
             return redirect("front:client", client_id=client.pk)
     elif scope.is_owner:
-        form = ClientPlanForm(client=client)
-    assignment = ClientPlan.objects.select_related("plan").filter(client=client).first()
-    context = {"client": client, "assignment": assignment, "plan_form": form}
+        form = ClientPlanForm(client=client, initial=plan_form_initial(now))
+    context = {"client": client, **plan_panel(client, now=now), "plan_form": form}
     return render(request, "front/plans_client.html", context)
+
+
+@login_required
+@require_POST
+def client_plan_step_delete(request: HttpRequest) -> HttpResponse:
+    """Delete one step of a client's plan history (owners only; the step's id is posted)."""
+    scope = scope_for(request.user)
+    step = scope.get(
+        ClientPlan.objects.select_related("plan", "client"), pk=posted_id(request, "step")
+    )
+    _require_owner(scope)
+    step.delete()
+    messages.success(request, _("The step “%(step)s” is deleted.") % {"step": step_label(step)})
+    return redirect("front:client", client_id=step.client_id)
+
+
+def _step_message(client: Client, step: ClientPlan) -> str:
+    if step.plan is None:
+        return _("%(client)s has no care plan from %(day)s.") % {
+            "client": client,
+            "day": _day(step),
+        }
+    return _("%(client)s has the care plan “%(plan)s” from %(day)s.") % {
+        "client": client,
+        "plan": step.plan.name,
+        "day": _day(step),
+    }
+
+
+def _day(step: ClientPlan) -> str:
+    if step.starts_on is None:
+        return str(_("the start"))
+    return date_format(step.starts_on, "j M Y")
+
+
+def step_label(step: ClientPlan) -> str:
+    """A step in a few words: "from 1 Mar 2026: Enterprise"."""
+    plan = step.plan.name if step.plan is not None else _("no plan")
+    return _("from %(day)s: %(plan)s") % {"day": _day(step), "plan": plan}

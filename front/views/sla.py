@@ -2,8 +2,10 @@
 the credit owed, for one month or quarter (``?period=2026-10`` or ``2026-Q4``).
 
 Everyone who sees the client sees the page (a client's users their own client's only; anyone
-else gets 404). The figures come from ``sla.report``; times are shown in the plan's time zone
-(without a plan: the installation's, around the clock, with no target).
+else gets 404). The figures come from ``sla.report``, under the plan that judged the window
+shown (``sla.plan_history``: a past window keeps the plan the client had then); times are
+shown in that plan's time zone (without a plan: the installation's, around the clock, with no
+target).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from front.sla_figures import page_context
-from sla.periods import Period, PeriodError, parse_period, window_of
-from sla.report import client_plan, client_sla, monthly_history, reporting_zone
+from sla.periods import Period, PeriodError, parse_period
+from sla.plan_history import plan_history, reporting_zone
+from sla.report import client_sla, monthly_history
 from tenancy.models import Client
 from tenancy.scoping import scope_for
 
@@ -38,27 +41,32 @@ def _asked_period(raw: str, time_zone: str) -> Period:
 def client_sla_page(request: HttpRequest, client_id: int) -> HttpResponse:
     """The client's SLA for the period asked for, the current window by default.
 
-    1. Load the client through the user's scope, and its plan (its zone and window length).
-    2. Read the period; a bad one is reported on the page, which shows the current window.
-    3. The client's figures, the plan window's assessment and twelve months of history.
+    1. Load the client through the user's scope, and its plan history: the current window is
+       the one the step judging now measures.
+    2. Read the period (in the current plan's zone); a bad one is reported on the page, which
+       shows the current window.
+    3. The step that judged that period: the client's figures, the window's assessment and
+       twelve months of history, all in that plan's zone and calendar.
     """
     scope = scope_for(request.user)
     client = scope.get(Client, pk=client_id)
-    assignment = client_plan(client)
-    plan = assignment.plan if assignment is not None else None
-    zone = reporting_zone(plan)
     now = timezone.now()
-    current = window_of(now, zone, months=plan.window_months() if plan is not None else 1)
+    history = plan_history(client)
+    judgement = history.current(now)
+    current = judgement.window
     period, period_error = current, ""
     raw = request.GET.get("period", "").strip()
     if raw:
         try:
-            period = _asked_period(raw, zone)
+            period = _asked_period(raw, reporting_zone(judgement.plan))
         except PeriodError as exc:
             period_error = str(exc)
-    sla = client_sla(client, period, now=now, assignment=assignment)
-    history = monthly_history(
-        client, plan, period.months_within()[-1], months=HISTORY_MONTHS, now=now
+    if period != current:
+        judgement = history.judge(period)
+    sla = client_sla(client, period, now=now, judgement=judgement)
+    period, zone = sla.period, sla.period.time_zone
+    history_rows = monthly_history(
+        client, sla.plan, period.months_within()[-1], months=HISTORY_MONTHS, now=now
     )
     following = period.following()
     context = {
@@ -68,11 +76,12 @@ def client_sla_page(request: HttpRequest, client_id: int) -> HttpResponse:
         "current": current,
         "previous": period.previous(),
         "following": following if following.start <= now else None,
-        "is_current": period == current,
+        "is_current": (period.year, period.first_month, period.months)
+        == (current.year, current.first_month, current.months),
         "zone": zone,
         "now": now,
         "can_assign": scope.is_owner,
-        **page_context(sla, history, now=now),
+        **page_context(sla, history_rows, now=now),
     }
     with timezone.override(zone):  # every time on the page reads in the plan's zone
         return render(request, "front/sla_page.html", context)

@@ -203,8 +203,12 @@ def test_it_answers_without_a_plan_and_before_the_plan_is_in_force(world, shop, 
     assert without["period"]["time_zone"] == "Europe/Warsaw"  # the installation's zone
     ClientPlan.objects.filter(client=world.client_a).update(starts_on=date(2026, 10, 1))
     before = owner.get(f"/clients/{world.client_a.pk}/sla", period="2026-09").json()
-    assert before["plan"]["slug"] == "seasonal-shop" and before["window"] is None
+    # No step of the history judges September: no plan is named for it.
+    assert (before["plan"], before["assignment"], before["window"]) == (None, None, None)
     assert before["figures"]["availability_percent"] == "100.000"
+    october = owner.get(f"/clients/{world.client_a.pk}/sla", period="2026-10").json()
+    assert october["plan"]["slug"] == "seasonal-shop" and october["in_force"] is True
+    assert october["assignment"]["starts_on"] == "2026-10-01"
 
 
 @pytest.mark.parametrize(
@@ -236,11 +240,19 @@ def test_it_shows_a_client_user_their_own_sla_and_plan_only(world, shop, as_user
 # --- a client's plan ---------------------------------------------------------------------------
 
 
+@time_machine.travel(NOW, tick=False)
 def test_it_gives_a_client_a_plan_with_an_agreed_fee_and_takes_it_away(world, shop, as_user):
     owner = as_user(world.owner)
     startup = CarePlan.objects.get(organization=world.agency, slug="startup")
     url = f"/clients/{world.client_b.pk}/plan"
-    assert owner.get(url).json()["plan"] is None
+    assert owner.get(url).json() == {
+        "client": world.client_b.pk,
+        "plan": None,
+        "agreed_monthly_fee": None,
+        "monthly_fee": None,
+        "starts_on": None,
+        "history": [],
+    }
     body = {"plan": startup.pk, "monthly_fee": "399.5", "starts_on": "2026-10-01"}
     answer = owner.put(url, body).json()
     assert answer["plan"]["slug"] == "startup"
@@ -256,9 +268,16 @@ def test_it_gives_a_client_a_plan_with_an_agreed_fee_and_takes_it_away(world, sh
         date(2026, 10, 1),
     )
     assert as_user(world.client_b_user).get(url).json()["starts_on"] == "2026-10-01"
-    assert owner.put(url, {"plan": startup.pk}).json()["monthly_fee"] == "490.00"
+    # Without starts_on: the step since always, added before the October one.
+    answer = owner.put(url, {"plan": startup.pk})
+    assert answer.status_code == 200, answer.content
+    assert [step["starts_on"] for step in answer.json()["history"]] == [None, "2026-10-01"]
+    assert answer.json()["monthly_fee"] == "399.50"  # October's step is still the current one
+    assert owner.delete(f"{url}?starts_on=2026-10-01").status_code == 204
+    assert owner.get(url).json()["monthly_fee"] == "490.00"  # the plan's own fee
     assert owner.delete(url).status_code == 204
     assert not ClientPlan.objects.filter(client=world.client_b).exists()
+    assert owner.delete(url).status_code == 204  # nothing left: nothing to do
 
 
 def test_it_refuses_a_plan_of_another_agency_and_writes_by_non_owners(world, shop, as_user):

@@ -87,7 +87,7 @@ def test_it_prints_a_table_with_the_figures_and_the_verdict(world, shop):
 @time_machine.travel(NOW, tick=False)
 def test_it_shows_a_client_without_a_plan(world, shop):
     text = run("--client", "client-b", "--period", "2026-09")
-    assert "No care plan: around the clock, no target." in text
+    assert "No care plan in this period: around the clock, no target." in text
     assert "Window" not in text and "Credit owed" not in text
 
 

@@ -92,8 +92,10 @@ def test_it_lists_clients_without_a_plan_in_force_apart_with_their_availability(
     # This month in the installation's zone (Warsaw), around the clock: 242 h so far.
     assert zeta.period.label == "2026-10" and zeta.period.time_zone == "Europe/Warsaw"
     assert zeta.figures.percent_display() == "99.000"
-    assert future.plan is not None and future.plan.slug == "future-care"
-    assert future.window is None  # in force from November
+    # Its one step starts in November: no plan judges October, the next one is named.
+    assert future.plan is None and future.window is None
+    assert future.upcoming is not None and future.upcoming.plan is not None
+    assert future.upcoming.plan.slug == "future-care"
 
 
 @time_machine.travel(NOW, tick=False)

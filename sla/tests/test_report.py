@@ -160,8 +160,8 @@ def test_it_has_no_assessment_before_the_plan_is_in_force_or_without_a_plan(worl
     assignment.starts_on = date(2026, 10, 1)
     assignment.save()
     before = client_sla(world.client_a, SEPTEMBER, now=NOW)
-    assert before.window is None
-    assert before.plan is not None
+    assert before.window is None and before.plan is None  # no step judges September
+    assert before.upcoming == assignment
     without = client_sla(world.client_b, SEPTEMBER, now=NOW)
     assert without.plan is None and without.window is None
 

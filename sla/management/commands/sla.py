@@ -143,7 +143,7 @@ def render(data: SlaData, *, tty: bool) -> str:
     }
     console.print(Text(heading, style="bold"))
     if plan is None:
-        console.print(Text(_("No care plan: around the clock, no target.")))
+        console.print(Text(_("No care plan in this period: around the clock, no target.")))
     else:
         per = _("a quarter") if plan["window"] == MeasurementWindow.QUARTER else _("a month")
         terms = _("Care plan %(plan)s: %(target)s %% %(per)s") % {
@@ -151,9 +151,7 @@ def render(data: SlaData, *, tty: bool) -> str:
             "target": plan["availability_target"],
             "per": per,
         }
-        console.print(Text(terms))
-        if not data["in_force"]:
-            console.print(Text(_("The plan is not in force in this period.")))
+        console.print(Text(terms))  # the plan that judged the window, from the history
     console.print(figures_table(_("Figures"), data["figures"]))
     console.print(sites_table(data))
     if data["window"] is not None:
