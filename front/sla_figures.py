@@ -138,6 +138,7 @@ class TimeSplit:
     unknown: timedelta
     excluded: timedelta
     to_come: timedelta
+    unmonitored: timedelta  # before the client's first monitor existed
 
 
 def time_split(figures: Availability) -> TimeSplit:
@@ -148,6 +149,7 @@ def time_split(figures: Availability) -> TimeSplit:
         figures.unknown,
         figures.excluded,
         figures.to_come,
+        figures.unmonitored,
     )
 
 

@@ -2,16 +2,19 @@
 
 A *timeline* is plain data: ``(start, end, state)`` segments, state ``up``, ``down`` or
 ``unknown`` (``MonitorState`` values; anything else counts as unknown), in time order, not
-overlapping. Time no segment covers is a *gap*: the monitor did not exist yet or nobody
-watched it.
+overlapping. Time no segment covers is a *gap*: no monitor existed yet (or, past the last
+segment, the time has not come yet).
 
 Over a period ``[start, end)`` and a calendar:
 
 - *in scope*: the calendar's counted time in the period;
 - *excluded*: in-scope time inside maintenance windows, when the plan excludes them (when it
   does not, window time is counted like any other and ``excluded`` is zero);
-- *counted*: in scope and not excluded; it splits exactly into *up*, *down* and *unknown*
-  (unknown state or a gap: never counted as up or as down);
+- *counted*: in scope and not excluded; it splits exactly into *up*, *down*, *unknown*
+  (a segment in the unknown state: not checked yet, the engine not running, a check that
+  could not be made), *unmonitored* (a gap: no monitor existed) and *to come* (a gap after
+  ``known_until``, the rest of a running period); none of the last three is ever counted as
+  up or as down;
 - *availability* = up / (up + down), an exact fraction; None when no counted time is known
   (up + down = 0), so a figure is never invented. It is exactly 100 % when there is no
   downtime and some up time. Percentages are rounded only for display, and down (toward
@@ -27,9 +30,9 @@ segment. A monitor that does not exist yet is a gap, not unknown, so adding a mo
 mid-month does not blank the site's earlier days. Overlapping outages of several monitors
 are one stretch of site downtime, never counted twice.
 
-Up, down, unknown, excluded and in-scope time are additive over consecutive periods (every
-figure is an intersection with the period), so the months of a quarter sum to the quarter;
-outage counts are not (an outage across midnight of the 1st is in both months).
+Up, down, unknown, unmonitored, excluded and in-scope time are additive over consecutive
+periods (every figure is an intersection with the period), so the months of a quarter sum to
+the quarter; outage counts are not (an outage across midnight of the 1st is in both months).
 """
 
 from __future__ import annotations
@@ -74,10 +77,13 @@ class Outage:
 
 @dataclass(frozen=True)
 class Availability:
-    """The SLA figures of one period; ``in_scope = excluded + up + down + unknown + to_come``.
+    """The SLA figures of one period;
+    ``in_scope = excluded + up + down + unknown + unmonitored + to_come``.
 
-    ``to_come`` is the counted time after the moment the figures were known until (the rest
-    of a running month): not unknown, only not yet lived.
+    ``unknown`` is time a monitor existed but its state was not known (not checked yet, the
+    engine not running, a check that could not be made); ``unmonitored`` is time no monitor
+    existed (a gap: before the first one was created); ``to_come`` is the counted time after
+    the moment the figures were known until (the rest of a running month): not lived yet.
     """
 
     start: datetime
@@ -89,6 +95,7 @@ class Availability:
     unknown: timedelta
     outages: tuple[Outage, ...]
     to_come: timedelta = ZERO
+    unmonitored: timedelta = ZERO
 
     @property
     def known(self) -> timedelta:
@@ -175,7 +182,7 @@ def availability_by_period(
     5. Counted time after ``known_until`` (now, for a running period) is *to come*, not
        unknown: the timeline cannot know it yet.
     """
-    up_us, downs, down_us = _split(timeline)
+    up_us, downs, down_us, covered = _split(timeline)
     windows = _as_micros(merge(check(maintenance, name="maintenance")))
     results = []
     for start, end in check(periods, name="periods"):
@@ -191,11 +198,14 @@ def availability_by_period(
         parts = _overlap_by_run(counted, down_us[first:last])
         down_time = sum(parts)
         counted_time = _length(counted)
+        watched = _within(covered, low, high)
+        covered_time = _overlap(counted, watched)
         to_come = 0
         if known_until is not None:
             known_us = _micros(known_until - EPOCH)
             if known_us < high:
-                to_come = _overlap(counted, [(max(known_us, low), high)])
+                ahead = _intersect(counted, [(max(known_us, low), high)])
+                to_come = _length(ahead) - _overlap(ahead, watched)
         outages = tuple(
             Outage(
                 downs[first + i][0] if down_us[first + i][0] >= low else start,
@@ -213,7 +223,8 @@ def availability_by_period(
                 excluded=timedelta(microseconds=_length(excluded)),
                 up=timedelta(microseconds=up_time),
                 down=timedelta(microseconds=down_time),
-                unknown=timedelta(microseconds=counted_time - up_time - down_time - to_come),
+                unknown=timedelta(microseconds=covered_time - up_time - down_time),
+                unmonitored=timedelta(microseconds=counted_time - covered_time - to_come),
                 outages=outages,
                 to_come=timedelta(microseconds=to_come),
             )
@@ -294,8 +305,11 @@ def _checked(timeline: Sequence[StateSpan]) -> Sequence[StateSpan]:
     return timeline
 
 
-def _split(timeline: Sequence[StateSpan]) -> tuple[list[Micros], list[Interval], list[Micros]]:
-    """The up time (in microseconds) and the down time (also as datetimes) of a timeline.
+def _split(
+    timeline: Sequence[StateSpan],
+) -> tuple[list[Micros], list[Interval], list[Micros], list[Micros]]:
+    """The up time (in microseconds), the down time (also as datetimes) and the time any
+    segment covers (in microseconds) of a timeline.
 
     The checked timeline is in order and has no overlaps, so one pass joins touching pieces
     (as ``merge`` would); a boundary two segments share is converted once.
@@ -303,14 +317,23 @@ def _split(timeline: Sequence[StateSpan]) -> tuple[list[Micros], list[Interval],
     up_us: list[Micros] = []
     downs: list[Interval] = []
     down_us: list[Micros] = []
+    covered: list[Micros] = []
+    cover_start = cover_end = -1  # the covered run being extended (no tuple per segment)
     previous_end: datetime | None = None
     previous_us = 0
     for seg_start, seg_end, state in _checked(timeline):
-        if state not in _UNITS or not seg_start < seg_end:  # only up and down count here
+        if not seg_start < seg_end:
             continue
         start_us = previous_us if seg_start is previous_end else _micros(seg_start - EPOCH)
         end_us = _micros(seg_end - EPOCH)
         previous_end, previous_us = seg_end, end_us
+        if start_us > cover_end:
+            if cover_end >= 0:
+                covered.append((cover_start, cover_end))
+            cover_start = start_us
+        cover_end = end_us
+        if state not in _UNITS:  # unknown (or anything else): neither up nor down
+            continue
         if state == MonitorState.UP:
             if up_us and start_us <= up_us[-1][1]:
                 up_us[-1] = (up_us[-1][0], end_us)
@@ -322,7 +345,9 @@ def _split(timeline: Sequence[StateSpan]) -> tuple[list[Micros], list[Interval],
         else:
             downs.append((seg_start, seg_end))
             down_us.append((start_us, end_us))
-    return up_us, downs, down_us
+    if cover_end >= 0:
+        covered.append((cover_start, cover_end))
+    return up_us, downs, down_us, covered
 
 
 # --- the same span operations as sla.intervals, over integer microseconds since EPOCH -----

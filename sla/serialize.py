@@ -71,6 +71,8 @@ class FiguresData(TypedDict):
     up_seconds: Seconds
     down_seconds: Seconds
     unknown_seconds: Seconds
+    # Counted time no monitor existed yet (before the first was created): not unknown either.
+    unmonitored_seconds: Seconds
     # Counted time after now in a running period: not unknown, only not yet lived.
     to_come_seconds: Seconds
     outage_count: int
@@ -262,6 +264,7 @@ def _figures(figures: Availability) -> FiguresData:
         "up_seconds": seconds(figures.up),
         "down_seconds": seconds(figures.down),
         "unknown_seconds": seconds(figures.unknown),
+        "unmonitored_seconds": seconds(figures.unmonitored),
         "to_come_seconds": seconds(figures.to_come),
         "outage_count": figures.outage_count,
         "longest_outage_seconds": seconds(figures.longest_outage),

@@ -73,7 +73,8 @@ def test_it_builds_timelines_from_the_state_change_log(world, django_assert_num_
     ]
     figures = availability(sites[world.site_a.pk], Calendar.always(), START, END)
     assert figures.down == timedelta(hours=2)
-    assert figures.unknown == END - NOW + timedelta(minutes=1)
+    assert figures.unknown == timedelta(minutes=1)  # home created, not yet checked
+    assert figures.unmonitored == END - NOW  # after now: nothing yet (no known_until given)
     assert figures.outage_count == 1
 
 
@@ -147,7 +148,8 @@ def test_it_shows_time_no_engine_ran_as_unknown_whatever_the_log_says(
     assert sites[world.site_a.pk] == timelines[home.pk]
     figures = availability(sites[world.site_a.pk], Calendar.always(), START, END)
     assert figures.down == timedelta(hours=1)
-    assert figures.unknown == timedelta(hours=1) + (END - NOW)
+    assert figures.unknown == timedelta(hours=1)
+    assert figures.unmonitored == END - NOW
     assert figures.up == NOW - START - timedelta(hours=2)
     assert figures.outage_count == 1
 

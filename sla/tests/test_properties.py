@@ -82,12 +82,14 @@ def test_it_keeps_the_figures_consistent(
         site, calendar, months, maintenance=maintenance, exclude_maintenance=exclude
     )
     # The parts of in-scope time add up, and the percentage is within bounds.
-    assert whole.in_scope == whole.excluded + whole.up + whole.down + whole.unknown
+    assert whole.in_scope == (
+        whole.excluded + whole.up + whole.down + whole.unknown + whole.unmonitored
+    )
     if whole.ratio is not None:
         assert 0 <= whole.percent <= 100  # type: ignore[operator]
         assert (whole.percent == 100) == (whole.down == timedelta(0))
     # The months of the quarter add up to the quarter (time-weighted).
-    for name in ("in_scope", "excluded", "up", "down", "unknown"):
+    for name in ("in_scope", "excluded", "up", "down", "unknown", "unmonitored"):
         assert sum((getattr(m, name) for m in by_month), timedelta(0)) == getattr(whole, name)
     # Downtime is down time in counted scope, nothing else: not excluded, not unknown.
     scope = calendar.in_scope(start, end)
@@ -135,10 +137,12 @@ def test_it_never_counts_excluded_or_unknown_time_as_downtime(
     down_in_windows = combine([timeline, [(s, e, "down") for s, e in merge(maintenance)]])
     worse = availability(down_in_windows, calendar, start, end, maintenance=maintenance)
     assert (worse.down, worse.up) == (base.down, base.up)
-    # Unknown segments and gaps are the same thing: dropping them changes nothing.
+    # Unknown segments and gaps both count neither up nor down: dropping the unknown segments
+    # moves their time from unknown to unmonitored and changes nothing else.
     known_only = [s for s in timeline if s[2] != "unknown"]
     same = availability(known_only, calendar, start, end, maintenance=maintenance)
-    assert (same.down, same.up, same.unknown) == (base.down, base.up, base.unknown)
+    assert (same.down, same.up, same.unknown) == (base.down, base.up, timedelta(0))
+    assert same.unmonitored == base.unmonitored + base.unknown
     # Counting maintenance can only add downtime, never remove it.
     counted = availability(
         timeline, calendar, start, end, maintenance=maintenance, exclude_maintenance=False

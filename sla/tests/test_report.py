@@ -198,3 +198,19 @@ def test_it_judges_a_window_the_plan_is_in_force_on_any_day_of(world, shop) -> N
     assignment.starts_on = date(2027, 1, 1)
     assignment.save()
     assert client_sla(world.client_a, october, now=NOW).window is None
+
+
+def test_it_shows_time_before_the_first_monitor_as_not_monitored_not_unknown(world, shop) -> None:
+    _assignment, home, blog = shop
+    # The client's monitors began on 21 September: the 20 days before are not monitored.
+    began = at(21, 0)
+    for monitor in (home, blog):
+        StateChange.objects.filter(monitor=monitor).delete()
+        Monitor.objects.filter(pk=monitor.pk).update(created_at=began, state=MonitorState.UP)
+        StateChange.objects.create(monitor=monitor, at=began, from_state="unknown", to_state="up")
+    report = client_sla(world.client_a, SEPTEMBER, now=NOW)
+    figures = report.figures
+    assert figures.unmonitored == timedelta(days=20)
+    assert figures.unknown == timedelta(0)
+    assert figures.up == timedelta(days=10)
+    assert figures.percent == 100

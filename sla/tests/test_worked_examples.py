@@ -103,9 +103,10 @@ def test_it_keeps_unknown_time_out_of_the_figure() -> None:
     assert figures.unknown == timedelta(days=10)
     assert figures.up == timedelta(days=20)
     assert figures.percent == 100
-    nothing = availability([], Calendar.always(), start, end)
+    nothing = availability([], Calendar.always(), start, end)  # no monitor at all
     assert nothing.percent is None
-    assert nothing.unknown == nothing.in_scope == timedelta(days=30)
+    assert nothing.unmonitored == nothing.in_scope == timedelta(days=30)
+    assert nothing.unknown == timedelta(0)
 
 
 def test_it_counts_overlapping_outages_of_a_site_once() -> None:

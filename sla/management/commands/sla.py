@@ -183,6 +183,7 @@ def figures_table(title: str, figures: FiguresData) -> Table:
         (_("Up"), duration(figures["up_seconds"])),
         (_("Down"), duration(figures["down_seconds"])),
         (_("Unknown (not watched)"), duration(figures["unknown_seconds"])),
+        (_("Not monitored yet"), duration(figures["unmonitored_seconds"])),
         (_("Excluded (maintenance)"), duration(figures["excluded_seconds"])),
         (_("Still to come"), duration(figures["to_come_seconds"])),
         (_("Outages"), str(figures["outage_count"])),
