@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from core.configcode.careplans import export_assignment, export_plan
 from core.configcode.loader import escape
 from core.configcode.maintenance import export_window
-from core.configcode.plan import allowlist_entries
+from core.configcode.reconciler import allowlist_entries
 from incidents.models import Channel, MaintenanceWindow
 from incidents.models.core import Severity
 from monitoring.models import Monitor
