@@ -125,35 +125,6 @@ def credit_tiers_text(plan: CarePlan) -> list[str]:
 
 
 @dataclass(frozen=True)
-class TimeSplit:
-    """A period's counted time: known so far (up, down, unknown, excluded) and still to come.
-
-    The figures count the rest of a running period as *to come* (``known_until``), so the
-    unknown time shown is what nobody could tell, not the days ahead.
-    """
-
-    in_scope: timedelta
-    up: timedelta
-    down: timedelta
-    unknown: timedelta
-    excluded: timedelta
-    to_come: timedelta
-    unmonitored: timedelta  # before the client's first monitor existed
-
-
-def time_split(figures: Availability) -> TimeSplit:
-    return TimeSplit(
-        figures.in_scope,
-        figures.up,
-        figures.down,
-        figures.unknown,
-        figures.excluded,
-        figures.to_come,
-        figures.unmonitored,
-    )
-
-
-@dataclass(frozen=True)
 class BreachRow:
     kind: str
     priority: str
@@ -235,7 +206,6 @@ def budget_chart(window: WindowAssessment, client_name: str) -> SafeString:
 class HistoryRow:
     period: Period
     figures: Availability
-    time: TimeSplit
     shown: str
     met: bool | None  # None: no target, or nothing known
     started: bool  # False for a month still ahead
@@ -257,7 +227,6 @@ def history_rows(
             HistoryRow(
                 period,
                 figures,
-                time_split(figures),
                 availability_text(figures),
                 met,
                 started=period.start <= now,
@@ -299,19 +268,10 @@ def page_context(
         "assignment": sla.assignment,
         "upcoming": sla.upcoming,
         "figures": sla.figures,
-        "time": time_split(sla.figures),
         "availability": availability_text(sla.figures),
         "target": target_text(target) if target is not None else None,
         "calendar": calendar_summary(plan) if plan is not None else _("24/7"),
-        "sites": [
-            (
-                site,
-                figures,
-                availability_text(figures),
-                time_split(figures),
-            )
-            for site, figures in sla.sites
-        ],
+        "sites": [(site, figures, availability_text(figures)) for site, figures in sla.sites],
         "window": window,
         "history": rows,
         "history_chart": history_chart(rows, target, sla.client.name),

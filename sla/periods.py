@@ -86,11 +86,5 @@ def month_of(moment: datetime, time_zone: str) -> Period:
     return Period(local.year, local.month, 1, time_zone)
 
 
-def window_of(moment: datetime, time_zone: str, *, months: int) -> Period:
-    """The month or quarter (``months`` 1 or 3) that ``moment`` falls in."""
-    month = month_of(moment, time_zone)
-    return month.quarter() if months == 3 else month
-
-
 def _local_midnight(year: int, month: int, time_zone: str) -> datetime:
     return to_utc(datetime(year, month, 1), ZoneInfo(time_zone)).astimezone(UTC)

@@ -43,10 +43,6 @@ def reporting_zone(plan: CarePlan | None) -> str:
     return plan.time_zone if plan is not None else str(settings.TIME_ZONE)
 
 
-def first_day(period: Period) -> date:
-    return date(period.year, period.first_month, 1)
-
-
 def end_day(period: Period) -> date:
     """The first day after the period."""
     following = period.following()
