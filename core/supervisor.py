@@ -2,14 +2,18 @@
 
 Each child runs in its own process group (so a terminal's Ctrl-C reaches only the supervisor,
 which then stops the children in order), its output is prefixed with its name, and a child
-that exits is restarted with a doubling backoff. The loop is made of small steps
-(:func:`handle_one_exit`, :func:`handle_one_start`, :func:`stop_children`) that the tests call
-directly; :func:`run_supervised` wires them to SIGTERM/SIGINT.
+that exits is restarted with a doubling backoff. A child dies with the supervisor: on Linux
+the kernel sends it SIGTERM when the supervisor ends, however it ends (even by SIGKILL, which
+no handler sees), so no orphaned engine or sender outlives ``sitecare run``. The loop is made
+of small steps (:func:`handle_one_exit`, :func:`handle_one_start`, :func:`stop_children`) that
+the tests call directly; :func:`run_supervised` wires them to SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import http.client
 import os
 import signal
@@ -83,8 +87,51 @@ def backoff_delay(quick_exits: int, policy: Policy) -> float:
     return float(min(policy.backoff_cap, policy.backoff_base * 2 ** max(quick_exits - 1, 0)))
 
 
+# prctl(2) option: the signal the kernel sends a process when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, looked up once in the supervisor (never after fork); None off Linux."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+    prctl: Callable[..., int] = libc.prctl
+    return prctl
+
+
+_PRCTL = _prctl()
+
+
+def die_with_parent(parent_pid: int) -> Callable[[], None] | None:
+    """The code a child runs between fork and exec so that it gets SIGTERM when the
+    supervisor dies, however it dies.
+
+    1. Ask the kernel for SIGTERM on the parent's death (it survives exec).
+    2. The parent may have died between fork and that call: then stop at once.
+    Only ready-made objects are used: after fork, in a threaded parent, nothing may lock.
+    """
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+
+    def arrange() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent_pid:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arrange
+
+
 def start_child(child: Child, now: float, output: Output) -> None:
-    """Start the child's process in a new session and pump its output to ``output``."""
+    """Start the child's process in a new session and pump its output to ``output``.
+
+    The child is tied to this thread's life (PR_SET_PDEATHSIG fires when the thread that
+    started it ends), so children are started only from the supervisor's main loop.
+    """
     process = subprocess.Popen(
         child.spec.argv,
         env=dict(child.spec.env) if child.spec.env is not None else None,
@@ -94,6 +141,7 @@ def start_child(child: Child, now: float, output: Output) -> None:
         # A new session is a new process group: the terminal's Ctrl-C does not reach the
         # child directly, and killpg() reaches the child's own children too (gunicorn workers).
         start_new_session=True,
+        preexec_fn=die_with_parent(os.getpid()),
     )
     child.process = process
     child.started_at = now

@@ -232,6 +232,31 @@ def test_it_stops_every_child_and_exits_0_on_a_stop_signal(tmp_path, stop_signal
                 os.kill(pid, signal.SIGKILL)
 
 
+def test_it_takes_its_children_down_when_it_is_killed(tmp_path):
+    """SIGKILL reaches no handler: the kernel must end the children (PR_SET_PDEATHSIG)."""
+    pid_files = [tmp_path / "a.pid", tmp_path / "b.pid"]
+    env = {**os.environ, "SITECARE_VAR_DIR": str(tmp_path / "var")}
+    supervisor = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, textwrap.dedent(SLEEPER), *map(str, pid_files)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    pids: list[int] = []
+    try:
+        wait_for(lambda: all(p.exists() and p.read_text() for p in pid_files), timeout=30)
+        pids = [int(p.read_text()) for p in pid_files]
+        supervisor.kill()
+        supervisor.wait()
+        wait_for(lambda: all(is_gone(pid) for pid in pids), timeout=10)
+    finally:
+        for pid in pids:
+            if not is_gone(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
 class _Hello(BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200)
