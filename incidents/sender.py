@@ -8,6 +8,7 @@ and a recorded delivery is never sent again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import signal
@@ -42,6 +43,7 @@ from incidents.models import (
 )
 from incidents.outbox import backoff_seconds, lease_seconds
 from incidents.statuspage_mail import send_due_status_emails
+from jobs.leases import SingletonLease
 from sitecare.lib.netpolicy import IPNetwork
 from tenancy.models import Organization
 
@@ -52,6 +54,8 @@ DEDUP_HEADER = "X-Sitecare-Dedup-Key"
 # the custom webhooks and email, where it becomes a mail header.
 HEADER_SCHEMAS = frozenset({"json", "jsons", "xml", "xmls", "form", "forms", "mailto", "mailtos"})
 ERROR_MAX_CHARS = 500
+# One alert sender per database (jobs.leases): two would race each other's sends.
+LEASE_NAME = "alert-sender"
 _URL_SEPARATORS = re.compile(r"[/:@?&=#+,;]+")
 _NOTIFY_TYPES: dict[str, apprise.NotifyType] = {
     EventKind.OPENED: apprise.NotifyType.FAILURE,
@@ -296,12 +300,40 @@ def _failed_event_message(notification: Notification, error: str) -> str:
     return message[:1000]
 
 
-def process_due(stop: threading.Event) -> int:
-    """Handle due notifications one at a time until none is due or a stop is asked."""
+def process_due(stop: threading.Event, keep: Callable[[], bool] = lambda: True) -> int:
+    """Handle due notifications one at a time until none is due, a stop is asked, or ``keep``
+    says the sender no longer holds its lease."""
     handled = 0
-    while not stop.is_set() and handle_one_notification():
+    while not stop.is_set() and keep() and handle_one_notification():
         handled += 1
     return handled
+
+
+def lease_ttl_seconds() -> float:
+    """The sender's lease outlives its longest step (one send, bounded by the outbox lease)
+    twice over, so a busy sender renews it in time."""
+    return max(90.0, 2 * lease_seconds())
+
+
+def take_lease(stop: threading.Event, *, once: bool) -> SingletonLease | None:
+    """The sender's lease, once ours; None when a stop came first, or (``once``) when
+    another sender holds it: a one-off run does not wait."""
+    lease = SingletonLease(LEASE_NAME, lease_ttl_seconds())
+    if not once:
+        return (
+            lease
+            if lease.wait_until_acquired(stop.is_set, stop.wait, what="alert sender")
+            else None
+        )
+    refusal = lease.try_acquire()
+    if refusal is None:
+        return lease
+    logger.warning(
+        "alert sender: another alert sender runs on this database (%s); it delivers the "
+        "outbox, so this one-off run does nothing",
+        refusal.describe(),
+    )
+    return None
 
 
 def run(
@@ -318,11 +350,33 @@ def run(
     2. With ``once``, return; otherwise wait the poll interval, waking early on a stop.
     3. A database error (SQLite busy, a lost connection) is logged and the round retried
        after the interval: the loop outlives it and the leased row is retried later.
+    4. Only the holder of the sender's lease runs the loop (one sender per database); one
+       that loses it (another took over, or it ran out unrenewed) stops.
     """
+    lease = take_lease(stop, once=once)
+    if lease is None:
+        return 0
+    try:
+        return _run_rounds(stop, lease, once=once, periodic=periodic)
+    finally:
+        with contextlib.suppress(DatabaseError):
+            lease.release()
+
+
+def _run_rounds(
+    stop: threading.Event,
+    lease: SingletonLease,
+    *,
+    once: bool,
+    periodic: Sequence[Callable[[datetime], object]],
+) -> int:
     handled = 0
     logger.info("alert sender started (polling every %ss)", settings.SITECARE_ALERT_POLL_SECONDS)
     while not stop.is_set():
         try:
+            if not lease.renew_if_due():
+                logger.error("alert sender: it no longer holds its lease; stopping")
+                break
             # Outages held by maintenance windows that just ended: their alerts go out now.
             handle_one_maintenance_end(timezone.now())
             # Flapping incidents whose flap window is over: resolve or announce them once.
@@ -331,7 +385,7 @@ def run(
             handle_one_escalations(timezone.now())
             for step in periodic:
                 step(timezone.now())
-            handled += process_due(stop)
+            handled += process_due(stop, keep=lease.renew_if_due)
             # Status page subscribers' emails (confirmations, public updates).
             send_due_status_emails(stop)
         except DatabaseError:

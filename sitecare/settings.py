@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "monitoring",
     "incidents",
     "sla",
+    "jobs",
     "api",
     "front",
     "core",

@@ -41,6 +41,7 @@ from monitoring import heartbeats, retention
 from monitoring.checks import RUNNERS
 from monitoring.engine import store
 from monitoring.engine.confirmation import due_after_outcome, first_due_on_load, recheck_pace
+from monitoring.engine.lease import EngineLease
 from monitoring.engine.metrics import EngineMetrics
 from monitoring.engine.schedule import Schedule, turn_after
 from monitoring.engine.target import CheckTarget
@@ -123,6 +124,7 @@ class ProbeEngine:
         self._next_full_reload = 0.0
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe-engine-db")
         self._stop = asyncio.Event()
+        self.lease = EngineLease(self.config.beat_seconds, self.run_in_db)
         self._wake = asyncio.Event()
         # True while due checks wait for a free slot: a check that ends must wake the scheduler.
         self._blocked = False
@@ -198,12 +200,16 @@ class ProbeEngine:
     async def handle_one_beat(self) -> bool:
         """Record that the engine is running; True if written.
 
-        1. The first beat records the run (started now); later ones move its ``last_seen_at``
+        1. Renew the lease (:mod:`monitoring.engine.lease`); lost, the engine stops.
+        2. The first beat records the run (started now); later ones move its ``last_seen_at``
            forward with one UPDATE on the database thread.
-        2. A run whose row is no longer open (deleted by hand) is recorded anew.
-        3. A failed write is logged and tried again at the next beat: the checks go on, and
+        3. A run whose row is no longer open (deleted by hand) is recorded anew.
+        4. A failed write is logged and tried again at the next beat: the checks go on, and
            the time without beats becomes unknown for the SLA after the grace.
         """
+        if not await self.lease.keep():
+            self.request_stop()
+            return False
         try:
             run_id = self.run_id
             if run_id is not None and await self.run_in_db(lambda: store.beat(run_id)):
@@ -378,6 +384,7 @@ class ProbeEngine:
     def request_stop(self) -> None:
         """Ask the engine to stop (safe from a signal handler on the loop)."""
         self._stop.set()
+        self.lease.stop_seen.set()
         self._wake.set()
 
     @property
@@ -387,8 +394,8 @@ class ProbeEngine:
     async def run(self, *, duration: float | None = None) -> None:
         """Check monitors until :meth:`request_stop` (or for ``duration`` seconds), then stop.
 
-        1. Record the run; open the metrics endpoint; load the monitors and spread their
-           first checks.
+        1. Wait for the lease (one engine per database); record the run; open the metrics
+           endpoint; load the monitors and spread their first checks.
         2. Run the scheduler, the flusher, the reloader, retention, heartbeats and the run's
            beat side by side.
         3. On stop: let running checks finish briefly, flush every result, record the stop,
@@ -398,6 +405,8 @@ class ProbeEngine:
         if duration is not None:
             loop.call_later(duration, self.request_stop)
         try:
+            if not await self.lease.acquire():
+                return
             await self.handle_one_beat()
             self.metrics.serve(self.config.metrics_host, self.config.metrics_port)
             await self.handle_one_reload(force=True)
@@ -472,6 +481,7 @@ class ProbeEngine:
             await asyncio.gather(*late, return_exceptions=True)
         await self._final_flush()
         await self._record_stop()
+        await self.lease.release()
         self.metrics.close()
         await self.outbound.close()
         await self.run_in_db(connections.close_all)

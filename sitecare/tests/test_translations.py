@@ -22,6 +22,7 @@ SOURCE_DIRS = [
     "monitoring",
     "incidents",
     "sla",
+    "jobs",
     "api",
     "front",
     "core",
