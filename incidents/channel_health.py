@@ -8,7 +8,9 @@ to the agency's owners through the agency's other working channels, ended by a s
    owner's personal one; enabled, not failing), keyed by failing channel, episode, recipient.
    With no such channel the notice is the red banner on the channel pages; nothing is lost.
 3. The next delivery on the channel, or a successful "send test", ends the episode and makes
-   its waiting notifications due now; each goes out once, under its own dedup key.
+   its waiting notifications due now; each goes out once, under its own dedup key. The
+   failed ones of incidents still open (or of which the channel got a part) go out again,
+   in order (:mod:`incidents.alert_order`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from incidents import alert_order
 from incidents.models import Channel, EventKind, Notification, NotificationState
 from tenancy.models import Role
 
@@ -118,16 +121,18 @@ def end_failing(channel_id: int, now: datetime, *, leased_until: datetime) -> in
     """End a failing episode after a success; make its waiting notifications due now.
 
     Rows due before ``leased_until`` (the sender's lease horizon) keep their time: one of
-    them may be in flight right now, and pulling it forward could send it twice.
-    Returns how many notifications were brought forward.
+    them may be in flight right now, and pulling it forward could send it twice. Failed
+    alerts that are still owed are queued again (:func:`alert_order.resend_after_recovery`).
+    Returns how many notifications were brought forward or queued again.
     """
     ended = Channel.objects.filter(pk=channel_id, failing_since__isnull=False).update(
         failing_since=None
     )
     if ended != 1:
         return 0
-    return Notification.objects.filter(
+    brought_forward = Notification.objects.filter(
         channel_id=channel_id,
         state=NotificationState.PENDING,
         next_attempt_at__gt=leased_until,
     ).update(next_attempt_at=now)
+    return brought_forward + alert_order.resend_after_recovery(channel_id, now)

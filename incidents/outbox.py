@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 BACKOFF_CAP_SECONDS = 3600.0
 # A send may spend its timeout on connecting and again on each read (SMTP talks several
@@ -32,16 +33,20 @@ def lease_seconds() -> float:
     return LEASE_TIMEOUTS * settings.SITECARE_ALERT_SEND_TIMEOUT
 
 
-def claim_next(model: type[models.Model], now: datetime) -> int | None:
+def claim_next(model: type[models.Model], now: datetime, ready: Q | None = None) -> int | None:
     """Claim the next due row of an outbox table for one attempt; its id, or None.
 
-    1. Take the due pending rows, the longest waiting first.
+    1. Take the due pending rows (and ``ready``: a table's own ordering rule), the longest
+       waiting first.
     2. Claim one by conditional UPDATE on the values just read: count the attempt and move
        ``next_attempt_at`` past the lease.
     3. Another sender may win the race: then try the next row.
     """
     rows = model._default_manager
-    due = rows.filter(state=PENDING, next_attempt_at__lte=now).order_by("next_attempt_at", "pk")
+    due = rows.filter(state=PENDING, next_attempt_at__lte=now)
+    if ready is not None:
+        due = due.filter(ready)
+    due = due.order_by("next_attempt_at", "pk")
     lease_until = now + timedelta(seconds=lease_seconds())
     for pk, attempts, next_attempt_at in due.values_list("pk", "attempts", "next_attempt_at")[:10]:
         claimed = rows.filter(

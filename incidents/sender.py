@@ -29,7 +29,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from incidents import channel_health, outbox
+from incidents import alert_order, channel_health, outbox
 from incidents.delivery_guard import network_policy
 from incidents.escalation import handle_one_escalations
 from incidents.logic import handle_one_flap_settle
@@ -76,7 +76,7 @@ class SendOutcome:
 
 def claim_due(now: datetime) -> Notification | None:
     """Claim the next due notification for one attempt (see :mod:`incidents.outbox`)."""
-    pk = outbox.claim_next(Notification, now)
+    pk = outbox.claim_next(Notification, now, ready=alert_order.ready())
     if pk is None:
         return None
     # The channel URL is decrypted only when sending, where a wrong key is handled.
@@ -95,9 +95,41 @@ def handle_one_notification() -> bool:
         return False
     # Error texts we write are read in the agency's language, like the alert itself.
     with translation.override(notification.channel.organization.language):
-        outcome = deliver(notification)
-        record_outcome(notification, outcome)
+        if alert_order.gap_before(notification):
+            # An earlier alert of this incident never reached the channel: this one would
+            # make no sense alone ("resolved" of an outage it never heard of).
+            record_held_back(notification)
+        else:
+            record_outcome(notification, deliver(notification))
     return True
+
+
+def record_held_back(notification: Notification) -> None:
+    """Fail a notification without sending it: an earlier one of its chain failed (see
+    :mod:`incidents.alert_order`). The channel was not tried, so its health is unchanged."""
+    now = timezone.now()
+    error = _(
+        "Held back: an earlier alert of this incident did not reach this channel. It goes "
+        "out, in order, once the channel works again if the incident is still open."
+    )
+    with transaction.atomic():
+        recorded = Notification.objects.filter(
+            pk=notification.pk, state=NotificationState.PENDING
+        ).update(state=NotificationState.FAILED, last_error=error)
+        if recorded and notification.incident_id is not None:
+            IncidentEvent.objects.create(
+                incident_id=notification.incident_id,
+                at=now,
+                kind=EventKind.NOTIFICATION_FAILED,
+                message=_("Held back from %(channel)s: an earlier alert did not reach it.")
+                % {"channel": notification.channel.name},
+                details={"channel": notification.channel_id, "held_back": True},
+            )
+    logger.info(
+        "notification %s to channel %s held back: an earlier one of its incident failed",
+        notification.pk,
+        notification.channel_id,
+    )
 
 
 def deliver(notification: Notification) -> SendOutcome:
