@@ -3,12 +3,18 @@
 No login and no CSRF token (cron jobs and scripts call it with curl or wget). An unknown token
 is a 404. Overload is said, never hidden: a token pinging too fast gets 429, a full process or
 a busy database 503, each with Retry-After, and nothing is answered 200 that was not stored.
+
+A ping waits at most ``PING_LOCK_WAIT_S`` for the database's write lock (not the usual 10 s),
+and after a refusal the next ``BUSY_PAUSE_S`` of pings get 503 without trying: while another
+process holds the lock, pings never occupy the web threads people's pages need. Refusals are
+logged one line per kind of failure per minute, with a count (``sitecare.lib.logthrottle``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +29,8 @@ from monitoring.heartbeats import (
     record_ping,
 )
 from monitoring.models import PingKind
+from sitecare.lib.dbwait import lock_wait
+from sitecare.lib.logthrottle import ThrottledLog
 
 logger = logging.getLogger("sitecare.heartbeat")
 
@@ -31,16 +39,39 @@ MAX_CONCURRENT_PINGS = 16
 RETRY_AFTER_BUSY_S = 5
 RETRY_AFTER_FAST_S = 1
 MAX_EXIT_CODE = 255
+# How long a ping may wait for the write lock, and how long later pings skip trying after
+# the database refused one.
+PING_LOCK_WAIT_S = 1.0
+BUSY_PAUSE_S = 1.0
 
 TOKENS = TokenIndex()
 RATE = RateLimiter()
 _WRITERS = threading.BoundedSemaphore(MAX_CONCURRENT_PINGS)
+REFUSALS = ThrottledLog(logger, "storing a ping")
+
+
+class _BusyMark:
+    """Until when this process takes the database as refusing writes (monotonic seconds)."""
+
+    until = 0.0
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def mark(self) -> None:
+        self.until = time.monotonic() + BUSY_PAUSE_S
+
+
+BUSY = _BusyMark()
 
 
 def _text(status: int, body: str, retry_after: int | None = None) -> HttpResponse:
     response = HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
+        # An overload answer is expected, and counted by REFUSALS: Django's request log
+        # would add a line per ping (django.utils.log.log_response skips logged responses).
+        response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 
@@ -60,21 +91,25 @@ def _store(token: str, kind: str, exit_code: int | None, request: HttpRequest) -
     """Receive one ping.
 
     1. Find the monitor by token (404 if none); refuse a token pinging too fast (429).
-    2. Take a writer slot without waiting (503 if the process is full).
-    3. Store the ping in a transaction; answer 200 only after the commit, 503 on any
-       database error (locked, busy, disk full): the job may retry, nothing is lost unseen.
+    2. Answer 503 at once while the database just refused a ping, or when every writer slot
+       of the process is taken.
+    3. Store the ping in a transaction, waiting briefly for the lock; answer 200 only after
+       the commit, 503 on any database error (locked, busy, disk full): the job may retry,
+       nothing is lost unseen.
     """
     monitor_id = TOKENS.find(token)
     if monitor_id is None:
         return _text(404, "Not found")
     if not RATE.allow(token):
         return _text(429, "Too many pings", RETRY_AFTER_FAST_S)
-    if not _WRITERS.acquire(blocking=False):
+    if BUSY.active() or not _WRITERS.acquire(blocking=False):
         return _text(503, "Busy", RETRY_AFTER_BUSY_S)
     try:
-        stored = record_ping(monitor_id, token, _received(request, kind, exit_code))
-    except DatabaseError:
-        logger.warning("storing a ping of monitor %s failed", monitor_id, exc_info=True)
+        with lock_wait(PING_LOCK_WAIT_S):
+            stored = record_ping(monitor_id, token, _received(request, kind, exit_code))
+    except DatabaseError as exc:
+        BUSY.mark()
+        REFUSALS.failure(exc)
         return _text(503, "Busy", RETRY_AFTER_BUSY_S)
     finally:
         _WRITERS.release()
