@@ -5,24 +5,28 @@ The defaults need no variable at all: an SQLite database and generated keys unde
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
 from sitecare.lib.env import env_bool, env_float, env_int, env_list, env_str
+from sitecare.lib.filemodes import private_directory, write_private_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SITECARE_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# 0700: it holds the keys and the database (`sitecare setup` and `run` tighten older ones).
+private_directory(VAR_DIR)
 
 
 def _generated_secret(name: str) -> str:
-    """Read a secret kept under var/, creating it on first use (0600)."""
+    """Read a secret kept under var/, creating it on first use (0600 from the start)."""
     path = VAR_DIR / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        # Another process starting at the same moment may have made it: then use that one.
+        with contextlib.suppress(FileExistsError):
+            write_private_file(path, secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
 
 

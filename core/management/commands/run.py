@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from core.demo.state import shop_url
+from core.management.commands.setup import secure_files
 from core.supervisor import ChildSpec, Output, ReadyCheck, run_supervised
 from sitecare.lib.env import env_int, env_str
 
@@ -46,6 +47,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         host = options["host"] or env_str("SITECARE_HOST", DEFAULT_HOST)
         port = options["port"] or env_int("SITECARE_PORT", DEFAULT_PORT, minimum=1)
+        secure_files(self.stdout.write)
         output = Output()
         ready = ReadyCheck(
             loopback_for(host), port, "/login/", announcement(host, port, options["demo"]), output

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from core.configcode import ConfigError, apply_file
 from sitecare.lib.env import env_str
+from sitecare.lib.filemodes import secure_store, sqlite_path
 from sla.examples import install_example_plans
 from tenancy.models import Membership, Organization, Role
 
@@ -48,13 +49,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         """Prepare everything sitecare needs to start.
 
-        1. Migrate the database and collect static files (quiet unless -v 2).
+        1. Make the var directory and the database private to this user (0700/0600), then
+           migrate the database and collect static files (quiet unless -v 2).
         2. With --demo, apply the demo configuration (idempotent: later runs change nothing
            unless the demo's environment variables changed); otherwise create the agency
            when there is none.
         3. Create the admin user once and make it the agency's owner.
         """
         quiet = max(options["verbosity"] - 1, 0)
+        secure_files(self.stdout.write)
         call_command("migrate", interactive=False, verbosity=quiet)
         call_command("collectstatic", interactive=False, verbosity=quiet)
         self.stdout.write(_("Database and static files are ready."))
@@ -68,6 +71,14 @@ class Command(BaseCommand):
             raise CommandError("\n".join(exc.messages())) from exc
         self.stdout.write(_("Demo configuration: %(summary)s") % {"summary": report.summary()})
         return Organization.objects.get(slug=DEMO_AGENCY_SLUG)
+
+
+def secure_files(say: Say) -> None:
+    """Tighten the store's file modes (installs made before 0700/0600) and say what changed."""
+    changed = secure_store(Path(settings.VAR_DIR), sqlite_path(settings.DATABASES["default"]))
+    if changed:
+        paths = ", ".join(str(path) for path in changed)
+        say(_("Made private to this user (mode 0700/0600): %(paths)s") % {"paths": paths})
 
 
 def ensure_agency(say: Say) -> Organization:

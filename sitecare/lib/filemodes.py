@@ -1,0 +1,79 @@
+"""File modes of the store: the var directory and the SQLite database are private to their user.
+
+The database holds session keys, heartbeat tokens and subscriber emails; the var directory holds
+the secret and encryption keys. Nobody but the account sitecare runs as may read them.
+SQLite creates a database's ``-wal``, ``-shm`` and ``-journal`` files with the mode of the
+database file itself, so a database created (or tightened to) 0600 keeps them 0600 too.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+# Files SQLite keeps beside a database.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+# Everything a sitecare process writes is readable by its own user only.
+PRIVATE_UMASK = 0o077
+
+
+def private_directory(path: Path) -> None:
+    """Create ``path`` (and missing parents) with mode 0700; an existing one is left alone."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Create ``path`` with mode 0600 from the start (no moment in which others may read it)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _tighten(path: Path, mode: int) -> bool:
+    """Set ``mode`` if the path exists with any other permission bits; True when it changed."""
+    try:
+        current = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return False
+    if current == mode:
+        return False
+    path.chmod(mode)
+    return True
+
+
+def secure_store(var_dir: Path, database: Path | None) -> list[Path]:
+    """Make the var directory 0700 and the SQLite database with its side files 0600.
+
+    1. Create the var directory 0700, or tighten an existing one (older installs made it 0755).
+    2. Create a missing database file empty with mode 0600 before SQLite first opens it (an
+       empty file is a valid empty database), so the file and its side files start private.
+    3. Tighten an existing database and its ``-wal``/``-shm``/``-journal`` files to 0600.
+
+    Returns the paths whose mode changed, for the operator to be told.
+    """
+    changed: list[Path] = []
+    private_directory(var_dir)
+    if _tighten(var_dir, PRIVATE_DIR):
+        changed.append(var_dir)
+    if database is None:
+        return changed
+    if not database.exists():
+        database.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+    for path in (database, *(Path(f"{database}{suffix}") for suffix in SQLITE_SIDE_FILES)):
+        if _tighten(path, PRIVATE_FILE):
+            changed.append(path)
+    return changed
+
+
+def sqlite_path(database: dict[str, object]) -> Path | None:
+    """The file of an SQLite database setting (None for other engines or in-memory ones)."""
+    if "sqlite3" not in str(database.get("ENGINE", "")):
+        return None
+    name = str(database.get("NAME") or "")
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name)
