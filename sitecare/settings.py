@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from sitecare.lib.env import env_bool, env_float, env_int, env_list, env_str
+from sitecare.lib.env import env_bool, env_float, env_int, env_list, env_networks, env_str
 from sitecare.lib.filemodes import private_directory, write_private_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,6 +38,9 @@ DEBUG = env_bool("SITECARE_DEBUG", False)
 ALLOWED_HOSTS = env_list("SITECARE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("SITECARE_CSRF_TRUSTED_ORIGINS", [])
 SITECARE_BASE_URL = env_str("SITECARE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Reverse proxies whose X-Forwarded-For is believed (sitecare.lib.client_address); none: the
+# connection's peer is the client.
+SITECARE_TRUSTED_PROXIES = env_networks("SITECARE_TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -10,7 +10,6 @@ page's own stylesheet, and every text a tenant typed is escaped by the templates
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -29,6 +28,7 @@ from incidents import statuspage, statuspage_mail
 from incidents.models import StatusComponent, StatusPage
 from incidents.models.statuspage import DEFAULT_ACCENT, validate_accent_color
 from incidents.statuspage_links import Links, as_public_json
+from sitecare.lib.client_address import client_address
 
 PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data: https:; "
@@ -195,23 +195,6 @@ def badge_context(name: str, percent: float | None) -> dict[str, Any]:
         "label_x": label_width // 2,
         "value_x": label_width + value_width // 2,
     }
-
-
-def client_address(request: HttpRequest) -> str:
-    """The visitor's address, for the subscribe limit.
-
-    Behind a reverse proxy on the same machine (a loopback peer), the proxy's last
-    ``X-Forwarded-For`` entry, which the proxy itself appends; never the visitor's own entries.
-    """
-    peer = str(request.META.get("REMOTE_ADDR") or "")
-    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
-    try:
-        from_proxy = ipaddress.ip_address(peer).is_loopback
-    except ValueError:
-        from_proxy = False
-    if from_proxy and forwarded.strip():
-        return forwarded.split(",")[-1].strip()
-    return peer or "unknown"
 
 
 @public_view

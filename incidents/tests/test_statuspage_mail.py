@@ -4,6 +4,7 @@ failed sends retried, rate limits, and links that must not work."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 
@@ -194,12 +195,13 @@ def test_it_names_the_field_of_a_bad_address_and_stores_nothing(sw):
     assert not StatusEmail.objects.exists()
 
 
-def test_it_limits_subscribe_attempts_per_address_and_page(sw):
+def test_it_limits_subscribe_attempts_per_address_and_page(sw, settings):
+    settings.SITECARE_TRUSTED_PROXIES = (ipaddress.ip_network("127.0.0.1/32"),)
     http = HttpClient()
     for number in range(statuspage_mail.SUBSCRIBE_LIMIT):
         assert subscribe(http, sw, f"r{number}@example.com").status_code == 200
     assert subscribe(http, sw, "late@example.com").status_code == 429
-    # Behind a local reverse proxy: the address the proxy appended counts, each on its own.
+    # Behind a trusted reverse proxy: the address the proxy appended counts, each on its own.
     proxied = HttpClient(HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9")
     assert subscribe(proxied, sw, "proxied@example.com").status_code == 200
     # Anyone else's forwarded header is not believed: the peer's own address counts.

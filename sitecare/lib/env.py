@@ -7,6 +7,7 @@ value is read from that file (Docker/Kubernetes secrets style).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -70,3 +71,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def env_networks(name: str, default: list[str]) -> tuple[IPNetwork, ...]:
+    """A comma-separated list of IP networks or addresses (``127.0.0.1, 10.0.0.0/8``)."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network") from exc
+    return tuple(networks)

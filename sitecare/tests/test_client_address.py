@@ -1,0 +1,51 @@
+"""The client's address: the peer unless it is a trusted proxy; X-Forwarded-For only from one."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+from django.test import RequestFactory
+
+from sitecare.lib.client_address import client_address
+
+LOCAL_PROXY = (ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128"))
+TWO_PROXIES = (*LOCAL_PROXY, ipaddress.ip_network("10.0.0.0/8"))
+
+
+def address(peer: str, forwarded: str | None = None, proxies=LOCAL_PROXY) -> str:
+    extra = {"REMOTE_ADDR": peer}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return client_address(RequestFactory().get("/", **extra), proxies)
+
+
+def test_it_believes_no_forwarded_header_by_default(settings):
+    settings.SITECARE_TRUSTED_PROXIES = ()
+    request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.9")
+    assert client_address(request) == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "proxies", "expected"),
+    [
+        # A peer that is no proxy of ours: its header is whatever it wants to say.
+        ("198.51.100.7", "192.0.2.1", LOCAL_PROXY, "198.51.100.7"),
+        # Our proxy appended the visitor; the entries the visitor sent are not believed.
+        ("127.0.0.1", "192.0.2.1, 203.0.113.9", LOCAL_PROXY, "203.0.113.9"),
+        ("::1", "2001:db8::5", LOCAL_PROXY, "2001:db8::5"),
+        # Two proxies of ours: the first hop that is not ours is the client.
+        ("127.0.0.1", "203.0.113.9, 10.1.2.3", TWO_PROXIES, "203.0.113.9"),
+        # A forged trusted-looking entry left of the real one changes nothing.
+        ("127.0.0.1", "127.0.0.1, 203.0.113.9", LOCAL_PROXY, "203.0.113.9"),
+        # Our proxy without a header (a health check): the proxy itself.
+        ("127.0.0.1", None, LOCAL_PROXY, "127.0.0.1"),
+        # A malformed hop ends the walk at the last trusted address.
+        ("127.0.0.1", "203.0.113.9, unknown", LOCAL_PROXY, "127.0.0.1"),
+        # A dual-stack socket's IPv4-mapped peer is the IPv4 address.
+        ("::ffff:198.51.100.7", None, LOCAL_PROXY, "198.51.100.7"),
+        ("", None, LOCAL_PROXY, "unknown"),
+    ],
+)
+def test_it_finds_the_client_behind_trusted_proxies(peer, forwarded, proxies, expected):
+    assert address(peer, forwarded, proxies) == expected
