@@ -16,7 +16,9 @@ from django.utils import timezone
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
-from tenancy.models import TOKEN_PREFIX, ApiToken, hash_token
+from sitecare.lib.client_address import client_address
+from tenancy import throttle
+from tenancy.models import TOKEN_PREFIX, ApiToken, ThrottleKind, hash_token
 from tenancy.scoping import Scope, scope_for
 
 # Writing last_used_at on every request would turn each read into a write (SQLite locks).
@@ -38,11 +40,20 @@ def user_for_token(raw: str) -> User | None:
 
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer sc_…``."""
+    """``Authorization: Bearer sc_…``; an address sending many wrong tokens is locked out.
+
+    While the address is locked every token it sends is refused unchecked (429 with
+    ``Retry-After``), so tokens cannot be guessed; a right token does not clear the count.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> User:
+        now = timezone.now()
+        address = client_address(request)
+        keys = [throttle.address_key(address, ThrottleKind.TOKEN_ADDRESS)]
+        throttle.check(keys, now, what="API token", who=f"from {address}")
         user = user_for_token(token.strip())
         if user is None:
+            throttle.record_failure(keys, now, what="API token", who=f"from {address}")
             # A wrong or revoked token is refused outright, never retried as a session.
             raise AuthenticationError
         request.user = user

@@ -2,6 +2,7 @@
 
 - 401 when no valid credentials were sent;
 - 403 when the user sees the object but may not change it (``NotPermitted``);
+- 429 with ``Retry-After`` when the caller's address sent too many wrong tokens;
 - 404 ``{"detail": "Not found"}`` for absent and foreign objects alike, so a client user never
   learns that another client's object exists;
 - 422 with ``errors`` naming the request body's fields (query and path parameters by their
@@ -16,12 +17,14 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from tenancy.scoping import NotPermitted
+from tenancy.throttle import SignInLocked
 
 # Where ninja says a value came from; dropped so that a field is named as the client sent it.
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
@@ -115,6 +118,16 @@ def install(api: NinjaAPI) -> None:
         response["WWW-Authenticate"] = 'Bearer realm="sitecare"'
         return response
 
+    def locked(request: HttpRequest, exc: object) -> HttpResponse:
+        assert isinstance(exc, SignInLocked)
+        wait = exc.seconds_left(timezone.now())
+        detail = _("Too many wrong tokens from your address: try again in %(seconds)s s.") % {
+            "seconds": wait
+        }
+        response = _respond(api, request, 429, ErrorOut(detail=detail))
+        response["Retry-After"] = str(wait)
+        return response
+
     def http_error(request: HttpRequest, exc: object) -> HttpResponse:
         assert isinstance(exc, HttpError)
         return _respond(api, request, exc.status_code, ErrorOut(detail=exc.message))
@@ -131,6 +144,7 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, not_found)
     api.add_exception_handler(NotPermitted, not_permitted)
     api.add_exception_handler(AuthenticationError, unauthenticated)
+    api.add_exception_handler(SignInLocked, locked)
     api.add_exception_handler(HttpError, http_error)
     api.add_exception_handler(NinjaValidationError, invalid)
     api.add_exception_handler(InvalidInput, invalid)

@@ -13,6 +13,7 @@ from front.views import (
     oncall,
     overview,
     plans,
+    signin,
     sla,
     sla_overview,
     status_admin,
@@ -22,8 +23,8 @@ app_name = "front"
 
 urlpatterns: list[URLPattern] = [
     path("", overview.dashboard, name="dashboard"),
-    path("login/", account.login, name="login"),
-    path("logout/", account.logout, name="logout"),
+    path("login/", signin.login, name="login"),
+    path("logout/", signin.logout, name="logout"),
     path("language/", account.set_language, name="set_language"),
     path("clients/<int:client_id>/", overview.client_detail, name="client"),
     path("clients/<int:client_id>/plan/", plans.client_plan, name="client_plan"),

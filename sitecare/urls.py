@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from front.views.signin import admin_login
+
 urlpatterns = [
+    # Before the admin's own routes: its login page would bypass throttling and two-factor.
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("demo/", include("core.urls")),

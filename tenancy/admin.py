@@ -1,6 +1,7 @@
 """Back-office editing of agencies, clients, people and their API tokens.
 
-The admin is for the operator (staff users), not tenants: it is not scoped. API tokens can
+The admin is for the operator (staff users), not tenants: it is not scoped. Sign-in locks can
+be lifted here by deleting their row. API tokens can
 only be looked at and deleted here; they are issued on the profile page, where the raw value
 is shown once, and their hash is never displayed.
 """
@@ -12,7 +13,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
-from tenancy.models import ApiToken, Client, Membership, Organization
+from tenancy.models import ApiToken, Client, Membership, Organization, SignInThrottle
 
 
 @admin.register(Organization)
@@ -72,4 +73,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False
+
+
+@admin.register(SignInThrottle)
+class SignInThrottleAdmin(admin.ModelAdmin):
+    """Failed sign-ins being counted; deleting a row lifts its lock at once."""
+
+    list_display = ["kind", "key", "failures", "last_failure_at", "locked_until"]
+    list_filter = ["kind"]
+    readonly_fields = ["kind", "key", "failures", "last_failure_at", "locked_until"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: SignInThrottle | None = None
+    ) -> bool:
         return False

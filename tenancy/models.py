@@ -189,3 +189,34 @@ class ApiToken(models.Model):
             user=user, name=name, token_hash=hash_token(raw), hint=raw[: len(TOKEN_PREFIX) + 6]
         )
         return token, raw
+
+
+class ThrottleKind(models.TextChoices):
+    ACCOUNT = "account", _("account name")
+    ADDRESS = "address", _("address (web sign-in)")
+    TOKEN_ADDRESS = "token_address", _("address (API tokens)")
+
+
+class SignInThrottle(models.Model):
+    """Failed sign-ins of one account name or one client address, and the lock they earned.
+
+    Kept in the database so that every web worker and process sees the same count. The key
+    of an account is a hash of its name as typed (casefolded), so names that do not exist are
+    counted exactly like real ones and no typed text is kept.
+    """
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ThrottleKind.choices)
+    key = models.CharField(_("key"), max_length=64)
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    last_failure_at = models.DateTimeField(_("last failure"))
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in throttle")
+        verbose_name_plural = _("sign-in throttles")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="signin_throttle_kind_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key[:12]}: {self.failures}"

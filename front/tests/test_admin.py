@@ -44,6 +44,7 @@ def test_it_opens_every_admin_list(staff, world):
         "tenancy/client",
         "tenancy/membership",
         "tenancy/apitoken",
+        "tenancy/signinthrottle",
         "auth/user",
         "sites/site",
         "monitoring/monitor",
@@ -173,3 +174,30 @@ def test_it_masks_secret_monitor_options_on_a_view_only_page(world):
     assert page.status_code == 200
     assert "tok-ADMIN-55" not in html and "key-ADMIN-66" not in html
     assert "X-Api-Key" in html
+
+
+def test_it_signs_in_to_the_admin_only_through_the_throttled_sign_in_page(world):
+    User.objects.create_superuser("root", "root@example.com", "correct-horse-battery-9")
+    browser = HttpClient()
+    # The admin's own form would be a second door: a POST there signs nobody in.
+    door = browser.post(
+        "/admin/login/?next=/admin/",
+        {"username": "root", "password": "correct-horse-battery-9", "next": "/admin/"},
+    )
+    assert door.status_code == 302
+    assert door["Location"] == "/login/?next=%2Fadmin%2F"
+    assert "_auth_user_id" not in browser.session
+    assert browser.get("/admin/")["Location"].startswith("/admin/login/")
+    signed = browser.post(
+        door["Location"], {"username": "root", "password": "correct-horse-battery-9"}
+    )
+    assert signed["Location"] == "/admin/"
+    assert browser.get("/admin/").status_code == 200
+
+
+def test_it_sends_a_signed_in_user_without_admin_rights_back_without_a_loop(world):
+    browser = HttpClient()
+    browser.login(username="engineer", password="correct-horse-battery-9")
+    response = browser.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0] == reverse("front:dashboard")
+    assert "no access to the administration" in response.content.decode()

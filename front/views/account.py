@@ -1,4 +1,4 @@
-"""Signing in and out, the language switch and the personal profile (language, API tokens,
+"""The language switch and the personal profile (language, API tokens,
 and for owners and engineers their personal alert channels, which escalation policies page).
 
 API tokens are personal, not tenant data: they are looked up by their owner, never through the
@@ -12,7 +12,6 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -29,11 +28,6 @@ from incidents.channels import send_test
 from incidents.escalation_edit import create_personal_channel, personal_channels
 from tenancy.models import ApiToken, Membership
 from tenancy.scoping import scope_for
-
-login = auth_views.LoginView.as_view(
-    template_name="front/login.html", redirect_authenticated_user=True
-)
-logout = auth_views.LogoutView.as_view()
 
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 

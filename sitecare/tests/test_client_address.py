@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 import pytest
 from django.test import RequestFactory
@@ -14,7 +15,7 @@ TWO_PROXIES = (*LOCAL_PROXY, ipaddress.ip_network("10.0.0.0/8"))
 
 
 def address(peer: str, forwarded: str | None = None, proxies=LOCAL_PROXY) -> str:
-    extra = {"REMOTE_ADDR": peer}
+    extra: dict[str, Any] = {"REMOTE_ADDR": peer}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
     return client_address(RequestFactory().get("/", **extra), proxies)
