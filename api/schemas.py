@@ -383,6 +383,9 @@ class TokenOut(Schema):
     hint: str = Field(description="the first characters of the token, to recognise it")
     created_at: datetime
     last_used_at: datetime | None
+    survives_password_change: bool = Field(
+        description="kept when the owner's password changes (chosen on the profile page only)"
+    )
 
 
 class TokenCreatedOut(TokenOut):
@@ -396,6 +399,7 @@ class TokenCreatedOut(TokenOut):
             hint=token.hint,
             created_at=token.created_at,
             last_used_at=token.last_used_at,
+            survives_password_change=token.survives_password_change,
             token=raw,
         )
 

@@ -79,6 +79,7 @@ urlpatterns: list[URLPattern] = [
     path("profile/", account.profile, name="profile"),
     path("profile/language/", account.profile_language, name="profile_language"),
     path("profile/tokens/", account.token_create, name="token_create"),
+    path("profile/password/", account.password_change, name="password_change"),
     path("profile/channels/", account.personal_channel_create, name="personal_channel_create"),
     path("profile/channels/act/", account.personal_channel_act, name="personal_channel_act"),
     path("profile/tokens/revoke/", account.token_revoke, name="token_revoke"),

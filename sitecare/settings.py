@@ -132,6 +132,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Refuses nothing: Django calls it on every password change, which revokes API tokens.
+    {"NAME": "tenancy.passwords.RevokeApiTokensOnChange"},
 ]
 
 LANGUAGE_CODE = "en"

@@ -162,7 +162,11 @@ def hash_token(raw: str) -> str:
 
 
 class ApiToken(models.Model):
-    """A personal API token; only its SHA-256 is stored, the raw value is shown once."""
+    """A personal API token; only its SHA-256 is stored, the raw value is shown once.
+
+    Changing the owner's password revokes it (``tenancy.passwords``), unless it was made to
+    survive password changes: a choice made when creating it, on the profile page only.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
@@ -172,6 +176,12 @@ class ApiToken(models.Model):
     hint = models.CharField(max_length=12, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    survives_password_change = models.BooleanField(
+        _("survives password changes"),
+        default=False,
+        editable=False,
+        help_text=_("Kept when its owner's password changes (for unattended scripts)."),
+    )
 
     class Meta:
         verbose_name = _("API token")
@@ -182,13 +192,27 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.hint}…)"
 
     @classmethod
-    def issue(cls, user: object, name: str) -> tuple[ApiToken, str]:
+    def issue(
+        cls, user: object, name: str, *, survives_password_change: bool = False
+    ) -> tuple[ApiToken, str]:
         """Create a token and return it with its raw value (never stored)."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            user=user, name=name, token_hash=hash_token(raw), hint=raw[: len(TOKEN_PREFIX) + 6]
+            user=user,
+            name=name,
+            token_hash=hash_token(raw),
+            hint=raw[: len(TOKEN_PREFIX) + 6],
+            survives_password_change=survives_password_change,
         )
         return token, raw
+
+    @classmethod
+    def revoke_on_password_change(cls, user_id: int) -> int:
+        """Delete the user's tokens that do not survive a password change; how many went."""
+        deleted, _by_model = cls.objects.filter(
+            user_id=user_id, survives_password_change=False
+        ).delete()
+        return deleted
 
 
 class ThrottleKind(models.TextChoices):

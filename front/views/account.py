@@ -1,5 +1,5 @@
-"""The language switch and the personal profile (language, API tokens,
-and for owners and engineers their personal alert channels, which escalation policies page).
+"""The language switch and the personal profile (language, password, API tokens, and for
+owners and engineers their personal alert channels, which escalation policies page).
 
 API tokens are personal, not tenant data: they are looked up by their owner, never through the
 tenant scope, so nobody (not even an agency owner) can see or revoke another user's token here.
@@ -12,18 +12,22 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from front.forms import LanguageForm, TokenCreateForm, TokenRevokeForm
+from front.forms_account import ChangePasswordForm
 from incidents.channels import send_test
 from incidents.escalation_edit import create_personal_channel, personal_channels
 from tenancy.models import ApiToken, Membership
@@ -94,12 +98,20 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise Http404("not signed in")
+    return user
+
+
 def _profile_page(
     request: HttpRequest,
     *,
     language_form: LanguageForm | None = None,
     token_form: TokenCreateForm | None = None,
     personal_form: PersonalChannelForm | None = None,
+    password_form: ChangePasswordForm | None = None,
 ) -> HttpResponse:
     membership = _membership(request)
     if language_form is None and membership is not None:
@@ -109,6 +121,7 @@ def _profile_page(
         "language_form": language_form,
         "token_form": token_form or TokenCreateForm(),
         "tokens": ApiToken.objects.filter(user_id=_user_id(request)),
+        "password_form": password_form or ChangePasswordForm(request, _user(request)),
     }
     if membership is not None and membership.is_agency:
         context["personal_form"] = personal_form or PersonalChannelForm()
@@ -142,11 +155,42 @@ def profile_language(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
     """Issue a token and show its raw value on this response only (it is stored hashed)."""
-    form = TokenCreateForm(request.POST)
+    form = TokenCreateForm(request.POST, request=request, user=_user(request))
     if not form.is_valid():
         return _profile_page(request, token_form=form)
-    token, raw = ApiToken.issue(request.user, form.cleaned_data["name"])
+    token, raw = ApiToken.issue(
+        request.user,
+        form.cleaned_data["name"],
+        survives_password_change=form.cleaned_data["survives_password_change"],
+    )
     return render(request, "front/token_created.html", {"token": token, "raw": raw})
+
+
+@sensitive_post_parameters()
+@login_required
+@require_POST
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change one's password: other sessions end (Django) and so do API tokens not made to
+    survive it (``tenancy.passwords``); this session goes on."""
+    user = _user(request)
+    surviving = ApiToken.objects.filter(user=user, survives_password_change=True).count()
+    form = ChangePasswordForm(request, user, request.POST)
+    if not form.is_valid():
+        return _profile_page(request, password_form=form)
+    form.save()
+    update_session_auth_hash(request, user)
+    done = _(
+        "Your password is changed. Your other sessions are signed out and your API tokens revoked."
+    )
+    if surviving:
+        kept = ngettext(
+            "%(count)d token made to survive password changes is kept.",
+            "%(count)d tokens made to survive password changes are kept.",
+            surviving,
+        ) % {"count": surviving}
+        done = f"{done} {kept}"
+    messages.success(request, done)
+    return redirect("front:profile")
 
 
 @login_required

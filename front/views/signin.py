@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from front.forms_signin import SignInForm
+from front.forms_account import SignInForm
 from tenancy import throttle
 
 

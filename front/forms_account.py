@@ -1,4 +1,6 @@
-"""Forms of signing in: the password step, throttled per account name and client address."""
+"""Forms of signing in and of the account's own security: every check of a password (the
+sign-in, a password change, a token that survives password changes) is throttled per account
+name and client address, so none of them is a way around the sign-in throttle."""
 
 from __future__ import annotations
 
@@ -6,7 +8,8 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import formats, timezone
@@ -48,6 +51,25 @@ def locked_message(until: datetime, now: datetime) -> str:
     ) % {"minutes": minutes, "time": at}
 
 
+def confirm_password(request: HttpRequest, user: User, password: str) -> None:
+    """Raise ``ValidationError`` unless ``password`` is the user's; a wrong one counts as a
+    failed sign-in, and a locked account is refused without looking."""
+    now = timezone.now()
+    username = user.get_username()
+    keys = signin_keys(request, username)
+    try:
+        throttle.check(keys, now, what="password check", who=who(request, username))
+    except SignInLocked as locked:
+        raise ValidationError(locked_message(locked.until, now), code="locked") from None
+    if user.check_password(password):
+        return
+    throttle.record_failure(keys, now, what="password check", who=who(request, username))
+    until = throttle.locked_until(keys, now)
+    if until is not None:
+        raise ValidationError(locked_message(until, now), code="locked")
+    raise ValidationError(_("This is not your current password."), code="wrong_password")
+
+
 class SignInForm(AuthenticationForm):
     """The password step. A locked name or address is refused before the password is looked
     at; each wrong password counts against both."""
@@ -76,3 +98,17 @@ class SignInForm(AuthenticationForm):
             if until is not None:
                 raise ValidationError(locked_message(until, now), code="locked") from None
             raise
+
+
+class ChangePasswordForm(PasswordChangeForm):
+    """The profile's password change; the current password is checked through the throttle."""
+
+    def __init__(self, request: HttpRequest, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+
+    def clean_old_password(self) -> str:
+        old_password = str(self.cleaned_data.get("old_password") or "")
+        confirm_password(self.request, self.user, old_password)
+        return old_password
