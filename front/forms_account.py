@@ -5,9 +5,11 @@ name and client address, so none of them is a way around the sign-in throttle.""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -17,9 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from sitecare.lib.client_address import client_address
-from tenancy import throttle
+from tenancy import throttle, two_factor
 from tenancy.throttle import SignInLocked, ThrottleKey
 
+WRONG_CODE = _("This code is not valid. Codes change every 30 seconds and each works once.")
 # What the log says about an attempt: the account name as typed (cut short) and the address.
 LOGGED_NAME_LENGTH = 64
 
@@ -51,23 +54,56 @@ def locked_message(until: datetime, now: datetime) -> str:
     ) % {"minutes": minutes, "time": at}
 
 
-def confirm_password(request: HttpRequest, user: User, password: str) -> None:
-    """Raise ``ValidationError`` unless ``password`` is the user's; a wrong one counts as a
-    failed sign-in, and a locked account is refused without looking."""
+def _throttled_check(
+    request: HttpRequest, user: User, what: str, passes: Callable[[], bool], wrong: ValidationError
+) -> None:
+    """Run ``passes`` unless the account or address is locked; a failure counts as a failed
+    sign-in. Raises ``ValidationError`` (``wrong``, or when to try again)."""
     now = timezone.now()
     username = user.get_username()
     keys = signin_keys(request, username)
     try:
-        throttle.check(keys, now, what="password check", who=who(request, username))
+        throttle.check(keys, now, what=what, who=who(request, username))
     except SignInLocked as locked:
         raise ValidationError(locked_message(locked.until, now), code="locked") from None
-    if user.check_password(password):
+    if passes():
         return
-    throttle.record_failure(keys, now, what="password check", who=who(request, username))
+    throttle.record_failure(keys, now, what=what, who=who(request, username))
     until = throttle.locked_until(keys, now)
     if until is not None:
         raise ValidationError(locked_message(until, now), code="locked")
-    raise ValidationError(_("This is not your current password."), code="wrong_password")
+    raise wrong
+
+
+def confirm_password(request: HttpRequest, user: User, password: str) -> None:
+    """Raise ``ValidationError`` unless ``password`` is the user's (throttled)."""
+    wrong = ValidationError(_("This is not your current password."), code="wrong_password")
+    _throttled_check(request, user, "password check", lambda: user.check_password(password), wrong)
+
+
+def confirm_second_factor(request: HttpRequest, user: User, code: str) -> None:
+    """Raise ``ValidationError`` unless ``code`` is a fresh TOTP code or an unused recovery
+    code of the user's (throttled; a recovery code is used up)."""
+    wrong = ValidationError(WRONG_CODE, code="wrong_code")
+    _throttled_check(
+        request,
+        user,
+        "two-factor code",
+        lambda: two_factor.verify(user, code, timezone.now()),
+        wrong,
+    )
+
+
+def confirm_password_or_code(request: HttpRequest, user: User, secret: str) -> None:
+    """For turning two-factor sign-in off or making new recovery codes: the password or a code."""
+
+    def passes() -> bool:
+        return user.check_password(secret) or two_factor.verify(user, secret, timezone.now())
+
+    wrong = ValidationError(
+        _("This is neither your password nor a valid code."), code="wrong_password_or_code"
+    )
+    _throttled_check(request, user, "password or code check", passes, wrong)
 
 
 class SignInForm(AuthenticationForm):
@@ -112,3 +148,70 @@ class ChangePasswordForm(PasswordChangeForm):
         old_password = str(self.cleaned_data.get("old_password") or "")
         confirm_password(self.request, self.user, old_password)
         return old_password
+
+
+def _code_widget(autofocus: bool) -> forms.TextInput:
+    attrs: dict[str, Any] = {
+        "autocomplete": "one-time-code",
+        "spellcheck": "false",
+        "autocapitalize": "off",
+    }
+    if autofocus:
+        attrs["autofocus"] = True
+    return forms.TextInput(attrs=attrs)
+
+
+class SecondStepForm(forms.Form):
+    """The second step of signing in: a code from the app, or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        help_text=_(
+            "The 6-digit code your authenticator app shows, or one of your recovery codes."
+        ),
+        widget=_code_widget(autofocus=True),
+    )
+
+    def __init__(self, request: HttpRequest, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user = user
+
+    def clean_code(self) -> str:
+        code = str(self.cleaned_data.get("code") or "")
+        confirm_second_factor(self.request, self.user, code)
+        return code
+
+
+class EnrolForm(forms.Form):
+    """Turning two-factor sign-in on: the first code the app shows proves it has the secret."""
+
+    code = forms.CharField(
+        label=_("Code from the app"),
+        max_length=16,
+        help_text=_("The 6 digits your authenticator app shows now."),
+        widget=_code_widget(autofocus=False),
+    )
+
+
+class ConfirmIdentityForm(forms.Form):
+    """Before turning two-factor sign-in off or replacing the recovery codes."""
+
+    secret = forms.CharField(
+        label=_("Your password or a code"),
+        strip=False,
+        max_length=128,
+        help_text=_("Your password, a code from your authenticator app, or a recovery code."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, request: HttpRequest, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user = user
+
+    def clean_secret(self) -> str:
+        secret = str(self.cleaned_data.get("secret") or "")
+        confirm_password_or_code(self.request, self.user, secret)
+        return secret

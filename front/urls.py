@@ -17,6 +17,7 @@ from front.views import (
     sla,
     sla_overview,
     status_admin,
+    two_factor,
 )
 
 app_name = "front"
@@ -24,6 +25,7 @@ app_name = "front"
 urlpatterns: list[URLPattern] = [
     path("", overview.dashboard, name="dashboard"),
     path("login/", signin.login, name="login"),
+    path("login/code/", signin.login_code, name="login_code"),
     path("logout/", signin.logout, name="logout"),
     path("language/", account.set_language, name="set_language"),
     path("clients/<int:client_id>/", overview.client_detail, name="client"),
@@ -80,6 +82,18 @@ urlpatterns: list[URLPattern] = [
     path("profile/language/", account.profile_language, name="profile_language"),
     path("profile/tokens/", account.token_create, name="token_create"),
     path("profile/password/", account.password_change, name="password_change"),
+    path("profile/two-factor/", two_factor.enrol, name="two_factor"),
+    path("profile/two-factor/off/", two_factor.disable, name="two_factor_disable"),
+    path(
+        "profile/two-factor/recovery-codes/",
+        two_factor.recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path(
+        "profile/agency/two-factor/",
+        two_factor.agency_requirement,
+        name="agency_two_factor",
+    ),
     path("profile/channels/", account.personal_channel_create, name="personal_channel_create"),
     path("profile/channels/act/", account.personal_channel_act, name="personal_channel_act"),
     path("profile/tokens/revoke/", account.token_revoke, name="token_revoke"),

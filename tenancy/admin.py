@@ -1,24 +1,36 @@
 """Back-office editing of agencies, clients, people and their API tokens.
 
 The admin is for the operator (staff users), not tenants: it is not scoped. Sign-in locks can
-be lifted here by deleting their row. API tokens can
+be lifted here by deleting their row, and a user who lost the phone with their authenticator
+app can have two-factor sign-in turned off (the secret is never shown). API tokens can
 only be looked at and deleted here; they are issued on the profile page, where the raw value
 is shown once, and their hash is never displayed.
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from tenancy.models import ApiToken, Client, Membership, Organization, SignInThrottle
+from tenancy import two_factor
+from tenancy.models import (
+    ApiToken,
+    Client,
+    Membership,
+    Organization,
+    SignInThrottle,
+    TwoFactor,
+)
 
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "language", "created_at"]
+    list_display = ["name", "slug", "language", "require_two_factor", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -91,3 +103,40 @@ class SignInThrottleAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: SignInThrottle | None = None
     ) -> bool:
         return False
+
+
+@admin.register(TwoFactor)
+class TwoFactorAdmin(admin.ModelAdmin):
+    """Who has two-factor sign-in; rows are never deleted (they hold the session epoch)."""
+
+    list_display = ["user", "confirmed_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    fields = ["user", "confirmed_at"]
+    readonly_fields = ["user", "confirmed_at"]
+    actions = ["turn_off"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TwoFactor | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: TwoFactor | None = None) -> bool:
+        return False
+
+    @admin.action(description=_("Turn off two-factor sign-in (the user can set it up again)"))
+    def turn_off(self, request: HttpRequest, queryset: QuerySet[TwoFactor]) -> None:
+        records = list(queryset.select_related("user"))
+        for record in records:
+            two_factor.disable(record.user)
+        self.message_user(
+            request,
+            ngettext(
+                "Two-factor sign-in is off for %(count)d user.",
+                "Two-factor sign-in is off for %(count)d users.",
+                len(records),
+            )
+            % {"count": len(records)},
+            messages.SUCCESS,
+        )

@@ -12,6 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sitecare.lib.crypto import EncryptedTextField
+
 
 def validate_allowlist(value: str) -> None:
     """Each non-empty line must be an IP network (``127.0.0.0/8``, ``::1/128``)."""
@@ -56,6 +58,14 @@ class Organization(models.Model):
         help_text=_(
             "A monitor that goes down again within this time after recovering is flapping: its "
             "incident gets at most one down and one up alert per window. 0 turns this off."
+        ),
+    )
+    require_two_factor = models.BooleanField(
+        _("require two-factor sign-in"),
+        default=False,
+        help_text=_(
+            "Members without two-factor sign-in must set it up after their password before "
+            "they can use anything else. API tokens keep working."
         ),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -244,3 +254,58 @@ class SignInThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.key[:12]}: {self.failures}"
+
+
+class TwoFactor(models.Model):
+    """A user's second factor: a TOTP secret (RFC 6238), encrypted at rest.
+
+    The row outlives turning two-factor sign-in off, because it holds the session epoch: each
+    turn on or off raises it, and a session signed in under an older epoch ends.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="two_factor",
+    )
+    # Set while enrolling, kept while on, emptied when turned off.
+    secret = EncryptedTextField(_("secret"), blank=True, default="")
+    # When a first code proved the app holds the secret; None while enrolling or off.
+    confirmed_at = models.DateTimeField(_("turned on"), null=True, blank=True)
+    # The last time step whose code was accepted: that code, and older ones, never work again.
+    last_step = models.BigIntegerField(null=True, blank=True, editable=False)
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("two-factor sign-in")
+        verbose_name_plural = _("two-factor sign-ins")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def enabled(self) -> bool:
+        # Turning it off empties both; confirmed_at alone is what sessions are checked by.
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(models.Model):
+    """A one-time code for signing in without the authenticator app; only its hash is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'used' if self.used_at else 'unused'})"

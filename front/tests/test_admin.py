@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from incidents.models import Channel, Incident
 from monitoring.models import Monitor, MonitorState
-from tenancy.models import ApiToken
+from tenancy.models import ApiToken, TwoFactor
+from tenancy.tests.test_two_factor import enrolled
 
 SECRET_URL = "json://hook.example/secret-path-TOKEN123"
 
@@ -45,6 +46,7 @@ def test_it_opens_every_admin_list(staff, world):
         "tenancy/membership",
         "tenancy/apitoken",
         "tenancy/signinthrottle",
+        "tenancy/twofactor",
         "auth/user",
         "sites/site",
         "monitoring/monitor",
@@ -201,3 +203,17 @@ def test_it_sends_a_signed_in_user_without_admin_rights_back_without_a_loop(worl
     response = browser.get("/admin/", follow=True)
     assert response.redirect_chain[-1][0] == reverse("front:dashboard")
     assert "no access to the administration" in response.content.decode()
+
+
+def test_it_lets_the_operator_turn_off_two_factor_for_someone_who_lost_their_phone(staff, world):
+    enrolled(world.engineer)
+    response = staff.post(
+        "/admin/tenancy/twofactor/",
+        {"action": "turn_off", "_selected_action": [world.engineer.pk]},
+        follow=True,
+    )
+    assert "Two-factor sign-in is off for 1 user." in response.content.decode()
+    record = TwoFactor.objects.get(user=world.engineer)
+    assert not record.enabled and record.secret == ""
+    # The row stays (it holds the session epoch): no deleting it from the admin.
+    assert staff.get(f"/admin/tenancy/twofactor/{world.engineer.pk}/delete/").status_code == 403

@@ -27,10 +27,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from front.forms import LanguageForm, TokenCreateForm, TokenRevokeForm
-from front.forms_account import ChangePasswordForm
+from front.forms_account import ChangePasswordForm, ConfirmIdentityForm
 from incidents.channels import send_test
 from incidents.escalation_edit import create_personal_channel, personal_channels
-from tenancy.models import ApiToken, Membership
+from tenancy import two_factor
+from tenancy.models import ApiToken, Membership, Role, TwoFactor
 from tenancy.scoping import scope_for
 
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
@@ -105,6 +106,21 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+def agency_members(organization_id: int) -> list[tuple[Membership, bool]]:
+    """Each member of the agency, with whether two-factor sign-in is on for them."""
+    members = list(
+        Membership.objects.filter(organization_id=organization_id)
+        .select_related("user", "client")
+        .order_by("user__username")
+    )
+    enabled = set(
+        TwoFactor.objects.filter(
+            user_id__in=[m.user_id for m in members], confirmed_at__isnull=False
+        ).values_list("user_id", flat=True)
+    )
+    return [(member, member.user_id in enabled) for member in members]
+
+
 def _profile_page(
     request: HttpRequest,
     *,
@@ -122,7 +138,13 @@ def _profile_page(
         "token_form": token_form or TokenCreateForm(),
         "tokens": ApiToken.objects.filter(user_id=_user_id(request)),
         "password_form": password_form or ChangePasswordForm(request, _user(request)),
+        "two_factor_on": two_factor.is_enabled(_user_id(request)),
+        "identity_form": ConfirmIdentityForm(request, _user(request)),
+        "recovery_codes_left": two_factor.recovery_codes_left(_user_id(request)),
     }
+    if membership is not None and membership.role == Role.OWNER:
+        context["agency"] = membership.organization
+        context["members"] = agency_members(membership.organization_id)
     if membership is not None and membership.is_agency:
         context["personal_form"] = personal_form or PersonalChannelForm()
         context["personal_channels"] = personal_channels(membership.user)
