@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The API docs' Swagger UI from our own static files, not a CDN (offline, and the
+    # Content-Security-Policy admits this origin only).
+    "ninja",
     "tenancy",
     "sites",
     "monitoring",
@@ -64,6 +67,8 @@ MIDDLEWARE = [
     # First: a status page's custom domain is answered there, with nothing else of sitecare.
     "front.middleware.StatusDomainMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Pages without a policy of their own get the strict one (no inline script or style).
+    "front.security_headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -161,6 +166,15 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Behind a reverse proxy that terminates HTTPS and sets X-Forwarded-Proto (replacing what a
+# client sent): the requests it forwards over HTTPS count as secure (HSTS is sent on those).
+if env_bool("SITECARE_BEHIND_HTTPS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTP Strict Transport Security, sent on secure requests only: 0 = off. Browsers then refuse
+# plain HTTP to this host for that long, so turn it on once HTTPS works for good.
+SECURE_HSTS_SECONDS = env_int("SITECARE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SITECARE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SITECARE_HSTS_PRELOAD", False)
 
 # --- probe engine -------------------------------------------------------------------------
 SITECARE_ENGINE_CONCURRENCY = env_int("SITECARE_ENGINE_CONCURRENCY", 200, minimum=1)

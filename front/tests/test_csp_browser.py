@@ -1,0 +1,140 @@
+"""The application pages under their Content-Security-Policy, in a real browser (Debian's
+Chromium via Playwright): every main page, the admin and the API docs load with the strict
+policy, their stylesheet applies, and Chromium reports no violation and no script error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client as HttpClient
+
+from front.security_headers import APP_CSP
+from front.tests.conftest import PASSWORD, signed_in
+from incidents.models import EscalationPolicy
+from incidents.tests.test_statuspage_browser import CHROMIUM, LAUNCH_ARGS
+from sla.models import CarePlan
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)"
+)
+# The top bar's background from sitecare.css: proof that the stylesheet applied.
+TOPBAR_BACKGROUND = "rgb(17, 24, 39)"
+
+
+@dataclass
+class Visit:
+    session: str  # the session cookie of the user who opens them
+    paths: list[str]
+
+
+@pytest.fixture
+def visits(world, incident_a) -> list[Visit]:
+    """Sessions and pages, made before the browser starts (Playwright's event loop in this
+    thread stops Django from using the database here; the live server has its own)."""
+    plan = CarePlan.objects.filter(organization=world.agency).first()
+    policy = EscalationPolicy.objects.filter(organization=world.agency).first()
+    owner_pages = [
+        "/",
+        f"/clients/{world.client_a.pk}/",
+        f"/sites/{world.site_a.pk}/",
+        f"/monitors/{world.monitor_a.pk}/",
+        "/incidents/",
+        f"/incidents/{incident_a.pk}/",
+        "/channels/",
+        "/oncall/",
+        "/oncall/new/",
+        "/escalation/",
+        "/escalation/new/",
+        "/sla/",
+        f"/clients/{world.client_a.pk}/sla/",
+        f"/clients/{world.client_a.pk}/plan/",
+        f"/clients/{world.client_a.pk}/maintenance/",
+        f"/clients/{world.client_a.pk}/status-pages/",
+        "/plans/",
+        "/plans/new/",
+        "/profile/",
+        "/profile/two-factor/",
+        "/api/v1/docs",
+    ]
+    if plan is not None:
+        owner_pages.append(f"/plans/{plan.pk}/")
+    if policy is not None:
+        owner_pages.append(f"/escalation/{policy.pk}/")
+    User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    root = HttpClient()
+    assert root.login(username="root", password=PASSWORD)
+    admin_pages = [
+        "/admin/",
+        "/admin/tenancy/organization/",
+        f"/admin/tenancy/organization/{world.agency.pk}/change/",
+        f"/admin/auth/user/{world.owner.pk}/change/",
+        "/admin/incidents/channel/add/",
+    ]
+    return [
+        Visit(signed_in(world.owner).cookies["sessionid"].value, owner_pages),
+        Visit(signed_in(world.client_a_user).cookies["sessionid"].value, ["/", "/profile/"]),
+        Visit(root.cookies["sessionid"].value, admin_pages),
+        Visit("", ["/login/"]),
+    ]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+class Problems:
+    """What Chromium reports while the pages load: CSP violations and script errors."""
+
+    def __init__(self) -> None:
+        self.path = ""
+        self.found: list[str] = []
+
+    def console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.found.append(f"{self.path}: {message.text}")
+
+    def page_error(self, error: Any) -> None:
+        self.found.append(f"{self.path}: {error}")
+
+
+def test_it_serves_every_main_page_under_a_strict_policy_without_a_violation(
+    visits, live_server, browser
+):
+    assert "'unsafe-inline'" not in APP_CSP and "'unsafe-eval'" not in APP_CSP
+    problems = Problems()
+    for visit in visits:
+        context = browser.new_context(viewport={"width": 1366, "height": 900})
+        if visit.session:
+            cookie = {"name": "sessionid", "value": visit.session, "url": live_server.url}
+            context.add_cookies([cookie])
+        tab = context.new_page()
+        tab.on("console", problems.console)
+        tab.on("pageerror", problems.page_error)
+        for path in visit.paths:
+            problems.path = path
+            response = tab.goto(live_server.url + path)
+            assert response is not None, path
+            assert response.status == 200, (path, response.status)
+            assert response.headers["content-security-policy"] == APP_CSP, path
+            tab.wait_for_load_state("networkidle")
+            if path == "/api/v1/docs":
+                # Swagger UI ran, from our own static files, and read the OpenAPI document.
+                tab.wait_for_selector(".swagger-ui .info .title", timeout=15_000)
+            if not path.startswith(("/admin/", "/api/")):
+                background = tab.evaluate(
+                    "getComputedStyle(document.querySelector('.topbar')).backgroundColor"
+                )
+                assert background == TOPBAR_BACKGROUND, path
+        context.close()
+    assert problems.found == [], "\n".join(problems.found)
