@@ -24,11 +24,10 @@ from django.utils.translation import ngettext
 
 from front.charts_sla import HistoryBar, budget_svg, history_svg, percent_label
 from front.formatting import human_duration
-from incidents.recurrence import to_utc
 from sla.alerts import raised_alerts
 from sla.availability import Availability
 from sla.budget import ErrorBudget
-from sla.calendar import WEEKDAYS
+from sla.calendar import WEEKDAYS, wall_clock_moment
 from sla.intervals import ZERO
 from sla.models import CarePlan
 from sla.periods import Period
@@ -179,7 +178,7 @@ def local_days(start: datetime, end: datetime, time_zone: str) -> list[tuple[dat
     zone = ZoneInfo(time_zone)
     day = start.astimezone(zone).date()
     found = []
-    while (moment := to_utc(datetime.combine(day, time(0)), zone)) < end:
+    while (moment := wall_clock_moment(datetime.combine(day, time(0)), zone)) < end:
         if moment >= start:
             found.append((day, moment))
         day += timedelta(days=1)

@@ -25,12 +25,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident
-from incidents.recurrence import to_utc
 from monitoring.models import Monitor, MonitorState
 from sites.models import Site
 from sla.availability import Availability, StateSpan, availability, availability_by_period, combine
 from sla.budget import ErrorBudget, error_budget
-from sla.calendar import Calendar
+from sla.calendar import Calendar, wall_clock_moment
 from sla.intervals import Interval, intersect, merge, subtract
 from sla.loading import maintenance_by_site, site_timelines
 from sla.models import CarePlan, ClientPlan
@@ -365,4 +364,4 @@ def _day_marks(window: Period) -> list[datetime]:
 
 
 def _local_day_start(day: date, time_zone: str) -> datetime:
-    return to_utc(datetime.combine(day, time(0)), ZoneInfo(time_zone))
+    return wall_clock_moment(datetime.combine(day, time(0)), ZoneInfo(time_zone))
