@@ -91,6 +91,7 @@ class CarePlanForm(forms.ModelForm):
             "holiday_subdivision",
             "closed_dates",
             "exclude_maintenance",
+            "unknown_time",
             *(
                 name
                 for _p, response, resolution in PRIORITY_FIELDS

@@ -32,11 +32,12 @@ from sla.budget import ErrorBudget, error_budget
 from sla.calendar import Calendar, wall_clock_moment
 from sla.intervals import Interval, intersect, merge, subtract
 from sla.loading import maintenance_by_site, site_timelines
-from sla.models import CarePlan, ClientPlan
+from sla.models import CarePlan, ClientPlan, UnknownTime
 from sla.periods import Period
 from sla.plan_history import Judgement, plan_history, reporting_zone
 from sla.response import IncidentTimes, incident_times, incidents_opened
 from sla.terms import HUNDRED, credit_percent
+from sla.verdicts import Verdict, owed_percent, verdict
 from tenancy.models import Client
 
 _DOWN = MonitorState.DOWN.value
@@ -99,14 +100,16 @@ class WindowAssessment:
     budget: ErrorBudget
     incidents: tuple[IncidentTimes, ...]
     breaches: tuple[Breach, ...]
-    credit: Credit
+    credit: Credit  # owed: the final credit of a closed window, the certain part of a running one
     causes: tuple[OutageCause, ...]
+    verdict: Verdict = Verdict.UNKNOWN
+    # A running window: what would be owed if it ended now (provisional); None once closed.
+    credit_if_ended_now: Credit | None = None
 
     @property
     def met(self) -> bool | None:
-        """Whether availability met the target (None with nothing known)."""
-        percent = self.figures.percent
-        return None if percent is None else percent >= Fraction(self.target)
+        """True once met, False once missed (closed, or certain while running), else None."""
+        return {Verdict.MET: True, Verdict.MISSED: False}.get(self.verdict)
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,11 @@ class ClientSla:
 
 def plan_calendar(plan: CarePlan | None) -> Calendar:
     return plan.calendar() if plan is not None else Calendar(time_zone=settings.TIME_ZONE)
+
+
+def unknown_policy(plan: CarePlan | None) -> str:
+    """How the plan counts unknown time; without a plan it is left out."""
+    return plan.unknown_time if plan is not None else UnknownTime.EXCLUDED.value
 
 
 def load_client(
@@ -182,7 +190,7 @@ def client_sla(
     start, end = min(window.start, period.start), max(window.end, period.end)
     exclude = plan.exclude_maintenance if plan is not None else True
     loaded = load_client(client, start, end, exclude_maintenance=exclude, now=now)
-    calendar = plan_calendar(plan)
+    calendar, policy = plan_calendar(plan), unknown_policy(plan)
     figures = availability(
         loaded.timeline,
         calendar,
@@ -190,6 +198,7 @@ def client_sla(
         period.end,
         maintenance=loaded.excluded,
         known_until=now,
+        unknown_time=policy,
     )
     sites = tuple(
         (
@@ -202,6 +211,7 @@ def client_sla(
                 maintenance=windows,
                 exclude_maintenance=exclude,
                 known_until=now,
+                unknown_time=policy,
             ),
         )
         for site, timeline, windows in loaded.sites.values()
@@ -224,9 +234,12 @@ def assess(
 ) -> WindowAssessment:
     """Breaches, error budget and credit of one plan window.
 
-    1. Availability over the window against the target; the budget at ``now``.
-    2. Response and resolution times of the incidents opened in the window.
-    3. The credit from the plan's schedule, and the outages that caused it.
+    1. Availability over the window against the target, counting unknown time as the plan
+       says; the budget at ``now``; the verdict (``sla.verdicts``).
+    2. Response and resolution times of the incidents opened in the window; an availability
+       breach only once the window is missed (closed below target, or missed for certain).
+    3. The credit owed (final, or while running the part already certain), what would be
+       owed if a running window ended now, and the outages behind it.
     """
     plan, monthly_fee = assignment.plan, assignment.fee
     if plan is None or monthly_fee is None:
@@ -238,7 +251,10 @@ def assess(
         window.end,
         maintenance=loaded.excluded,
         known_until=now,
+        unknown_time=plan.unknown_time,
     )
+    complete = now >= window.end
+    judged = verdict(figures, plan.availability_target, complete=complete)
     budget = error_budget(
         loaded.timeline,
         calendar,
@@ -248,13 +264,14 @@ def assess(
         excluded=loaded.excluded,
         now=now,
         day_marks=_day_marks(window),
+        unknown_time=plan.unknown_time,
     )
     times = tuple(
         incident_times(incidents_opened(assignment.client, window.start, window.end), plan, now=now)
     )
     breaches: list[Breach] = []
     percent = figures.percent
-    if percent is not None and percent < Fraction(plan.availability_target):
+    if judged == Verdict.MISSED and percent is not None:
         breaches.append(
             Breach(
                 BreachKind.AVAILABILITY,
@@ -273,20 +290,27 @@ def assess(
                     BreachKind.RESOLUTION, timer, timer.resolution, timer.resolution_target
                 )
             )
-    owed = credit_percent(plan.credits, percent)
     fee = monthly_fee * window.months
-    amount = (fee * owed / HUNDRED).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return WindowAssessment(
         period=window,
         figures=figures,
-        complete=now >= window.end,
+        complete=complete,
         target=plan.availability_target,
         budget=budget,
         incidents=times,
         breaches=tuple(breaches),
-        credit=Credit(owed, fee, amount, plan.currency),
+        credit=_credit(owed_percent(plan.credits, figures, complete=complete), fee, plan),
         causes=tuple(_causes(figures, loaded, window, now)),
+        verdict=judged,
+        credit_if_ended_now=None
+        if complete
+        else _credit(credit_percent(plan.credits, percent), fee, plan),
     )
+
+
+def _credit(owed: Decimal, fee: Decimal, plan: CarePlan) -> Credit:
+    amount = (fee * owed / HUNDRED).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Credit(owed, fee, amount, plan.currency)
 
 
 def _timer_breach(
@@ -348,6 +372,7 @@ def monthly_history(
         [(p.start, p.end) for p in periods],
         maintenance=loaded.excluded,
         known_until=now,
+        unknown_time=unknown_policy(plan),
     )
     return list(zip(periods, figures, strict=True))
 
