@@ -139,7 +139,7 @@ def load_client(
     """The client's combined timeline over ``[start, end)`` (see the module docstring)."""
     sites = list(Site.objects.filter(client=client).order_by("name", "pk"))
     monitors = Monitor.objects.filter(site__client=client, critical=True).only(
-        "pk", "site_id", "created_at", "state"
+        "pk", "site_id", "created_at", "state", "kind", "first_ping_at"
     )
     by_site = site_timelines(monitors, start, end, now=now)
     maintenance = maintenance_by_site(sites, start, end)
