@@ -30,7 +30,7 @@ from sites.models import Site
 from sla.availability import Availability, StateSpan, availability, availability_by_period, combine
 from sla.budget import ErrorBudget, error_budget
 from sla.calendar import Calendar, wall_clock_moment
-from sla.intervals import Interval, intersect, merge, subtract
+from sla.intervals import Interval, clip, intersect, merge, subtract
 from sla.loading import maintenance_by_site, site_timelines
 from sla.models import CarePlan, ClientPlan, UnknownTime
 from sla.periods import Period
@@ -136,12 +136,26 @@ def unknown_policy(plan: CarePlan | None) -> str:
 def load_client(
     client: Client, start: datetime, end: datetime, *, exclude_maintenance: bool, now: datetime
 ) -> ClientTimeline:
-    """The client's combined timeline over ``[start, end)`` (see the module docstring)."""
+    """The client's combined timeline over ``[start, end)`` (see the module docstring).
+
+    1. The sites with a monitor that counts for the SLA, each with its combined timeline and
+       its maintenance; the others say nothing about the client.
+    2. The client's timeline: its sites' timelines, each without its maintenance when the
+       plan excludes it, combined.
+    3. Its excluded time: when every such site is in maintenance or has no such monitor yet,
+       but not before the first one existed (that time is not monitored yet, not excluded).
+    """
     sites = list(Site.objects.filter(client=client).order_by("name", "pk"))
-    monitors = Monitor.objects.filter(site__client=client, critical=True).only(
-        "pk", "site_id", "created_at", "state", "kind", "first_ping_at"
+    monitors = list(
+        Monitor.objects.filter(site__client=client, critical=True).only(
+            "pk", "site_id", "created_at", "state", "kind", "first_ping_at"
+        )
     )
     by_site = site_timelines(monitors, start, end, now=now)
+    watched_from: dict[int, datetime] = {}
+    for monitor in monitors:
+        first = watched_from.get(monitor.site_id)
+        watched_from[monitor.site_id] = min(first or monitor.created_at, monitor.created_at)
     maintenance = maintenance_by_site(sites, start, end)
     parts: list[list[StateSpan]] = []
     windows: list[list[Interval]] = []
@@ -152,13 +166,19 @@ def load_client(
         timeline, site_windows = by_site[site.pk], maintenance.get(site.pk, [])
         found[site.pk] = (site, timeline, site_windows)
         parts.append(_cut(timeline, site_windows) if exclude_maintenance else timeline)
-        windows.append(site_windows)
+        windows.append(merge([*site_windows, *_before(start, end, watched_from[site.pk])]))
     excluded: list[Interval] = []
     if exclude_maintenance and windows:
         excluded = windows[0]
         for other in windows[1:]:
             excluded = intersect(excluded, other)
+        excluded = subtract(excluded, _before(start, end, min(watched_from.values())))
     return ClientTimeline(combine(parts), excluded, found)
+
+
+def _before(start: datetime, end: datetime, moment: datetime) -> list[Interval]:
+    """The part of ``[start, end)`` before ``moment``, as a span list."""
+    return clip([(start, moment)], start, end)
 
 
 def _cut(timeline: list[StateSpan], spans: list[Interval]) -> list[StateSpan]:
