@@ -44,6 +44,7 @@ from sla.report import (
     monthly_history,
 )
 from sla.response import IncidentTimes
+from sla.verdicts import verdict
 from tenancy.models import Client
 
 Seconds = int | float
@@ -183,6 +184,9 @@ class AssignmentData(TypedDict):
 class HistoryData(TypedDict):
     period: PeriodData
     figures: FiguresData
+    # Against the target of the plan that judged the period asked for (null without one, or
+    # for a month not begun): a running month is missed only once certain, as a window is.
+    verdict: str | None
 
 
 class SlaData(TypedDict):
@@ -198,10 +202,15 @@ class SlaData(TypedDict):
 
 
 def sla_data(
-    sla: ClientSla, history: Sequence[tuple[Period, Availability]] | None = None
+    sla: ClientSla,
+    history: Sequence[tuple[Period, Availability]] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> SlaData:
-    """A client's SLA (and, when given, its monthly history) as a JSON-ready dict."""
+    """A client's SLA (and, when given, its monthly history, judged at ``now``) as a
+    JSON-ready dict."""
     client = sla.client
+    target = sla.plan.availability_target if sla.plan is not None else None
     return {
         "client": {"id": client.pk, "slug": client.slug, "name": client.name},
         "period": _period(sla.period),
@@ -217,7 +226,16 @@ def sla_data(
         "history": (
             None
             if history is None
-            else [{"period": _period(p), "figures": _figures(f)} for p, f in history]
+            else [
+                {
+                    "period": _period(p),
+                    "figures": _figures(f),
+                    "verdict": None
+                    if target is None or now is None or p.start > now
+                    else str(verdict(f, target, complete=p.end <= now).value),
+                }
+                for p, f in history
+            ]
         ),
     }
 
@@ -244,7 +262,7 @@ def client_sla_data(
     if history:
         last = sla.period.months_within()[-1]
         months = monthly_history(client, sla.plan, last, months=history, now=now)
-    return sla_data(sla, months)
+    return sla_data(sla, months, now=now)
 
 
 def _period(period: Period) -> PeriodData:

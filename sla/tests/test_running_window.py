@@ -82,21 +82,27 @@ def test_it_does_not_call_four_minutes_with_a_44_s_outage_missed_nor_owe_a_credi
 @time_machine.travel(NOW, tick=False)
 def test_it_answers_the_same_verdict_in_the_api_and_the_cli(world, demo):
     _token, raw = ApiToken.issue(world.owner, "tests")
-    answer = ApiCaller(raw).get(f"/clients/{world.client_a.pk}/sla").json()
+    answer = ApiCaller(raw).get(f"/clients/{world.client_a.pk}/sla", history=2).json()
     window = answer["window"]
+    # The history judges each month alike: September knew nothing, October is on track.
+    assert [(m["period"]["label"], m["verdict"]) for m in answer["history"]] == [
+        ("2026-09", "unknown"),
+        ("2026-10", "on_track"),
+    ]
     assert (window["verdict"], window["met"]) == ("on_track", None)
     assert window["credit"]["amount"] == "0.00"
     assert window["credit_if_ended_now"]["amount"] == "745.00"
     assert [b["kind"] for b in window["breaches"]] == []
     out = StringIO()
-    call_command("sla", "--client", "client-a", "--json", stdout=out)
+    call_command("sla", "--client", "client-a", "--json", "--history", "2", stdout=out)
     assert json.loads(out.getvalue()) == answer
     out = StringIO()
-    call_command("sla", "--client", "client-a", stdout=out)
+    call_command("sla", "--client", "client-a", "--history", "2", stdout=out)
     printed = out.getvalue()
     assert "against 99.9 %: On track" in printed and "Missed" not in printed
     assert "= 0.00 PLN (only what is already certain" in printed
     assert "If the window ended now: 50 % = 745.00 PLN (provisional, not owed)" in printed
+    assert "Nothing known" in printed  # September, in the history table
 
 
 @time_machine.travel(NOW, tick=False)

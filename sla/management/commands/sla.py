@@ -163,13 +163,16 @@ def render(data: SlaData, *, tty: bool) -> str:
         history.add_column(_("Month"))
         for name in (_("Availability"), _("Down"), _("Unknown")):
             history.add_column(name, justify="right")
+        history.add_column(_("Target"))
         for month in data["history"]:
             row = month["figures"]
+            judged = month["verdict"]
             history.add_row(
                 month["period"]["label"],
                 percent(row["availability_percent"]),
                 duration(row["down_seconds"]),
                 duration(row["unknown_seconds"]),
+                DASH if judged is None else str(Verdict(judged).label),
             )
         console.print(history)
     return buffer.getvalue()
