@@ -159,7 +159,7 @@ class MonitorAdmin(admin.ModelAdmin):
     list_select_related = ["site"]
     search_fields = ["name", "url", "site__name", "site__client__name"]
     autocomplete_fields = ["site"]
-    readonly_fields = [*STATE_FIELDS, "created_at", "updated_at"]
+    readonly_fields = [*STATE_FIELDS, "first_ping_at", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["site", "name", "kind", "url", "config", "enabled", "critical"]}),
         (
