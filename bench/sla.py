@@ -164,7 +164,7 @@ def compute() -> int:
     always = Calendar.always()
     business = Calendar.business("Europe/Warsaw", opens=clock(8), closes=clock(16), country="PL")
     sites = list(Site.objects.only("id", "client_id", "time_zone"))
-    monitors = Monitor.objects.only("id", "site_id", "created_at", "state")
+    monitors = Monitor.objects.only("id", "site_id", "created_at", "state", "kind", "first_ping_at")
     timelines = site_timelines(monitors, start, end, now=end)
     maintenance = maintenance_by_site(sites, start, end)
     figures = 0

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from sla import terms
 from sla.calendar import WEEKDAYS as DAY_NAMES
-from sla.models import CarePlan, ClientPlan, Priority
+from sla.models import CarePlan, ClientPlan, Priority, UnknownTime
 from tenancy.models import Client, Organization
 
 AROUND_THE_CLOCK = "always"
@@ -53,6 +53,14 @@ class CarePlanForm(forms.ModelForm):
         ],
         widget=forms.RadioSelect,
         initial=AROUND_THE_CLOCK,
+    )
+    # A plain input offering the choices: the value is checked by the plan model, as from the
+    # API and config as code, with the same message.
+    unknown_time = forms.CharField(
+        label=CarePlan._meta.get_field("unknown_time").verbose_name,
+        help_text=CarePlan._meta.get_field("unknown_time").help_text,
+        widget=forms.Select(choices=UnknownTime.choices),
+        initial=UnknownTime.EXCLUDED,
     )
     hours_monday = _hours_field(0)
     hours_tuesday = _hours_field(1)
@@ -91,6 +99,7 @@ class CarePlanForm(forms.ModelForm):
             "holiday_subdivision",
             "closed_dates",
             "exclude_maintenance",
+            "unknown_time",
             *(
                 name
                 for _p, response, resolution in PRIORITY_FIELDS

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
@@ -24,16 +24,16 @@ from django.utils.translation import ngettext
 
 from front.charts_sla import HistoryBar, budget_svg, history_svg, percent_label
 from front.formatting import human_duration
-from incidents.recurrence import to_utc
 from sla.alerts import raised_alerts
 from sla.availability import Availability
 from sla.budget import ErrorBudget
-from sla.calendar import WEEKDAYS
+from sla.calendar import WEEKDAYS, wall_clock_moment
 from sla.intervals import ZERO
-from sla.models import CarePlan
+from sla.models import CarePlan, UnknownTime
 from sla.periods import Period
-from sla.report import BreachKind, ClientSla, WindowAssessment
+from sla.report import BreachKind, ClientSla, Credit, WindowAssessment
 from sla.response import IncidentTimes
+from sla.verdicts import Verdict, best_reachable_percent, verdict
 
 
 class Outlook(StrEnum):
@@ -59,6 +59,25 @@ def availability_text(figures: Availability) -> str:
     """The availability rounded down ("99.900 %"), or a dash when nothing is known."""
     shown = figures.percent_display()
     return "—" if shown is None else percent_label(Decimal(shown), 3)
+
+
+# The summary tile each verdict gets: final or certain misses stand out, a risk is not green.
+VERDICT_STYLE = {
+    Verdict.MET: "stat--up",
+    Verdict.ON_TRACK: "stat--up",
+    Verdict.AT_RISK: "stat--other",
+    Verdict.MISSED: "stat--down",
+    Verdict.UNKNOWN: "stat--other",
+}
+
+
+def unknown_time_text(plan: CarePlan | None) -> str:
+    """How the figures count unknown time, in a few words for the page's heading."""
+    if plan is None or plan.unknown_time == UnknownTime.EXCLUDED:
+        return _("unknown time left out")
+    if plan.unknown_time == UnknownTime.UP:
+        return _("unknown time counted as up")
+    return _("unknown time counted as down")
 
 
 def target_text(target: Decimal) -> str:
@@ -179,7 +198,7 @@ def local_days(start: datetime, end: datetime, time_zone: str) -> list[tuple[dat
     zone = ZoneInfo(time_zone)
     day = start.astimezone(zone).date()
     found = []
-    while (moment := to_utc(datetime.combine(day, time(0)), zone)) < end:
+    while (moment := wall_clock_moment(datetime.combine(day, time(0)), zone)) < end:
         if moment >= start:
             found.append((day, moment))
         day += timedelta(days=1)
@@ -207,7 +226,7 @@ class HistoryRow:
     period: Period
     figures: Availability
     shown: str
-    met: bool | None  # None: no target, or nothing known
+    verdict: Verdict | None  # None: no target
     started: bool  # False for a month still ahead
 
 
@@ -217,18 +236,20 @@ def history_rows(
     *,
     now: datetime,
 ) -> list[HistoryRow]:
-    """Each month with its figures so far (the running month's days to come apart)."""
+    """Each month with its figures so far (the running month's days to come apart) and its
+    verdict against the target: a running month is missed only once certain."""
     target = sla.plan.availability_target if sla.plan is not None else None
     rows = []
     for period, figures in history:
-        percent = figures.percent
-        met = None if target is None or percent is None else percent >= Fraction(target)
+        judged = None
+        if target is not None:
+            judged = verdict(figures, target, complete=period.end <= now)
         rows.append(
             HistoryRow(
                 period,
                 figures,
                 availability_text(figures),
-                met,
+                judged,
                 started=period.start <= now,
             )
         )
@@ -241,7 +262,7 @@ def history_chart(rows: list[HistoryRow], target: Decimal | None, client_name: s
             label=date_format(date(row.period.year, row.period.first_month, 1), "M Y"),
             percent=None if row.figures.percent is None else float(row.figures.percent),
             shown=row.shown,
-            met=row.met is not False,
+            met=row.verdict != Verdict.MISSED,
         )
         for row in rows
     ]
@@ -276,10 +297,15 @@ def page_context(
         "history": rows,
         "history_chart": history_chart(rows, target, sla.client.name),
     }
+    context["unknown_time"] = unknown_time_text(plan)
     if window is not None and plan is not None:
         budget = window.budget
         burn_rate = budget.burn_rate
+        context.update(credit_context(window))
         context.update(
+            verdict=window.verdict,
+            verdict_label=str(Verdict(window.verdict).label),
+            verdict_style=VERDICT_STYLE[window.verdict],
             window_availability=availability_text(window.figures),
             same_window=window.period == sla.period,
             budget=budget,
@@ -293,10 +319,38 @@ def page_context(
             budget_chart=budget_chart(window, sla.client.name),
             budget_alerts=raised_alerts(sla.client, window.period),
             breaches=breach_rows(window),
-            credit=window.credit,
-            credit_fee=money_text(window.credit.fee, window.credit.currency),
-            credit_amount=money_text(window.credit.amount, window.credit.currency),
-            credit_percent=target_text(window.credit.percent),
             credit_tiers=credit_tiers_text(plan),
         )
     return context
+
+
+def if_ended_now(window: WindowAssessment) -> Credit | None:
+    """What a running window would owe if it ended now, when that is more than it owes."""
+    shown = window.credit_if_ended_now
+    return shown if shown is not None and shown.amount > window.credit.amount else None
+
+
+def credit_context(window: WindowAssessment) -> dict[str, Any]:
+    """The credit owed (final, or the certain part of a running window) and, apart and
+    labelled, what a running window would owe if it ended now."""
+    credit, provisional = window.credit, if_ended_now(window)
+    best = best_reachable_percent(window.figures)
+    return {
+        "credit": credit,
+        "credit_fee": money_text(credit.fee, credit.currency),
+        "credit_amount": money_text(credit.amount, credit.currency),
+        "credit_percent": target_text(credit.percent),
+        # The highest availability a running window can still end with (its certain credit).
+        "best_reachable": "—" if best is None else percent_label(Decimal(rounded_up(best)), 3),
+        "if_ended_now": provisional,
+        "if_ended_now_amount": ""
+        if provisional is None
+        else money_text(provisional.amount, provisional.currency),
+        "if_ended_now_percent": "" if provisional is None else target_text(provisional.percent),
+    }
+
+
+def rounded_up(value: Fraction) -> str:
+    """A percentage with 3 decimals rounded up: the bound a figure cannot pass, shown so."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return str(exact.quantize(Decimal("0.001"), rounding=ROUND_CEILING))

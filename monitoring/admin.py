@@ -6,8 +6,9 @@ stale values the form was loaded with. A monitor's definition goes through the s
 as config-as-code and the API (``monitoring.spec.parse_monitor``), network policy included.
 Secret options (HTTP credentials, header values) are shown masked as ``***``; a mask left as it
 is keeps the stored secret. "Counts for the SLA" offers "by kind" (the default of a new monitor),
-so the admin takes the same per-kind default as config as code and the API. Probe engine runs
-are read-only.
+so the admin takes the same per-kind default as config as code and the API. Unticking or
+ticking "enabled" pauses or resumes through ``monitoring.pauses``, recorded with the admin user
+as the actor. Probe engine runs and pauses are read-only.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 
 from monitoring.logic import STATE_FIELDS
-from monitoring.models import CheckResult, EngineRun, Monitor, StateChange
+from monitoring.models import CheckResult, EngineRun, Monitor, PauseEvent, StateChange
+from monitoring.pauses import Actor, record_created, set_enabled
 from monitoring.spec import MODEL_FIELD_FOR_KEY, mask_secrets, parse_monitor, unmask_secrets
 
 # Definition keys (as in YAML and the API) → the form field that shows their errors.
@@ -156,7 +159,7 @@ class MonitorAdmin(admin.ModelAdmin):
     list_select_related = ["site"]
     search_fields = ["name", "url", "site__name", "site__client__name"]
     autocomplete_fields = ["site"]
-    readonly_fields = [*STATE_FIELDS, "created_at", "updated_at"]
+    readonly_fields = [*STATE_FIELDS, "first_ping_at", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["site", "name", "kind", "url", "config", "enabled", "critical"]}),
         (
@@ -181,10 +184,16 @@ class MonitorAdmin(admin.ModelAdmin):
         return json.dumps(mask_secrets(obj.kind, obj.config or {}), ensure_ascii=False)
 
     def save_model(self, request: HttpRequest, obj: Monitor, form: Any, change: bool) -> None:
-        if change:
-            obj.save(update_fields=[*EDITABLE_FIELDS, "updated_at"])
-        else:
-            obj.save()
+        actor = Actor.admin(request.user)
+        with transaction.atomic():
+            if not change:
+                obj.save()
+                record_created(obj, actor)
+                return
+            # ``enabled`` goes through set_enabled, which records a pause or resume.
+            fields = [f for f in EDITABLE_FIELDS if f != "enabled"]
+            obj.save(update_fields=[*fields, "updated_at"])
+            set_enabled(obj, obj.enabled, actor)
 
 
 @admin.register(CheckResult)
@@ -211,6 +220,15 @@ class StateChangeAdmin(ReadOnlyAdmin):
     list_filter = ["to_state", "failure_class", "monitor__site__client"]
     list_select_related = ["monitor__site"]
     search_fields = ["monitor__name", "monitor__site__name"]
+    date_hierarchy = "at"
+
+
+@admin.register(PauseEvent)
+class PauseEventAdmin(ReadOnlyAdmin):
+    list_display = ["monitor", "at", "action", "via", "actor"]
+    list_filter = ["action", "via", "monitor__site__client"]
+    list_select_related = ["monitor__site"]
+    search_fields = ["monitor__name", "monitor__site__name", "actor"]
     date_hierarchy = "at"
 
 

@@ -105,19 +105,26 @@ def record_ping(monitor_id: int, token: str, ping: Ping) -> bool:
 
     1. Read the monitor's current token and compare it in constant time (the index may be
        stale after a token was changed or the monitor deleted).
-    2. Insert the ping; returning means the commit succeeded, so the caller may answer 200.
+    2. Insert the ping; the monitor's first ping ever is also noted on the monitor (the SLA
+       counts its time before it as unknown). Returning means the commit succeeded, so the
+       caller may answer 200.
     """
+    now = timezone.now()
     with transaction.atomic():
-        stored = (
+        row = (
             Monitor.objects.filter(pk=monitor_id, kind=CheckKind.HEARTBEAT)
-            .values_list("url", flat=True)
+            .values_list("url", "first_ping_at")
             .first()
         )
-        if stored is None or not hmac.compare_digest(stored.encode(), token.encode()):
+        if row is None or not hmac.compare_digest(row[0].encode(), token.encode()):
             return False
+        if row[1] is None:
+            Monitor.objects.filter(pk=monitor_id, first_ping_at__isnull=True).update(
+                first_ping_at=now
+            )
         HeartbeatPing.objects.create(
             monitor_id=monitor_id,
-            received_at=timezone.now(),
+            received_at=now,
             kind=ping.kind,
             exit_code=ping.exit_code,
             body=ping.body,

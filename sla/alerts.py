@@ -30,6 +30,7 @@ from incidents.templating import human_duration
 from sla.budget import ErrorBudget, error_budget
 from sla.models import BudgetAlert, BudgetAlertLevel, CarePlan, ClientPlan
 from sla.periods import Period
+from sla.plan_data import plain
 from sla.plan_history import plan_histories
 from sla.report import load_client
 from tenancy.models import Client
@@ -87,6 +88,7 @@ def check_budgets(now: datetime) -> int:
             target=plan.availability_target,
             excluded=loaded.excluded,
             now=now,
+            unknown_time=plan.unknown_time,
         )
         for level in reached_levels(budget):
             raised += raise_level(assignment.client, plan, window, budget, level, now=now)
@@ -210,6 +212,12 @@ def budget_message(
         lines.append(
             _("It ran out at %(moment)s (%(zone)s).")
             % {"moment": _local(budget.exhausted_at, zone), "zone": window.time_zone}
+        )
+    if budget.is_exhausted:
+        # More downtime than the whole window allows: no later up time can save the target.
+        lines.append(
+            _("The %(target)s %% target is missed for %(window)s, whatever the rest brings.")
+            % {"target": plain(budget.target), "window": window.label}
         )
     elif budget.runs_out_at is not None:
         lines.append(

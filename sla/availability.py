@@ -18,7 +18,10 @@ Over a period ``[start, end)`` and a calendar:
 - *availability* = up / (up + down), an exact fraction; None when no counted time is known
   (up + down = 0), so a figure is never invented. It is exactly 100 % when there is no
   downtime and some up time. Percentages are rounded only for display, and down (toward
-  0 %), so a displayed figure never claims a target that was missed.
+  0 %), so a displayed figure never claims a target that was missed. A plan's unknown-time
+  policy (``unknown_time``) may instead count unknown time as up or as down: the figure is
+  then made of the *judged* up and down time (up or down plus unknown), while ``up``,
+  ``down`` and ``unknown`` stay what was recorded, and outages stay the recorded ones.
 - *outage*: a maximal run of down segments (touching down segments are one outage) that
   has some counted downtime; its ``counted`` part is what the SLA charges. *Longest outage*
   is the largest counted part; MTTR = down / outages; MTBF = up / outages (mean counted up
@@ -49,6 +52,7 @@ from operator import itemgetter
 from monitoring.models import MonitorState
 from sla.calendar import Calendar
 from sla.intervals import ZERO, Interval, check, merge
+from sla.models import UnknownTime
 
 StateSpan = tuple[datetime, datetime, str]
 # Plain strings, not the enum members: a tuple holding only untracked objects (datetimes,
@@ -96,18 +100,30 @@ class Availability:
     outages: tuple[Outage, ...]
     to_come: timedelta = ZERO
     unmonitored: timedelta = ZERO
+    unknown_time: str = UnknownTime.EXCLUDED.value  # how the figure counts unknown time
 
     @property
     def known(self) -> timedelta:
         return self.up + self.down
 
     @property
+    def judged_up(self) -> timedelta:
+        """The up time the figure counts: up, and unknown time when the plan counts it as up."""
+        return self.up + self.unknown if self.unknown_time == UnknownTime.UP else self.up
+
+    @property
+    def judged_down(self) -> timedelta:
+        """The downtime the figure counts: down, and unknown time when the plan counts it so."""
+        return self.down + self.unknown if self.unknown_time == UnknownTime.DOWN else self.down
+
+    @property
     def ratio(self) -> Fraction | None:
-        """up / (up + down), exact; None when no counted time is known."""
-        known = _micros(self.known)
-        if known == 0:
+        """judged up / (judged up + judged down), exact; None when nothing is counted."""
+        up = _micros(self.judged_up)
+        judged = up + _micros(self.judged_down)
+        if judged == 0:
             return None
-        return Fraction(_micros(self.up), known)
+        return Fraction(up, judged)
 
     @property
     def percent(self) -> Fraction | None:
@@ -150,6 +166,7 @@ def availability(
     maintenance: Iterable[Interval] = (),
     exclude_maintenance: bool = True,
     known_until: datetime | None = None,
+    unknown_time: str = UnknownTime.EXCLUDED,
 ) -> Availability:
     """The figures of one period (see the module's docstring for the definitions)."""
     return availability_by_period(
@@ -159,6 +176,7 @@ def availability(
         maintenance=maintenance,
         exclude_maintenance=exclude_maintenance,
         known_until=known_until,
+        unknown_time=unknown_time,
     )[0]
 
 
@@ -170,6 +188,7 @@ def availability_by_period(
     maintenance: Iterable[Interval] = (),
     exclude_maintenance: bool = True,
     known_until: datetime | None = None,
+    unknown_time: str = UnknownTime.EXCLUDED,
 ) -> list[Availability]:
     """The figures of several periods (e.g. the months of a year) from one timeline.
 
@@ -181,7 +200,9 @@ def availability_by_period(
     4. Attribute counted downtime to the down runs it lies in: the outages.
     5. Counted time after ``known_until`` (now, for a running period) is *to come*, not
        unknown: the timeline cannot know it yet.
+    6. The figure counts unknown time as ``unknown_time`` (a ``UnknownTime`` value) says.
     """
+    policy = UnknownTime(unknown_time).value
     up_us, downs, down_us, covered = _split(timeline)
     windows = _as_micros(merge(check(maintenance, name="maintenance")))
     results = []
@@ -227,6 +248,7 @@ def availability_by_period(
                 unmonitored=timedelta(microseconds=counted_time - covered_time - to_come),
                 outages=outages,
                 to_come=timedelta(microseconds=to_come),
+                unknown_time=policy,
             )
         )
     return results

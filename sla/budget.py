@@ -4,8 +4,8 @@ the rest runs out at the present pace. Pure functions over span lists, like avai
 - *counted time*: the window's in-scope time less excluded maintenance (known in advance:
   windows are scheduled), so the budget is fixed from the window's first moment;
 - *allowed* = (100 % − target) × counted time, rounded down to the microsecond;
-- *consumed* = counted downtime so far; *remaining* = allowed − consumed (negative when
-  overspent);
+- *consumed* = counted downtime so far (with unknown time when the plan counts unknown time
+  as down); *remaining* = allowed − consumed (negative when overspent);
 - *elapsed* = share of the window's counted time already passed; *burn rate* = consumed
   share ÷ elapsed share (1 means exactly on pace to use the whole budget by the window's end);
 - *runs out at*: at the average pace so far (downtime per counted time), the moment the
@@ -26,8 +26,10 @@ from monitoring.models import MonitorState
 from sla.availability import StateSpan
 from sla.calendar import Calendar
 from sla.intervals import ZERO, Interval, clip, intersect, merge, subtract, total
+from sla.models import UnknownTime
 
 _DOWN = MonitorState.DOWN.value
+_UP = MonitorState.UP.value
 
 
 @dataclass(frozen=True)
@@ -84,21 +86,24 @@ def error_budget(
     excluded: Sequence[Interval] = (),
     now: datetime,
     day_marks: Sequence[datetime] = (),
+    unknown_time: str = UnknownTime.EXCLUDED,
 ) -> ErrorBudget:
     """The budget of the window ``[start, end)`` at ``now`` (see the module docstring).
 
     1. Counted time of the whole window; the allowance from it.
-    2. Counted downtime, in time order (consumed, and when it passed the allowance).
+    2. Counted downtime, in time order (consumed, and when it passed the allowance); unknown
+       segments too when ``unknown_time`` counts them as down.
     3. The pace so far, and where in the counted time ahead it would use the rest.
     4. Consumed by each of ``day_marks`` (local midnights) and by now, for the burn chart,
        and what an even spend of the allowance would have used by each mark.
     """
     counted = subtract(calendar.in_scope(start, end), merge(excluded))
     counted_us = _us(total(counted))
-    allowed = timedelta(
-        microseconds=int(Fraction(100 - target) / 100 * counted_us)  # floor: never more
+    allowed = allowance(target, total(counted))
+    as_down = UnknownTime(unknown_time) == UnknownTime.DOWN
+    downs = merge(
+        (s, e) for s, e, state in timeline if state == _DOWN or (as_down and state != _UP)
     )
-    downs = merge((s, e) for s, e, state in timeline if state == _DOWN)
     down_counted = intersect(downs, counted)
     consumed = total(down_counted)
     until = min(max(now, start), end)
@@ -135,6 +140,11 @@ def error_budget(
         burn=burn,
         pace=pace,
     )
+
+
+def allowance(target: Decimal, counted: timedelta) -> timedelta:
+    """The downtime a target allows over this much counted time, rounded down (never more)."""
+    return timedelta(microseconds=int(Fraction(100 - target) / 100 * _us(counted)))
 
 
 def _exhausted_at(down_counted: Sequence[Interval], allowed: timedelta) -> datetime | None:

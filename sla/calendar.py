@@ -4,9 +4,14 @@ Business hours are wall-clock times in the calendar's zone: a Mon–Fri 08:00–
 when the clocks in Warsaw read 08:00 and ends when they read 16:00. On a summer-time change
 day that is still 8 real hours, since the change (02:00/03:00) falls outside those hours; a
 span that contains the change (e.g. 00:00–08:00, or a whole day under a 24/7 plan with
-holidays) is an hour shorter in March and an hour longer in October, as the clocks say. A
-wall-clock time the change skips moves forward to the first moment after the gap; a repeated
-one is its first occurrence (``incidents.recurrence.to_utc``, as maintenance windows do).
+holidays) is an hour shorter in March and an hour longer in October, as the clocks say.
+
+One rule places every opening and closing time (:func:`wall_clock_moment`): it is the first
+moment the clocks read that time *or later*. A time the spring-forward change skips is never
+read, so it is the first moment after the gap (hours 02:30–05:00 in Warsaw on 29 March 2026
+run 03:00–05:00 CEST, hours 00:00–02:30 end at 03:00 CEST, hours inside the gap are empty);
+a time the autumn change repeats is its first occurrence (hours 02:30–05:00 on 25 October
+2026 open at 02:30 CEST, and hours ending at 02:30 close at 02:30 CEST).
 
 Public holidays come from the ``holidays`` package (a country code, optionally a
 subdivision); custom closed dates are added by hand. A closed day counts nothing, whatever
@@ -23,7 +28,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from incidents.recurrence import to_utc
 from sla.intervals import Interval, check, clip, merge
 
 # Opening hours of one day, local wall clock; a closing time of 00:00 means midnight at the
@@ -133,12 +137,38 @@ def _in_scope(calendar: Calendar, start: datetime, end: datetime) -> tuple[Inter
             closes_on = day + timedelta(days=1) if hours[1] == time(0) else day
             spans.append(
                 (
-                    to_utc(datetime.combine(day, hours[0]), zone),
-                    to_utc(datetime.combine(closes_on, hours[1]), zone),
+                    wall_clock_moment(datetime.combine(day, hours[0]), zone),
+                    wall_clock_moment(datetime.combine(closes_on, hours[1]), zone),
                 )
             )
         day += timedelta(days=1)
     return tuple(clip(merge(spans), start, end))
+
+
+def wall_clock_moment(local: datetime, zone: ZoneInfo) -> datetime:
+    """The first moment (UTC) the clocks of ``zone`` read the naive ``local`` time or later.
+
+    1. Place it with ``fold=0``: a time that exists is its first occurrence; if the clocks
+       read it back there, that is the moment.
+    2. Otherwise the spring-forward change skips it: the clocks read earlier times before the
+       change and later ones from it on, so the moment is the change itself. It lies between
+       the two placements (``fold=1`` is the earlier); find it by halving, to the microsecond.
+    """
+    first = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if first.astimezone(zone).replace(tzinfo=None) == local:
+        return first
+    before = local.replace(tzinfo=zone, fold=1).astimezone(UTC)  # the clocks read earlier
+    after = first  # the clocks read later
+    while after - before > _MICROSECOND:
+        middle = before + (after - before) // 2
+        if middle.astimezone(zone).replace(tzinfo=None) > local:
+            after = middle
+        else:
+            before = middle
+    return after
+
+
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @functools.lru_cache(maxsize=256)

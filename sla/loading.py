@@ -5,10 +5,12 @@ chunk of monitors, ``statechange_monitor_time``), but through a plain cursor, an
 segments as its ``timeline`` does, over plain tuples (a year of a thousand sites is a quarter
 of a million rows); on top of that: a gap before a monitor was created and after now, time
 no probe engine was running (``monitoring.engine_runs.unwatched_spans``) as state unknown for
-every monitor, site timelines, and maintenance windows for many sites at once.
+every monitor, a monitor's paused time and a heartbeat's time before its first ping
+(``monitoring.pauses.unknown_spans``) as state unknown for that monitor, site timelines, and
+maintenance windows for many sites at once.
 
-Unwatched time is applied here only: ``monitoring.uptime``'s figures (dashboard, site and
-monitor pages) keep reading the state-change log as it is.
+Unwatched, paused and never-pinged time are applied here only: ``monitoring.uptime``'s
+figures (dashboard, site and monitor pages) keep reading the state-change log as it is.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from django.utils import timezone
 from incidents.models import MaintenanceWindow
 from monitoring.engine_runs import unwatched_spans
 from monitoring.models import Monitor, MonitorState, StateChange
+from monitoring.pauses import unknown_spans
 from monitoring.uptime import state_spans
 from sites.models import Site
 from sla.availability import StateSpan, combine
@@ -48,7 +51,9 @@ def monitor_timelines(
        whichever comes first: before creation and after now there is a gap (nothing known).
        This is ``monitoring.uptime.timeline`` over plain data, without its objects.
     3. Make the time no probe engine ran unknown (one query for the runs, for all monitors):
-       whatever the log says, nobody checked then, whether it says up or down.
+       whatever the log says, nobody checked then, whether it says up or down. The same for
+       each monitor's paused time and a heartbeat's time before its first ping (one query
+       per chunk of monitors for the pauses).
     """
     check([(start, end)], name="period")
     now = now or timezone.now()
@@ -56,8 +61,9 @@ def monitor_timelines(
     changes = _changes_since([m.pk for m in monitors], since=start)
     unwatched = unwatched_spans(start, end, now=now)
     ends = min(end, now)
+    own = unknown_spans(monitors, start, ends)
     return {
-        m.pk: overlay_unknown(_segments(m, changes.get(m.pk), start, ends), unwatched)
+        m.pk: overlay_unknown(_own_segments(m, changes, start, ends, own), unwatched)
         for m in monitors
     }
 
@@ -74,6 +80,9 @@ def site_timelines(
     of them existed. That is the same as making it unknown on the combined timeline (where
     no member has a segment the site has none either, and elsewhere "all members unknown"
     and "the site unknown" agree), which is done once per site instead of once per monitor.
+    A monitor's own unknown time (paused, a heartbeat not pinged yet) is applied to it before
+    combining: the site is then unknown unless another of its monitors is down, as for any
+    monitor whose state nobody knows.
     """
     check([(start, end)], name="period")
     now = now or timezone.now()
@@ -84,9 +93,10 @@ def site_timelines(
     for monitor in monitors:
         by_site[monitor.site_id].append(monitor)
     ends = min(end, now)
+    own = unknown_spans(monitors, start, ends)
     return {
         site_id: overlay_unknown(
-            combine([_segments(m, changes.get(m.pk), start, ends) for m in members]), unwatched
+            combine([_own_segments(m, changes, start, ends, own) for m in members]), unwatched
         )
         for site_id, members in by_site.items()
     }
@@ -143,6 +153,19 @@ def _segments(
     return state_spans(
         ats, froms, tos, start=max(start, monitor.created_at), end=end, current_state=monitor.state
     )
+
+
+def _own_segments(
+    monitor: Monitor,
+    changes: dict[int, _Changes],
+    start: datetime,
+    end: datetime,
+    own: dict[int, list[Interval]],
+) -> list[StateSpan]:
+    """The monitor's segments with its own unknown time (paused, not pinged yet) applied."""
+    segments = _segments(monitor, changes.get(monitor.pk), start, end)
+    spans = own.get(monitor.pk)
+    return overlay_unknown(segments, spans) if spans else segments
 
 
 def overlay_unknown(segments: list[StateSpan], spans: Sequence[Interval]) -> list[StateSpan]:

@@ -26,6 +26,15 @@ class MeasurementWindow(models.TextChoices):
     QUARTER = "quarter", _("Quarter")
 
 
+class UnknownTime(models.TextChoices):
+    """How a plan counts time nobody knew a monitor's state (the engine not running, a monitor
+    paused, a heartbeat never pinged): left out of the figure, or counted as up or as down."""
+
+    EXCLUDED = "excluded", _("Left out (neither up nor down)")
+    UP = "up", _("Counted as up")
+    DOWN = "down", _("Counted as down")
+
+
 class Priority(models.TextChoices):
     P1 = "P1", _("P1 – critical")
     P2 = "P2", _("P2 – high")
@@ -116,6 +125,17 @@ class CarePlan(models.Model):
         _("exclude maintenance windows"),
         default=True,
         help_text=_("On: downtime in a maintenance window does not count against the target."),
+    )
+    unknown_time = models.CharField(
+        _("unknown time"),
+        max_length=16,
+        choices=UnknownTime.choices,
+        default=UnknownTime.EXCLUDED,
+        help_text=_(
+            "Time nobody knew a monitor's state (the probe engine not running, a monitor "
+            "paused, a heartbeat never pinged): left out of availability, or counted as up "
+            '(the usual contract wording "total time minus downtime"), or as down.'
+        ),
     )
     p1_response_minutes = _minutes(_("P1 response (minutes)"))
     p1_resolution_minutes = _minutes(_("P1 resolution (minutes)"))

@@ -21,6 +21,7 @@ from sla.models import CarePlan, ClientPlan
 from sla.periods import Period
 from sla.plan_history import PlanHistory, plan_histories
 from sla.report import ClientSla, Credit, WindowAssessment, client_sla
+from sla.verdicts import Verdict
 from tenancy.models import Client
 
 
@@ -42,8 +43,13 @@ class ClientStanding:
         return None if self.window is None else self.window.budget
 
     @property
+    def verdict(self) -> Verdict | None:
+        """On track, at risk, missed (certain) or met (None: no plan in this window)."""
+        return None if self.window is None else self.window.verdict
+
+    @property
     def met(self) -> bool | None:
-        """Whether availability meets the target so far (None: no assessment, or unknown)."""
+        """True once met, False once missed for certain (None: not known yet, or no plan)."""
         return None if self.window is None else self.window.met
 
     @property

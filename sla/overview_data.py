@@ -2,8 +2,11 @@
 
 Every value has the format of the client's own SLA answer (``sla.serialize``): percentages
 are strings rounded *down* to 3 decimals, durations seconds, moments ISO 8601 in UTC, money
-strings with cents. A figure that needs an assessed window (target, budget, breaches, credit)
-is null for a client whose plan history gives this window no plan.
+strings with cents. A figure that needs an assessed window (target, verdict, budget,
+breaches, credit) is null for a client whose plan history gives this window no plan. The
+verdict, ``met``, ``credit`` and ``credit_if_ended_now`` mean what they mean in the client's
+answer: a running window is ``missed`` only once certain, and its credit owed is only the
+part already certain.
 """
 
 from __future__ import annotations
@@ -42,10 +45,12 @@ class StandingData(TypedDict):
     time_zone: str
     availability_percent: str | None  # so far; null: nothing known yet
     target: str | None
-    met: bool | None
+    verdict: str | None  # on_track, at_risk, missed, met, unknown; null: no plan in force
+    met: bool | None  # a final verdict only: true (met), false (missed); else null
     budget: StandingBudgetData | None
     breaches: int | None
-    credit: StandingCreditData | None
+    credit: StandingCreditData | None  # owed (while running: the part already certain)
+    credit_if_ended_now: StandingCreditData | None  # while running; null once closed
 
 
 def standing_data(standing: ClientStanding) -> StandingData:
@@ -60,10 +65,14 @@ def standing_data(standing: ClientStanding) -> StandingData:
         "time_zone": standing.period.time_zone,
         "availability_percent": standing.figures.percent_display(),
         "target": None if window is None else plain(window.target),
+        "verdict": None if window is None else str(window.verdict.value),
         "met": standing.met,
         "budget": None if window is None else _budget(window.budget),
         "breaches": standing.breach_count,
         "credit": None if window is None else _credit(window.credit),
+        "credit_if_ended_now": None
+        if window is None or window.credit_if_ended_now is None
+        else _credit(window.credit_if_ended_now),
     }
 
 

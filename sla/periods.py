@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
-from incidents.recurrence import to_utc
+from sla.calendar import wall_clock_moment
 
 _PERIOD = re.compile(r"^(\d{4})-(?:(\d{2})|[Qq]([1-4]))$")
 
@@ -87,4 +87,4 @@ def month_of(moment: datetime, time_zone: str) -> Period:
 
 
 def _local_midnight(year: int, month: int, time_zone: str) -> datetime:
-    return to_utc(datetime(year, month, 1), ZoneInfo(time_zone)).astimezone(UTC)
+    return wall_clock_moment(datetime(year, month, 1), ZoneInfo(time_zone)).astimezone(UTC)

@@ -39,6 +39,7 @@ class PlanTerms(TypedDict):
     holiday_subdivision: str
     closed_dates: list[str]
     exclude_maintenance: bool
+    unknown_time: str  # excluded, up or down: how availability counts unknown time
     targets: dict[str, Targets]
     support_hours: str
     rpo_minutes: int | None
@@ -65,6 +66,7 @@ PLAIN_TERMS = (
     "holiday_subdivision",
     "closed_dates",
     "exclude_maintenance",
+    "unknown_time",
     "support_hours",
     "rpo_minutes",
     "rto_minutes",
@@ -113,6 +115,7 @@ def plan_terms(plan: CarePlan) -> PlanTerms:
         "holiday_subdivision": plan.holiday_subdivision,
         "closed_dates": [str(day) for day in plan.closed_dates or []],
         "exclude_maintenance": plan.exclude_maintenance,
+        "unknown_time": str(plan.unknown_time),
         "targets": {
             priority: {
                 "response_minutes": getattr(plan, target_column(priority, "response")),

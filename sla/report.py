@@ -25,19 +25,19 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident
-from incidents.recurrence import to_utc
 from monitoring.models import Monitor, MonitorState
 from sites.models import Site
 from sla.availability import Availability, StateSpan, availability, availability_by_period, combine
 from sla.budget import ErrorBudget, error_budget
-from sla.calendar import Calendar
-from sla.intervals import Interval, intersect, merge, subtract
+from sla.calendar import Calendar, wall_clock_moment
+from sla.intervals import Interval, clip, intersect, merge, subtract
 from sla.loading import maintenance_by_site, site_timelines
-from sla.models import CarePlan, ClientPlan
+from sla.models import CarePlan, ClientPlan, UnknownTime
 from sla.periods import Period
 from sla.plan_history import Judgement, plan_history, reporting_zone
 from sla.response import IncidentTimes, incident_times, incidents_opened
 from sla.terms import HUNDRED, credit_percent
+from sla.verdicts import Verdict, owed_percent, verdict
 from tenancy.models import Client
 
 _DOWN = MonitorState.DOWN.value
@@ -100,14 +100,16 @@ class WindowAssessment:
     budget: ErrorBudget
     incidents: tuple[IncidentTimes, ...]
     breaches: tuple[Breach, ...]
-    credit: Credit
+    credit: Credit  # owed: the final credit of a closed window, the certain part of a running one
     causes: tuple[OutageCause, ...]
+    verdict: Verdict = Verdict.UNKNOWN
+    # A running window: what would be owed if it ended now (provisional); None once closed.
+    credit_if_ended_now: Credit | None = None
 
     @property
     def met(self) -> bool | None:
-        """Whether availability met the target (None with nothing known)."""
-        percent = self.figures.percent
-        return None if percent is None else percent >= Fraction(self.target)
+        """True once met, False once missed (closed, or certain while running), else None."""
+        return {Verdict.MET: True, Verdict.MISSED: False}.get(self.verdict)
 
 
 @dataclass(frozen=True)
@@ -126,15 +128,34 @@ def plan_calendar(plan: CarePlan | None) -> Calendar:
     return plan.calendar() if plan is not None else Calendar(time_zone=settings.TIME_ZONE)
 
 
+def unknown_policy(plan: CarePlan | None) -> str:
+    """How the plan counts unknown time; without a plan it is left out."""
+    return plan.unknown_time if plan is not None else UnknownTime.EXCLUDED.value
+
+
 def load_client(
     client: Client, start: datetime, end: datetime, *, exclude_maintenance: bool, now: datetime
 ) -> ClientTimeline:
-    """The client's combined timeline over ``[start, end)`` (see the module docstring)."""
+    """The client's combined timeline over ``[start, end)`` (see the module docstring).
+
+    1. The sites with a monitor that counts for the SLA, each with its combined timeline and
+       its maintenance; the others say nothing about the client.
+    2. The client's timeline: its sites' timelines, each without its maintenance when the
+       plan excludes it, combined.
+    3. Its excluded time: when every such site is in maintenance or has no such monitor yet,
+       but not before the first one existed (that time is not monitored yet, not excluded).
+    """
     sites = list(Site.objects.filter(client=client).order_by("name", "pk"))
-    monitors = Monitor.objects.filter(site__client=client, critical=True).only(
-        "pk", "site_id", "created_at", "state"
+    monitors = list(
+        Monitor.objects.filter(site__client=client, critical=True).only(
+            "pk", "site_id", "created_at", "state", "kind", "first_ping_at"
+        )
     )
     by_site = site_timelines(monitors, start, end, now=now)
+    watched_from: dict[int, datetime] = {}
+    for monitor in monitors:
+        first = watched_from.get(monitor.site_id)
+        watched_from[monitor.site_id] = min(first or monitor.created_at, monitor.created_at)
     maintenance = maintenance_by_site(sites, start, end)
     parts: list[list[StateSpan]] = []
     windows: list[list[Interval]] = []
@@ -145,13 +166,19 @@ def load_client(
         timeline, site_windows = by_site[site.pk], maintenance.get(site.pk, [])
         found[site.pk] = (site, timeline, site_windows)
         parts.append(_cut(timeline, site_windows) if exclude_maintenance else timeline)
-        windows.append(site_windows)
+        windows.append(merge([*site_windows, *_before(start, end, watched_from[site.pk])]))
     excluded: list[Interval] = []
     if exclude_maintenance and windows:
         excluded = windows[0]
         for other in windows[1:]:
             excluded = intersect(excluded, other)
+        excluded = subtract(excluded, _before(start, end, min(watched_from.values())))
     return ClientTimeline(combine(parts), excluded, found)
+
+
+def _before(start: datetime, end: datetime, moment: datetime) -> list[Interval]:
+    """The part of ``[start, end)`` before ``moment``, as a span list."""
+    return clip([(start, moment)], start, end)
 
 
 def _cut(timeline: list[StateSpan], spans: list[Interval]) -> list[StateSpan]:
@@ -183,7 +210,7 @@ def client_sla(
     start, end = min(window.start, period.start), max(window.end, period.end)
     exclude = plan.exclude_maintenance if plan is not None else True
     loaded = load_client(client, start, end, exclude_maintenance=exclude, now=now)
-    calendar = plan_calendar(plan)
+    calendar, policy = plan_calendar(plan), unknown_policy(plan)
     figures = availability(
         loaded.timeline,
         calendar,
@@ -191,6 +218,7 @@ def client_sla(
         period.end,
         maintenance=loaded.excluded,
         known_until=now,
+        unknown_time=policy,
     )
     sites = tuple(
         (
@@ -203,6 +231,7 @@ def client_sla(
                 maintenance=windows,
                 exclude_maintenance=exclude,
                 known_until=now,
+                unknown_time=policy,
             ),
         )
         for site, timeline, windows in loaded.sites.values()
@@ -225,9 +254,12 @@ def assess(
 ) -> WindowAssessment:
     """Breaches, error budget and credit of one plan window.
 
-    1. Availability over the window against the target; the budget at ``now``.
-    2. Response and resolution times of the incidents opened in the window.
-    3. The credit from the plan's schedule, and the outages that caused it.
+    1. Availability over the window against the target, counting unknown time as the plan
+       says; the budget at ``now``; the verdict (``sla.verdicts``).
+    2. Response and resolution times of the incidents opened in the window; an availability
+       breach only once the window is missed (closed below target, or missed for certain).
+    3. The credit owed (final, or while running the part already certain), what would be
+       owed if a running window ended now, and the outages behind it.
     """
     plan, monthly_fee = assignment.plan, assignment.fee
     if plan is None or monthly_fee is None:
@@ -239,7 +271,10 @@ def assess(
         window.end,
         maintenance=loaded.excluded,
         known_until=now,
+        unknown_time=plan.unknown_time,
     )
+    complete = now >= window.end
+    judged = verdict(figures, plan.availability_target, complete=complete)
     budget = error_budget(
         loaded.timeline,
         calendar,
@@ -249,13 +284,14 @@ def assess(
         excluded=loaded.excluded,
         now=now,
         day_marks=_day_marks(window),
+        unknown_time=plan.unknown_time,
     )
     times = tuple(
         incident_times(incidents_opened(assignment.client, window.start, window.end), plan, now=now)
     )
     breaches: list[Breach] = []
     percent = figures.percent
-    if percent is not None and percent < Fraction(plan.availability_target):
+    if judged == Verdict.MISSED and percent is not None:
         breaches.append(
             Breach(
                 BreachKind.AVAILABILITY,
@@ -274,20 +310,27 @@ def assess(
                     BreachKind.RESOLUTION, timer, timer.resolution, timer.resolution_target
                 )
             )
-    owed = credit_percent(plan.credits, percent)
     fee = monthly_fee * window.months
-    amount = (fee * owed / HUNDRED).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return WindowAssessment(
         period=window,
         figures=figures,
-        complete=now >= window.end,
+        complete=complete,
         target=plan.availability_target,
         budget=budget,
         incidents=times,
         breaches=tuple(breaches),
-        credit=Credit(owed, fee, amount, plan.currency),
+        credit=_credit(owed_percent(plan.credits, figures, complete=complete), fee, plan),
         causes=tuple(_causes(figures, loaded, window, now)),
+        verdict=judged,
+        credit_if_ended_now=None
+        if complete
+        else _credit(credit_percent(plan.credits, percent), fee, plan),
     )
+
+
+def _credit(owed: Decimal, fee: Decimal, plan: CarePlan) -> Credit:
+    amount = (fee * owed / HUNDRED).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Credit(owed, fee, amount, plan.currency)
 
 
 def _timer_breach(
@@ -349,6 +392,7 @@ def monthly_history(
         [(p.start, p.end) for p in periods],
         maintenance=loaded.excluded,
         known_until=now,
+        unknown_time=unknown_policy(plan),
     )
     return list(zip(periods, figures, strict=True))
 
@@ -365,4 +409,4 @@ def _day_marks(window: Period) -> list[datetime]:
 
 
 def _local_day_start(day: date, time_zone: str) -> datetime:
-    return to_utc(datetime.combine(day, time(0)), ZoneInfo(time_zone))
+    return wall_clock_moment(datetime.combine(day, time(0)), ZoneInfo(time_zone))

@@ -7,7 +7,16 @@
   fraction (``"999/10"``) for whoever needs to check a figure to the microsecond;
 - money and other decimals are strings (exact), datetimes ISO 8601 in UTC (``…Z``);
 - unknown time (nobody watched) and excluded time (maintenance, by the plan's policy) are
-  separate figures, never folded into up or down time.
+  separate figures, never folded into up or down time; ``unknown_time`` says how the
+  availability figure counts unknown time (``excluded``, ``up`` or ``down``, the plan's
+  policy), and the budget's consumed time includes it when the plan counts it as down;
+- a window has a ``verdict``: ``met`` or ``missed`` once closed (``unknown`` with nothing
+  counted); while it runs ``missed`` only once certain (its downtime already exceeds the
+  allowance of the whole window), else ``at_risk`` (burn rate above 1) or ``on_track``.
+  ``met`` is true or false only with a final verdict (met; missed), null otherwise.
+  ``credit`` is what is owed: the final credit of a closed window, the part already certain
+  of a running one; ``credit_if_ended_now`` is, while the window runs, what would be owed if
+  it ended now (provisional), null once it is closed.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from sla.report import (
     monthly_history,
 )
 from sla.response import IncidentTimes
+from sla.verdicts import verdict
 from tenancy.models import Client
 
 Seconds = int | float
@@ -75,6 +85,8 @@ class FiguresData(TypedDict):
     unmonitored_seconds: Seconds
     # Counted time after now in a running period: not unknown, only not yet lived.
     to_come_seconds: Seconds
+    # How the availability figure counts unknown time: "excluded", "up" or "down".
+    unknown_time: str
     outage_count: int
     longest_outage_seconds: Seconds
     mttr_seconds: Seconds | None
@@ -151,12 +163,14 @@ class IncidentTimerData(TypedDict):
 class WindowData(TypedDict):
     period: PeriodData
     complete: bool
-    met: bool | None
+    verdict: str  # on_track, at_risk, missed, met or unknown (see the module docstring)
+    met: bool | None  # a final verdict: true (met), false (missed); null: not known yet
     target: str
     figures: FiguresData
     budget: BudgetData
     breaches: list[BreachData]
-    credit: CreditData
+    credit: CreditData  # owed: final once closed; while running, the part already certain
+    credit_if_ended_now: CreditData | None  # while running: provisional; null once closed
     causes: list[CauseData]
     incidents: list[IncidentTimerData]
 
@@ -170,6 +184,9 @@ class AssignmentData(TypedDict):
 class HistoryData(TypedDict):
     period: PeriodData
     figures: FiguresData
+    # Against the target of the plan that judged the period asked for (null without one, or
+    # for a month not begun): a running month is missed only once certain, as a window is.
+    verdict: str | None
 
 
 class SlaData(TypedDict):
@@ -185,10 +202,15 @@ class SlaData(TypedDict):
 
 
 def sla_data(
-    sla: ClientSla, history: Sequence[tuple[Period, Availability]] | None = None
+    sla: ClientSla,
+    history: Sequence[tuple[Period, Availability]] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> SlaData:
-    """A client's SLA (and, when given, its monthly history) as a JSON-ready dict."""
+    """A client's SLA (and, when given, its monthly history, judged at ``now``) as a
+    JSON-ready dict."""
     client = sla.client
+    target = sla.plan.availability_target if sla.plan is not None else None
     return {
         "client": {"id": client.pk, "slug": client.slug, "name": client.name},
         "period": _period(sla.period),
@@ -204,7 +226,16 @@ def sla_data(
         "history": (
             None
             if history is None
-            else [{"period": _period(p), "figures": _figures(f)} for p, f in history]
+            else [
+                {
+                    "period": _period(p),
+                    "figures": _figures(f),
+                    "verdict": None
+                    if target is None or now is None or p.start > now
+                    else str(verdict(f, target, complete=p.end <= now).value),
+                }
+                for p, f in history
+            ]
         ),
     }
 
@@ -231,7 +262,7 @@ def client_sla_data(
     if history:
         last = sla.period.months_within()[-1]
         months = monthly_history(client, sla.plan, last, months=history, now=now)
-    return sla_data(sla, months)
+    return sla_data(sla, months, now=now)
 
 
 def _period(period: Period) -> PeriodData:
@@ -266,6 +297,7 @@ def _figures(figures: Availability) -> FiguresData:
         "unknown_seconds": seconds(figures.unknown),
         "unmonitored_seconds": seconds(figures.unmonitored),
         "to_come_seconds": seconds(figures.to_come),
+        "unknown_time": figures.unknown_time,
         "outage_count": figures.outage_count,
         "longest_outage_seconds": seconds(figures.longest_outage),
         "mttr_seconds": optional_seconds(figures.mttr),
@@ -281,12 +313,16 @@ def _window(window: WindowAssessment) -> WindowData:
     return {
         "period": _period(window.period),
         "complete": window.complete,
+        "verdict": str(window.verdict.value),
         "met": window.met,
         "target": plain(window.target),
         "figures": _figures(window.figures),
         "budget": _budget(window.budget),
         "breaches": [_breach(b) for b in window.breaches],
         "credit": _credit(window.credit),
+        "credit_if_ended_now": None
+        if window.credit_if_ended_now is None
+        else _credit(window.credit_if_ended_now),
         "causes": [_cause(c) for c in window.causes],
         "incidents": [_timer(t) for t in window.incidents],
     }

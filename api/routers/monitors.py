@@ -1,6 +1,8 @@
 """Monitors. The body is the flat definition that ``monitoring.spec.parse_monitor`` validates,
 plus ``site`` (the site's id) on create; the engine's state columns are never written here.
 Secret options are read back masked; a masked value sent back on PUT or PATCH keeps the secret.
+``enabled`` pauses and resumes through ``monitoring.pauses``, which records when and by whom
+(the token and its owner).
 """
 
 # No "from __future__ import annotations": ninja reads these signatures at runtime.
@@ -8,12 +10,14 @@ Secret options are read back masked; a masked value sent back on PUT or PATCH ke
 from typing import Any
 
 import pydantic
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Body, Router, Status
 from ninja.errors import HttpError
 
+from api.actors import token_of
 from api.auth import caller, scope
 from api.errors import ErrorOut, FieldError, InvalidInput, from_pydantic
 from api.paging import paged
@@ -21,6 +25,7 @@ from api.schemas import ContentBaselineOut, MonitorOut, monitor_body_openapi
 from api.writes import assign, related, save_checked
 from monitoring.content import ContentError, accept_current_content
 from monitoring.models import CheckKind, ContentBaseline, Monitor
+from monitoring.pauses import Actor, record_created, set_enabled
 from monitoring.spec import (
     MODEL_FIELD_FOR_KEY,
     MonitorDefinition,
@@ -88,12 +93,25 @@ def _keep_secrets(data: dict[str, Any], monitor: Monitor) -> dict[str, Any]:
     return unmask_secrets(monitor.kind, data, monitor.config)
 
 
-def _store(monitor: Monitor, site: Site, definition: MonitorDefinition) -> None:
+def _store(
+    request: HttpRequest, monitor: Monitor, site: Site, definition: MonitorDefinition
+) -> None:
+    """Save the definition; a change of ``enabled`` is a pause or resume, recorded."""
     values = definition.model_fields_for(monitor if monitor.pk is not None else None)
-    assign(monitor, {**values, "site": site})
-    # update_fields keeps the engine's STATE_FIELDS as they are in the database.
-    fields = None if monitor.pk is None else [*values, "site", "updated_at"]
-    save_checked(monitor, non_field="name", names=BODY_NAMES, update_fields=fields)
+    actor = Actor.api(caller(request), token_of(request))
+    with transaction.atomic():
+        if monitor.pk is None:
+            assign(monitor, {**values, "site": site})
+            save_checked(monitor, non_field="name", names=BODY_NAMES)
+            record_created(monitor, actor)
+            return
+        enabled = values.pop("enabled")
+        assign(monitor, {**values, "site": site})
+        # update_fields keeps the engine's STATE_FIELDS as they are in the database, and
+        # ``enabled`` to set_enabled, which records the pause or resume.
+        fields = [*values, "site", "updated_at"]
+        save_checked(monitor, non_field="name", names=BODY_NAMES, update_fields=fields)
+        set_enabled(monitor, enabled, actor)
 
 
 @router.post(
@@ -105,7 +123,7 @@ def create_monitor(request: HttpRequest, payload: Body[dict[str, Any]]) -> Statu
     sc = scope(request)
     sc.require_edit()
     monitor = Monitor()
-    _store(monitor, *_parse(sc, payload, None))
+    _store(request, monitor, *_parse(sc, payload, None))
     return Status(201, monitor)
 
 
@@ -132,7 +150,7 @@ def replace_monitor(
 ) -> Monitor:
     """Replace the definition: fields left out take their defaults."""
     sc, monitor = _editable(request, monitor_id)
-    _store(monitor, *_parse(sc, _keep_secrets(payload, monitor), monitor.site))
+    _store(request, monitor, *_parse(sc, _keep_secrets(payload, monitor), monitor.site))
     return monitor
 
 
@@ -145,7 +163,7 @@ def update_monitor(request: HttpRequest, monitor_id: int, payload: Body[dict[str
     """Change some fields: the rest keep their stored values."""
     sc, monitor = _editable(request, monitor_id)
     data = _keep_secrets({**monitor_as_data(monitor), **payload}, monitor)
-    _store(monitor, *_parse(sc, data, monitor.site))
+    _store(request, monitor, *_parse(sc, data, monitor.site))
     return monitor
 
 

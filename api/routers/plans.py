@@ -25,7 +25,7 @@ from api.paging import paged
 from api.writes import assign, save_checked
 from sitecare.lib.timeutil import known_time_zone
 from sla.examples import install_example_plans
-from sla.models import CarePlan, ClientPlan, MeasurementWindow, Priority
+from sla.models import CarePlan, ClientPlan, MeasurementWindow, Priority, UnknownTime
 from sla.plan_data import (
     TARGET_KINDS,
     PlanData,
@@ -43,6 +43,9 @@ FIELD_NAMES = {
     column: ".".join(term_for_column(column))
     for column in (target_column(p, kind) for p in Priority.values for kind in TARGET_KINDS)
 }
+
+# Listed in the schema; the plan model checks the value, as for the form and config as code.
+UNKNOWN_TIME_VALUES: dict[str, Any] = {"enum": UnknownTime.values}
 
 # --- bodies ----------------------------------------------------------------------------------
 
@@ -79,6 +82,12 @@ class PlanIn(Schema):
     holiday_subdivision: str = Field(default="", max_length=16)
     closed_dates: list[str] = Field(default_factory=list, description="YYYY-MM-DD days")
     exclude_maintenance: bool = True
+    unknown_time: str = Field(
+        default=UnknownTime.EXCLUDED.value,
+        description="how availability counts time nobody knew a monitor's state: excluded "
+        "(left out), up, or down",
+        json_schema_extra=UNKNOWN_TIME_VALUES,
+    )
     targets: dict[Priority, TargetsIn] = Field(
         default_factory=dict,
         description="per priority; a priority left out has no targets (in a PATCH: unchanged)",

@@ -101,6 +101,7 @@ def export_plan(plan: CarePlan) -> dict[str, Any]:
         if terms[key]:
             data[key] = terms[key]
     data["exclude_maintenance"] = terms["exclude_maintenance"]
+    data["unknown_time"] = terms["unknown_time"]
     targets = {
         priority: {name: minutes for name, minutes in pair.items() if minutes is not None}
         for priority, pair in terms["targets"].items()

@@ -37,6 +37,7 @@ from core.configcode.report import ApplyReport, ObjectKind
 from core.configcode.schema import AgencySpec, ChannelSpec, ClientSpec, SiteSpec, ValidConfig
 from incidents.models import Channel, MaintenanceWindow
 from monitoring.models import Monitor
+from monitoring.pauses import Actor, record_created, set_enabled
 from monitoring.spec import MonitorDefinition
 from sites.models import Site
 from sla.models import CarePlan
@@ -170,23 +171,38 @@ def _site(work: Reconciler, client: Client | None, label: str, spec: SiteSpec) -
 def _monitors(
     work: Reconciler, site: Site | None, label: str, definitions: list[MonitorDefinition]
 ) -> None:
-    """Create or update the site's monitors; the stored ones the file drops are stale."""
+    """Create or update the site's monitors; the stored ones the file drops are stale.
+
+    ``enabled`` is diffed with the rest but written by ``monitoring.pauses``, which records
+    the pause or resume with the file as the actor.
+    """
     stored = work.stored.monitors[site.pk] if site is not None else {}
+    actor = Actor.config(work.report.source)
     for definition in definitions:
         values = definition.model_fields_for(stored.get(definition.common.name))
         name = values.pop("name")
-        work.sync(
+        write = {attr: value for attr, value in values.items() if attr != "enabled"}
+        monitor = work.sync(
             ObjectKind.MONITOR,
             f"{label}/{name}",
             stored.get(name),
-            partial(Monitor.objects.create, site=site, name=name, **values),
+            partial(_new_monitor, site, name, values, actor),
             stored_monitor_view,
-            (monitor_view(values), values),
+            (monitor_view(values), write),
         )
+        wanted = values["enabled"]
+        if monitor is not None and not work.report.dry_run and monitor.enabled != wanted:
+            set_enabled(monitor, wanted, actor)
     listed = {d.common.name for d in definitions}
     for name, monitor in stored.items():
         if name not in listed:
             work.stale(ObjectKind.MONITOR, f"{label}/{name}", monitor)
+
+
+def _new_monitor(site: Site | None, name: str, values: dict[str, Any], actor: Actor) -> Monitor:
+    monitor = Monitor.objects.create(site=saved(site), name=name, **values)
+    record_created(monitor, actor)
+    return monitor
 
 
 def _windows(

@@ -30,7 +30,7 @@ from sitecare.lib.netpolicy import IPNetwork, validate_check_url
 from sitecare.lib.timeutil import known_time_zone
 from sites.models import Site
 from sla import terms
-from sla.models import CarePlan
+from sla.models import CarePlan, UnknownTime
 from tenancy.models import Organization
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
@@ -158,6 +158,8 @@ class PlanSpec(Spec):
     holiday_subdivision: Annotated[str, Field(max_length=16)] = ""
     closed_dates: Annotated[list[str], BeforeValidator(terms.parse_closed_dates)] = []
     exclude_maintenance: bool = True
+    # excluded, up or down: checked by the care plan model (``validate``), as in the API.
+    unknown_time: str = UnknownTime.EXCLUDED.value
     targets: Annotated[dict[Literal["P1", "P2", "P3", "P4"], TargetSpec], NoneIsEmpty] = {}
     support_hours: Annotated[Decimal, Field(ge=0)] = Decimal(0)
     rpo_minutes: Minutes = None

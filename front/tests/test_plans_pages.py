@@ -11,7 +11,7 @@ import time_machine
 from django.urls import reverse
 
 from front.tests.conftest import signed_in
-from sla.models import CarePlan, ClientPlan
+from sla.models import CarePlan, ClientPlan, UnknownTime
 from tenancy.models import Organization
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -34,6 +34,7 @@ def plan_data(**changes: str) -> dict[str, str]:
         "holiday_subdivision": "",
         "closed_dates": "2026-12-31\n2026-12-24\n",
         "exclude_maintenance": "on",
+        "unknown_time": "excluded",
         "p1_response_minutes": "15",
         "p1_resolution_minutes": "240",
         **{f"p{n}_{kind}_minutes": "" for n in (2, 3, 4) for kind in ("response", "resolution")},
@@ -273,3 +274,19 @@ def test_it_lets_only_owners_assign_plans(world):
     assert signed_in(world.client_b_user).post(url, {"plan-plan": plan.pk}).status_code == 404
     assert signed_in(world.client_b_user).get(url).status_code == 404
     assert not ClientPlan.objects.exists()
+
+
+def test_it_edits_the_policy_in_the_plan_form(world):
+    browser = signed_in(world.owner)
+    response = browser.post(reverse("front:plan_new"), plan_data(unknown_time="down"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    plan = CarePlan.objects.get(organization=world.agency)
+    assert plan.unknown_time == UnknownTime.DOWN
+    html = browser.get(reverse("front:plan", kwargs={"plan_id": plan.pk})).content.decode()
+    assert "Counted as down" in html
+    assert '<option value="down" selected>' in html  # the edit form shows the stored policy
+    response = browser.post(
+        reverse("front:plan", kwargs={"plan_id": plan.pk}), plan_data(unknown_time="sideways")
+    )
+    # The plan model's own message, as the API and config as code give it.
+    assert "Value &#x27;sideways&#x27; is not a valid choice." in response.content.decode()

@@ -1,7 +1,11 @@
-"""A monitor's page: figures, chart, recent results and its state changes; for a content
-monitor also its baseline, the latest change and accepting it."""
+"""A monitor's page: figures, chart, recent results, its state changes with its pauses and
+resumes (who did each); for a content monitor also its baseline, the latest change and
+accepting it."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,11 +19,42 @@ from django.views.decorators.http import require_POST
 from front import summaries
 from incidents.models import Incident
 from monitoring.content import ContentError, accept_current_content, changed_content
-from monitoring.models import CheckKind, CheckResult, ContentBaseline, Monitor, StateChange
+from monitoring.models import (
+    CheckKind,
+    CheckResult,
+    ContentBaseline,
+    Monitor,
+    PauseEvent,
+    StateChange,
+)
 from tenancy.scoping import Scope, scope_for
 
 RECENT_RESULTS = 100
 RECENT_CHANGES = 50
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a monitor's timeline: a state change, or a pause or resume."""
+
+    at: datetime
+    change: StateChange | None = None
+    pause: PauseEvent | None = None
+
+
+def monitor_timeline(scope: Scope, monitor: Monitor) -> list[TimelineEntry]:
+    """The monitor's latest state changes, pauses and resumes, newest first."""
+    changes = scope.visible(StateChange).filter(monitor=monitor).order_by("-at", "-pk")
+    pauses = (
+        scope.visible(PauseEvent)
+        .filter(monitor=monitor)
+        .select_related("user", "token")
+        .order_by("-at", "-pk")
+    )
+    entries = [TimelineEntry(c.at, change=c) for c in changes[:RECENT_CHANGES]]
+    entries += [TimelineEntry(p.at, pause=p) for p in pauses[:RECENT_CHANGES]]
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:RECENT_CHANGES]
 
 
 @login_required
@@ -33,9 +68,7 @@ def monitor_detail(request: HttpRequest, monitor_id: int) -> HttpResponse:
         "results": scope.visible(CheckResult)
         .filter(monitor=monitor)
         .order_by("-checked_at")[:RECENT_RESULTS],
-        "changes": scope.visible(StateChange)
-        .filter(monitor=monitor)
-        .order_by("-at", "-pk")[:RECENT_CHANGES],
+        "timeline": monitor_timeline(scope, monitor),
         "incidents": scope.visible(Incident).filter(monitor=monitor).order_by("-opened_at")[:10],
         **content_context(scope, monitor),
     }

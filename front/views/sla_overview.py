@@ -3,8 +3,10 @@
 Owners and engineers only; everyone else gets 404 (a client's users have their client's own
 SLA page). One row per client from ``sla.overview``, the riskiest first, worded with the SLA
 page's helpers (``front.sla_figures``): availability rounded down, the budget used with a
-small server-rendered bar, the burn rate, when the budget runs out, breaches and credit so
-far. Each client's times read in its plan's zone.
+small server-rendered bar, the burn rate, when the budget runs out, the verdict (a running
+window is missed only once certain), breaches so far and the credit owed (while the window
+runs, only the part already certain; what would be owed if it ended now is shown apart).
+Each client's times read in its plan's zone.
 """
 
 from __future__ import annotations
@@ -25,10 +27,18 @@ from django.views.decorators.http import require_GET
 
 from front.charts import FAIL
 from front.charts_sla import OK, percent_label
-from front.sla_figures import Outlook, availability_text, money_text, outlook, target_text
+from front.sla_figures import (
+    Outlook,
+    availability_text,
+    if_ended_now,
+    money_text,
+    outlook,
+    target_text,
+)
 from front.views.common import agency_scope
 from sla.overview import ClientStanding, overview
 from sla.serialize import rounded_down
+from sla.verdicts import Verdict
 from tenancy.models import Client
 
 BAR_WIDTH, BAR_HEIGHT = 100, 8
@@ -49,7 +59,9 @@ class StandingRow:
     burn_rate: str | None  # "1.25"; None before any counted time has passed
     outlook: Outlook
     when: str  # the moment the budget was used up or runs out, in the plan's zone
-    credit: str
+    verdict: str  # on track, at risk, missed (final or certain), met
+    credit: str  # owed: final once closed, the certain part while running
+    if_ended_now: str  # what a running window would owe if it ended now, when more; or ""
 
 
 def budget_bar(share: Fraction, *, exhausted: bool) -> SafeString:
@@ -80,6 +92,7 @@ def standing_row(standing: ClientStanding) -> StandingRow:
     consumed, rate = budget.consumed_percent, budget.burn_rate
     seen = outlook(budget)
     when = budget.exhausted_at if seen == Outlook.USED_UP else budget.runs_out_at
+    provisional = if_ended_now(window)
     return StandingRow(
         standing=standing,
         availability=availability_text(window.figures),
@@ -90,7 +103,11 @@ def standing_row(standing: ClientStanding) -> StandingRow:
         burn_rate=None if rate is None else number_format(Decimal(rounded_down(rate)), 2),
         outlook=seen,
         when=_moment(when, window.period.time_zone),
+        verdict=str(Verdict(window.verdict).label),
         credit=money_text(window.credit.amount, window.credit.currency),
+        if_ended_now=""
+        if provisional is None
+        else money_text(provisional.amount, provisional.currency),
     )
 
 

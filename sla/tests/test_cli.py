@@ -76,7 +76,7 @@ def test_it_prints_a_table_with_the_figures_and_the_verdict(world, shop):
     assert "Care plan Seasonal shop: 99.9 % a month" in text
     assert "99.861 %" in text
     assert "1 h 0 min 0 s" in text  # the downtime, to the second
-    assert "Window 2026-09 (complete): 99.861 % against 99.9 %: missed" in text
+    assert "Window 2026-09 (complete): 99.861 % against 99.9 %: Missed" in text
     assert "Used up on" in text and "2026-09-10 12:43:12" in text  # Warsaw time
     assert "Credit owed: 10 % of 1490.00 PLN = 149.00 PLN" in text
     assert f"#{shop.pk}" in text and "20 min" in text  # the response breach

@@ -55,7 +55,7 @@ def test_it_builds_timelines_from_the_state_change_log(world, django_assert_num_
         (at(25, 0), MonitorState.UP, MonitorState.DOWN),  # after now: not yet happened
     )
     with time_machine.travel(NOW, tick=False):
-        with django_assert_num_queries(2):  # the changes, and the engine's runs
+        with django_assert_num_queries(3):  # the changes, the engine's runs, the pauses
             timelines = monitor_timelines([home, checkout], START, END)
         sites = site_timelines([home, checkout], START, END)
     assert timelines[home.pk] == [
@@ -119,7 +119,9 @@ def test_it_shows_time_no_engine_ran_as_unknown_whatever_the_log_says(
     cron = Monitor.objects.create(
         site=world.site_a, name="Backup", kind=CheckKind.HEARTBEAT, url="token-1"
     )
-    Monitor.objects.filter(pk=cron.pk).update(created_at=START - timedelta(days=30))
+    Monitor.objects.filter(pk=cron.pk).update(
+        created_at=START - timedelta(days=30), first_ping_at=START - timedelta(days=29)
+    )
     cron.refresh_from_db()
     flips(
         home,
@@ -131,7 +133,7 @@ def test_it_shows_time_no_engine_ran_as_unknown_whatever_the_log_says(
     engine_run(START - timedelta(days=30), at(5, 10), stopped=at(5, 10))  # stopped cleanly
     engine_run(at(5, 11), NOW - timedelta(seconds=5))  # running now
     with time_machine.travel(NOW, tick=False):
-        with django_assert_num_queries(2):  # the changes, and the runs: not one per monitor
+        with django_assert_num_queries(3):  # changes, runs, pauses: not one per monitor
             timelines = monitor_timelines([home, cron], START, END)
         sites = site_timelines([home, cron], START, END)
     assert timelines[home.pk] == [

@@ -45,6 +45,7 @@ def test_it_answers_a_used_up_window_to_the_microsecond(world, api_as):
         "time_zone": "UTC",
         "availability_percent": "99.583",
         "target": "99.9",
+        "verdict": "missed",  # used up while running: missed for certain
         "met": False,
         "budget": {
             "allowed_seconds": 2678.4,
@@ -58,6 +59,7 @@ def test_it_answers_a_used_up_window_to_the_microsecond(world, api_as):
         },
         "breaches": 1,
         "credit": {"percent": "10", "amount": "100.00", "currency": "PLN"},
+        "credit_if_ended_now": {"percent": "10", "amount": "100.00", "currency": "PLN"},
     }
     c = items[1]
     assert c["budget"]["consumed_percent"] is None and c["budget"]["burn_rate"] is None
@@ -93,6 +95,9 @@ def test_it_gives_the_figures_the_clients_own_sla_gives(world, api_as):
         assert item["time_zone"] == window["period"]["time_zone"]
         assert item["availability_percent"] == window["figures"]["availability_percent"]
         assert (item["target"], item["met"]) == (window["target"], window["met"])
+        assert item["verdict"] == window["verdict"]
+        shown = item["credit_if_ended_now"]
+        assert shown == {key: window["credit_if_ended_now"][key] for key in shown}
         assert item["budget"] == {key: window["budget"][key] for key in item["budget"]}
         assert item["breaches"] == len(window["breaches"])
         assert item["credit"] == {key: window["credit"][key] for key in item["credit"]}

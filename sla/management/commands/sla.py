@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,10 +20,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sla.models import MeasurementWindow
+from sla.models import MeasurementWindow, UnknownTime
 from sla.periods import PeriodError
 from sla.report import BreachKind
 from sla.serialize import MAX_HISTORY_MONTHS, FiguresData, SlaData, WindowData, client_sla_data
+from sla.verdicts import Verdict
 from tenancy.models import Client, Organization
 
 EXIT_BAD_INPUT = 2
@@ -161,13 +163,16 @@ def render(data: SlaData, *, tty: bool) -> str:
         history.add_column(_("Month"))
         for name in (_("Availability"), _("Down"), _("Unknown")):
             history.add_column(name, justify="right")
+        history.add_column(_("Target"))
         for month in data["history"]:
             row = month["figures"]
+            judged = month["verdict"]
             history.add_row(
                 month["period"]["label"],
                 percent(row["availability_percent"]),
                 duration(row["down_seconds"]),
                 duration(row["unknown_seconds"]),
+                DASH if judged is None else str(Verdict(judged).label),
             )
         console.print(history)
     return buffer.getvalue()
@@ -186,6 +191,7 @@ def figures_table(title: str, figures: FiguresData) -> Table:
         (_("Not monitored yet"), duration(figures["unmonitored_seconds"])),
         (_("Excluded (maintenance)"), duration(figures["excluded_seconds"])),
         (_("Still to come"), duration(figures["to_come_seconds"])),
+        (_("Unknown time in the figure"), str(UnknownTime(figures["unknown_time"]).label)),
         (_("Outages"), str(figures["outage_count"])),
         (_("Longest outage"), duration(figures["longest_outage_seconds"])),
         (_("MTTR"), duration(figures["mttr_seconds"])),
@@ -216,7 +222,7 @@ def sites_table(data: SlaData) -> Table:
 def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
     """The verdict on the plan's window: target, budget, breaches, credit and its causes."""
     figures, budget, credit = window["figures"], window["budget"], window["credit"]
-    verdict = {True: _("met"), False: _("missed"), None: _("nothing known")}[window["met"]]
+    verdict = str(Verdict(window["verdict"]).label)
     state = _("complete") if window["complete"] else _("still running: figures so far")
     console.print(
         Text(
@@ -272,7 +278,20 @@ def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
         "amount": credit["amount"],
         "currency": credit["currency"],
     }
+    if not window["complete"]:
+        owed += " " + _("(only what is already certain: the window is still running)")
     console.print(Text(owed, style="bold"))
+    provisional = window["credit_if_ended_now"]
+    if provisional is not None and Decimal(provisional["amount"]) > Decimal(credit["amount"]):
+        shown = _(
+            "If the window ended now: %(percent)s %% = %(amount)s %(currency)s "
+            "(provisional, not owed)"
+        ) % {
+            "percent": provisional["percent"],
+            "amount": provisional["amount"],
+            "currency": provisional["currency"],
+        }
+        console.print(Text(shown))
     if window["causes"]:
         causes = Table(title=_("Outages behind it"), title_justify="left")
         for name in (_("Start"), _("End"), _("Counted"), _("Sites"), _("Incidents")):

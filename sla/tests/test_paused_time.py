@@ -1,0 +1,133 @@
+"""Paused time, and a heartbeat's time before its first ping, count as unknown in the SLA,
+whatever state the monitor was left in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import time_machine
+
+from api.tests.conftest import ApiCaller
+from monitoring.models import CheckKind, Monitor, MonitorState, PauseAction, StateChange
+from monitoring.pauses import Actor, paused_spans, set_enabled
+from sla.examples import install_example_plans
+from sla.models import CarePlan, ClientPlan
+from sla.periods import parse_period
+from sla.report import client_sla
+from sla.verdicts import Verdict
+from tenancy.models import ApiToken
+
+SINCE = datetime(2026, 9, 1, tzinfo=UTC)
+DOWN_AT = datetime(2026, 10, 2, 10, tzinfo=UTC)
+PAUSED_AT = DOWN_AT + timedelta(minutes=10)
+RESUMED_AT = PAUSED_AT + timedelta(days=3)
+NOW = datetime(2026, 10, 10, tzinfo=UTC)
+OCTOBER = parse_period("2026-10", "UTC")
+
+
+def on_plan(world) -> CarePlan:
+    install_example_plans(world.agency)
+    plan = CarePlan.objects.get(organization=world.agency, slug="seasonal-shop")
+    plan.time_zone = "UTC"
+    plan.save()
+    ClientPlan.objects.create(client=world.client_a, plan=plan)
+    return plan
+
+
+def flips(monitor: Monitor, *changes: tuple[datetime, str, str]) -> None:
+    for at, old, new in changes:
+        StateChange.objects.create(monitor=monitor, at=at, from_state=old, to_state=new)
+
+
+def test_it_does_not_make_the_client_down_while_a_down_monitor_is_paused(world):
+    """The issue's case: a monitor down at 10:00 is paused (through the API) at 10:10 and left
+    paused three days in the down state; resumed, it comes back up. The client is down for
+    10 minutes, not three days, and owes nothing for the pause."""
+    on_plan(world)
+    monitor = world.monitor_a
+    Monitor.objects.filter(pk=monitor.pk).update(created_at=SINCE, state=MonitorState.DOWN)
+    flips(
+        monitor,
+        (SINCE, MonitorState.UNKNOWN, MonitorState.UP),
+        (DOWN_AT, MonitorState.UP, MonitorState.DOWN),
+    )
+    _token, raw = ApiToken.issue(world.engineer, "ops")
+    with time_machine.travel(PAUSED_AT, tick=False):
+        assert (
+            ApiCaller(raw).patch(f"/monitors/{monitor.pk}", {"enabled": False}).status_code == 200
+        )
+    while_paused = client_sla(world.client_a, OCTOBER, now=PAUSED_AT + timedelta(days=1)).window
+    assert while_paused is not None
+    assert while_paused.figures.down == timedelta(minutes=10)
+    assert while_paused.figures.unknown == timedelta(days=1)
+    with time_machine.travel(RESUMED_AT, tick=False):
+        assert ApiCaller(raw).patch(f"/monitors/{monitor.pk}", {"enabled": True}).status_code == 200
+    flips(monitor, (RESUMED_AT + timedelta(minutes=1), MonitorState.DOWN, MonitorState.UP))
+    window = client_sla(world.client_a, OCTOBER, now=NOW).window
+    assert window is not None
+    # Down before the pause, and the minute after the resume until the first good check.
+    assert window.figures.down == timedelta(minutes=11)
+    assert window.figures.unknown == timedelta(days=3)
+    assert window.verdict == Verdict.ON_TRACK
+    assert window.credit.amount == Decimal("0.00")
+    assert window.budget.consumed == timedelta(minutes=11)
+
+
+def test_it_keeps_a_pause_that_began_before_the_window_and_one_still_running(world):
+    on_plan(world)
+    monitor = world.monitor_a
+    Monitor.objects.filter(pk=monitor.pk).update(created_at=SINCE, state=MonitorState.DOWN)
+    flips(monitor, (SINCE, MonitorState.UNKNOWN, MonitorState.DOWN))
+    with time_machine.travel(datetime(2026, 9, 20, tzinfo=UTC), tick=False):
+        set_enabled(monitor, False, Actor.web(world.owner))
+    figures = client_sla(world.client_a, OCTOBER, now=NOW).figures
+    assert figures.down == timedelta(0)
+    assert figures.unknown == NOW - OCTOBER.start  # paused all month so far
+    assert figures.percent is None  # nothing known: no figure invented
+
+
+def test_it_counts_a_heartbeats_time_before_its_first_ping_as_unknown(world):
+    """A heartbeat made on 1 October whose job first pinged on the 3rd: the engine judged it
+    late (down) from the 2nd, but before any ping there was no job to be late."""
+    on_plan(world)
+    Monitor.objects.filter(pk=world.monitor_a.pk).update(critical=False)
+    beat = Monitor.objects.create(
+        site=world.site_a, name="Backup", kind=CheckKind.HEARTBEAT, url="token-1"
+    )
+    made, late, pinged = (datetime(2026, 10, d, tzinfo=UTC) for d in (1, 2, 3))
+    Monitor.objects.filter(pk=beat.pk).update(created_at=made, state=MonitorState.UP)
+    flips(
+        beat,
+        (made, MonitorState.UNKNOWN, MonitorState.UP),
+        (late, MonitorState.UP, MonitorState.DOWN),
+        (pinged, MonitorState.DOWN, MonitorState.UP),
+    )
+    never = client_sla(world.client_a, OCTOBER, now=NOW).figures
+    assert (never.down, never.up, never.unknown) == (timedelta(0), timedelta(0), NOW - made)
+    Monitor.objects.filter(pk=beat.pk).update(first_ping_at=pinged)
+    figures = client_sla(world.client_a, OCTOBER, now=NOW).figures
+    assert figures.down == timedelta(0)
+    assert figures.unknown == pinged - made
+    assert figures.up == NOW - pinged
+
+
+def test_it_reads_paused_spans_from_pauses_and_resumes() -> None:
+    start, end = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+    day = timedelta(days=1)
+    paused, resumed = PauseAction.PAUSED, PauseAction.RESUMED
+    events = [
+        (start - day, paused),  # before the period, still paused at its start
+        (start + day, resumed),
+        (start + 2 * day, paused),
+        (start + 3 * day, paused),  # paused again: changes nothing
+        (start + 4 * day, resumed),
+        (start + 5 * day, resumed),  # resumed again: changes nothing
+        (start + 6 * day, paused),  # to the end of the period
+    ]
+    assert paused_spans(events, start, end) == [
+        (start, start + day),
+        (start + 2 * day, start + 4 * day),
+        (start + 6 * day, end),
+    ]
+    assert paused_spans([], start, end) == []
