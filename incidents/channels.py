@@ -8,12 +8,13 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import apprise
+from apprise.manager_plugins import NotificationManager
 from apprise.plugins import url_to_dict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents import channel_health, outbox, sender
-from incidents.channel_schemes import scheme_refusal
+from incidents.channel_schemes import scheme_of, scheme_refusal
 from incidents.models import Channel, Notification
 from incidents.sender import SendOutcome
 from sitecare.lib.netpolicy import noncanonical_ipv4_refusal
@@ -63,9 +64,16 @@ def validate_channel_url(value: str) -> str:
 
 
 def _host_refusal(url: str) -> str | None:
+    """Refuse an IPv4 address in an unusual form where the URL's host is a server's address.
+
+    Only for plugins whose URL has a ``host`` token: elsewhere (``tgram://``) that part of the
+    URL is a token, not a host.
+    """
     with apprise_quiet():
         parsed = url_to_dict(url, secure_logging=True) or {}
-    host = parsed.get("host")
+    host, plugins, scheme = parsed.get("host"), NotificationManager(), scheme_of(url)
+    if scheme not in plugins or "host" not in (plugins[scheme].template_tokens or {}):
+        return None
     return noncanonical_ipv4_refusal(host) if isinstance(host, str) else None
 
 
