@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import BaseModel, field_validator
 
+from api.inputs import Id
 from incidents.actions import (
     NOTE_MAX_CHARS,
     POSTMORTEM_MAX_CHARS,
@@ -52,7 +53,7 @@ class ClientOut(Schema):
 
 
 class SiteIn(Schema):
-    client: int
+    client: Id
     name: str = Field(min_length=1, max_length=200)
     slug: str = Field(min_length=1, max_length=100)
     url: str = Field(default="", max_length=500)
@@ -195,11 +196,11 @@ PLACEHOLDER_HELP = "placeholders: " + ", ".join("{" + name + "}" for name in PLA
 class ChannelIn(Schema):
     name: str = Field(min_length=1, max_length=200)
     url: str = Field(min_length=1, description="Apprise URL; write-only, never shown again")
-    client: int | None = Field(default=None, description="empty: every client of the agency")
-    site: int | None = Field(
+    client: Id | None = Field(default=None, description="empty: every client of the agency")
+    site: Id | None = Field(
         default=None, description="set: only this site's alerts (the client is the site's)"
     )
-    # Text, not the enum: ``PatchDict`` rebuilds this model where the enum's name is unknown.
+    # Text, not the enum: the PATCH body model is rebuilt where the enum's name is unknown.
     min_severity: str = Field(
         default=Severity.MINOR.value,
         description="incidents less severe than this are not sent",
@@ -351,7 +352,7 @@ class IncidentFieldsIn(Schema):
     """The incident's own fields; each left out stays as it is."""
 
     severity: Severity | None = None
-    affected_monitors: list[int] | None = Field(
+    affected_monitors: list[Id] | None = Field(
         default=None, description="ids of the client's monitors (its own is always included)"
     )
     root_cause: str | None = Field(default=None, max_length=ROOT_CAUSE_MAX_CHARS)

@@ -15,13 +15,14 @@ from django.db.models import Count, ProtectedError, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from ninja import Field, PatchDict, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import ConfigDict, field_validator
 
 from api.auth import scope
 from api.errors import ErrorOut
 from api.paging import paged
+from api.patch import Patch
 from api.writes import assign, save_checked
 from sitecare.lib.timeutil import known_time_zone
 from sla.examples import install_example_plans
@@ -183,7 +184,7 @@ def get_plan(request: HttpRequest, plan_id: int) -> PlanOut:
 
 
 @router.patch("/{plan_id}", response={200: PlanOut, **ERRORS})
-def update_plan(request: HttpRequest, plan_id: int, payload: PatchDict[PlanIn]) -> PlanOut:
+def update_plan(request: HttpRequest, plan_id: int, payload: Patch[PlanIn]) -> PlanOut:
     """Change the fields sent; a priority sent in ``targets`` replaces both its targets."""
     sc = agency_scope(request)
     plan = sc.get(CarePlan, pk=plan_id)
