@@ -30,6 +30,7 @@ from incidents.templating import PLACEHOLDERS, check_template
 from monitoring.checks import OPTIONS
 from monitoring.models import ContentBaseline, Monitor, MonitorState
 from monitoring.spec import MonitorCommon, mask_secrets
+from sitecare.lib.names import DisplayName
 from sitecare.lib.timeutil import known_time_zone
 from sites.models import Site
 from tenancy.models import ApiToken
@@ -38,7 +39,7 @@ from tenancy.models import ApiToken
 
 
 class ClientIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
     slug: str = Field(min_length=1, max_length=100)
 
 
@@ -54,7 +55,7 @@ class ClientOut(Schema):
 
 class SiteIn(Schema):
     client: Id
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
     slug: str = Field(min_length=1, max_length=100)
     url: str = Field(default="", max_length=500)
     time_zone: str = Field(default=Site._meta.get_field("time_zone").default, max_length=64)
@@ -194,7 +195,7 @@ PLACEHOLDER_HELP = "placeholders: " + ", ".join("{" + name + "}" for name in PLA
 
 
 class ChannelIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
     url: str = Field(min_length=1, description="Apprise URL; write-only, never shown again")
     client: Id | None = Field(default=None, description="empty: every client of the agency")
     site: Id | None = Field(

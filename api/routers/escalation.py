@@ -31,6 +31,7 @@ from incidents.escalation_edit import (
 )
 from incidents.models import Channel, EscalationPolicy, EscalationStep
 from incidents.models.escalation import MAX_REPEAT, MAX_STEPS, MAX_WAIT_MINUTES
+from sitecare.lib.names import DisplayName
 from tenancy.scoping import Scope
 
 router = Router(tags=["escalation"])
@@ -54,7 +55,7 @@ class StepIn(Schema):
 
 
 class PolicyIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
     is_default: bool = Field(default=False, description="the agency's default (moves the flag)")
     repeat: int = Field(default=0, ge=0, le=MAX_REPEAT, description="extra rounds of all steps")
     steps: list[StepIn] = Field(min_length=1, max_length=MAX_STEPS)
@@ -107,7 +108,7 @@ class PolicyOut(Schema):
 
 
 class PersonalChannelIn(Schema):
-    name: str = Field(min_length=1, max_length=200, description="unique in the agency")
+    name: DisplayName = Field(min_length=1, max_length=200, description="unique in the agency")
     url: str = Field(min_length=1, description="Apprise URL; write-only, never shown again")
 
 

@@ -26,6 +26,7 @@ from api.writes import assign, related, save_checked
 from incidents import maintenance
 from incidents.models import MaintenanceWindow
 from incidents.models.maintenance import MAX_DURATION_MINUTES
+from sitecare.lib.names import DisplayName
 from sites.models import Site
 from tenancy.models import Client
 from tenancy.scoping import Scope
@@ -41,7 +42,7 @@ class WindowIn(Schema):
     site: Id | None = Field(
         default=None, description="empty: every site of the client, each at its own local time"
     )
-    title: str = Field(min_length=1, max_length=200)
+    title: DisplayName = Field(min_length=1, max_length=200)
     description: str = Field(default="", description="public: shown to the client")
     start_date: date = Field(description="the first day")
     start_time: LocalTime = Field(description="wall-clock time in the site's zone, no offset")

@@ -29,6 +29,7 @@ from incidents.models import OnCallOverride, OnCallSchedule, Rotation
 from incidents.models.oncall import MAX_ROTATION_WEEKS, agency_people, installation_time_zone
 from incidents.oncall import on_call_now, shifts, with_timetable
 from incidents.oncall_edit import RotationSpec, save_schedule
+from sitecare.lib.names import DisplayName
 from sitecare.lib.timeutil import known_time_zone
 from tenancy.scoping import Scope
 
@@ -55,7 +56,7 @@ class RotationIn(Schema):
 
 
 class ScheduleIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
     time_zone: str = Field(default_factory=installation_time_zone, max_length=64)
     rotation: RotationIn | None = Field(default=None, description="null: overrides only")
 

@@ -24,6 +24,7 @@ from api.errors import ErrorOut
 from api.paging import paged
 from api.patch import Patch
 from api.writes import assign, save_checked
+from sitecare.lib.names import DisplayName
 from sitecare.lib.timeutil import known_time_zone
 from sla.examples import install_example_plans
 from sla.models import CarePlan, ClientPlan, MeasurementWindow, Priority
@@ -64,7 +65,7 @@ class CreditTierIn(Schema):
 
 class PlanIn(Schema):
     slug: str = Field(min_length=1, max_length=100)
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
     description: str = ""
     availability_target: Decimal = Field(gt=0, le=100, description="percent, e.g. 99.9")
     window: MeasurementWindow = MeasurementWindow.MONTH

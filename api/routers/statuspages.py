@@ -27,6 +27,7 @@ from incidents.models.statuspage import DEFAULT_ACCENT
 from incidents.statuspage_links import forget_domains
 from incidents.statuspage_mail import post_public_update
 from monitoring.models import Monitor
+from sitecare.lib.names import DisplayName
 from tenancy.models import Client
 from tenancy.scoping import Scope
 
@@ -37,14 +38,14 @@ ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Erro
 class PageIn(Schema):
     client: Id
     slug: str = Field(min_length=1, max_length=100, description="served at /status/<slug>/")
-    title: str = Field(min_length=1, max_length=200)
+    title: DisplayName = Field(min_length=1, max_length=200)
     intro: str = Field(default="", max_length=5000, description="public text")
     published: bool = Field(default=False, description="unpublished pages answer 404")
     custom_domain: str = Field(
         default="", max_length=253, description="optional host name serving the page at /"
     )
     accent_color: str = Field(default=DEFAULT_ACCENT, max_length=7, description="#rrggbb")
-    agency_name: str = Field(default="", max_length=200, description="shown in the footer")
+    agency_name: DisplayName = Field(default="", max_length=200, description="shown in the footer")
     logo_url: str = Field(default="", max_length=500, description="an https:// image address")
 
 
@@ -85,7 +86,7 @@ class PageOut(Schema):
 class ComponentIn(Schema):
     page: Id
     monitor: Id = Field(description="a monitor of the page's client")
-    name: str = Field(min_length=1, max_length=200, description="the public name")
+    name: DisplayName = Field(min_length=1, max_length=200, description="the public name")
     position: int = Field(default=0, ge=0)
 
 

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from front.forms import LanguageForm, TokenCreateForm, TokenRevokeForm
 from incidents.channels import send_test
 from incidents.escalation_edit import create_personal_channel, personal_channels
+from sitecare.lib.names import validate_name
 from tenancy.models import ApiToken, Membership
 from tenancy.scoping import scope_for
 
@@ -42,6 +43,7 @@ class PersonalChannelForm(forms.Form):
     name = forms.CharField(
         label=gettext_lazy("Channel name"),
         max_length=200,
+        validators=[validate_name],
         help_text=gettext_lazy("Unique in the agency, e.g. “Anna's phone”."),
     )
     url = forms.CharField(
