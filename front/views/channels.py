@@ -46,8 +46,9 @@ class ChannelForm(forms.ModelForm):
         strip=True,
         widget=WriteOnlyInput(attrs={"autocomplete": "off", "placeholder": "json://…"}),
         help_text=gettext_lazy(
-            "Any Apprise address: mailto://, slack://, msteams://, discord://, tgram://, "
-            "ntfy://, json://… Write-only: it is never shown again; leave empty to keep it."
+            "An Apprise address of a network service: mailto://, slack://, workflows://, "
+            "discord://, tgram://, ntfy://, json://… Write-only: it is never shown again; "
+            "leave empty to keep it."
         ),
     )
 
