@@ -28,10 +28,6 @@ def test_it_reads_a_host_as_the_resolver_does(host):
     # The C library's reading is the reference: it is what a connect would reach.
     assert ipv4_literal(host) == ipaddress.IPv4Address(socket.inet_aton(host))
     assert "written in an unusual form" in (noncanonical_ipv4_refusal(host) or "")
-
-
-@pytest.mark.parametrize(
-    "host", ["127.0.0.1", "10.0.0.1", "example.com", "1.2.3.4.5", "4294967296", "0x", "a.1", ""]
-)
-def test_it_leaves_canonical_addresses_and_names_alone(host):
-    assert noncanonical_ipv4_refusal(host) is None
+    # Canonical addresses and names that are no address are left alone.
+    for other in ["127.0.0.1", "10.0.0.1", "example.com", "1.2.3.4.5", "4294967296", "0x", ""]:
+        assert noncanonical_ipv4_refusal(other) is None
