@@ -82,20 +82,29 @@ def _admitted(sock: socket.socket, address: Any) -> Any:
     if sock.family not in _INET or not isinstance(address, tuple) or len(address) < 2:
         raise _refuse(refusal, str(address))
     host, port, *rest = address
+    candidates = _addresses(sock, host, port)
+    for candidate in candidates:
+        if is_address_allowed(candidate.split("%", 1)[0], allowlist):
+            return (candidate, port, *rest)
+    raise _refuse(refusal, candidates[0])
+
+
+def _addresses(sock: socket.socket, host: Any, port: Any) -> list[str]:
+    """The IP addresses a host means for this socket: itself if it is one, else resolved."""
     try:
         ipaddress.ip_address(str(host).split("%", 1)[0])
     except ValueError:
-        candidates = [
-            info[4][0]
-            for info in _real_getaddrinfo(host, port, sock.family, sock.type)
-            if info[0] == sock.family
-        ]
+        pass
     else:
-        candidates = [str(host)]
-    for candidate in candidates:
-        if is_address_allowed(str(candidate).split("%", 1)[0], allowlist):
-            return (candidate, port, *rest)
-    raise _refuse(refusal, str(candidates[0]) if candidates else str(host))
+        return [str(host)]
+    found = [
+        str(info[4][0])
+        for info in _real_getaddrinfo(host, port, sock.family, sock.type)
+        if info[0] == sock.family
+    ]
+    if not found:  # what the C library would have said for this family
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    return found
 
 
 def _guarded_connect(sock: socket.socket, address: Any) -> None:
