@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import BaseModel, field_validator
 
+from api.inputs import Id
 from incidents.actions import (
     NOTE_MAX_CHARS,
     POSTMORTEM_MAX_CHARS,
@@ -29,6 +30,7 @@ from incidents.templating import PLACEHOLDERS, check_template
 from monitoring.checks import OPTIONS
 from monitoring.models import ContentBaseline, Monitor, MonitorState
 from monitoring.spec import MonitorCommon, mask_secrets
+from sitecare.lib.names import DisplayName
 from sitecare.lib.timeutil import known_time_zone
 from sites.models import Site
 from tenancy.models import ApiToken
@@ -37,7 +39,7 @@ from tenancy.models import ApiToken
 
 
 class ClientIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
     slug: str = Field(min_length=1, max_length=100)
 
 
@@ -52,8 +54,8 @@ class ClientOut(Schema):
 
 
 class SiteIn(Schema):
-    client: int
-    name: str = Field(min_length=1, max_length=200)
+    client: Id
+    name: DisplayName = Field(min_length=1, max_length=200)
     slug: str = Field(min_length=1, max_length=100)
     url: str = Field(default="", max_length=500)
     time_zone: str = Field(default=Site._meta.get_field("time_zone").default, max_length=64)
@@ -193,13 +195,13 @@ PLACEHOLDER_HELP = "placeholders: " + ", ".join("{" + name + "}" for name in PLA
 
 
 class ChannelIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
     url: str = Field(min_length=1, description="Apprise URL; write-only, never shown again")
-    client: int | None = Field(default=None, description="empty: every client of the agency")
-    site: int | None = Field(
+    client: Id | None = Field(default=None, description="empty: every client of the agency")
+    site: Id | None = Field(
         default=None, description="set: only this site's alerts (the client is the site's)"
     )
-    # Text, not the enum: ``PatchDict`` rebuilds this model where the enum's name is unknown.
+    # Text, not the enum: the PATCH body model is rebuilt where the enum's name is unknown.
     min_severity: str = Field(
         default=Severity.MINOR.value,
         description="incidents less severe than this are not sent",
@@ -351,7 +353,7 @@ class IncidentFieldsIn(Schema):
     """The incident's own fields; each left out stays as it is."""
 
     severity: Severity | None = None
-    affected_monitors: list[int] | None = Field(
+    affected_monitors: list[Id] | None = Field(
         default=None, description="ids of the client's monitors (its own is always included)"
     )
     root_cause: str | None = Field(default=None, max_length=ROOT_CAUSE_MAX_CHARS)

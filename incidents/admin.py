@@ -34,6 +34,7 @@ from incidents.models import (
     RotationParticipant,
 )
 from monitoring.admin import ReadOnlyAdmin
+from sitecare.lib.names import guard_names
 
 
 class WriteOnlyInput(forms.TextInput):
@@ -58,6 +59,7 @@ class ChannelAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        guard_names(self, "name")
         self.fields["url"].required = self.instance.pk is None
 
     def clean_url(self) -> str:

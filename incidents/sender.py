@@ -30,6 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents import alert_order, channel_health, outbox
+from incidents.channel_schemes import scheme_refusal
 from incidents.delivery_guard import network_policy
 from incidents.escalation import handle_one_escalations
 from incidents.logic import handle_one_flap_settle
@@ -138,9 +139,10 @@ def deliver(notification: Notification) -> SendOutcome:
     1. A disabled channel gets nothing: the row fails at once, visibly.
     2. Decrypt the channel URL and build the Apprise service with the dedup key header and
        our timeouts; a wrong key or a bad URL is an ordinary failed attempt.
-    3. Send under the agency's network policy (the SSRF guard: every address the plugin
-       resolves is checked at connect time), capturing Apprise's warnings as the error, with
-       the URL's secrets removed.
+    3. A scheme sitecare no longer sends to (saved before it was refused) fails at once.
+    4. Send under the agency's network policy (the SSRF guard: every connect and send of the
+       plugin is checked), capturing Apprise's warnings as the error, with the URL's secrets
+       removed.
     """
     channel = notification.channel
     if not channel.enabled:
@@ -152,6 +154,9 @@ def deliver(notification: Notification) -> SendOutcome:
             delivered=False,
             error=_("The channel address cannot be decrypted: the encryption key has changed."),
         )
+    refusal = scheme_refusal(url)
+    if refusal is not None:
+        return SendOutcome(delivered=False, error=refusal, final=True)
     with (
         network_policy(_allowlist(channel.organization)) as refused,
         capture_apprise_log() as apprise_log,
@@ -160,9 +165,13 @@ def deliver(notification: Notification) -> SendOutcome:
             service = build_service(url, notification.dedup_key)
             delivered = service is not None and _notify(service, notification)
         except Exception as exc:  # a plugin bug must not stop the sender loop
-            # The exception text may quote the URL: keep its type only.
-            error = _("Sending failed unexpectedly (%(error)s).") % {"error": type(exc).__name__}
-            return SendOutcome(delivered=False, error=error)
+            if not refused.address:  # (a plugin may let the guard's refusal through: below)
+                # The exception text may quote the URL: keep its type only.
+                error = _("Sending failed unexpectedly (%(error)s).") % {
+                    "error": type(exc).__name__
+                }
+                return SendOutcome(delivered=False, error=error)
+            service, delivered = None, False
     if refused.address and not delivered:
         # The agency's network policy refused the channel's address (the SSRF guard).
         return SendOutcome(delivered=False, error=refused.message)

@@ -27,6 +27,7 @@ from monitoring.logic import STATE_FIELDS
 from monitoring.models import CheckResult, EngineRun, Monitor, PauseEvent, StateChange
 from monitoring.pauses import Actor, record_created, set_enabled
 from monitoring.spec import MODEL_FIELD_FOR_KEY, mask_secrets, parse_monitor, unmask_secrets
+from sitecare.lib.names import guard_names
 
 # Definition keys (as in YAML and the API) → the form field that shows their errors.
 FIELD_FOR_KEY = MODEL_FIELD_FOR_KEY
@@ -98,6 +99,7 @@ class MonitorAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        guard_names(self, "name")
         if self.instance.pk is not None:
             self.initial["config"] = mask_secrets(self.instance.kind, self.instance.config)
         else:

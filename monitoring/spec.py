@@ -25,6 +25,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from monitoring.checks import KINDS, kind_spec, options_model, secret_fields
 from monitoring.models import CheckKind, Monitor, default_critical
+from sitecare.lib.names import DisplayName
 from sitecare.lib.netpolicy import IPNetwork, refusal_for_host
 
 # Each common field of a definition and the Monitor column that stores it: the one mapping
@@ -53,7 +54,7 @@ class MonitorCommon(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
     kind: CheckKind = CheckKind.HTTP
     url: str = Field(default="", max_length=2000)
     interval: int = Field(default=60, description="seconds between checks")

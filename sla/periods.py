@@ -16,6 +16,9 @@ from django.utils.translation import gettext as _
 from sla.calendar import wall_clock_moment
 
 _PERIOD = re.compile(r"^(\d{4})-(?:(\d{2})|[Qq]([1-4]))$")
+# Years a period may name: no monitoring before the epoch, and the arithmetic around a period
+# (the next month, the months of history before it) must stay within datetime's years 1-9999.
+MIN_YEAR, MAX_YEAR = 1970, 2999
 
 
 class PeriodError(ValueError):
@@ -73,6 +76,11 @@ def parse_period(text: str, time_zone: str) -> Period:
             % {"text": text}
         )
     year, month, quarter = match.groups()
+    if not MIN_YEAR <= int(year) <= MAX_YEAR:
+        raise PeriodError(
+            _("period: %(text)s is not between the years %(first)d and %(last)d")
+            % {"text": text, "first": MIN_YEAR, "last": MAX_YEAR}
+        )
     if quarter:
         return Period(int(year), (int(quarter) - 1) * 3 + 1, 3, time_zone)
     if not 1 <= int(month) <= 12:

@@ -15,11 +15,13 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from ninja import PatchDict, Router, Status
+from ninja import Router, Status
 
 from api.auth import caller, scope
 from api.errors import ErrorOut
+from api.inputs import Id
 from api.paging import paged
+from api.patch import Patch
 from api.schemas import ChannelIn, ChannelOut, ChannelTestOut
 from api.writes import assign, related, save_checked
 from incidents.channels import send_test
@@ -40,7 +42,7 @@ def _channels(request: HttpRequest) -> QuerySet[Channel]:
 
 @router.get("", response=list[ChannelOut])
 @paged()
-def list_channels(request: HttpRequest, client: int | None = None) -> QuerySet[Channel]:
+def list_channels(request: HttpRequest, client: Id | None = None) -> QuerySet[Channel]:
     channels = scope(request).visible(_channels(request))
     if client is not None:
         channels = channels.filter(client_id=client)
@@ -88,7 +90,7 @@ def replace_channel(request: HttpRequest, channel_id: int, payload: ChannelIn) -
 
 
 @router.patch("/{channel_id}", response={200: ChannelOut, **ERRORS})
-def update_channel(request: HttpRequest, channel_id: int, payload: PatchDict[ChannelIn]) -> Channel:
+def update_channel(request: HttpRequest, channel_id: int, payload: Patch[ChannelIn]) -> Channel:
     return _update(request, channel_id, payload)
 
 

@@ -6,11 +6,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import PatchDict, Router, Status
+from ninja import Router, Status
 
 from api.auth import scope
 from api.errors import ErrorOut
 from api.paging import paged
+from api.patch import Patch
 from api.schemas import ClientIn, ClientOut
 from api.writes import assign, save_checked
 from tenancy.models import Client
@@ -54,7 +55,7 @@ def replace_client(request: HttpRequest, client_id: int, payload: ClientIn) -> C
 
 
 @router.patch("/{client_id}", response={200: ClientOut, **ERRORS})
-def update_client(request: HttpRequest, client_id: int, payload: PatchDict[ClientIn]) -> Client:
+def update_client(request: HttpRequest, client_id: int, payload: Patch[ClientIn]) -> Client:
     return _update(request, client_id, payload)
 
 

@@ -19,6 +19,7 @@ from ninja import Field, Router, Schema, Status
 
 from api.auth import caller, scope
 from api.errors import ErrorOut, InvalidInput, from_django
+from api.inputs import Id
 from api.paging import paged
 from api.schemas import ChannelOut
 from incidents.escalation_edit import (
@@ -30,6 +31,7 @@ from incidents.escalation_edit import (
 )
 from incidents.models import Channel, EscalationPolicy, EscalationStep
 from incidents.models.escalation import MAX_REPEAT, MAX_STEPS, MAX_WAIT_MINUTES
+from sitecare.lib.names import DisplayName
 from tenancy.scoping import Scope
 
 router = Router(tags=["escalation"])
@@ -43,22 +45,22 @@ class StepIn(Schema):
     wait_minutes: int = Field(
         default=15, ge=1, le=MAX_WAIT_MINUTES, description="wait for an ack before the next step"
     )
-    channels: list[int] = Field(default_factory=list, description="ids of agency channels")
-    users: list[int] = Field(
+    channels: list[Id] = Field(default_factory=list, description="ids of agency channels")
+    users: list[Id] = Field(
         default_factory=list, description="ids of owners/engineers, paged on personal channels"
     )
-    schedules: list[int] = Field(
+    schedules: list[Id] = Field(
         default_factory=list, description="ids of on-call schedules: whoever is on call then"
     )
 
 
 class PolicyIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
     is_default: bool = Field(default=False, description="the agency's default (moves the flag)")
     repeat: int = Field(default=0, ge=0, le=MAX_REPEAT, description="extra rounds of all steps")
     steps: list[StepIn] = Field(min_length=1, max_length=MAX_STEPS)
-    clients: list[int] = Field(default_factory=list, description="clients using this policy")
-    sites: list[int] = Field(
+    clients: list[Id] = Field(default_factory=list, description="clients using this policy")
+    sites: list[Id] = Field(
         default_factory=list, description="sites using this policy (beats the client's)"
     )
 
@@ -106,7 +108,7 @@ class PolicyOut(Schema):
 
 
 class PersonalChannelIn(Schema):
-    name: str = Field(min_length=1, max_length=200, description="unique in the agency")
+    name: DisplayName = Field(min_length=1, max_length=200, description="unique in the agency")
     url: str = Field(min_length=1, description="Apprise URL; write-only, never shown again")
 
 

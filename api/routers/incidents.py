@@ -18,6 +18,7 @@ from ninja.errors import HttpError
 
 from api.auth import caller, scope
 from api.errors import ErrorOut, InvalidInput, from_django
+from api.inputs import Id
 from api.paging import paged
 from api.schemas import (
     IncidentDetailOut,
@@ -47,7 +48,7 @@ ACTION_ERRORS: dict[int, Any] = {**ERRORS, 403: ErrorOut, 409: ErrorOut}
 @router.get("", response=list[IncidentOut])
 @paged()
 def list_incidents(
-    request: HttpRequest, state: IncidentState | None = None, site: int | None = None
+    request: HttpRequest, state: IncidentState | None = None, site: Id | None = None
 ) -> QuerySet[Incident]:
     """Newest first; filter by ``state`` (open, resolved) and ``site``."""
     incidents = scope(request).visible(Incident).select_related("monitor__site", "acknowledged_by")

@@ -14,16 +14,19 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, PatchDict, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
 from api.auth import caller, scope
 from api.errors import ErrorOut, InvalidInput
+from api.inputs import Id, LocalTime
 from api.paging import paged
+from api.patch import Patch
 from api.writes import assign, related, save_checked
 from incidents import maintenance
 from incidents.models import MaintenanceWindow
 from incidents.models.maintenance import MAX_DURATION_MINUTES
+from sitecare.lib.names import DisplayName
 from sites.models import Site
 from tenancy.models import Client
 from tenancy.scoping import Scope
@@ -35,14 +38,14 @@ MAX_PERIOD = timedelta(days=366)
 
 
 class WindowIn(Schema):
-    client: int
-    site: int | None = Field(
+    client: Id
+    site: Id | None = Field(
         default=None, description="empty: every site of the client, each at its own local time"
     )
-    title: str = Field(min_length=1, max_length=200)
+    title: DisplayName = Field(min_length=1, max_length=200)
     description: str = Field(default="", description="public: shown to the client")
     start_date: date = Field(description="the first day")
-    start_time: time = Field(description="wall-clock time in the site's zone, no offset")
+    start_time: LocalTime = Field(description="wall-clock time in the site's zone, no offset")
     duration_minutes: int = Field(ge=1, le=MAX_DURATION_MINUTES)
     rrule: str = Field(
         default="",
@@ -66,7 +69,7 @@ class WindowOut(Schema):
     title: str
     description: str
     start_date: date
-    start_time: time
+    start_time: LocalTime
     duration_minutes: int
     rrule: str
     time_zones: list[str] = Field(description="the zones the window is read in")
@@ -97,7 +100,7 @@ class OccurrenceOut(Schema):
 @router.get("", response=list[WindowOut])
 @paged()
 def list_windows(
-    request: HttpRequest, client: int | None = None, site: int | None = None
+    request: HttpRequest, client: Id | None = None, site: Id | None = None
 ) -> QuerySet[MaintenanceWindow]:
     """Filter by ``client``, or by ``site`` (its own windows and its client's client-wide ones)."""
     windows = scope(request).visible(MaintenanceWindow).select_related("site")
@@ -151,7 +154,7 @@ def replace_window(request: HttpRequest, window_id: int, payload: WindowIn) -> M
 
 @router.patch("/{window_id}", response={200: WindowOut, **ERRORS})
 def update_window(
-    request: HttpRequest, window_id: int, payload: PatchDict[WindowIn]
+    request: HttpRequest, window_id: int, payload: Patch[WindowIn]
 ) -> MaintenanceWindow:
     return _update(request, window_id, payload)
 

@@ -20,6 +20,7 @@ from ninja.errors import HttpError
 from api.actors import token_of
 from api.auth import caller, scope
 from api.errors import ErrorOut, FieldError, InvalidInput, from_pydantic
+from api.inputs import Id
 from api.paging import paged
 from api.schemas import ContentBaselineOut, MonitorOut, monitor_body_openapi
 from api.writes import assign, related, save_checked
@@ -47,7 +48,7 @@ BODY_NAMES = {
 
 @router.get("", response=list[MonitorOut])
 @paged()
-def list_monitors(request: HttpRequest, site: int | None = None) -> QuerySet[Monitor]:
+def list_monitors(request: HttpRequest, site: Id | None = None) -> QuerySet[Monitor]:
     monitors = scope(request).visible(Monitor)
     if site is not None:
         monitors = monitors.filter(site_id=site)

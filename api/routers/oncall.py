@@ -16,17 +16,20 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, PatchDict, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from pydantic import AwareDatetime, field_validator
 
 from api.auth import scope
 from api.errors import ErrorOut, FieldError, InvalidInput, from_django
+from api.inputs import Id, LocalTime
 from api.paging import paged
+from api.patch import Patch
 from api.writes import assign, related, save_checked
 from incidents.models import OnCallOverride, OnCallSchedule, Rotation
 from incidents.models.oncall import MAX_ROTATION_WEEKS, agency_people, installation_time_zone
 from incidents.oncall import on_call_now, shifts, with_timetable
 from incidents.oncall_edit import RotationSpec, save_schedule
+from sitecare.lib.names import DisplayName
 from sitecare.lib.timeutil import known_time_zone
 from tenancy.scoping import Scope
 
@@ -43,17 +46,17 @@ class PersonOut(Schema):
 
 
 class RotationIn(Schema):
-    participants: list[int] = Field(
+    participants: list[Id] = Field(
         min_length=1, description="ids of the agency's owners and engineers, in turn order"
     )
     handoff_weekday: int = Field(default=0, ge=0, le=6, description="0 = Monday … 6 = Sunday")
-    handoff_time: time = Field(default=time(9, 0), description="local time of the hand-off")
+    handoff_time: LocalTime = Field(default=time(9, 0), description="local time of the hand-off")
     length_weeks: int = Field(default=1, ge=1, le=MAX_ROTATION_WEEKS)
     starts_on: date = Field(description="turns count from the hand-off on or before this day")
 
 
 class ScheduleIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
     time_zone: str = Field(default_factory=installation_time_zone, max_length=64)
     rotation: RotationIn | None = Field(default=None, description="null: overrides only")
 
@@ -66,7 +69,7 @@ class ScheduleIn(Schema):
 class RotationOut(Schema):
     participants: list[PersonOut]
     handoff_weekday: int
-    handoff_time: time
+    handoff_time: LocalTime
     length_weeks: int
     starts_on: date
 
@@ -88,8 +91,8 @@ class ScheduleOut(Schema):
 
 
 class OverrideIn(Schema):
-    schedule: int = Field(description="id of the schedule")
-    user: int = Field(description="id of the owner or engineer who covers")
+    schedule: Id = Field(description="id of the schedule")
+    user: Id = Field(description="id of the owner or engineer who covers")
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     reason: str = Field(default="", max_length=200)
@@ -197,12 +200,12 @@ def replace_schedule(request: HttpRequest, schedule_id: int, payload: ScheduleIn
 
 @router.patch("/schedules/{schedule_id}", response={200: ScheduleOut, **ERRORS})
 def update_schedule(
-    request: HttpRequest, schedule_id: int, payload: PatchDict[ScheduleIn]
+    request: HttpRequest, schedule_id: int, payload: Patch[ScheduleIn]
 ) -> OnCallSchedule:
     """Change some fields; a ``rotation`` sent is replaced whole, ``null`` removes it."""
     schedule = _schedule(_agency(request), schedule_id)
     if "rotation" in payload:
-        # PatchDict leaves the nested rotation's unsent fields out: give them their defaults.
+        # Patch leaves the nested rotation's unsent fields out: give them their defaults.
         sent = payload["rotation"]
         spec = _spec(None if sent is None else RotationIn(**sent).model_dump())
     else:
@@ -270,7 +273,7 @@ def list_shifts(
 @router.get("/overrides", response={200: list[OverrideOut], **ERRORS})
 @paged()
 def list_overrides(
-    request: HttpRequest, schedule: int | None = None, ending_after: AwareDatetime | None = None
+    request: HttpRequest, schedule: Id | None = None, ending_after: AwareDatetime | None = None
 ) -> QuerySet[OnCallOverride]:
     """Overrides, earliest first; filter by ``schedule`` and by ``ending_after`` a moment."""
     overrides = _agency(request).visible(OnCallOverride).select_related("user")
@@ -331,7 +334,7 @@ def replace_override(request: HttpRequest, override_id: int, payload: OverrideIn
 
 @router.patch("/overrides/{override_id}", response={200: OverrideOut, **ERRORS})
 def update_override(
-    request: HttpRequest, override_id: int, payload: PatchDict[OverrideIn]
+    request: HttpRequest, override_id: int, payload: Patch[OverrideIn]
 ) -> OnCallOverride:
     sc, override = _override(request, override_id)
     _store_override(sc, override, payload)

@@ -15,14 +15,16 @@ from django.db.models import Count, ProtectedError, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from ninja import Field, PatchDict, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import ConfigDict, field_validator
 
 from api.auth import scope
 from api.errors import ErrorOut
 from api.paging import paged
+from api.patch import Patch
 from api.writes import assign, save_checked
+from sitecare.lib.names import DisplayName
 from sitecare.lib.timeutil import known_time_zone
 from sla.examples import install_example_plans
 from sla.models import CarePlan, ClientPlan, MeasurementWindow, Priority, UnknownTime
@@ -66,7 +68,7 @@ class CreditTierIn(Schema):
 
 class PlanIn(Schema):
     slug: str = Field(min_length=1, max_length=100)
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
     description: str = ""
     availability_target: Decimal = Field(gt=0, le=100, description="percent, e.g. 99.9")
     window: MeasurementWindow = MeasurementWindow.MONTH
@@ -192,7 +194,7 @@ def get_plan(request: HttpRequest, plan_id: int) -> PlanOut:
 
 
 @router.patch("/{plan_id}", response={200: PlanOut, **ERRORS})
-def update_plan(request: HttpRequest, plan_id: int, payload: PatchDict[PlanIn]) -> PlanOut:
+def update_plan(request: HttpRequest, plan_id: int, payload: Patch[PlanIn]) -> PlanOut:
     """Change the fields sent; a priority sent in ``targets`` replaces both its targets."""
     sc = agency_scope(request)
     plan = sc.get(CarePlan, pk=plan_id)

@@ -6,11 +6,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import PatchDict, Router, Status
+from ninja import Router, Status
 
 from api.auth import scope
 from api.errors import ErrorOut
+from api.inputs import Id
 from api.paging import paged
+from api.patch import Patch
 from api.schemas import SiteIn, SiteOut
 from api.writes import assign, related, save_checked
 from sites.models import Site
@@ -23,7 +25,7 @@ ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Erro
 
 @router.get("", response=list[SiteOut])
 @paged()
-def list_sites(request: HttpRequest, client: int | None = None) -> QuerySet[Site]:
+def list_sites(request: HttpRequest, client: Id | None = None) -> QuerySet[Site]:
     sites = scope(request).visible(Site)
     if client is not None:
         sites = sites.filter(client_id=client)
@@ -66,7 +68,7 @@ def replace_site(request: HttpRequest, site_id: int, payload: SiteIn) -> Site:
 
 
 @router.patch("/{site_id}", response={200: SiteOut, **ERRORS})
-def update_site(request: HttpRequest, site_id: int, payload: PatchDict[SiteIn]) -> Site:
+def update_site(request: HttpRequest, site_id: int, payload: Patch[SiteIn]) -> Site:
     return _update(request, site_id, payload)
 
 

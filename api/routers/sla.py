@@ -20,6 +20,7 @@ from typing_extensions import TypedDict  # pydantic reads only this one before P
 
 from api.auth import scope
 from api.errors import ErrorOut, InvalidInput
+from api.inputs import Id
 from api.routers.plans import require_owner
 from api.writes import related, save_checked
 from sla.models import CarePlan, ClientPlan
@@ -34,7 +35,7 @@ ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Erro
 
 
 class ClientPlanIn(Schema):
-    plan: int | None = Field(
+    plan: Id | None = Field(
         description="id of one of the agency's care plans; null: no plan from this day"
     )
     monthly_fee: Decimal | None = Field(

@@ -14,17 +14,20 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, PatchDict, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from api.auth import caller, scope
 from api.errors import ErrorOut, InvalidInput, from_django
+from api.inputs import Id
 from api.paging import paged
+from api.patch import Patch
 from api.writes import assign, related, save_checked
 from incidents.models import Incident, PublicUpdate, StatusComponent, StatusPage, UpdateStatus
 from incidents.models.statuspage import DEFAULT_ACCENT
 from incidents.statuspage_links import forget_domains
 from incidents.statuspage_mail import post_public_update
 from monitoring.models import Monitor
+from sitecare.lib.names import DisplayName
 from tenancy.models import Client
 from tenancy.scoping import Scope
 
@@ -33,16 +36,16 @@ ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Erro
 
 
 class PageIn(Schema):
-    client: int
+    client: Id
     slug: str = Field(min_length=1, max_length=100, description="served at /status/<slug>/")
-    title: str = Field(min_length=1, max_length=200)
+    title: DisplayName = Field(min_length=1, max_length=200)
     intro: str = Field(default="", max_length=5000, description="public text")
     published: bool = Field(default=False, description="unpublished pages answer 404")
     custom_domain: str = Field(
         default="", max_length=253, description="optional host name serving the page at /"
     )
     accent_color: str = Field(default=DEFAULT_ACCENT, max_length=7, description="#rrggbb")
-    agency_name: str = Field(default="", max_length=200, description="shown in the footer")
+    agency_name: DisplayName = Field(default="", max_length=200, description="shown in the footer")
     logo_url: str = Field(default="", max_length=500, description="an https:// image address")
 
 
@@ -81,9 +84,9 @@ class PageOut(Schema):
 
 
 class ComponentIn(Schema):
-    page: int
-    monitor: int = Field(description="a monitor of the page's client")
-    name: str = Field(min_length=1, max_length=200, description="the public name")
+    page: Id
+    monitor: Id = Field(description="a monitor of the page's client")
+    name: DisplayName = Field(min_length=1, max_length=200, description="the public name")
     position: int = Field(default=0, ge=0)
 
 
@@ -104,7 +107,7 @@ class ComponentOut(Schema):
 
 
 class UpdateIn(Schema):
-    incident: int
+    incident: Id
     status: UpdateStatus
     body: str = Field(min_length=1, max_length=5000, description="public text")
 
@@ -131,7 +134,7 @@ class UpdateOut(Schema):
 
 @router.get("", response=list[PageOut])
 @paged()
-def list_pages(request: HttpRequest, client: int | None = None) -> QuerySet[StatusPage]:
+def list_pages(request: HttpRequest, client: Id | None = None) -> QuerySet[StatusPage]:
     pages = scope(request).visible(StatusPage).order_by("title", "pk")
     return pages.filter(client_id=client) if client is not None else pages
 
@@ -158,7 +161,7 @@ def create_page(request: HttpRequest, payload: PageIn) -> Status[StatusPage]:
 
 @router.get("/components", response=list[ComponentOut])
 @paged()
-def list_components(request: HttpRequest, page: int | None = None) -> QuerySet[StatusComponent]:
+def list_components(request: HttpRequest, page: Id | None = None) -> QuerySet[StatusComponent]:
     components = scope(request).visible(StatusComponent).order_by("page_id", "position", "pk")
     return components.filter(page_id=page) if page is not None else components
 
@@ -207,7 +210,7 @@ def replace_component(
 
 @router.patch("/components/{component_id}", response={200: ComponentOut, **ERRORS})
 def update_component(
-    request: HttpRequest, component_id: int, payload: PatchDict[ComponentIn]
+    request: HttpRequest, component_id: int, payload: Patch[ComponentIn]
 ) -> StatusComponent:
     return _update_component(request, component_id, payload)
 
@@ -226,7 +229,7 @@ def delete_component(request: HttpRequest, component_id: int) -> Status[None]:
 
 @router.get("/public-updates", response=list[UpdateOut])
 @paged()
-def list_updates(request: HttpRequest, incident: int | None = None) -> QuerySet[PublicUpdate]:
+def list_updates(request: HttpRequest, incident: Id | None = None) -> QuerySet[PublicUpdate]:
     updates = scope(request).visible(PublicUpdate).order_by("posted_at", "pk")
     return updates.filter(incident_id=incident) if incident is not None else updates
 
@@ -288,7 +291,7 @@ def replace_page(request: HttpRequest, page_id: int, payload: PageIn) -> StatusP
 
 
 @router.patch("/{page_id}", response={200: PageOut, **ERRORS})
-def update_page(request: HttpRequest, page_id: int, payload: PatchDict[PageIn]) -> StatusPage:
+def update_page(request: HttpRequest, page_id: int, payload: Patch[PageIn]) -> StatusPage:
     return _update_page(request, page_id, payload)
 
 

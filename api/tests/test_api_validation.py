@@ -58,6 +58,29 @@ def test_it_refuses_a_blocked_literal_address(world, owner_api, url):
     assert not Monitor.objects.filter(url=url).exists()
 
 
+@pytest.mark.parametrize(
+    ("kind", "target", "written_as"),
+    [
+        ("http", "http://2130706433/", "127.0.0.1"),
+        ("http", "http://0x7f.1:8001/", "127.0.0.1"),
+        ("http", "http://127.1/", "127.0.0.1"),
+        ("http", "https://10.1/", "10.0.0.1"),
+        ("http", "http://0177.0.0.1/", "127.0.0.1"),
+        ("tcp", "127.1:22", "127.0.0.1"),
+        ("tls", "0x7f000001:443", "127.0.0.1"),
+    ],
+)
+def test_it_refuses_an_ipv4_address_in_an_unusual_form_even_when_allowlisted(
+    world, owner_api, kind, target, written_as
+):
+    world.agency.ssrf_allowlist = "0.0.0.0/0"
+    world.agency.save()
+    errors = field_errors(owner_api.post("/monitors", _new_monitor(world, kind=kind, url=target)))
+    assert list(errors) == ["url"]
+    assert f"write it as {written_as}" in errors["url"]
+    assert not Monitor.objects.filter(url=target).exists()
+
+
 def test_it_admits_a_literal_address_the_agency_allowlists(world, owner_api):
     world.agency.ssrf_allowlist = "127.0.0.0/8"
     world.agency.save()

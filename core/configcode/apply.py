@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.configcode.errors import ConfigError, ConfigIssue
+from core.configcode.loader import MAX_DOCUMENT_CHARS
 from core.configcode.plan import reconcile
 from core.configcode.report import ApplyReport
 from core.configcode.validate import validate_text
@@ -50,7 +51,9 @@ def apply_file(
     """Apply the YAML file at ``path`` (see :func:`apply_config`)."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open(encoding="utf-8") as file:
+            # One character past the limit is enough for the parser to refuse a huge file.
+            text = file.read(MAX_DOCUMENT_CHARS + 1)
     except (OSError, UnicodeDecodeError) as exc:
         message = _("cannot read the file: %(error)s") % {"error": exc}
         raise ConfigError([ConfigIssue((), message)], source) from exc

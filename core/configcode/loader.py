@@ -1,5 +1,9 @@
 """Reading the YAML text: safe parsing with line numbers, then ``${ENV}`` substitution.
 
+Limits keep a small hostile file from costing minutes or a traceback: the text may hold at
+most ``MAX_DOCUMENT_CHARS`` characters, nest at most ``MAX_DEPTH`` levels, and expand through
+aliases to at most ``MAX_VALUES`` values; each is an error naming the limit and the line.
+
 Substitution happens on parsed values (never on the raw text), so an environment variable can
 never inject YAML structure. Only mapping values and list items are substituted, not keys.
 
@@ -20,6 +24,7 @@ from typing import Any
 
 import yaml
 from django.utils.translation import gettext as _
+from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from core.configcode.errors import ConfigIssue, Loc
@@ -37,6 +42,10 @@ DENIED_VARIABLES = frozenset(
 )
 # Aliases can make a small file expand into a huge tree; real configurations stay far below.
 MAX_VALUES = 200_000
+# An agency with hundreds of clients writes a few hundred kilobytes.
+MAX_DOCUMENT_CHARS = 4_000_000
+# Configuration nests about eight levels; PyYAML composes nodes recursively.
+MAX_DEPTH = 64
 
 
 @dataclass
@@ -57,12 +66,41 @@ def _syntax_issue(exc: yaml.YAMLError) -> ConfigIssue:
     return ConfigIssue(loc=(), message=message, line=mark.line + 1, column=mark.column + 1)
 
 
-class _SafeLoader(yaml.SafeLoader):
-    """The safe loader, but an impossible date (``2026-13-31``) stays text.
+class _LimitExceeded(Exception):
+    """The document goes past one of the limits; ``issue`` says which and where."""
 
-    PyYAML raises a bare ``ValueError`` for it, which names no line; as text it reaches the
-    field's own validation, which reports it at its path.
+    def __init__(self, issue: ConfigIssue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+def _limit_issue(message: str, mark: Mark | None) -> _LimitExceeded:
+    if mark is None:
+        return _LimitExceeded(ConfigIssue((), message))
+    return _LimitExceeded(ConfigIssue((), message, mark.line + 1, mark.column + 1))
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """The safe loader, with a nesting limit; an impossible date (``2026-13-31``) stays text.
+
+    PyYAML raises a bare ``ValueError`` for such a date, which names no line; as text it
+    reaches the field's own validation, which reports it at its path. Nesting is counted
+    while composing, before the recursion could exhaust Python's stack.
     """
+
+    depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                message = _("the document nests deeper than %(limit)d levels") % {
+                    "limit": MAX_DEPTH
+                }
+                raise _limit_issue(message, self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
     def construct_yaml_timestamp(self, node: ScalarNode) -> date | str:  # type: ignore[override]
         try:
@@ -75,17 +113,32 @@ _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLoader.construct
 
 
 def parse_yaml(text: str) -> Parsed:
-    """Parse one YAML document safely, remembering the line and column of every path."""
+    """Parse one YAML document safely, remembering the line and column of every path.
+
+    1. Refuse a text longer than ``MAX_DOCUMENT_CHARS`` before reading it.
+    2. Compose the node tree (at most ``MAX_DEPTH`` levels deep).
+    3. Index every path's line, counting the values aliases expand to (at most
+       ``MAX_VALUES``); only then build the data.
+    """
     parsed = Parsed()
+    if len(text) > MAX_DOCUMENT_CHARS:
+        line = text.count("\n", 0, MAX_DOCUMENT_CHARS) + 1
+        message = _("the document is longer than %(limit)d characters") % {
+            "limit": MAX_DOCUMENT_CHARS
+        }
+        parsed.issues.append(ConfigIssue((), message, line, 1))
+        return parsed
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is not None:
-            _index_marks(node, (), (), parsed)
+            _Indexer(parsed).index(node, (), ())
             if not parsed.issues:
                 parsed.data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         parsed.issues.append(_syntax_issue(exc))
+    except _LimitExceeded as exc:
+        parsed.issues.append(exc.issue)
     finally:
         loader.dispose()
     return parsed
@@ -95,35 +148,67 @@ def _mark(node: Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _index_marks(node: Node, loc: Loc, ancestors: tuple[int, ...], parsed: Parsed) -> None:
-    """Record where each path starts; report duplicate keys and self-referencing aliases.
+@dataclass
+class _Indexer:
+    """Indexes a node tree once, knowing how many values each node expands to."""
 
-    1. A path already indexed is an alias of a node seen before: skip it, so shared anchors
-       cost nothing.
-    2. A node that contains itself cannot be configuration: report it.
-    3. Mapping entries are located at their key, list items at the item.
-    """
-    if id(node) in ancestors:
-        parsed.issues.append(ConfigIssue(loc, _("a YAML alias refers to itself"), *_mark(node)))
-        return
-    inner = (*ancestors, id(node))
-    if isinstance(node, SequenceNode):
-        for index, item in enumerate(node.value):
-            parsed.marks.setdefault((*loc, index), _mark(item))
-            _index_marks(item, (*loc, index), inner, parsed)
-    elif isinstance(node, MappingNode):
-        seen: dict[str, tuple[int, int]] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, ScalarNode) else str(key_node.tag)
-            if key in seen and key != "<<":
-                message = _("duplicate key %(key)s (first at line %(line)d)") % {
-                    "key": key,
-                    "line": seen[key][0],
-                }
-                parsed.issues.append(ConfigIssue((*loc, key), message, *_mark(key_node)))
-            seen.setdefault(key, _mark(key_node))
-            parsed.marks.setdefault((*loc, key), _mark(key_node))
-            _index_marks(value_node, (*loc, key), inner, parsed)
+    parsed: Parsed
+    # Values each node expands to (aliases included), by node identity: a node reached again
+    # through an alias is counted from here, never walked again.
+    sizes: dict[int, int] = field(default_factory=dict)
+
+    def index(self, node: Node, loc: Loc, ancestors: tuple[int, ...]) -> int:
+        """Record where each path starts; return how many values the node expands to.
+
+        1. A node already indexed is an alias of a node seen before: its paths are not
+           indexed again (an error inside it is located at the alias), so shared anchors cost
+           nothing; only its size counts.
+        2. A node that contains itself cannot be configuration: report it.
+        3. Mapping entries are located at their key, list items at the item; duplicate keys
+           are reported.
+        4. When the values counted so far pass ``MAX_VALUES``, stop with an error at the
+           mapping or list whose items passed it.
+        """
+        if id(node) in ancestors:
+            issue = ConfigIssue(loc, _("a YAML alias refers to itself"), *_mark(node))
+            self.parsed.issues.append(issue)
+            return 0
+        if id(node) in self.sizes:
+            return self.sizes[id(node)]
+        inner = (*ancestors, id(node))
+        size = 1
+        if isinstance(node, SequenceNode):
+            for index, item in enumerate(node.value):
+                self.parsed.marks.setdefault((*loc, index), _mark(item))
+                size = self._add(size, self.index(item, (*loc, index), inner), node)
+        elif isinstance(node, MappingNode):
+            seen: dict[str, tuple[int, int]] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, ScalarNode) else str(key_node.tag)
+                self._check_duplicate(key, key_node, seen, loc)
+                self.parsed.marks.setdefault((*loc, key), _mark(key_node))
+                size = self._add(size, self.index(value_node, (*loc, key), inner), node)
+        self.sizes[id(node)] = size
+        return size
+
+    def _add(self, size: int, more: int, container: Node) -> int:
+        if size + more > MAX_VALUES:
+            message = _("YAML aliases expand the document to more than %(limit)d values") % {
+                "limit": MAX_VALUES
+            }
+            raise _limit_issue(message, container.start_mark)
+        return size + more
+
+    def _check_duplicate(
+        self, key: str, key_node: Node, seen: dict[str, tuple[int, int]], loc: Loc
+    ) -> None:
+        if key in seen and key != "<<":
+            message = _("duplicate key %(key)s (first at line %(line)d)") % {
+                "key": key,
+                "line": seen[key][0],
+            }
+            self.parsed.issues.append(ConfigIssue((*loc, key), message, *_mark(key_node)))
+        seen.setdefault(key, _mark(key_node))
 
 
 class _SubstitutionError(ValueError):

@@ -26,6 +26,7 @@ from pydantic import (
 from incidents.channels import validate_channel_url
 from incidents.templating import check_template
 from monitoring.spec import MonitorDefinition
+from sitecare.lib.names import DisplayName
 from sitecare.lib.netpolicy import IPNetwork, validate_check_url
 from sitecare.lib.timeutil import known_time_zone
 from sites.models import Site
@@ -74,7 +75,7 @@ def _none_is_empty(value: Any) -> Any:
 
 
 Slug = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_slug)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[DisplayName, Field(min_length=1, max_length=200)]
 Network = Annotated[str, AfterValidator(_network)]
 
 

@@ -60,6 +60,16 @@ clients:
             "is not allowed by the network policy",
         ),
         (
+            "{name: Home, url: 'http://2130706433/'}",
+            "clients[0].sites[0].monitors[0].url",
+            "2130706433 is an IPv4 address written in an unusual form; write it as 127.0.0.1.",
+        ),
+        (
+            "{name: Home, kind: tcp, url: '127.1:5432'}",
+            "clients[0].sites[0].monitors[0].url",
+            "write it as 127.0.0.1",
+        ),
+        (
             "{name: Home, url: 'https://shop.example/', interval: '${TEST_NOT_SET}'}",
             "clients[0].sites[0].monitors[0].interval",
             "environment variable TEST_NOT_SET is not set",

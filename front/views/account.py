@@ -30,6 +30,7 @@ from front.forms import LanguageForm, TokenCreateForm, TokenRevokeForm
 from front.forms_account import ChangePasswordForm, ConfirmIdentityForm
 from incidents.channels import send_test
 from incidents.escalation_edit import create_personal_channel, personal_channels
+from sitecare.lib.names import validate_name
 from tenancy import two_factor
 from tenancy.models import ApiToken, Membership, Role, TwoFactor
 from tenancy.scoping import scope_for
@@ -41,6 +42,7 @@ class PersonalChannelForm(forms.Form):
     name = forms.CharField(
         label=gettext_lazy("Channel name"),
         max_length=200,
+        validators=[validate_name],
         help_text=gettext_lazy("Unique in the agency, e.g. “Anna's phone”."),
     )
     url = forms.CharField(

@@ -24,6 +24,7 @@ from incidents import channel_health
 from incidents.channels import send_test, validate_channel_url
 from incidents.models import Channel, Notification
 from incidents.templating import PLACEHOLDERS
+from sitecare.lib.names import guard_names
 from sites.models import Site
 from tenancy.models import Client
 from tenancy.scoping import Scope, scope_for
@@ -45,8 +46,9 @@ class ChannelForm(forms.ModelForm):
         strip=True,
         widget=WriteOnlyInput(attrs={"autocomplete": "off", "placeholder": "json://…"}),
         help_text=gettext_lazy(
-            "Any Apprise address: mailto://, slack://, msteams://, discord://, tgram://, "
-            "ntfy://, json://… Write-only: it is never shown again; leave empty to keep it."
+            "An Apprise address of a network service: mailto://, slack://, workflows://, "
+            "discord://, tgram://, ntfy://, json://… Write-only: it is never shown again; "
+            "leave empty to keep it."
         ),
     )
 
@@ -66,6 +68,7 @@ class ChannelForm(forms.ModelForm):
 
     def __init__(self, scope: Scope, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        guard_names(self, "name")
         client_field = self.fields["client"]
         site_field = self.fields["site"]
         assert isinstance(client_field, forms.ModelChoiceField)

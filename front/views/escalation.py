@@ -26,6 +26,7 @@ from incidents.escalation_edit import PolicySpec, StepSpec, policy_spec, save_po
 from incidents.models import EscalationPolicy, OnCallSchedule
 from incidents.models.escalation import MAX_REPEAT, MAX_STEPS, MAX_WAIT_MINUTES
 from incidents.models.oncall import agency_people
+from sitecare.lib.names import validate_name
 from sites.models import Site
 from tenancy.models import Client
 from tenancy.scoping import Scope
@@ -38,7 +39,7 @@ def _ids(values: list[str]) -> list[int]:
 
 
 class PolicyForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200, validators=[validate_name])
     is_default = forms.BooleanField(
         label=gettext_lazy("The agency's default policy"),
         required=False,

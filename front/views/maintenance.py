@@ -26,6 +26,7 @@ from incidents import maintenance
 from incidents.maintenance import Occurrence, Repeat
 from incidents.models import MaintenanceWindow
 from incidents.models.maintenance import MAX_DURATION_MINUTES
+from sitecare.lib.names import validate_name
 from sites.models import Site
 from tenancy.models import Client
 from tenancy.scoping import Scope, scope_for
@@ -37,7 +38,7 @@ NEXT_ON_PAGE = 10
 class WindowForm(forms.Form):
     """A window as people think of it: when, how long, how it repeats (a preset or a rule)."""
 
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200, validators=[validate_name])
     site = forms.ModelChoiceField(
         label=gettext_lazy("Site"),
         queryset=Site.objects.none(),

@@ -33,6 +33,7 @@ from incidents.models.oncall import MAX_ROTATION_WEEKS, agency_people
 from incidents.oncall import on_call_now, shifts, with_timetable
 from incidents.oncall_edit import ROTATION, RotationSpec, rotation_spec, save_schedule
 from incidents.oncall_feed import feed_calendar, feed_token, feed_user
+from sitecare.lib.names import validate_name
 from tenancy.scoping import Scope
 
 UPCOMING = timedelta(days=14)
@@ -43,7 +44,7 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends and expects
 class ScheduleForm(forms.Form):
     """A schedule with its rotation; the rules themselves are checked by ``save_schedule``."""
 
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200, validators=[validate_name])
     time_zone = forms.CharField(
         label=gettext_lazy("Time zone"),
         max_length=64,

@@ -37,6 +37,7 @@ from incidents.models.statuspage import normal_host
 from incidents.statuspage import incident_monitor_ids
 from incidents.statuspage_links import forget_domains
 from monitoring.models import Monitor
+from sitecare.lib.names import guard_names, validate_name
 from tenancy.models import Client
 from tenancy.scoping import Scope, scope_for
 
@@ -62,6 +63,10 @@ class StatusPageForm(forms.ModelForm):
             "logo_url": forms.URLInput(attrs={"placeholder": "https://"}),
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        guard_names(self, "title", "agency_name")
+
     def clean_custom_domain(self) -> str:
         return normal_host(self.cleaned_data.get("custom_domain"))
 
@@ -76,6 +81,7 @@ class ComponentForm(forms.Form):
     name = forms.CharField(
         label=gettext_lazy("Public name"),
         max_length=200,
+        validators=[validate_name],
         help_text=gettext_lazy("What visitors read; the monitor's own name is never shown."),
     )
     position = forms.IntegerField(label=gettext_lazy("Position"), min_value=0, required=False)
@@ -94,7 +100,9 @@ class ComponentForm(forms.Form):
 
 
 class ComponentEditForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Public name"), max_length=200)
+    name = forms.CharField(
+        label=gettext_lazy("Public name"), max_length=200, validators=[validate_name]
+    )
     position = forms.IntegerField(label=gettext_lazy("Position"), min_value=0)
 
 

@@ -157,3 +157,87 @@ class SmtpReceiver:
 
     def wait_for(self, count: int, timeout: float = 10.0) -> bool:
         return wait_until(lambda: len(self.messages) >= count, timeout)
+
+
+@dataclass
+class TcpListener:
+    """A bare TCP listener on 127.0.0.1: records what each connection sends, then hangs up."""
+
+    received: list[bytes] = field(default_factory=list)
+    server: socket.socket | None = None
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> TcpListener:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.05)
+        threading.Thread(target=self._serve, daemon=True).start()
+        return self
+
+    def _serve(self) -> None:
+        assert self.server is not None
+        while not self.stopped.is_set():
+            try:
+                conn, _address = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # closed by stop()
+            with conn:
+                conn.settimeout(2.0)
+                try:
+                    self.received.append(conn.recv(4096))
+                except OSError:
+                    self.received.append(b"")
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.server is not None:
+            self.server.close()
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return int(self.server.getsockname()[1])
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
+        return wait_until(lambda: len(self.received) >= count, timeout)
+
+
+@dataclass
+class UdpListener:
+    """A UDP socket on 127.0.0.1 recording every datagram (a remote syslog stand-in)."""
+
+    datagrams: list[bytes] = field(default_factory=list)
+    sock: socket.socket | None = None
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> UdpListener:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        threading.Thread(target=self._serve, daemon=True).start()
+        return self
+
+    def _serve(self) -> None:
+        assert self.sock is not None
+        while not self.stopped.is_set():
+            try:
+                data, _address = self.sock.recvfrom(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # closed by stop()
+            self.datagrams.append(data)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.sock is not None:
+            self.sock.close()
+
+    @property
+    def port(self) -> int:
+        assert self.sock is not None
+        return int(self.sock.getsockname()[1])
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
+        return wait_until(lambda: len(self.datagrams) >= count, timeout)

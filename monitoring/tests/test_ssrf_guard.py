@@ -110,6 +110,9 @@ def test_it_connects_when_the_allowlist_admits_loopback(netlog, listen_on, url_h
         "http://[fe80::1]/",
         "http://0.0.0.0/",
         "http://[::]/",
+        "http://[fec0::1]/",  # site-local IPv6, deprecated but still routed in places
+        "http://192.88.99.1/",  # the 6to4 relay anycast prefix
+        "http://[2002:c058:6301::1]/",  # the same, through 6to4
     ],
 )
 def test_it_refuses_private_and_metadata_addresses_before_any_socket_exists(netlog, url):

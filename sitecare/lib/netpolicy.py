@@ -1,15 +1,18 @@
 """The network policy (SSRF guard): which addresses a tenant's checks may reach.
 
 Denied unless the organization's allowlist admits them: loopback, private (RFC 1918, ULA),
-link-local (incl. cloud metadata 169.254.169.254), CGNAT (100.64/10), multicast, reserved,
-unspecified, and IPv4-mapped/-translated IPv6 forms of any of those. The outbound HTTP module
-calls :func:`is_address_allowed` for every resolved IP at connect time, redirects included;
-forms and config-as-code call :func:`refusal_for_url` to refuse literal addresses early.
+link-local (incl. cloud metadata 169.254.169.254), site-local (fec0::/10), CGNAT (100.64/10),
+the 6to4 relay anycast (192.88.99.0/24), multicast, reserved, unspecified, and
+IPv4-mapped/-translated IPv6 forms of any of those. The outbound HTTP module calls
+:func:`is_address_allowed` for every resolved IP at connect time, redirects included; forms and
+config-as-code call :func:`refusal_for_url` to refuse literal addresses early, and IPv4
+addresses written in the resolver's other forms (``2130706433``, ``0x7f.1``, ``127.1``) always.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -20,6 +23,11 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Not public, though Python's ``is_global`` says so: deprecated site-local IPv6 (RFC 3879),
+# still routed inside some networks, and the 6to4 relay anycast prefix (RFC 7526).
+_NOT_GLOBAL = (ipaddress.ip_network("fec0::/10"), ipaddress.ip_network("192.88.99.0/24"))
+# One part of an IPv4 address as inet_aton reads it: hex, octal (leading 0) or decimal.
+_IPV4_PART = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
 
 
 def _unwrap(ip: IPAddress) -> IPAddress:
@@ -36,7 +44,7 @@ def _unwrap(ip: IPAddress) -> IPAddress:
 
 def is_public(ip: IPAddress) -> bool:
     target = _unwrap(ip)
-    if target in _CGNAT:
+    if target in _CGNAT or any(target in net for net in _NOT_GLOBAL):
         return False
     return bool(target.is_global) and not (
         target.is_multicast or target.is_reserved or target.is_unspecified
@@ -72,9 +80,14 @@ def refusal_for_url(url: str, allowlist: Sequence[IPNetwork]) -> str | None:
 def refusal_for_host(host: str, allowlist: Sequence[IPNetwork]) -> str | None:
     """Refuse a literal IP host the policy denies; None when not refused.
 
-    Host names are not resolved here: they are checked at connect time by the engine.
+    Host names are not resolved here: they are checked at connect time by the engine. An IPv4
+    address in a resolver's other forms is refused whatever the policy (see
+    :func:`noncanonical_ipv4_refusal`).
     """
     host = host.strip("[]")
+    noncanonical = noncanonical_ipv4_refusal(host)
+    if noncanonical is not None:
+        return noncanonical
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
@@ -82,6 +95,50 @@ def refusal_for_host(host: str, allowlist: Sequence[IPNetwork]) -> str | None:
     if is_address_allowed(ip, allowlist):
         return None
     return blocked_message(host)
+
+
+def ipv4_literal(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a resolver reads in ``host`` (inet_aton's forms), or None.
+
+    1. One to four dot-separated parts, each hex (``0x7f``), octal (``0177``) or decimal.
+    2. Every part but the last is one byte; the last fills the bytes that are left, so
+       ``127.1`` is 127.0.0.1 and ``2130706433`` is 127.0.0.1 too.
+    """
+    parts = host.split(".")
+    if not 1 <= len(parts) <= 4 or not all(_IPV4_PART.fullmatch(p) for p in parts):
+        return None
+    values = [_ipv4_part(p) for p in parts]
+    last_bits = 8 * (5 - len(values))
+    if any(v > 255 for v in values[:-1]) or values[-1] >= 1 << last_bits:
+        return None
+    number = values[-1]
+    for index, value in enumerate(values[:-1]):
+        number |= value << (24 - 8 * index)
+    return ipaddress.IPv4Address(number)
+
+
+def _ipv4_part(text: str) -> int:
+    if text[:2].lower() == "0x":
+        return int(text[2:], 16)
+    if text.startswith("0") and len(text) > 1:
+        return int(text, 8)
+    return int(text)
+
+
+def noncanonical_ipv4_refusal(host: str) -> str | None:
+    """Refuse an IPv4 address not written as four decimal numbers; None when not one.
+
+    Resolvers read ``2130706433``, ``0x7f.1``, ``0177.0.0.1`` or ``127.1`` as 127.0.0.1 while
+    Python's ``ipaddress`` takes them for host names, so they would slip past the refusal of
+    literal addresses at save time; they are ambiguous, and none is needed: refused always.
+    """
+    ip = ipv4_literal(host)
+    if ip is None or str(ip) == host:
+        return None
+    return _("%(host)s is an IPv4 address written in an unusual form; write it as %(address)s.") % {
+        "host": host,
+        "address": ip,
+    }
 
 
 def validate_check_url(url: str) -> str:
