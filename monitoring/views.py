@@ -4,17 +4,15 @@ No login and no CSRF token (cron jobs and scripts call it with curl or wget). An
 is a 404. Overload is said, never hidden: a token pinging too fast gets 429, a full process or
 a busy database 503, each with Retry-After, and nothing is answered 200 that was not stored.
 
-A ping waits at most ``PING_LOCK_WAIT_S`` for the database's write lock (not the usual 10 s),
-and after a refusal the next ``BUSY_PAUSE_S`` of pings get 503 without trying: while another
-process holds the lock, pings never occupy the web threads people's pages need. Refusals are
+Pings take turns through :mod:`monitoring.ping_gate`: a ping waits briefly for its turn and
+for the database's write lock, and after a refusal pings are answered 503 at once for a while,
+so a lock held elsewhere never occupies the web threads people's pages need. Refusals are
 logged one line per kind of failure per minute, with a count (``sitecare.lib.logthrottle``).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
@@ -29,40 +27,20 @@ from monitoring.heartbeats import (
     record_ping,
 )
 from monitoring.models import PingKind
+from monitoring.ping_gate import LOCK_WAIT_S, PAUSE_S, PingGate
 from sitecare.lib.dbwait import lock_wait
 from sitecare.lib.logthrottle import ThrottledLog
 
 logger = logging.getLogger("sitecare.heartbeat")
 
-# Per web process: more pings writing at once only queue on the database's single writer.
-MAX_CONCURRENT_PINGS = 16
-RETRY_AFTER_BUSY_S = 5
+RETRY_AFTER_BUSY_S = int(PAUSE_S)
 RETRY_AFTER_FAST_S = 1
 MAX_EXIT_CODE = 255
-# How long a ping may wait for the write lock, and how long later pings skip trying after
-# the database refused one.
-PING_LOCK_WAIT_S = 1.0
-BUSY_PAUSE_S = 1.0
 
 TOKENS = TokenIndex()
 RATE = RateLimiter()
-_WRITERS = threading.BoundedSemaphore(MAX_CONCURRENT_PINGS)
+GATE = PingGate()
 REFUSALS = ThrottledLog(logger, "storing a ping")
-
-
-class _BusyMark:
-    """Until when this process takes the database as refusing writes (monotonic seconds)."""
-
-    until = 0.0
-
-    def active(self) -> bool:
-        return time.monotonic() < self.until
-
-    def mark(self) -> None:
-        self.until = time.monotonic() + BUSY_PAUSE_S
-
-
-BUSY = _BusyMark()
 
 
 def _text(status: int, body: str, retry_after: int | None = None) -> HttpResponse:
@@ -91,8 +69,8 @@ def _store(token: str, kind: str, exit_code: int | None, request: HttpRequest) -
     """Receive one ping.
 
     1. Find the monitor by token (404 if none); refuse a token pinging too fast (429).
-    2. Answer 503 at once while the database just refused a ping, or when every writer slot
-       of the process is taken.
+    2. Take a turn to write (:mod:`monitoring.ping_gate`): 503 at once while the database
+       refuses writes, or when the turn does not come soon.
     3. Store the ping in a transaction, waiting briefly for the lock; answer 200 only after
        the commit, 503 on any database error (locked, busy, disk full): the job may retry,
        nothing is lost unseen.
@@ -102,17 +80,18 @@ def _store(token: str, kind: str, exit_code: int | None, request: HttpRequest) -
         return _text(404, "Not found")
     if not RATE.allow(token):
         return _text(429, "Too many pings", RETRY_AFTER_FAST_S)
-    if BUSY.active() or not _WRITERS.acquire(blocking=False):
+    if not GATE.enter():
         return _text(503, "Busy", RETRY_AFTER_BUSY_S)
+    written = False
     try:
-        with lock_wait(PING_LOCK_WAIT_S):
+        with lock_wait(LOCK_WAIT_S):
             stored = record_ping(monitor_id, token, _received(request, kind, exit_code))
+        written = True
     except DatabaseError as exc:
-        BUSY.mark()
         REFUSALS.failure(exc)
         return _text(503, "Busy", RETRY_AFTER_BUSY_S)
     finally:
-        _WRITERS.release()
+        GATE.leave(stored=written)
     if not stored:
         TOKENS.forget(token)
         return _text(404, "Not found")

@@ -1,4 +1,4 @@
-"""Fixtures of the monitoring tests (requested by name, but for the ping views' busy mark)."""
+"""Fixtures of the monitoring tests (requested by name, but for the ping gate)."""
 
 from __future__ import annotations
 
@@ -17,4 +17,4 @@ def netlog(monkeypatch: pytest.MonkeyPatch) -> NetLog:
 @pytest.fixture(autouse=True)
 def _ping_busy_mark_cleared() -> None:
     """A test's refused ping must not make the next test's pings skip the database."""
-    views.BUSY.until = 0.0
+    views.GATE.reset()

@@ -16,7 +16,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from incidents.models import Incident, IncidentState
-from monitoring import heartbeats, views
+from monitoring import heartbeats, ping_gate, views
 from monitoring.checks import heartbeat
 from monitoring.engine import store
 from monitoring.engine.core import ProbeEngine
@@ -261,12 +261,12 @@ def test_it_answers_503_and_stores_nothing_when_the_database_is_busy(world, clie
 
 
 @override_settings(ROOT_URLCONF=URLCONF)
-def test_it_answers_503_when_every_writer_slot_is_taken(world, client, monkeypatch):
+def test_it_answers_503_when_its_turn_to_write_does_not_come(world, client, monkeypatch):
     monitor = make_heartbeat(world)
-    monkeypatch.setattr(views, "_WRITERS", views.threading.BoundedSemaphore(1))
-    views._WRITERS.acquire()
+    monkeypatch.setattr(ping_gate, "TURN_WAIT_S", 0.05)
+    views.GATE.enter()  # another ping's write holds the turn longer than the wait
     assert client.get(f"/ping/{monitor.url}").status_code == 503
-    views._WRITERS.release()
+    views.GATE.leave(stored=True)
     assert client.get(f"/ping/{monitor.url}").status_code == 200
 
 
