@@ -64,10 +64,18 @@ _STATES: tuple[str, ...] = (
     MonitorState.UP.value,
 )
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# combine() keeps the number of members down, unknown and up in one integer, in fields of
-# 32 bits (a site has far fewer than 2**32 monitors): down * 2**64 + unknown * 2**32 + up.
-_UP_UNIT, _UNKNOWN_UNIT, _DOWN_UNIT = 1, 1 << 32, 1 << 64
-_UNITS = {MonitorState.DOWN.value: _DOWN_UNIT, MonitorState.UP.value: _UP_UNIT}  # else unknown
+# A member that says nothing about its site for a while (paused, or a heartbeat not pinged
+# yet): in combine() it yields to every member that says something, and the site is unknown
+# only when all its members are silent. Never a state of a combined timeline.
+SILENT = "silent"
+# combine() keeps the number of members down, unknown, up and silent in one integer, in
+# fields of 32 bits (a site has far fewer than 2**32 monitors).
+_SILENT_UNIT, _UP_UNIT, _UNKNOWN_UNIT, _DOWN_UNIT = 1, 1 << 32, 1 << 64, 1 << 96
+_UNITS = {
+    MonitorState.DOWN.value: _DOWN_UNIT,
+    MonitorState.UP.value: _UP_UNIT,
+    SILENT: _SILENT_UNIT,
+}  # anything else: unknown
 
 
 @dataclass(frozen=True)
@@ -255,14 +263,15 @@ def availability_by_period(
 
 
 def combine(timelines: Sequence[Sequence[StateSpan]]) -> list[StateSpan]:
-    """One site timeline from its monitors' timelines (down > unknown > up > gap).
+    """One site timeline from its monitors' timelines (down > unknown > up > silent > gap).
 
     1. Record, at every segment boundary, how many members enter or leave each state; the
-       three counts are packed into one integer (``_UNITS``), and where one segment of a
+       four counts are packed into one integer (``_UNITS``), and where one segment of a
        member ends as its next begins, the two changes are one event.
     2. Sweep the boundaries in order, keeping the (packed) counts.
     3. Between two boundaries the site is in the first state (down, unknown, up) any member
-       is in; join touching pieces in the same state.
+       is in, or unknown when every member there is :data:`SILENT`; join touching pieces in
+       the same state.
     """
     times: list[datetime] = []
     deltas: list[int] = []
@@ -300,6 +309,8 @@ def _sweep(times: list[datetime], deltas: list[int]) -> list[StateSpan]:
                 else _STATES[1]
                 if counts >= _UNKNOWN_UNIT
                 else _STATES[2]
+                if counts >= _UP_UNIT
+                else _STATES[1]
                 if counts
                 else None
             )

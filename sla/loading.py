@@ -31,7 +31,7 @@ from monitoring.models import Monitor, MonitorState, StateChange
 from monitoring.pauses import unknown_spans
 from monitoring.uptime import state_spans
 from sites.models import Site
-from sla.availability import StateSpan, combine
+from sla.availability import SILENT, StateSpan, combine
 from sla.intervals import Interval, check, clip, merge
 
 _IN_CHUNK = 900  # SQLite's limit on bound parameters, as in monitoring.uptime
@@ -80,9 +80,10 @@ def site_timelines(
     of them existed. That is the same as making it unknown on the combined timeline (where
     no member has a segment the site has none either, and elsewhere "all members unknown"
     and "the site unknown" agree), which is done once per site instead of once per monitor.
-    A monitor's own unknown time (paused, a heartbeat not pinged yet) is applied to it before
-    combining: the site is then unknown unless another of its monitors is down, as for any
-    monitor whose state nobody knows.
+    A monitor's own silent time (paused, a heartbeat not pinged yet) is applied to it before
+    combining, as :data:`~sla.availability.SILENT`: the site is then judged by its other
+    monitors, and unknown only where all of them are silent (pausing a secondary check does
+    not blank the site, pausing the only one does).
     """
     check([(start, end)], name="period")
     now = now or timezone.now()
@@ -96,7 +97,8 @@ def site_timelines(
     own = unknown_spans(monitors, start, ends)
     return {
         site_id: overlay_unknown(
-            combine([_own_segments(m, changes, start, ends, own) for m in members]), unwatched
+            combine([_own_segments(m, changes, start, ends, own, SILENT) for m in members]),
+            unwatched,
         )
         for site_id, members in by_site.items()
     }
@@ -161,15 +163,19 @@ def _own_segments(
     start: datetime,
     end: datetime,
     own: dict[int, list[Interval]],
+    hidden_as: str = _UNKNOWN,
 ) -> list[StateSpan]:
-    """The monitor's segments with its own unknown time (paused, not pinged yet) applied."""
+    """The monitor's segments with its own unknown time (paused, not pinged yet) applied:
+    as unknown for the monitor alone, as silent when it is combined into its site."""
     segments = _segments(monitor, changes.get(monitor.pk), start, end)
     spans = own.get(monitor.pk)
-    return overlay_unknown(segments, spans) if spans else segments
+    return overlay_unknown(segments, spans, hidden_as) if spans else segments
 
 
-def overlay_unknown(segments: list[StateSpan], spans: Sequence[Interval]) -> list[StateSpan]:
-    """The segments with the time in ``spans`` (a span list) made unknown.
+def overlay_unknown(
+    segments: list[StateSpan], spans: Sequence[Interval], hidden_as: str = _UNKNOWN
+) -> list[StateSpan]:
+    """The segments with the time in ``spans`` (a span list) made unknown (or ``hidden_as``).
 
     1. Walk the segments and the spans together (both in time order, no overlaps).
     2. Cut each segment at the spans' edges: the parts inside a span become unknown, the
@@ -185,7 +191,7 @@ def overlay_unknown(segments: list[StateSpan], spans: Sequence[Interval]) -> lis
         seg_start, seg_end, state = segment
         while j < count and spans[j][1] <= seg_start:
             j += 1
-        if (j == count or spans[j][0] >= seg_end) and state != _UNKNOWN:
+        if (j == count or spans[j][0] >= seg_end) and state != hidden_as:
             result.append(segment)  # no span meets it (most segments): kept as it is
             continue
         cursor = seg_start
@@ -196,7 +202,7 @@ def overlay_unknown(segments: list[StateSpan], spans: Sequence[Interval]) -> lis
                 _append(result, cursor, span_start, state)
             cursor = max(cursor, span_start)
             hidden_end = min(span_end, seg_end)
-            _append(result, cursor, hidden_end, _UNKNOWN)
+            _append(result, cursor, hidden_end, hidden_as)
             cursor = hidden_end
             if span_end > seg_end:
                 break

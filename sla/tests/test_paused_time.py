@@ -131,3 +131,27 @@ def test_it_reads_paused_spans_from_pauses_and_resumes() -> None:
         (start + 6 * day, end),
     ]
     assert paused_spans([], start, end) == []
+
+
+def test_it_judges_a_site_by_its_other_monitors_while_one_is_paused(world):
+    """Pausing a secondary check says nothing about the site: the home page, still checked
+    and up, decides; only when every monitor of the site is paused is the site unknown."""
+    on_plan(world)
+    home = world.monitor_a
+    checkout = Monitor.objects.create(
+        site=world.site_a, name="Checkout", kind=CheckKind.HTTP, url="https://a.example/pay"
+    )
+    Monitor.objects.filter(pk__in=[home.pk, checkout.pk]).update(
+        created_at=SINCE, state=MonitorState.UP
+    )
+    flips(home, (SINCE, MonitorState.UNKNOWN, MonitorState.UP))
+    flips(checkout, (SINCE, MonitorState.UNKNOWN, MonitorState.UP))
+    with time_machine.travel(PAUSED_AT, tick=False):
+        set_enabled(checkout, False, Actor.system())
+    with time_machine.travel(PAUSED_AT + timedelta(days=1), tick=False):
+        set_enabled(home, False, Actor.system())
+    window = client_sla(world.client_a, OCTOBER, now=PAUSED_AT + timedelta(days=2)).window
+    assert window is not None
+    assert window.figures.unknown == timedelta(days=1)  # both paused: the second day only
+    assert window.figures.down == timedelta(0)
+    assert window.figures.up == PAUSED_AT + timedelta(days=1) - OCTOBER.start

@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sla.availability import StateSpan, availability, availability_by_period, combine
+from sla.availability import (
+    SILENT,
+    StateSpan,
+    availability,
+    availability_by_period,
+    combine,
+)
 from sla.calendar import Calendar
 from sla.intervals import Interval, intersect, merge, subtract, total
 
@@ -170,3 +176,39 @@ def test_it_matches_a_minute_by_minute_model_for_interval_sets(
     assert total(intersect(a, b)) == len(minutes(a) & minutes(b)) * MINUTE
     assert intersect(a, b) == merge(intersect(a, b))  # the result is a span list again
     assert subtract(a, b) == merge(subtract(a, b))
+
+
+silent_pieces = st.lists(
+    st.tuples(
+        st.integers(0, 6000),
+        st.integers(1, 30000),
+        st.sampled_from(["up", "down", "unknown", SILENT]),
+    ),
+    max_size=5,
+)
+
+
+def state_at(timeline: list[StateSpan], moment: datetime) -> str | None:
+    return next((state for s, e, state in timeline if s <= moment < e), None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(silent_pieces, min_size=1, max_size=4), st.integers(0, 200_000))
+def test_it_lets_a_silent_monitor_yield_to_every_monitor_that_says_something(members, probe):
+    """At any moment the site is down, unknown or up as its members that are not silent say;
+    unknown when all members there are silent; never "silent" itself."""
+    origin = datetime(2026, 1, 1, tzinfo=UTC)
+    timelines = [as_timeline(origin, p) for p in members]
+    site = combine(timelines)
+    assert all(state != SILENT for _s, _e, state in site)
+    moment = origin + probe * MINUTE
+    states = [state_at(t, moment) for t in timelines]
+    present = [s for s in states if s is not None]
+    speaking = [s for s in present if s != SILENT]
+    if not present:
+        expected = None
+    elif not speaking:
+        expected = "unknown"
+    else:
+        expected = next(s for s in ("down", "unknown", "up") if s in speaking)
+    assert state_at(site, moment) == expected
