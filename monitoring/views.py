@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 
-from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse
+from django.db import DatabaseError, OperationalError
+from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -27,13 +27,12 @@ from monitoring.heartbeats import (
     record_ping,
 )
 from monitoring.models import PingKind
-from monitoring.ping_gate import LOCK_WAIT_S, PAUSE_S, PingGate
+from monitoring.ping_gate import LOCK_WAIT_S, Outcome, PingGate
 from sitecare.lib.dbwait import lock_wait
 from sitecare.lib.logthrottle import ThrottledLog
 
 logger = logging.getLogger("sitecare.heartbeat")
 
-RETRY_AFTER_BUSY_S = int(PAUSE_S)
 RETRY_AFTER_FAST_S = 1
 MAX_EXIT_CODE = 255
 
@@ -54,12 +53,16 @@ def _text(status: int, body: str, retry_after: int | None = None) -> HttpRespons
 
 
 def _received(request: HttpRequest, kind: str, exit_code: int | None) -> Ping:
-    """The ping as sent: its signal, the body's first 10 KiB as text, who sent it."""
+    """The ping as sent: its signal, the body's first 10 KiB as text, who sent it.
+
+    Raises ``UnreadablePostError`` when the client drops the connection mid-body.
+    """
     body = request.read(MAX_BODY_BYTES) if request.method == "POST" else b""
     return Ping(
         kind=kind,
         exit_code=exit_code,
-        body=body.decode("utf-8", errors="replace"),
+        # NUL is no character of a log line, and PostgreSQL refuses it in text.
+        body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
         remote_addr=request.META.get("REMOTE_ADDR", "") or "",
         user_agent=request.META.get("HTTP_USER_AGENT", "") or "",
     )
@@ -69,9 +72,11 @@ def _store(token: str, kind: str, exit_code: int | None, request: HttpRequest) -
     """Receive one ping.
 
     1. Find the monitor by token (404 if none); refuse a token pinging too fast (429).
-    2. Take a turn to write (:mod:`monitoring.ping_gate`): 503 at once while the database
-       refuses writes, or when the turn does not come soon.
-    3. Store the ping in a transaction, waiting briefly for the lock; answer 200 only after
+    2. Read the body first (400 if the client drops it): a slow sender holds only its own
+       thread, never the turn other pings wait for.
+    3. Take a slot and a turn to write (:mod:`monitoring.ping_gate`): 503 at once while the
+       database refuses writes, or when neither comes soon.
+    4. Store the ping in a transaction, waiting briefly for the lock; answer 200 only after
        the commit, 503 on any database error (locked, busy, disk full): the job may retry,
        nothing is lost unseen.
     """
@@ -80,18 +85,27 @@ def _store(token: str, kind: str, exit_code: int | None, request: HttpRequest) -
         return _text(404, "Not found")
     if not RATE.allow(token):
         return _text(429, "Too many pings", RETRY_AFTER_FAST_S)
+    try:
+        received = _received(request, kind, exit_code)
+    except UnreadablePostError:
+        return _text(400, "The request body could not be read")
     if not GATE.enter():
-        return _text(503, "Busy", RETRY_AFTER_BUSY_S)
-    written = False
+        return _text(503, "Busy", GATE.retry_after())
+    outcome, stored = Outcome.OTHER, False
     try:
         with lock_wait(LOCK_WAIT_S):
-            stored = record_ping(monitor_id, token, _received(request, kind, exit_code))
-        written = True
+            stored = record_ping(monitor_id, token, received)
+        outcome = Outcome.STORED
     except DatabaseError as exc:
+        # Locked, busy, disk full: the database refuses writes. Anything else (a bad value)
+        # says nothing about the others' pings.
+        if isinstance(exc, OperationalError):
+            outcome = Outcome.REFUSED
         REFUSALS.failure(exc)
-        return _text(503, "Busy", RETRY_AFTER_BUSY_S)
     finally:
-        GATE.leave(stored=written)
+        GATE.leave(outcome)
+    if outcome is not Outcome.STORED:
+        return _text(503, "Busy", GATE.retry_after())
     if not stored:
         TOKENS.forget(token)
         return _text(404, "Not found")

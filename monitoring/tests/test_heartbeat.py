@@ -256,7 +256,7 @@ def test_it_answers_503_and_stores_nothing_when_the_database_is_busy(world, clie
 
     monkeypatch.setattr(views, "record_ping", locked)
     response = client.get(f"/ping/{monitor.url}")
-    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response.status_code == 503 and response["Retry-After"] == "2"
     assert monitor.pings.count() == 0
 
 
@@ -266,7 +266,7 @@ def test_it_answers_503_when_its_turn_to_write_does_not_come(world, client, monk
     monkeypatch.setattr(ping_gate, "TURN_WAIT_S", 0.05)
     views.GATE.enter()  # another ping's write holds the turn longer than the wait
     assert client.get(f"/ping/{monitor.url}").status_code == 503
-    views.GATE.leave(stored=True)
+    views.GATE.leave(ping_gate.Outcome.STORED)
     assert client.get(f"/ping/{monitor.url}").status_code == 200
 
 

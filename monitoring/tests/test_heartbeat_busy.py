@@ -9,15 +9,26 @@ SQLite file; the lock is held by a plain ``sqlite3`` connection in ``BEGIN IMMED
 from __future__ import annotations
 
 import http.client
+import socket
 import sqlite3
+import struct
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from monitoring.tests.test_heartbeat_durability import migrated_db, server, stored_markers
+from monitoring.tests.test_heartbeat_durability import (
+    PINGS,
+    SENDERS,
+    migrated_db,
+    server,
+    status_of,
+    stored_markers,
+)
 
 # The durability test's real server over a migrated SQLite file, as fixtures here too.
 __all__ = ["migrated_db", "server"]
@@ -87,3 +98,75 @@ def test_it_logs_one_line_per_kind_of_failure_not_a_traceback_per_ping(server, w
     refused = [line for line in log.splitlines() if "storing a ping" in line.lower()]
     assert 1 <= len(refused) <= 2, log  # the first at once; the rest counted into one later
     assert "database is locked" in refused[0]
+
+
+def slow_body(port: int, token: str) -> socket.socket:
+    """A ping whose body never finishes arriving (a job on a bad link, or a mischief)."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(
+        (
+            f"POST /ping/{token} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 5000\r\n\r\nfirst bytes"
+        ).encode()
+    )
+    return sock
+
+
+def reset_mid_body(port: int, token: str) -> None:
+    """Send part of a body, then reset the connection (as a killed job does)."""
+    sock = slow_body(port, token)
+    time.sleep(0.2)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_it_lets_other_pings_through_while_a_slow_body_trickles_in(server):
+    web, tokens, _db = server
+    trickling = [slow_body(web.port, tokens[50 + i]) for i in range(2)]
+    try:
+        time.sleep(0.5)  # both are read by now, one thread each
+        answers = [timed_ping(web.port, f"/ping/{tokens[i]}", "x") for i in range(8)]
+    finally:
+        for sock in trickling:
+            sock.close()
+    assert [status for status, _r, _t in answers] == [200] * 8, answers
+
+
+def test_it_does_not_turn_pings_away_after_a_client_dropped_its_body(server):
+    web, tokens, _db = server
+    for i in range(6):
+        reset_mid_body(web.port, tokens[60 + i])
+    time.sleep(0.3)
+    answers = [timed_ping(web.port, f"/ping/{tokens[i]}", "x") for i in range(10)]
+    assert [status for status, _r, _t in answers] == [200] * 10, answers
+    assert "Traceback" not in Path(web.log).read_text(errors="replace")
+
+
+def test_it_stores_a_burst_though_another_write_holds_the_lock_two_seconds(server):
+    """sitecare's own writes can hold the lock a second or two (an engine flush after an
+    outage, ``sitecare apply``): pings wait for it instead of being turned away."""
+    web, tokens, db = server
+    started = threading.Event()
+
+    def long_write() -> None:
+        time.sleep(1.0)  # well into the burst
+        conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        started.set()
+        time.sleep(2.2)
+        conn.execute("COMMIT")
+        conn.close()
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    with ThreadPoolExecutor(SENDERS) as pool:
+        statuses = list(
+            pool.map(
+                lambda i: status_of(web.port, f"/ping/{tokens[i % len(tokens)]}", b"b"),
+                range(PINGS),
+            )
+        )
+    writer.join()
+    assert started.is_set()
+    counts = Counter(statuses)
+    assert counts[200] >= 0.95 * PINGS, counts
