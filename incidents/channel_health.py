@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -121,13 +121,17 @@ def end_failing(channel_id: int, now: datetime, *, leased_until: datetime) -> in
     """End a failing episode after a success; make its waiting notifications due now.
 
     Rows due before ``leased_until`` (the sender's lease horizon) keep their time: one of
-    them may be in flight right now, and pulling it forward could send it twice. Failed
-    alerts that are still owed are queued again (:func:`alert_order.resend_after_recovery`).
-    Returns how many notifications were brought forward or queued again.
+    them may be in flight right now, and pulling it forward could send it twice. What failed
+    during the episode and is still owed is queued again
+    (:func:`alert_order.resend_after_recovery`). Only the alert sender calls this (after a
+    delivery, or for a channel a test proved working: :func:`end_recovered`), so queueing
+    again never races its claims. Returns how many notifications were brought forward or
+    queued again.
     """
-    ended = Channel.objects.filter(pk=channel_id, failing_since__isnull=False).update(
-        failing_since=None
-    )
+    since = Channel.objects.filter(pk=channel_id).values_list("failing_since", flat=True).first()
+    if since is None:
+        return 0
+    ended = Channel.objects.filter(pk=channel_id, failing_since=since).update(failing_since=None)
     if ended != 1:
         return 0
     brought_forward = Notification.objects.filter(
@@ -135,4 +139,13 @@ def end_failing(channel_id: int, now: datetime, *, leased_until: datetime) -> in
         state=NotificationState.PENDING,
         next_attempt_at__gt=leased_until,
     ).update(next_attempt_at=now)
-    return brought_forward + alert_order.resend_after_recovery(channel_id, now)
+    return brought_forward + alert_order.resend_after_recovery(channel_id, since, now)
+
+
+def end_recovered(now: datetime, *, leased_until: datetime) -> int:
+    """End the episodes of failing channels that succeeded since they began (a successful
+    "send test" records the success; the sender ends the episode here, in its own loop)."""
+    recovered = Channel.objects.filter(
+        failing_since__isnull=False, last_success_at__gte=F("failing_since")
+    ).values_list("pk", flat=True)
+    return sum(end_failing(pk, now, leased_until=leased_until) for pk in recovered)

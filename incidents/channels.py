@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 
 import apprise
 from apprise.manager_plugins import NotificationManager
@@ -13,7 +12,7 @@ from apprise.plugins import url_to_dict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from incidents import channel_health, outbox, sender
+from incidents import sender
 from incidents.channel_schemes import scheme_of, scheme_refusal
 from incidents.models import Channel, Notification
 from incidents.sender import SendOutcome
@@ -84,8 +83,9 @@ def send_test(channel: Channel, *, by: str) -> SendOutcome:
     2. Send it through the alert sender's own Apprise path (its timeouts, dedup header and
        secret scrubbing), with the agency's network policy applied to every address the
        plugin connects to.
-    3. Log the attempt (not an outbox row: it is interactive); a success also ends the
-       channel's failing episode, so its waiting notifications go out now.
+    3. Log the attempt (not an outbox row: it is interactive); a success is recorded on the
+       channel, and the alert sender then ends its failing episode, so its waiting
+       notifications go out in its next round (it alone queues alerts, so never twice).
     """
     now = timezone.now()
     organization = channel.organization
@@ -101,8 +101,6 @@ def send_test(channel: Channel, *, by: str) -> SendOutcome:
         # Under the agency's network policy, like every delivery (see sender.deliver).
         outcome = sender.deliver(message)
     if outcome.delivered:
-        leased_until = now + timedelta(seconds=outbox.lease_seconds())
-        channel_health.end_failing(channel.pk, now, leased_until=leased_until)
         Channel.objects.filter(pk=channel.pk).update(consecutive_failures=0, last_success_at=now)
     logger.info(
         "test message to channel %s by %s: %s",

@@ -96,40 +96,51 @@ def handle_one_notification() -> bool:
         return False
     # Error texts we write are read in the agency's language, like the alert itself.
     with translation.override(notification.channel.organization.language):
-        if alert_order.gap_before(notification):
+        if alert_order.waiting_before(notification):
+            # An earlier alert of its incident was queued again since the claim: it goes first.
+            alert_order.put_back(notification, now)
+            return True
+        with transaction.atomic():
             # An earlier alert of this incident never reached the channel: this one would
             # make no sense alone ("resolved" of an outage it never heard of).
-            record_held_back(notification)
-        else:
+            held = alert_order.hold_back(notification, now)
+            if held:
+                _record_held_back(notification, now)
+        if not held:
             record_outcome(notification, deliver(notification))
     return True
 
 
-def record_held_back(notification: Notification) -> None:
-    """Fail a notification without sending it: an earlier one of its chain failed (see
-    :mod:`incidents.alert_order`). The channel was not tried, so its health is unchanged."""
-    now = timezone.now()
-    error = _(
-        "Held back: an earlier alert of this incident did not reach this channel. It goes "
-        "out, in order, once the channel works again if the incident is still open."
+def _record_held_back(notification: Notification, now: datetime) -> None:
+    """Say on the incident's timeline that a notification was held back (the channel was not
+    tried, so its health is unchanged)."""
+    _timeline(
+        notification,
+        now,
+        EventKind.NOTIFICATION_FAILED,
+        _("Held back from %(channel)s: an earlier alert did not reach it.")
+        % {"channel": notification.channel.name},
+        held_back=True,
     )
-    with transaction.atomic():
-        recorded = Notification.objects.filter(
-            pk=notification.pk, state=NotificationState.PENDING
-        ).update(state=NotificationState.FAILED, last_error=error)
-        if recorded and notification.incident_id is not None:
-            IncidentEvent.objects.create(
-                incident_id=notification.incident_id,
-                at=now,
-                kind=EventKind.NOTIFICATION_FAILED,
-                message=_("Held back from %(channel)s: an earlier alert did not reach it.")
-                % {"channel": notification.channel.name},
-                details={"channel": notification.channel_id, "held_back": True},
-            )
     logger.info(
         "notification %s to channel %s held back: an earlier one of its incident failed",
         notification.pk,
         notification.channel_id,
+    )
+
+
+def _timeline(
+    notification: Notification, now: datetime, kind: str, message: str, **details: object
+) -> None:
+    """One line on the notification's incident timeline (none for an owner notice)."""
+    if notification.incident_id is None:
+        return
+    IncidentEvent.objects.create(
+        incident_id=notification.incident_id,
+        at=now,
+        kind=kind,
+        message=message[:1000],
+        details={"channel": notification.channel_id, **details},
     )
 
 
@@ -278,14 +289,9 @@ def _record_delivered(notification: Notification, now: datetime) -> None:
         # It works again: its waiting notifications go out now, each once.
         leased_until = now + timedelta(seconds=lease_seconds())
         channel_health.end_failing(notification.channel_id, now, leased_until=leased_until)
-        if recorded and notification.incident_id is not None:
-            IncidentEvent.objects.create(
-                incident_id=notification.incident_id,
-                at=now,
-                kind=EventKind.NOTIFICATION_SENT,
-                message=_("Sent to %(channel)s.") % {"channel": notification.channel.name},
-                details={"channel": notification.channel_id},
-            )
+        if recorded:
+            message = _("Sent to %(channel)s.") % {"channel": notification.channel.name}
+            _timeline(notification, now, EventKind.NOTIFICATION_SENT, message)
     logger.info(
         "notification %s delivered to channel %s (attempt %s)",
         notification.pk,
@@ -299,7 +305,7 @@ def _record_failure(notification: Notification, outcome: SendOutcome, now: datet
     give_up = outcome.final or notification.attempts >= settings.SITECARE_ALERT_MAX_ATTEMPTS
     changes: dict[str, Any] = {"last_error": outcome.error}
     if give_up:
-        changes["state"] = NotificationState.FAILED
+        changes.update(state=NotificationState.FAILED, failed_at=now)
     else:
         changes["next_attempt_at"] = now + timedelta(seconds=backoff_seconds(notification.attempts))
     with transaction.atomic():
@@ -311,14 +317,9 @@ def _record_failure(notification: Notification, outcome: SendOutcome, now: datet
             last_error=outcome.error,
             last_error_at=now,
         )
-        if recorded and give_up and notification.incident_id is not None:
-            IncidentEvent.objects.create(
-                incident_id=notification.incident_id,
-                at=now,
-                kind=EventKind.NOTIFICATION_FAILED,
-                message=_failed_event_message(notification, outcome.error),
-                details={"channel": notification.channel_id},
-            )
+        if recorded and give_up:
+            message = _failed_event_message(notification, outcome.error)
+            _timeline(notification, now, EventKind.NOTIFICATION_FAILED, message)
         if recorded and give_up and not outcome.final:
             # Out of attempts: the channel is failing; the owners hear of it elsewhere, once.
             channel_health.start_failing(notification.channel, now, outcome.error)
@@ -333,17 +334,19 @@ def _record_failure(notification: Notification, outcome: SendOutcome, now: datet
 
 
 def _failed_event_message(notification: Notification, error: str) -> str:
-    message = _("Not delivered to %(channel)s after %(attempts)d attempts: %(error)s") % {
+    return _("Not delivered to %(channel)s after %(attempts)d attempts: %(error)s") % {
         "channel": notification.channel.name,
         "attempts": notification.attempts,
         "error": error,
     }
-    return message[:1000]
 
 
 def process_due(stop: threading.Event, keep: Callable[[], bool] = lambda: True) -> int:
-    """Handle due notifications one at a time until none is due, a stop is asked, or ``keep``
-    says the sender no longer holds its lease."""
+    """End the failing episodes a test ended, then handle due notifications one at a time
+    until none is due, a stop is asked, or ``keep`` says the sender lost its lease."""
+    now = timezone.now()
+    # Channels a "send test" proved working: their episodes end here, in the sender's loop.
+    channel_health.end_recovered(now, leased_until=now + timedelta(seconds=lease_seconds()))
     handled = 0
     while not stop.is_set() and keep() and handle_one_notification():
         handled += 1

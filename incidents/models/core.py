@@ -284,6 +284,9 @@ class NotificationState(models.TextChoices):
     PENDING = "pending", _("Pending")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
+    # Not sent again once the channel worked: a page for an incident acknowledged or resolved
+    # meanwhile (incidents.alert_order).
+    SUPERSEDED = "superseded", _("Superseded")
 
 
 class Notification(models.Model):
@@ -311,6 +314,9 @@ class Notification(models.Model):
     last_error = models.CharField(_("last error"), max_length=500, blank=True, default="")
     created_at = models.DateTimeField(_("created"))
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    # When it failed for good (its last attempt, or held back after an earlier one failed):
+    # a channel that recovers sends again only what failed in the episode that is ending.
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
