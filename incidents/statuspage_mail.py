@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -245,9 +247,23 @@ def enqueue_update_emails(update: PublicUpdate, now: datetime) -> int:
 # --- the outbox ------------------------------------------------------------------------------
 
 
+def in_order() -> Q:
+    """Emails no earlier update of the same incident to the same subscriber waits before: a
+    retried "investigating" goes out before the "resolved" written after it. (Each update
+    says the incident's status then, so one after an update that failed for good still goes:
+    it is the news.)"""
+    earlier_waits = StatusEmail.objects.filter(
+        subscriber_id=OuterRef("subscriber_id"),
+        update__incident_id=OuterRef("update__incident_id"),
+        state=StatusEmailState.PENDING,
+        pk__lt=OuterRef("pk"),
+    )
+    return ~Q(Exists(earlier_waits))
+
+
 def claim_due(now: datetime) -> StatusEmail | None:
     """Claim the next due email for one attempt (see :mod:`incidents.outbox`), or None."""
-    pk = outbox.claim_next(StatusEmail, now)
+    pk = outbox.claim_next(StatusEmail, now, ready=in_order())
     if pk is None:
         return None
     return StatusEmail.objects.select_related(
@@ -267,10 +283,11 @@ def handle_one_status_emails() -> bool:
     return True
 
 
-def send_due_status_emails(stop: threading.Event) -> int:
-    """Send due subscriber emails until none is due or a stop is asked; returns how many."""
+def send_due_status_emails(stop: threading.Event, keep: Callable[[], bool] = lambda: True) -> int:
+    """Send due subscriber emails until none is due, a stop is asked, or ``keep`` says the
+    sender lost its lease; returns how many."""
     handled = 0
-    while not stop.is_set() and handle_one_status_emails():
+    while not stop.is_set() and keep() and handle_one_status_emails():
         handled += 1
     return handled
 

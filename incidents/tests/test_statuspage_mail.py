@@ -256,3 +256,32 @@ def test_it_emails_nobody_when_no_published_page_shows_the_incident(sw, world):
         sw.shown.incidents.get(), status="investigating", body="x", author=None, now=timezone.now()
     )
     assert not StatusEmail.objects.exists()
+
+
+def test_it_mails_a_subscriber_an_incidents_updates_in_order_when_one_is_retried(
+    sw, smtp, settings, world
+):
+    """The mail server is briefly unreachable for "investigating"; "resolved" is posted
+    meanwhile: the subscriber still reads "investigating" first."""
+    settings.SITECARE_ALERT_BACKOFF_SECONDS = 60
+    StatusSubscriber.objects.create(
+        page=sw.page,
+        email="reader@example.com",
+        confirmed_at=timezone.now(),
+        created_at=timezone.now(),
+    )
+    incident = sw.shown.incidents.get()
+    now = timezone.now()
+    settings.EMAIL_PORT = free_port()
+    post_public_update(
+        incident, status="investigating", body="We are looking", now=now, author=world.owner
+    )
+    send_all()
+    settings.EMAIL_PORT = smtp.port
+    post_public_update(incident, status="resolved", body="All good", now=now, author=world.owner)
+    assert send_all() == 0  # "resolved" waits for "investigating"
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        assert send_all() == 2
+    assert smtp.wait_for(2)
+    bodies = [m.get_content() for m in smtp.messages]
+    assert ["All good" in b for b in bodies] == [False, True]
