@@ -380,6 +380,10 @@ def take_lease(stop: threading.Event, *, once: bool) -> SingletonLease | None:
     return None
 
 
+class LeaseLost(RuntimeError):
+    """The sender stopped because another sender holds its lease now."""
+
+
 def run(
     stop: threading.Event,
     *,
@@ -394,8 +398,9 @@ def run(
     2. With ``once``, return; otherwise wait the poll interval, waking early on a stop.
     3. A database error (SQLite busy, a lost connection) is logged and the round retried
        after the interval: the loop outlives it and the leased row is retried later.
-    4. Only the holder of the sender's lease runs the loop (one sender per database); one
-       that loses it (another took over, or it ran out unrenewed) stops.
+    4. Only the holder of the sender's lease runs the loop (one sender per database). One
+       that finds it taken by another, or could not renew it for its whole life, stops and
+       raises :class:`LeaseLost` (its command exits 1, so a supervisor restarts it).
     """
     lease = take_lease(stop, once=once)
     if lease is None:
@@ -419,8 +424,7 @@ def _run_rounds(
     while not stop.is_set():
         try:
             if not lease.renew_if_due():
-                logger.error("alert sender: it no longer holds its lease; stopping")
-                break
+                raise LeaseLost("another alert sender took over this one's lease")
             # Outages held by maintenance windows that just ended: their alerts go out now.
             handle_one_maintenance_end(timezone.now())
             # Flapping incidents whose flap window is over: resolve or announce them once.
@@ -431,10 +435,12 @@ def _run_rounds(
                 step(timezone.now())
             handled += process_due(stop, keep=lease.renew_if_due)
             # Status page subscribers' emails (confirmations, public updates).
-            send_due_status_emails(stop)
+            send_due_status_emails(stop, keep=lease.renew_if_due)
         except DatabaseError:
             logger.exception("alert sender: database error, retrying")
             connections.close_all()
+            if lease.ran_out():
+                raise LeaseLost("the alert sender could not renew its lease in time") from None
         if once:
             break
         stop.wait(settings.SITECARE_ALERT_POLL_SECONDS)

@@ -8,7 +8,6 @@ process, so the file is read back with plain ``sqlite3``.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -21,44 +20,28 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from core.tests.test_end_to_end import descendants, free_port, is_gone
+from core.tests.test_end_to_end import free_port, is_gone
+from sitecare.lib.procinfo import descendants
+from sitecare.tests.sqlite_files import copy_of, process_env
 
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("single-template")
-    subprocess.run(
-        [sys.executable, "-m", "sitecare.cli", "migrate", "--noinput"],
-        cwd=settings.BASE_DIR,
-        env=environment(home / "db.sqlite3", home),
-        check=True,
-        capture_output=True,
-    )
-    return home / "db.sqlite3"
-
-
 @pytest.fixture
-def home(migrated: Path, tmp_path: Path) -> Path:
-    shutil.copy(migrated, tmp_path / "db.sqlite3")
+def home(migrated_sqlite: Path, tmp_path: Path) -> Path:
+    copy_of(migrated_sqlite, tmp_path)
     return tmp_path
 
 
 def environment(db: Path, var_dir: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sitecare.settings",
-        "SITECARE_DATABASE_URL": f"sqlite:///{db}",
-        "SITECARE_VAR_DIR": str(var_dir),
-        "SITECARE_ENCRYPTION_KEY": "single-instance-test-key",
-        "SITECARE_SECRET_KEY": "single-instance-test-secret",
+    return process_env(
+        db,
+        var_dir,
         # A 1 s beat makes the engine's lease live 3 s, so a wait is seen within the test.
-        "SITECARE_ENGINE_BEAT_SECONDS": "1",
-        "SITECARE_ENGINE_METRICS_PORT": "0",
-        "SITECARE_ALERT_POLL_SECONDS": "0.2",
-        "PYTHONUNBUFFERED": "1",
-    }
+        SITECARE_ENGINE_BEAT_SECONDS="1",
+        SITECARE_ENGINE_METRICS_PORT="0",
+        SITECARE_ALERT_POLL_SECONDS="0.2",
+    )
 
 
 class Processes:

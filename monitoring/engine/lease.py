@@ -13,8 +13,6 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
-from django.utils import timezone
-
 from jobs.leases import SingletonLease
 
 logger = logging.getLogger("sitecare.engine")
@@ -40,6 +38,8 @@ class EngineLease:
         # The engine's stop, as seen by the database thread that waits for the lease.
         self.stop_seen = threading.Event()
         self.held = False
+        # True once the engine stopped because its lease was lost (its command exits 1).
+        self.lost = False
 
     async def acquire(self) -> bool:
         """Wait until the lease is ours (True), or until a stop is asked (False)."""
@@ -62,12 +62,12 @@ class EngineLease:
                 return True
             logger.error("probe engine: another engine took over its lease; stopping this one")
         except Exception:
-            until = self.lease.held_until
-            if until is not None and timezone.now() < until:
+            if not self.lease.ran_out():
                 logger.exception("renewing the probe engine's lease failed; will retry")
                 return True
             logger.exception("probe engine: its lease ran out before it could renew; stopping")
         self.held = False
+        self.lost = True
         return False
 
     async def release(self) -> None:

@@ -11,7 +11,7 @@ import threading
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from incidents import sender
@@ -32,4 +32,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
         sender.stop_on_signals(stop)
-        sender.run(stop, once=options["once"], periodic=[handle_one_budget_check])
+        try:
+            sender.run(stop, once=options["once"], periodic=[handle_one_budget_check])
+        except sender.LeaseLost as exc:
+            # Exit non-zero, so a supervisor that restarts only failed units restarts it (it
+            # then waits for the lease).
+            raise CommandError(_("The alert sender stopped: %(why)s.") % {"why": exc}) from exc

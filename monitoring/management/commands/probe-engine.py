@@ -5,7 +5,7 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from monitoring.engine.runner import run_engine
@@ -33,3 +33,7 @@ class Command(BaseCommand):
             _("Probe engine stopped: %(checks)d checks, %(stored)d results stored.")
             % {"checks": engine.checks_started, "stored": engine.results_stored}
         )
+        if engine.lease.lost:
+            # Another engine holds the lease now: exit non-zero, so a supervisor that
+            # restarts only failed units restarts this one (it then waits for the lease).
+            raise CommandError(_("The probe engine lost its lease to another engine."))
