@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 
 from sitecare.lib.logthrottle import ThrottledLog
@@ -54,3 +55,18 @@ def test_it_says_the_count_when_the_interval_ends_without_another_failure(caplog
     assert caplog.records[-1].getMessage() == (
         "storing a ping failed 2 more time(s) in the last 0 s: TimeoutError: slow"
     )
+
+
+def test_it_counts_many_kinds_with_one_thread(caplog):
+    log = ThrottledLog(logging.getLogger("test.throttle"), "storing a ping", interval=0.2)
+    before = threading.active_count()
+    with caplog.at_level(logging.WARNING, "test.throttle"):
+        for kind in range(50):
+            for _ in range(3):
+                log.failure(ValueError(f"kind {kind}"))
+        assert threading.active_count() <= before + 1
+        deadline = time.monotonic() + 5
+        while len(caplog.records) < 100 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    summaries = [r.getMessage() for r in caplog.records if "more time(s)" in r.getMessage()]
+    assert len(summaries) == 50 and all("failed 2 more" in s for s in summaries)
