@@ -8,12 +8,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 
 from incidents.models import Channel
 from monitoring.models import CheckKind, Monitor
+from sitecare.tests.sqlite_files import migrate
 from sites.models import Site
 from tenancy.models import Client, Membership, Organization, Role
 
@@ -83,3 +85,10 @@ def world(db) -> World:
         client_a_user=make_user("alice", agency, Role.CLIENT, client_a),
         client_b_user=make_user("bob", agency, Role.CLIENT, client_b),
     )
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file for the session; tests that run sitecare in other processes
+    work on copies of it (``sitecare.tests.sqlite_files``)."""
+    return migrate(tmp_path_factory.mktemp("migrated-sqlite"))

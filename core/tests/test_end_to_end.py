@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from sitecare.lib.procinfo import descendants, is_running
+
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = 2
 # First checks wait for the engine to start (Django import, first load of monitors).
@@ -95,30 +97,8 @@ def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
         connection.close()
 
 
-def descendants(pid: int) -> set[int]:
-    """Every process below pid, read from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
 def is_gone(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+    return not is_running(pid)
 
 
 def login_status(port: int) -> int:

@@ -28,6 +28,7 @@ from core.supervisor import (
     start_child,
     stop_children,
 )
+from sitecare.lib.procinfo import children_of, is_running
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = Policy(backoff_base=0.05, backoff_cap=0.2, stable_after=5.0, grace=1.0, tick=0.05)
@@ -62,11 +63,7 @@ time.sleep(60)
 
 def is_gone(pid: int) -> bool:
     """True when the process no longer runs (a zombie waiting for init counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+    return not is_running(pid)
 
 
 def wait_for(condition, timeout: float = 10.0) -> None:
@@ -169,23 +166,10 @@ def test_it_stops_a_childs_own_children_too(output, children):
     start_child(parent, now=0.0, output=out)
     wait_for(lambda: "| ready" in buffer.getvalue())
     assert parent.process is not None
-    grandchildren = _children_of(parent.process.pid)
+    grandchildren = children_of(parent.process.pid)
     assert grandchildren
     stop_children(children, FAST, out)
     wait_for(lambda: all(is_gone(pid) for pid in grandchildren), timeout=5)
-
-
-def _children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 RUNNER = """

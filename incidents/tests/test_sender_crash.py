@@ -8,8 +8,6 @@ own migrated SQLite file, written and read only by subprocesses and plain ``sqli
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -27,6 +25,7 @@ from incidents.models import Channel, Notification
 from incidents.tests.receivers import HOLD, WebhookReceiver, wait_until
 from incidents.tests.test_sender import open_outage
 from monitoring.models import CheckKind, Monitor
+from sitecare.tests.sqlite_files import copy_of, process_env
 from sites.models import Site
 from tenancy.models import Client, Organization
 
@@ -66,35 +65,16 @@ def seed_outbox(url: str, due_in: float) -> int:
     return notification.pk
 
 
-@pytest.fixture(scope="module")
-def migrated_db(tmp_path_factory) -> Path:
-    """One migrated SQLite file; each test works on a copy."""
-    home = tmp_path_factory.mktemp("crash-template")
-    subprocess.run(
-        [sys.executable, "-m", "sitecare.cli", "migrate", "--noinput"],
-        cwd=settings.BASE_DIR,
-        env=crash_env(home / "db.sqlite3", home),
-        check=True,
-        capture_output=True,
-    )
-    return home / "db.sqlite3"
-
-
 def crash_env(db: Path, var_dir: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sitecare.settings",
-        "SITECARE_DATABASE_URL": f"sqlite:///{db}",
-        "SITECARE_VAR_DIR": str(var_dir),
-        "SITECARE_ENCRYPTION_KEY": "crash-test-encryption-key",
-        "SITECARE_SECRET_KEY": "crash-test-secret-key",
-        "SITECARE_ALERT_POLL_SECONDS": "0.1",
-        "SITECARE_ALERT_BACKOFF_SECONDS": "0.5",
+    return process_env(
+        db,
+        var_dir,
+        SITECARE_ALERT_POLL_SECONDS="0.1",
+        SITECARE_ALERT_BACKOFF_SECONDS="0.5",
         # The lease (4 timeouts) decides when a send killed in flight is retried.
-        "SITECARE_ALERT_SEND_TIMEOUT": "1",
-        "SITECARE_LOG_LEVEL": "INFO",
-        "PYTHONUNBUFFERED": "1",
-    }
+        SITECARE_ALERT_SEND_TIMEOUT="1",
+        SITECARE_LOG_LEVEL="INFO",
+    )
 
 
 class CrashWorld:
@@ -176,9 +156,8 @@ class CrashWorld:
 
 
 @pytest.fixture
-def crash(migrated_db, tmp_path) -> Iterator[CrashWorld]:
-    db = tmp_path / "db.sqlite3"
-    shutil.copy(migrated_db, db)
+def crash(migrated_sqlite, tmp_path) -> Iterator[CrashWorld]:
+    db = copy_of(migrated_sqlite, tmp_path)
     webhook = WebhookReceiver().start()
     world = CrashWorld(db, tmp_path, webhook)
     yield world

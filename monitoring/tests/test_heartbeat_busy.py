@@ -24,14 +24,13 @@ import pytest
 from monitoring.tests.test_heartbeat_durability import (
     PINGS,
     SENDERS,
-    migrated_db,
     server,
     status_of,
     stored_markers,
 )
 
 # The durability test's real server over a migrated SQLite file, as fixtures here too.
-__all__ = ["migrated_db", "server"]
+__all__ = ["server"]
 
 pytestmark = pytest.mark.timeout(120)
 # The server's SQLite busy timeout: a ping waiting this long holds a web thread that long.

@@ -27,6 +27,7 @@ from django.conf import settings
 from core.management.commands.run import web_command
 from monitoring.checks import heartbeat
 from monitoring.models import CheckKind, Monitor
+from sitecare.tests.sqlite_files import copy_of, process_env
 from sites.models import Site
 from tenancy.models import Client, Organization
 
@@ -62,15 +63,7 @@ def seed(count: int) -> list[str]:
 
 
 def server_env(db: Path, var_dir: Path, settings_module: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": settings_module,
-        "SITECARE_DATABASE_URL": f"sqlite:///{db}",
-        "SITECARE_VAR_DIR": str(var_dir),
-        "SITECARE_ENCRYPTION_KEY": "burst-test-encryption-key",
-        "SITECARE_SECRET_KEY": "burst-test-secret-key",
-        "PYTHONUNBUFFERED": "1",
-    }
+    return process_env(db, var_dir, DJANGO_SETTINGS_MODULE=settings_module)
 
 
 def free_port() -> int:
@@ -129,23 +122,9 @@ class Server:
             self.process.wait(10)
 
 
-@pytest.fixture(scope="module")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("burst-template")
-    subprocess.run(
-        [sys.executable, "-m", "sitecare.cli", "migrate", "--noinput"],
-        cwd=settings.BASE_DIR,
-        env=server_env(home / "db.sqlite3", home, "sitecare.settings"),
-        check=True,
-        capture_output=True,
-    )
-    return home / "db.sqlite3"
-
-
 @pytest.fixture
-def server(migrated_db: Path, tmp_path: Path) -> Iterator[tuple[Server, list[str], Path]]:
-    db = tmp_path / "db.sqlite3"
-    db.write_bytes(migrated_db.read_bytes())
+def server(migrated_sqlite: Path, tmp_path: Path) -> Iterator[tuple[Server, list[str], Path]]:
+    db = copy_of(migrated_sqlite, tmp_path)
     env = server_env(db, tmp_path, "monitoring.tests.test_heartbeat_server")
     seeded = subprocess.run(
         [sys.executable, "-c", SEED, str(MONITORS)],
