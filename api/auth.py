@@ -50,7 +50,9 @@ class TokenAuth(HttpBearer):
         now = timezone.now()
         address = client_address(request)
         keys = [throttle.address_key(address, ThrottleKind.TOKEN_ADDRESS)]
-        throttle.check(keys, now, what="API token", who=f"from {address}")
+        until = throttle.locked_until(keys, now)
+        if until is not None:
+            raise throttle.SignInLocked(until)
         user = user_for_token(token.strip())
         if user is None:
             throttle.record_failure(keys, now, what="API token", who=f"from {address}")
