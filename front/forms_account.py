@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from sitecare.lib.client_address import client_address
 from tenancy import throttle, two_factor
+from tenancy.devices import device_key_for
 from tenancy.throttle import SignInLocked, ThrottleKey
 
 WRONG_CODE = _("This code is not valid. Codes change every 30 seconds and each works once.")
@@ -27,9 +28,16 @@ WRONG_CODE = _("This code is not valid. Codes change every 30 seconds and each w
 LOGGED_NAME_LENGTH = 64
 
 
+def identity_key(request: HttpRequest, username: str) -> ThrottleKey:
+    """Who an attempt is for: this browser's device cookie when it signed in to the account
+    before (so others' guessing does not lock it out), else the account name."""
+    return device_key_for(request, username) or throttle.account_key(username)
+
+
 def signin_keys(request: HttpRequest, username: str) -> list[ThrottleKey]:
-    """What a sign-in attempt counts against: the account name and the client's address."""
-    return [throttle.account_key(username), throttle.address_key(client_address(request))]
+    """What a sign-in attempt counts against: the account name (or the device that signed
+    in to it before) and the client's address."""
+    return [identity_key(request, username), throttle.address_key(client_address(request))]
 
 
 def who(request: HttpRequest, username: str) -> str:

@@ -227,6 +227,7 @@ class ApiToken(models.Model):
 
 class ThrottleKind(models.TextChoices):
     ACCOUNT = "account", _("account name")
+    DEVICE = "device", _("device (signed in before)")
     ADDRESS = "address", _("address (web sign-in)")
     TOKEN_ADDRESS = "token_address", _("address (API tokens)")
 

@@ -38,6 +38,8 @@ class Policy:
 POLICIES = {
     # A person mistyping twice is not locked; a guesser gets about a hundred tries a day.
     ThrottleKind.ACCOUNT: Policy(5, timedelta(minutes=1), timedelta(minutes=15), timedelta(days=1)),
+    # A browser that signed in to the account before (tenancy.devices): like the account.
+    ThrottleKind.DEVICE: Policy(5, timedelta(minutes=1), timedelta(minutes=15), timedelta(days=1)),
     # An office behind one address has many people: more room, but a longer cap.
     ThrottleKind.ADDRESS: Policy(20, timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)),
     ThrottleKind.TOKEN_ADDRESS: Policy(
@@ -68,6 +70,11 @@ def account_key(username: str) -> ThrottleKey:
     """The key of an account name as typed: its hash, casefolded so "Admin" is "admin"."""
     digest = hashlib.sha256(username.strip().casefold().encode()).hexdigest()
     return ThrottleKey(ThrottleKind.ACCOUNT, digest)
+
+
+def device_key(device_id: str) -> ThrottleKey:
+    """The key of a device that signed in before (``tenancy.devices``): its id's hash."""
+    return ThrottleKey(ThrottleKind.DEVICE, hashlib.sha256(device_id.encode()).hexdigest())
 
 
 def address_key(address: str, kind: ThrottleKind = ThrottleKind.ADDRESS) -> ThrottleKey:
