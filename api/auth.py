@@ -20,6 +20,7 @@ from sitecare.lib.client_address import client_address
 from tenancy import throttle
 from tenancy.models import TOKEN_PREFIX, ApiToken, ThrottleKind, hash_token
 from tenancy.scoping import Scope, scope_for
+from tenancy.signin_state import EnrolmentRequired, Standing, standing
 
 # Writing last_used_at on every request would turn each read into a write (SQLite locks).
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -63,7 +64,18 @@ class TokenAuth(HttpBearer):
 
 
 class BrowserSession(SessionAuth):
-    """The logged-in browser; CSRF is enforced by the base class for unsafe methods."""
+    """The logged-in browser, when its session passed the whole sign-in
+    (``tenancy.signin_state.standing``); CSRF is enforced by the base class for unsafe
+    methods. A member who must set up two-factor sign-in first is refused (403), whatever
+    other headers the request carries."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        found = standing(request)
+        if found is Standing.MUST_ENROL:
+            raise EnrolmentRequired
+        if found is not Standing.SIGNED_IN or not isinstance(request.user, User):
+            return None
+        return request.user
 
 
 def scope(request: HttpRequest) -> Scope:

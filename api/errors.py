@@ -1,7 +1,8 @@
 """One JSON shape for every API error: ``{"detail": "...", "errors": [{"field", "message"}]}``.
 
 - 401 when no valid credentials were sent;
-- 403 when the user sees the object but may not change it (``NotPermitted``);
+- 403 when the user sees the object but may not change it (``NotPermitted``), or when a
+  browser session's user must set up two-factor sign-in first (``EnrolmentRequired``);
 - 429 with ``Retry-After`` when the caller's address sent too many wrong tokens;
 - 404 ``{"detail": "Not found"}`` for absent and foreign objects alike, so a client user never
   learns that another client's object exists;
@@ -24,6 +25,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from tenancy.scoping import NotPermitted
+from tenancy.signin_state import EnrolmentRequired
 from tenancy.throttle import SignInLocked
 
 # Where ninja says a value came from; dropped so that a field is named as the client sent it.
@@ -112,6 +114,10 @@ def install(api: NinjaAPI) -> None:
         detail = _("You may view this but not change it.")
         return _respond(api, request, 403, ErrorOut(detail=detail))
 
+    def must_enrol(request: HttpRequest, exc: object) -> HttpResponse:
+        detail = _("Your agency requires two-factor sign-in: set it up on your profile first.")
+        return _respond(api, request, 403, ErrorOut(detail=detail))
+
     def unauthenticated(request: HttpRequest, exc: object) -> HttpResponse:
         detail = _("Authentication required: send the header Authorization: Bearer <token>.")
         response = _respond(api, request, 401, ErrorOut(detail=detail))
@@ -143,6 +149,7 @@ def install(api: NinjaAPI) -> None:
 
     api.add_exception_handler(Http404, not_found)
     api.add_exception_handler(NotPermitted, not_permitted)
+    api.add_exception_handler(EnrolmentRequired, must_enrol)
     api.add_exception_handler(AuthenticationError, unauthenticated)
     api.add_exception_handler(SignInLocked, locked)
     api.add_exception_handler(HttpError, http_error)
