@@ -18,7 +18,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from sitecare.lib.client_address import client_address
 from tenancy import throttle
-from tenancy.models import TOKEN_PREFIX, ApiToken, ThrottleKind, hash_token
+from tenancy.models import ApiToken, ThrottleKind
 from tenancy.scoping import Scope, scope_for
 from tenancy.signin_state import EnrolmentRequired, Standing, standing
 
@@ -27,11 +27,10 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def user_for_token(raw: str) -> User | None:
-    """The active user owning this raw token, or None; notes the use at most once a minute."""
-    if not raw.startswith(TOKEN_PREFIX):
-        return None
-    token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(raw)).first()
-    if token is None or not token.user.is_active:
+    """The active user owning this raw token, if it still holds (``ApiToken.holding``), or
+    None; notes the use at most once a minute."""
+    token = ApiToken.holding(raw)
+    if token is None:
         return None
     now = timezone.now()
     ApiToken.objects.filter(pk=token.pk).filter(

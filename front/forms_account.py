@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from sitecare.lib.client_address import client_address
 from tenancy import throttle, two_factor
 from tenancy.devices import device_key_for
+from tenancy.passwords import check_password
 from tenancy.throttle import SignInLocked, ThrottleKey
 
 WRONG_CODE = _("This code is not valid. Codes change every 30 seconds and each works once.")
@@ -111,7 +112,7 @@ def confirm_password(request: HttpRequest, user: User, password: str) -> None:
     """Raise ``ValidationError`` unless ``password`` is the user's (throttled)."""
     wrong = ValidationError(_("This is not your current password."), code="wrong_password")
     _throttled_check(
-        request, user, "password check", lambda now: user.check_password(password), wrong
+        request, user, "password check", lambda now: check_password(user, password), wrong
     )
 
 
@@ -128,7 +129,7 @@ def confirm_password_or_code(request: HttpRequest, user: User, secret: str) -> N
     """For turning two-factor sign-in off or making new recovery codes: the password or a code."""
 
     def passes(now: datetime) -> bool:
-        return user.check_password(secret) or two_factor.verify(user, secret, now)
+        return check_password(user, secret) or two_factor.verify(user, secret, now)
 
     wrong = ValidationError(
         _("This is neither your password nor a valid code."), code="wrong_password_or_code"

@@ -135,6 +135,9 @@ def _database() -> dict[str, object]:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's password sign-in, except that re-hashing a password on sign-in keeps the API
+# tokens tied to it (tenancy.passwords).
+AUTHENTICATION_BACKENDS = ["tenancy.passwords.PasswordBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
