@@ -38,9 +38,11 @@ DEBUG = env_bool("SITECARE_DEBUG", False)
 ALLOWED_HOSTS = env_list("SITECARE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("SITECARE_CSRF_TRUSTED_ORIGINS", [])
 SITECARE_BASE_URL = env_str("SITECARE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Reverse proxies whose X-Forwarded-For is believed (sitecare.lib.client_address); none: the
-# connection's peer is the client.
-SITECARE_TRUSTED_PROXIES = env_networks("SITECARE_TRUSTED_PROXIES", [])
+# Reverse proxies whose X-Forwarded-For is believed (sitecare.lib.client_address). By default
+# loopback: the documented set-up is a reverse proxy on this machine in front of a server that
+# listens on loopback, and no visitor from elsewhere can appear as a loopback peer. Set it
+# empty to believe no proxy (the connection's peer is then always the client).
+SITECARE_TRUSTED_PROXIES = env_networks("SITECARE_TRUSTED_PROXIES", ["127.0.0.0/8", "::1"])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
