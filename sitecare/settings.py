@@ -21,13 +21,21 @@ private_directory(VAR_DIR)
 
 
 def _generated_secret(name: str) -> str:
-    """Read a secret kept under var/, creating it on first use (0600 from the start)."""
+    """Read a secret kept under var/, creating it on first use (0600 from the start, and
+    never seen half-written: ``write_private_file`` publishes it whole)."""
     path = VAR_DIR / name
     if not path.exists():
         # Another process starting at the same moment may have made it: then use that one.
         with contextlib.suppress(FileExistsError):
             write_private_file(path, secrets.token_urlsafe(48))
-    return path.read_text(encoding="utf-8").strip()
+    secret = path.read_text(encoding="utf-8").strip()
+    if not secret:
+        # An empty key would be used as a key (encryption under a known one): stop instead.
+        raise ImproperlyConfigured(
+            f"{path} is empty. Restore it from your backup; on an install that never stored "
+            "anything with it, delete it and sitecare makes a new one."
+        )
+    return secret
 
 
 SECRET_KEY = env_str("SITECARE_SECRET_KEY", "") or _generated_secret("secret_key")

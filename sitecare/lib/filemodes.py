@@ -9,6 +9,7 @@ database file itself, so a database created (or tightened to) 0600 keeps them 06
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -26,10 +27,25 @@ def private_directory(path: Path) -> None:
 
 
 def write_private_file(path: Path, text: str) -> None:
-    """Create ``path`` with mode 0600 from the start (no moment in which others may read it)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    """Create ``path`` holding ``text``: mode 0600 from its first byte, and whole or absent,
+    never half-written (another process may read it the moment it exists).
+
+    1. Write ``text`` to a temporary file of our own beside it, created 0600, and flush it
+       to disk.
+    2. Hard-link it to ``path``, which fails with ``FileExistsError`` if ``path`` exists
+       (another process made it first: the caller reads theirs).
+    3. Remove the temporary name, whatever happened.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _tighten(path: Path, mode: int) -> bool:
