@@ -217,3 +217,29 @@ def test_it_lets_the_operator_turn_off_two_factor_for_someone_who_lost_their_pho
     assert not record.enabled and record.secret == ""
     # The row stays (it holds the session epoch): no deleting it from the admin.
     assert staff.get(f"/admin/tenancy/twofactor/{world.engineer.pk}/delete/").status_code == 403
+
+
+def test_it_sends_the_admin_s_password_change_to_the_throttled_one_on_the_profile(staff):
+    for number in range(8):
+        guess = staff.post(
+            "/admin/password_change/",
+            {
+                "old_password": f"guess-{number}",
+                "new_password1": "N3w-pass-phrase-x",
+                "new_password2": "N3w-pass-phrase-x",
+            },
+        )
+        assert guess.status_code == 302
+        assert guess["Location"] == reverse("front:profile") + "#password"
+    right = staff.post(
+        "/admin/password_change/",
+        {
+            "old_password": "correct-horse-battery-9",
+            "new_password1": "N3w-pass-phrase-x",
+            "new_password2": "N3w-pass-phrase-x",
+        },
+    )
+    assert right.status_code == 302
+    assert User.objects.get(username="root").check_password("correct-horse-battery-9")
+    # The admin's own pages link there too.
+    assert staff.get("/admin/password_change/")["Location"].endswith("/profile/#password")

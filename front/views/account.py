@@ -217,6 +217,13 @@ def password_change(request: HttpRequest) -> HttpResponse:
     return redirect("front:profile")
 
 
+@never_cache
+def admin_password_change(request: HttpRequest) -> HttpResponse:
+    """``/admin/password_change/``: the profile's password change, whose current-password
+    check is throttled like a sign-in (the admin's own form checks it unthrottled)."""
+    return HttpResponseRedirect(reverse("front:profile") + "#password")
+
+
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest) -> HttpResponse:
