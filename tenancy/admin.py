@@ -125,9 +125,31 @@ class TwoFactorAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: TwoFactor | None = None) -> bool:
         return False
 
-    @admin.action(description=_("Turn off two-factor sign-in (the user can set it up again)"))
+    def has_turn_off_permission(self, request: HttpRequest) -> bool:
+        """Turning it off is a change (the records are never edited in a form, so the change
+        permission means exactly this); viewing the list is not enough."""
+        return request.user.has_perm("tenancy.change_twofactor")
+
+    @admin.action(
+        description=_("Turn off two-factor sign-in (the user can set it up again)"),
+        permissions=["turn_off"],
+    )
     def turn_off(self, request: HttpRequest, queryset: QuerySet[TwoFactor]) -> None:
+        """Turn it off for the chosen users; a superuser's only by a superuser."""
         records = list(queryset.select_related("user"))
+        if not request.user.is_superuser:
+            kept = [record.user.get_username() for record in records if record.user.is_superuser]
+            records = [record for record in records if not record.user.is_superuser]
+            if kept:
+                self.message_user(
+                    request,
+                    _(
+                        "Only a superuser may turn off two-factor sign-in of a superuser; "
+                        "left as it is for: %(names)s."
+                    )
+                    % {"names": ", ".join(kept)},
+                    messages.WARNING,
+                )
         for record in records:
             two_factor.disable(record.user)
         self.message_user(

@@ -243,3 +243,51 @@ def test_it_sends_the_admin_s_password_change_to_the_throttled_one_on_the_profil
     assert User.objects.get(username="root").check_password("correct-horse-battery-9")
     # The admin's own pages link there too.
     assert staff.get("/admin/password_change/")["Location"].endswith("/profile/#password")
+
+
+def helper_with(name: str, *codenames: str) -> HttpClient:
+    helper = User.objects.create_user(name, password="correct-horse-battery-9", is_staff=True)
+    for codename in codenames:
+        helper.user_permissions.add(Permission.objects.get(codename=codename))
+    browser = HttpClient()
+    browser.login(username=name, password="correct-horse-battery-9")
+    return browser
+
+
+def turn_off(browser: HttpClient, *users: User):
+    return browser.post(
+        "/admin/tenancy/twofactor/",
+        {"action": "turn_off", "_selected_action": [user.pk for user in users]},
+        follow=True,
+    )
+
+
+def test_it_lets_only_staff_who_may_change_two_factor_records_turn_it_off(staff, world):
+    enrolled(world.engineer)
+    viewer = helper_with("viewer", "view_twofactor")
+    assert viewer.get("/admin/tenancy/twofactor/").status_code == 200
+    turn_off(viewer, world.engineer)
+    assert TwoFactor.objects.get(user=world.engineer).enabled
+    changer = helper_with("changer", "view_twofactor", "change_twofactor")
+    assert (
+        "Two-factor sign-in is off for 1 user."
+        in turn_off(changer, world.engineer).content.decode()
+    )
+    assert not TwoFactor.objects.get(user=world.engineer).enabled
+
+
+def test_it_lets_only_a_superuser_turn_off_a_superuser_s_two_factor(staff, world):
+    root = User.objects.get(username="root")
+    enrolled(root)
+    enrolled(world.owner)
+    helper = helper_with("changer", "view_twofactor", "change_twofactor")
+    said = turn_off(helper, root, world.owner).content.decode()
+    assert "Only a superuser may turn off two-factor sign-in of a superuser" in said
+    assert "Two-factor sign-in is off for 1 user." in said
+    assert TwoFactor.objects.get(user=root).enabled
+    assert not TwoFactor.objects.get(user=world.owner).enabled
+    User.objects.create_superuser("boss", "boss@example.com", "correct-horse-battery-9")
+    boss = HttpClient()
+    boss.login(username="boss", password="correct-horse-battery-9")
+    assert "off for 1 user" in turn_off(boss, root).content.decode()
+    assert not TwoFactor.objects.get(user=root).enabled
