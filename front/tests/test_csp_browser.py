@@ -8,20 +8,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import User
 from django.test import Client as HttpClient
+from django.urls import reverse
 
 from front.security_headers import APP_CSP
 from front.tests.conftest import PASSWORD, signed_in
-from incidents.models import EscalationPolicy
+from incidents.models import Channel, EscalationPolicy
 from incidents.tests.test_statuspage_browser import CHROMIUM, LAUNCH_ARGS
 from sla.models import CarePlan
+from tenancy.tests.test_two_factor import enrolled
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)"
 )
 # The top bar's background from sitecare.css: proof that the stylesheet applied.
 TOPBAR_BACKGROUND = "rgb(17, 24, 39)"
+# The "Failing" highlight in the admin's channel list, from sitecare-admin.css.
+FAILING_COLOUR = "rgb(180, 83, 9)"
 
 
 @dataclass
@@ -66,17 +71,28 @@ def visits(world, incident_a) -> list[Visit]:
     User.objects.create_superuser("root", "root@example.com", PASSWORD)
     root = HttpClient()
     assert root.login(username="root", password=PASSWORD)
+    # A failing channel: its list shows the highlighted "Failing" column.
+    Channel.objects.filter(name="A hook").update(consecutive_failures=3)
+    # Every admin list (several render columns of their own), and a few forms.
     admin_pages = [
         "/admin/",
-        "/admin/tenancy/organization/",
+        *(
+            f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+            for model in admin.site._registry
+        ),
         f"/admin/tenancy/organization/{world.agency.pk}/change/",
         f"/admin/auth/user/{world.owner.pk}/change/",
         "/admin/incidents/channel/add/",
     ]
+    # The code step of a user with two-factor sign-in, after the password.
+    enrolled(world.client_b_user)
+    pending = HttpClient()
+    pending.post(reverse("front:login"), {"username": "bob", "password": PASSWORD})
     return [
         Visit(signed_in(world.owner).cookies["sessionid"].value, owner_pages),
         Visit(signed_in(world.client_a_user).cookies["sessionid"].value, ["/", "/profile/"]),
         Visit(root.cookies["sessionid"].value, admin_pages),
+        Visit(pending.cookies["sessionid"].value, ["/login/code/"]),
         Visit("", ["/login/"]),
     ]
 
@@ -136,5 +152,11 @@ def test_it_serves_every_main_page_under_a_strict_policy_without_a_violation(
                     "getComputedStyle(document.querySelector('.topbar')).backgroundColor"
                 )
                 assert background == TOPBAR_BACKGROUND, path
+            if path == "/admin/incidents/channel/":
+                # The failing channel's highlight comes from the admin's stylesheet.
+                colour = tab.evaluate(
+                    "getComputedStyle(document.querySelector('.sitecare-failing')).color"
+                )
+                assert colour == FAILING_COLOUR
         context.close()
     assert problems.found == [], "\n".join(problems.found)
