@@ -42,24 +42,24 @@ def user_for_token(raw: str) -> User | None:
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer sc_…``; an address sending many wrong tokens is locked out.
 
-    While the address is locked every token it sends is refused unchecked (429 with
-    ``Retry-After``), so tokens cannot be guessed; a right token does not clear the count.
+    A right token is let in even from a locked address: a token carries 256 random bits, so
+    checking one helps no guesser, while refusing it would lock out every script on a host
+    because one of them still sends a revoked token. Only wrong tokens count: one from a
+    locked address gets 429 with ``Retry-After`` (and does not lengthen the lock), the others
+    401. A right token does not clear the count.
     """
 
     def authenticate(self, request: HttpRequest, token: str) -> User:
-        now = timezone.now()
+        user = user_for_token(token.strip())
+        if user is not None:
+            request.user = user
+            return user
         address = client_address(request)
         keys = [throttle.address_key(address, ThrottleKind.TOKEN_ADDRESS)]
-        until = throttle.locked_until(keys, now)
-        if until is not None:
-            raise throttle.SignInLocked(until)
-        user = user_for_token(token.strip())
-        if user is None:
-            throttle.record_failure(keys, now, what="API token", who=f"from {address}")
-            # A wrong or revoked token is refused outright, never retried as a session.
-            raise AuthenticationError
-        request.user = user
-        return user
+        # Raises SignInLocked (429) while the address is locked.
+        throttle.record_failure(keys, timezone.now(), what="API token", who=f"from {address}")
+        # A wrong or revoked token is refused outright, never retried as a session.
+        raise AuthenticationError
 
 
 class BrowserSession(SessionAuth):
