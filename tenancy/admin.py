@@ -12,18 +12,19 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from tenancy import two_factor
+from tenancy import throttle, two_factor
 from tenancy.models import (
     ApiToken,
     Client,
     Membership,
     Organization,
     SignInThrottle,
+    ThrottleKind,
     TwoFactor,
 )
 
@@ -90,11 +91,30 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(SignInThrottle)
 class SignInThrottleAdmin(admin.ModelAdmin):
-    """Failed sign-ins being counted; deleting a row lifts its lock at once."""
+    """Failed sign-ins being counted; deleting a row lifts its lock at once. Search by an
+    account name (any name typed, existing or not), a user name or an address."""
 
-    list_display = ["kind", "key", "failures", "last_failure_at", "locked_until"]
+    list_display = ["kind", "label", "key", "failures", "last_failure_at", "locked_until"]
     list_filter = ["kind"]
-    readonly_fields = ["kind", "key", "failures", "last_failure_at", "locked_until"]
+    search_fields = ["label"]
+    search_help_text = _("An account name exactly as typed, part of a user name, or an address.")
+    readonly_fields = ["kind", "label", "key", "failures", "last_failure_at", "locked_until"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[SignInThrottle], search_term: str
+    ) -> tuple[QuerySet[SignInThrottle], bool]:
+        """Besides the label: the rows whose key a name or address typed here gives (an
+        account's key is a hash of its name, so it cannot be searched for in part)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term:
+            return found, may_have_duplicates
+        keys = [throttle.account_key(term), throttle.address_key(term)]
+        keys.append(throttle.address_key(term, ThrottleKind.TOKEN_ADDRESS))
+        exact = Q()
+        for key in keys:
+            exact |= Q(kind=key.kind, key=key.key)
+        return found | queryset.filter(exact), may_have_duplicates
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -60,4 +60,4 @@ def device_key_for(request: HttpRequest, username: str) -> ThrottleKey | None:
     account, device_id = payload
     if account != account_key(username).key or not isinstance(device_id, str):
         return None
-    return device_key(device_id)
+    return device_key(device_id, username)

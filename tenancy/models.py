@@ -275,15 +275,25 @@ class ThrottleKind(models.TextChoices):
 
 
 class SignInThrottle(models.Model):
-    """Failed sign-ins of one account name or one client address, and the lock they earned.
+    """Failed sign-ins of one account name, device or client address, and the lock they
+    earned.
 
     Kept in the database so that every web worker and process sees the same count. The key
     of an account is a hash of its name as typed (casefolded), so names that do not exist are
-    counted exactly like real ones and no typed text is kept.
+    counted exactly like real ones; the label names the account for the operator only when
+    one by that name exists, so no other typed text is kept. Rows quiet for longer than
+    their kind forgets failures after are deleted as new ones come (``throttle.purge_quiet``).
     """
 
     kind = models.CharField(_("kind"), max_length=16, choices=ThrottleKind.choices)
     key = models.CharField(_("key"), max_length=64)
+    label = models.CharField(
+        _("account"),
+        max_length=150,
+        blank=True,
+        default="",
+        help_text=_("The account the attempts were for, when it exists."),
+    )
     failures = models.PositiveIntegerField(_("failures"), default=0)
     last_failure_at = models.DateTimeField(_("last failure"))
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
@@ -296,7 +306,7 @@ class SignInThrottle(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.key[:12]}: {self.failures}"
+        return f"{self.get_kind_display()} {self.label or self.key[:12]}: {self.failures}"
 
 
 class TwoFactor(models.Model):

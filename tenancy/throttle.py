@@ -16,15 +16,20 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 
 from tenancy.models import SignInThrottle, ThrottleKind
 
 logger = logging.getLogger("sitecare.signin")
+# How much of an account name a row keeps for the operator (as long as a user name may be).
+LABEL_LENGTH = 150
+# Quiet rows deleted at most per new row: bounded work on the sign-in path.
+PURGE_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,9 @@ POLICIES = {
 class ThrottleKey:
     kind: ThrottleKind
     key: str
+    # The account name typed (casefolded), for an account or device key: kept on the row
+    # only when an account by that name exists (``_label``), never in the key itself.
+    name: str = field(default="", compare=False)
 
 
 class SignInLocked(Exception):
@@ -68,13 +76,16 @@ class SignInLocked(Exception):
 
 def account_key(username: str) -> ThrottleKey:
     """The key of an account name as typed: its hash, casefolded so "Admin" is "admin"."""
-    digest = hashlib.sha256(username.strip().casefold().encode()).hexdigest()
-    return ThrottleKey(ThrottleKind.ACCOUNT, digest)
+    name = username.strip().casefold()
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    return ThrottleKey(ThrottleKind.ACCOUNT, digest, name[:LABEL_LENGTH])
 
 
-def device_key(device_id: str) -> ThrottleKey:
-    """The key of a device that signed in before (``tenancy.devices``): its id's hash."""
-    return ThrottleKey(ThrottleKind.DEVICE, hashlib.sha256(device_id.encode()).hexdigest())
+def device_key(device_id: str, username: str) -> ThrottleKey:
+    """The key of a device that signed in to the account ``username`` before
+    (``tenancy.devices``): its id's hash."""
+    digest = hashlib.sha256(device_id.encode()).hexdigest()
+    return ThrottleKey(ThrottleKind.DEVICE, digest, username.strip().casefold()[:LABEL_LENGTH])
 
 
 def address_key(address: str, kind: ThrottleKind = ThrottleKind.ADDRESS) -> ThrottleKey:
@@ -95,17 +106,6 @@ def lock_for(policy: Policy, failures: int) -> timedelta:
         return timedelta(0)
     # Past 2**20 the cap has long been reached; bounding the exponent keeps the number small.
     return min(policy.first_lock * 2 ** min(over - 1, 20), policy.longest_lock)
-
-
-def locked_until(keys: list[ThrottleKey], now: datetime) -> datetime | None:
-    """The latest lock among ``keys`` still running at ``now`` (None when none is)."""
-    if not keys:
-        return None
-    match = Q()
-    for key in keys:
-        match |= Q(kind=key.kind, key=key.key)
-    locks = SignInThrottle.objects.filter(match, locked_until__gt=now).order_by("-locked_until")
-    return locks.values_list("locked_until", flat=True).first()
 
 
 @dataclass(frozen=True)
@@ -171,12 +171,45 @@ def _count_one(key: ThrottleKey, now: datetime) -> datetime | None:
         try:
             with transaction.atomic():
                 SignInThrottle.objects.create(
-                    kind=key.kind, key=key.key, failures=1, last_failure_at=now, locked_until=lock
+                    kind=key.kind,
+                    key=key.key,
+                    label=_label(key),
+                    failures=1,
+                    last_failure_at=now,
+                    locked_until=lock,
                 )
         except IntegrityError:
             continue  # another worker made the row at the same moment: count on it
+        # A new row is where the table grows: make room by forgetting some quiet ones.
+        purge_quiet(now)
         return lock
     raise RuntimeError(f"throttle row {key} neither updated nor created")
+
+
+def _label(key: ThrottleKey) -> str:
+    """What the operator reads on the row: the user name of the account an account or device
+    key is for, if such an account exists. A name that is no account is not kept (a password
+    typed into the name field must not end up in the database); its row is found by
+    searching for the exact name, whose key the admin works out."""
+    if key.kind not in (ThrottleKind.ACCOUNT, ThrottleKind.DEVICE) or not key.name:
+        return ""
+    users = get_user_model()._default_manager
+    found = users.filter(**{f"{get_user_model().USERNAME_FIELD}__iexact": key.name})
+    return str(found.values_list(get_user_model().USERNAME_FIELD, flat=True).first() or "")
+
+
+def purge_quiet(now: datetime, limit: int = PURGE_BATCH) -> int:
+    """Delete up to ``limit`` rows quiet for longer than their kind forgets failures after,
+    and not locked (such a row would count from zero anyway); how many went."""
+    quiet = Q()
+    for kind, policy in POLICIES.items():
+        quiet |= Q(kind=kind, last_failure_at__lt=now - policy.forget_after)
+    rows = SignInThrottle.objects.filter(quiet).filter(_unlocked(now))
+    chosen = list(rows.order_by("last_failure_at").values_list("pk", flat=True)[:limit])
+    if not chosen:
+        return 0
+    deleted, _by_model = SignInThrottle.objects.filter(pk__in=chosen).delete()
+    return deleted
 
 
 def begin(keys: list[ThrottleKey], now: datetime, *, what: str, who: str) -> Attempt:

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from incidents.models import Channel, Incident
 from monitoring.models import Monitor, MonitorState
+from tenancy import throttle
 from tenancy.models import ApiToken, TwoFactor
 from tenancy.tests.test_two_factor import enrolled
 
@@ -291,3 +292,24 @@ def test_it_lets_only_a_superuser_turn_off_a_superuser_s_two_factor(staff, world
     boss.login(username="boss", password="correct-horse-battery-9")
     assert "off for 1 user" in turn_off(boss, root).content.decode()
     assert not TwoFactor.objects.get(user=root).enabled
+
+
+def test_it_finds_sign_in_locks_by_account_name_or_address(staff, world):
+    for number in range(6):
+        HttpClient(REMOTE_ADDR="203.0.113.7").post(
+            reverse("front:login"), {"username": "Owner", "password": f"guess-{number}"}
+        )
+        HttpClient(REMOTE_ADDR="203.0.113.8").post(
+            reverse("front:login"), {"username": "nobody", "password": f"guess-{number}"}
+        )
+    url = "/admin/tenancy/signinthrottle/"
+
+    def found(term: str) -> list[tuple[str, str]]:
+        result = staff.get(url, {"q": term}).context["cl"].result_list
+        return sorted((row.kind, row.label or row.key) for row in result)
+
+    assert found("own") == [("account", "owner")]
+    assert found("NOBODY") == [("account", throttle.account_key("nobody").key)]
+    assert found("203.0.113.7") == [("address", "203.0.113.7")]
+    listed = staff.get(url).content.decode()
+    assert ">owner<" in listed
