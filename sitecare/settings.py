@@ -38,6 +38,7 @@ def _generated_secret(name: str) -> str:
     return secret
 
 
+# The two files are filemodes.KEY_FILES (tightened to 0600 by `setup` and `run`).
 SECRET_KEY = env_str("SITECARE_SECRET_KEY", "") or _generated_secret("secret_key")
 SITECARE_ENCRYPTION_KEY = env_str("SITECARE_ENCRYPTION_KEY", "") or _generated_secret(
     "encryption_key"
