@@ -259,6 +259,13 @@ class ApiToken(models.Model):
         return not hmac.compare_digest(self.password_mark, password_mark(password_hash))
 
     @classmethod
+    def fate_on_password_change(cls, user_id: int) -> tuple[int, int]:
+        """How many of the user's tokens a password change would revoke, and keep."""
+        mine = cls.objects.filter(user_id=user_id)
+        kept = mine.filter(survives_password_change=True).count()
+        return mine.count() - kept, kept
+
+    @classmethod
     def revoke_on_password_change(cls, user_id: int) -> int:
         """Delete the user's tokens that do not survive a password change; how many went."""
         deleted, _by_model = cls.objects.filter(

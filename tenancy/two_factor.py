@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from tenancy.keyed import keyed_digest
-from tenancy.models import RecoveryCode, TwoFactor
+from tenancy.models import Membership, RecoveryCode, TwoFactor
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -42,6 +42,21 @@ def record_of(user_id: int) -> TwoFactor | None:
 def is_enabled(user_id: int) -> bool:
     record = record_of(user_id)
     return record is not None and record.enabled
+
+
+def agency_members(organization_id: int) -> list[tuple[Membership, bool]]:
+    """Each member of the agency (by user name), with whether two-factor sign-in is on."""
+    members = list(
+        Membership.objects.filter(organization_id=organization_id)
+        .select_related("user", "client")
+        .order_by("user__username")
+    )
+    enabled = set(
+        TwoFactor.objects.filter(
+            user_id__in=[m.user_id for m in members], confirmed_at__isnull=False
+        ).values_list("user_id", flat=True)
+    )
+    return [(member, member.user_id in enabled) for member in members]
 
 
 def time_step(now: datetime) -> int:

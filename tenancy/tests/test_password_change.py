@@ -191,3 +191,21 @@ def test_it_keeps_tokens_when_a_password_check_on_the_profile_rehashes(world, se
     world.engineer.refresh_from_db()
     assert world.engineer.password.startswith("pbkdf2_sha256$")
     assert works(plain)
+
+
+def test_it_says_only_what_a_password_change_ended(world):
+    browser = signed_in(world.engineer)
+
+    def change(old: str, new: str) -> list[str]:
+        data = {"old_password": old, "new_password1": new, "new_password2": new}
+        response = browser.post(reverse("front:password_change"), data, follow=True)
+        return [str(message) for message in response.context["messages"]]
+
+    assert change(PASSWORD, NEW_PASSWORD) == [
+        "Your password is changed. Your other sessions are signed out."
+    ]
+    ApiToken.issue(world.engineer, "laptop")
+    ApiToken.issue(world.engineer, "phone")
+    assert change(NEW_PASSWORD, PASSWORD) == [
+        "Your password is changed. Your other sessions are signed out. 2 API tokens are revoked."
+    ]

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 from django.db import connection
 
+from conftest import make_user
 from tenancy import two_factor
-from tenancy.models import RecoveryCode, TwoFactor
+from tenancy.models import Organization, RecoveryCode, Role, TwoFactor
 
 START = datetime(2026, 3, 2, 8, 0, 10, tzinfo=UTC)
 
@@ -122,3 +123,13 @@ def test_it_turns_off_forgetting_the_secret_and_codes_and_raising_the_epoch(worl
     assert not two_factor.verify(user, codes[0], later)
     # Enrolling again starts with a new secret.
     assert two_factor.start_enrolment(user).secret != secret
+
+
+def test_it_lists_the_members_of_one_agency_with_their_two_factor_sign_in(world):
+    enrolled(world.engineer)
+    other = Organization.objects.create(name="Other", slug="other")
+    make_user("stranger", other, Role.OWNER)
+    listed = [
+        (member.user.username, on) for member, on in two_factor.agency_members(world.agency.pk)
+    ]
+    assert listed == [("alice", False), ("bob", False), ("engineer", True), ("owner", False)]
