@@ -94,11 +94,18 @@ class SignInThrottleAdmin(admin.ModelAdmin):
     """Failed sign-ins being counted; deleting a row lifts its lock at once. Search by an
     account name (any name typed, existing or not), a user name or an address."""
 
-    list_display = ["kind", "label", "key", "failures", "last_failure_at", "locked_until"]
+    list_display = ["kind", "label", "short_key", "failures", "last_failure_at", "locked_until"]
     list_filter = ["kind"]
     search_fields = ["label"]
     search_help_text = _("An account name exactly as typed, part of a user name, or an address.")
     readonly_fields = ["kind", "label", "key", "failures", "last_failure_at", "locked_until"]
+
+    @admin.display(description=_("key"), ordering="key")
+    def short_key(self, row: SignInThrottle) -> str:
+        """An address in full; a hash (of a name or a device) by its start."""
+        if row.kind in (ThrottleKind.ACCOUNT, ThrottleKind.DEVICE):
+            return f"{row.key[:12]}…"
+        return row.key
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[SignInThrottle], search_term: str

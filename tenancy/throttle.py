@@ -236,16 +236,18 @@ def begin(keys: list[ThrottleKey], now: datetime, *, what: str, who: str) -> Att
 
 
 def succeeded(attempt: Attempt) -> None:
-    """A right attempt: take back its count from every key, and lift the locks it started."""
+    """A right attempt: take back its count from every key, and lift the locks it started;
+    a row left with no failures is deleted (a right attempt leaves no trace)."""
     for key, lock in zip(attempt.keys, attempt.locks, strict=True):
-        rows = SignInThrottle.objects.filter(kind=key.kind, key=key.key, failures__gt=0)
+        rows = SignInThrottle.objects.filter(kind=key.kind, key=key.key)
         if lock is None:
-            rows.update(failures=F("failures") - 1)
-            continue
-        # Only this attempt's own lock is lifted: one that a later attempt started (after
-        # this one's had ended) stays.
-        lifted = Case(When(locked_until=lock, then=Value(None)), default=F("locked_until"))
-        rows.update(failures=F("failures") - 1, locked_until=lifted)
+            rows.filter(failures__gt=0).update(failures=F("failures") - 1)
+        else:
+            # Only this attempt's own lock is lifted: one that a later attempt started (after
+            # this one's had ended) stays.
+            lifted = Case(When(locked_until=lock, then=Value(None)), default=F("locked_until"))
+            rows.filter(failures__gt=0).update(failures=F("failures") - 1, locked_until=lifted)
+        rows.filter(_unlocked(attempt.now), failures=0).delete()
 
 
 def failed(attempt: Attempt, *, what: str, who: str) -> None:

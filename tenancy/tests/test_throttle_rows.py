@@ -58,3 +58,12 @@ def test_it_forgets_quiet_rows_a_bounded_number_at_a_time(db):
     assert remaining == {"locked", "203.0.113.1", "203.0.113.2", "203.0.113.3"}
     # Counting on an existing row adds nothing, so it deletes nothing either.
     assert throttle.purge_quiet(NOW) == 0
+
+
+def test_it_leaves_no_row_behind_a_right_attempt(world):
+    keys = [throttle.account_key("owner"), throttle.address_key("192.0.2.7")]
+    throttle.succeeded(throttle.begin(keys, NOW, what="test", who="test"))
+    assert not SignInThrottle.objects.exists()
+    fail(*keys)
+    throttle.succeeded(throttle.begin(keys, NOW, what="test", who="test"))
+    assert sorted(SignInThrottle.objects.values_list("failures", flat=True)) == [1, 1]
