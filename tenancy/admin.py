@@ -179,6 +179,8 @@ class TwoFactorAdmin(admin.ModelAdmin):
                 )
         for record in records:
             two_factor.disable(record.user)
+        if not records:
+            return
         self.message_user(
             request,
             ngettext(

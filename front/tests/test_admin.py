@@ -287,6 +287,8 @@ def test_it_lets_only_a_superuser_turn_off_a_superuser_s_two_factor(staff, world
     assert "Two-factor sign-in is off for 1 user." in said
     assert TwoFactor.objects.get(user=root).enabled
     assert not TwoFactor.objects.get(user=world.owner).enabled
+    # Nothing else to do: no "off for 0 users".
+    assert "off for 0 users" not in turn_off(helper, root).content.decode()
     User.objects.create_superuser("boss", "boss@example.com", "correct-horse-battery-9")
     boss = HttpClient()
     boss.login(username="boss", password="correct-horse-battery-9")
