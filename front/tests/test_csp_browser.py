@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pyotp
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import User
@@ -159,4 +160,44 @@ def test_it_serves_every_main_page_under_a_strict_policy_without_a_violation(
                 )
                 assert colour == FAILING_COLOUR
         context.close()
+    assert problems.found == [], "\n".join(problems.found)
+
+
+@pytest.fixture
+def owner_session(world) -> str:
+    return str(signed_in(world.owner).cookies["sessionid"].value)
+
+
+def test_it_shows_the_pages_that_answer_a_form_without_a_violation(
+    owner_session, live_server, browser
+):
+    """The new token's page and the recovery codes shown when two-factor sign-in turns on."""
+    problems = Problems()
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context.add_cookies([{"name": "sessionid", "value": owner_session, "url": live_server.url}])
+    tab = context.new_page()
+    tab.on("console", problems.console)
+    tab.on("pageerror", problems.page_error)
+
+    def submit(form: str) -> None:
+        with tab.expect_navigation() as navigation:
+            tab.click(f"{form} button[type=submit]")
+        response = navigation.value
+        assert response is not None and response.status == 200, problems.path
+        assert response.headers["content-security-policy"] == APP_CSP, problems.path
+        tab.wait_for_load_state("networkidle")
+
+    problems.path = "token created"
+    tab.goto(live_server.url + reverse("front:profile"))
+    token_form = f"form[action='{reverse('front:token_create')}']"
+    tab.fill(f"{token_form} input[name=name]", "deploy script")
+    submit(token_form)
+    assert "sc_" in tab.content()
+    problems.path = "recovery codes"
+    tab.goto(live_server.url + reverse("front:two_factor"))
+    secret = "".join(tab.inner_text("#secret-key").split())
+    tab.fill("input[name=code]", pyotp.TOTP(secret).now())
+    submit(f"form[action='{reverse('front:two_factor')}']")
+    assert "recovery" in tab.content().lower()
+    context.close()
     assert problems.found == [], "\n".join(problems.found)
