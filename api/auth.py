@@ -18,19 +18,19 @@ from ninja.security import HttpBearer, SessionAuth
 
 from sitecare.lib.client_address import client_address
 from tenancy import throttle
-from tenancy.models import TOKEN_PREFIX, ApiToken, ThrottleKind, hash_token
+from tenancy.models import ApiToken, ThrottleKind
 from tenancy.scoping import Scope, scope_for
+from tenancy.signin_state import EnrolmentRequired, Standing, standing
 
 # Writing last_used_at on every request would turn each read into a write (SQLite locks).
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def user_for_token(raw: str) -> User | None:
-    """The active user owning this raw token, or None; notes the use at most once a minute."""
-    if not raw.startswith(TOKEN_PREFIX):
-        return None
-    token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(raw)).first()
-    if token is None or not token.user.is_active:
+    """The active user owning this raw token, if it still holds (``ApiToken.holding``), or
+    None; notes the use at most once a minute."""
+    token = ApiToken.holding(raw)
+    if token is None:
         return None
     now = timezone.now()
     ApiToken.objects.filter(pk=token.pk).filter(
@@ -42,26 +42,39 @@ def user_for_token(raw: str) -> User | None:
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer sc_…``; an address sending many wrong tokens is locked out.
 
-    While the address is locked every token it sends is refused unchecked (429 with
-    ``Retry-After``), so tokens cannot be guessed; a right token does not clear the count.
+    A right token is let in even from a locked address: a token carries 256 random bits, so
+    checking one helps no guesser, while refusing it would lock out every script on a host
+    because one of them still sends a revoked token. Only wrong tokens count: one from a
+    locked address gets 429 with ``Retry-After`` (and does not lengthen the lock), the others
+    401. A right token does not clear the count.
     """
 
     def authenticate(self, request: HttpRequest, token: str) -> User:
-        now = timezone.now()
+        user = user_for_token(token.strip())
+        if user is not None:
+            request.user = user
+            return user
         address = client_address(request)
         keys = [throttle.address_key(address, ThrottleKind.TOKEN_ADDRESS)]
-        throttle.check(keys, now, what="API token", who=f"from {address}")
-        user = user_for_token(token.strip())
-        if user is None:
-            throttle.record_failure(keys, now, what="API token", who=f"from {address}")
-            # A wrong or revoked token is refused outright, never retried as a session.
-            raise AuthenticationError
-        request.user = user
-        return user
+        # Raises SignInLocked (429) while the address is locked.
+        throttle.record_failure(keys, timezone.now(), what="API token", who=f"from {address}")
+        # A wrong or revoked token is refused outright, never retried as a session.
+        raise AuthenticationError
 
 
 class BrowserSession(SessionAuth):
-    """The logged-in browser; CSRF is enforced by the base class for unsafe methods."""
+    """The logged-in browser, when its session passed the whole sign-in
+    (``tenancy.signin_state.standing``); CSRF is enforced by the base class for unsafe
+    methods. A member who must set up two-factor sign-in first is refused (403), whatever
+    other headers the request carries."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        found = standing(request)
+        if found is Standing.MUST_ENROL:
+            raise EnrolmentRequired
+        if found is not Standing.SIGNED_IN or not isinstance(request.user, User):
+            return None
+        return request.user
 
 
 def scope(request: HttpRequest) -> Scope:

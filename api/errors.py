@@ -1,8 +1,11 @@
 """One JSON shape for every API error: ``{"detail": "...", "errors": [{"field", "message"}]}``.
 
 - 401 when no valid credentials were sent;
-- 403 when the user sees the object but may not change it (``NotPermitted``);
-- 429 with ``Retry-After`` when the caller's address sent too many wrong tokens;
+- 403 when the user sees the object but may not change it (``NotPermitted``), or when a
+  browser session's user must set up two-factor sign-in first (``EnrolmentRequired``);
+- 429 with ``Retry-After`` for a wrong token from an address that sent too many (a right
+  token is let in all the same); 401 and 429 are listed on every operation that needs
+  credentials (``DocumentedAPI``);
 - 404 ``{"detail": "Not found"}`` for absent and foreign objects alike, so a client user never
   learns that another client's object exists;
 - 422 with ``errors`` naming the request body's fields (query and path parameters by their
@@ -22,8 +25,10 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from tenancy.scoping import NotPermitted
+from tenancy.signin_state import EnrolmentRequired
 from tenancy.throttle import SignInLocked
 
 # Where ninja says a value came from; dropped so that a field is named as the client sent it.
@@ -102,6 +107,33 @@ def _respond(api: NinjaAPI, request: HttpRequest, status: int, body: ErrorOut) -
     return api.create_response(request, body.model_dump(), status=status)
 
 
+# What authentication itself may answer, before any operation runs.
+AUTHENTICATION_ANSWERS = {
+    401: "Unauthorized: no valid token or signed-in session",
+    429: "Too many wrong tokens from this address: see Retry-After",
+}
+
+
+class DocumentedAPI(NinjaAPI):
+    """The API, whose OpenAPI document lists on every operation that needs credentials the
+    answers authentication gives (401, 429), so no router has to repeat them."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                if not operation.get("security"):
+                    continue
+                for status, description in AUTHENTICATION_ANSWERS.items():
+                    operation["responses"].setdefault(
+                        status, {"description": description, "content": error}
+                    )
+        return schema
+
+
 def install(api: NinjaAPI) -> None:
     """Register the handlers that turn exceptions into the JSON errors above."""
 
@@ -110,6 +142,10 @@ def install(api: NinjaAPI) -> None:
 
     def not_permitted(request: HttpRequest, exc: object) -> HttpResponse:
         detail = _("You may view this but not change it.")
+        return _respond(api, request, 403, ErrorOut(detail=detail))
+
+    def must_enrol(request: HttpRequest, exc: object) -> HttpResponse:
+        detail = _("Your agency requires two-factor sign-in: set it up on your profile first.")
         return _respond(api, request, 403, ErrorOut(detail=detail))
 
     def unauthenticated(request: HttpRequest, exc: object) -> HttpResponse:
@@ -143,6 +179,7 @@ def install(api: NinjaAPI) -> None:
 
     api.add_exception_handler(Http404, not_found)
     api.add_exception_handler(NotPermitted, not_permitted)
+    api.add_exception_handler(EnrolmentRequired, must_enrol)
     api.add_exception_handler(AuthenticationError, unauthenticated)
     api.add_exception_handler(SignInLocked, locked)
     api.add_exception_handler(HttpError, http_error)

@@ -4,7 +4,6 @@ interactive docs at /api/v1/docs."""
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path, re_path
-from ninja import NinjaAPI
 
 from api import errors
 from api.auth import API_AUTH
@@ -25,7 +24,7 @@ from api.routers import (
     tokens,
 )
 
-api = NinjaAPI(
+api = errors.DocumentedAPI(
     title="sitecare API",
     version="1",
     description=(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
@@ -20,6 +20,8 @@ from django.utils.translation import ngettext
 
 from sitecare.lib.client_address import client_address
 from tenancy import throttle, two_factor
+from tenancy.devices import device_key_for
+from tenancy.passwords import check_password
 from tenancy.throttle import SignInLocked, ThrottleKey
 
 WRONG_CODE = _("This code is not valid. Codes change every 30 seconds and each works once.")
@@ -27,9 +29,16 @@ WRONG_CODE = _("This code is not valid. Codes change every 30 seconds and each w
 LOGGED_NAME_LENGTH = 64
 
 
+def identity_key(request: HttpRequest, username: str) -> ThrottleKey:
+    """Who an attempt is for: this browser's device cookie when it signed in to the account
+    before (so others' guessing does not lock it out), else the account name."""
+    return device_key_for(request, username) or throttle.account_key(username)
+
+
 def signin_keys(request: HttpRequest, username: str) -> list[ThrottleKey]:
-    """What a sign-in attempt counts against: the account name and the client's address."""
-    return [throttle.account_key(username), throttle.address_key(client_address(request))]
+    """What a sign-in attempt counts against: the account name (or the device that signed
+    in to it before) and the client's address."""
+    return [identity_key(request, username), throttle.address_key(client_address(request))]
 
 
 def who(request: HttpRequest, username: str) -> str:
@@ -55,30 +64,56 @@ def locked_message(until: datetime, now: datetime) -> str:
 
 
 def _throttled_check(
-    request: HttpRequest, user: User, what: str, passes: Callable[[], bool], wrong: ValidationError
+    request: HttpRequest,
+    user: User,
+    what: str,
+    passes: Callable[[datetime], bool],
+    wrong: ValidationError,
 ) -> None:
-    """Run ``passes`` unless the account or address is locked; a failure counts as a failed
-    sign-in. Raises ``ValidationError`` (``wrong``, or when to try again)."""
+    """Count the attempt, then run ``passes`` (given the time of the attempt) unless the
+    account or address is locked. Raises ``ValidationError`` (``wrong``, or when to try
+    again)."""
     now = timezone.now()
     username = user.get_username()
     keys = signin_keys(request, username)
+    attempt = _begin(request, username, keys, now, what)
+    if passes(now):
+        throttle.succeeded(attempt)
+        return
+    _refuse(request, username, attempt, what, wrong)
+
+
+def _begin(
+    request: HttpRequest, username: str, keys: list[ThrottleKey], now: datetime, what: str
+) -> throttle.Attempt:
+    """The attempt, counted before it is checked; a locked one is refused with when to try
+    again."""
     try:
-        throttle.check(keys, now, what=what, who=who(request, username))
+        return throttle.begin(keys, now, what=what, who=who(request, username))
     except SignInLocked as locked:
         raise ValidationError(locked_message(locked.until, now), code="locked") from None
-    if passes():
-        return
-    throttle.record_failure(keys, now, what=what, who=who(request, username))
-    until = throttle.locked_until(keys, now)
-    if until is not None:
-        raise ValidationError(locked_message(until, now), code="locked")
+
+
+def _refuse(
+    request: HttpRequest,
+    username: str,
+    attempt: throttle.Attempt,
+    what: str,
+    wrong: ValidationError,
+) -> NoReturn:
+    """A wrong attempt: logged; the message says when to try again if it started a lock."""
+    throttle.failed(attempt, what=what, who=who(request, username))
+    if attempt.lock is not None:
+        raise ValidationError(locked_message(attempt.lock, attempt.now), code="locked")
     raise wrong
 
 
 def confirm_password(request: HttpRequest, user: User, password: str) -> None:
     """Raise ``ValidationError`` unless ``password`` is the user's (throttled)."""
     wrong = ValidationError(_("This is not your current password."), code="wrong_password")
-    _throttled_check(request, user, "password check", lambda: user.check_password(password), wrong)
+    _throttled_check(
+        request, user, "password check", lambda now: check_password(user, password), wrong
+    )
 
 
 def confirm_second_factor(request: HttpRequest, user: User, code: str) -> None:
@@ -86,19 +121,15 @@ def confirm_second_factor(request: HttpRequest, user: User, code: str) -> None:
     code of the user's (throttled; a recovery code is used up)."""
     wrong = ValidationError(WRONG_CODE, code="wrong_code")
     _throttled_check(
-        request,
-        user,
-        "two-factor code",
-        lambda: two_factor.verify(user, code, timezone.now()),
-        wrong,
+        request, user, "two-factor code", lambda now: two_factor.verify(user, code, now), wrong
     )
 
 
 def confirm_password_or_code(request: HttpRequest, user: User, secret: str) -> None:
     """For turning two-factor sign-in off or making new recovery codes: the password or a code."""
 
-    def passes() -> bool:
-        return user.check_password(secret) or two_factor.verify(user, secret, timezone.now())
+    def passes(now: datetime) -> bool:
+        return check_password(user, secret) or two_factor.verify(user, secret, now)
 
     wrong = ValidationError(
         _("This is neither your password nor a valid code."), code="wrong_password_or_code"
@@ -107,8 +138,9 @@ def confirm_password_or_code(request: HttpRequest, user: User, secret: str) -> N
 
 
 class SignInForm(AuthenticationForm):
-    """The password step. A locked name or address is refused before the password is looked
-    at; each wrong password counts against both."""
+    """The password step. Each attempt is counted against the name and the address before
+    the password is looked at (a locked one is refused unchecked); a right one takes its
+    count back."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -120,20 +152,14 @@ class SignInForm(AuthenticationForm):
         if not username or not self.cleaned_data.get("password"):
             return super().clean()
         assert self.request is not None  # LoginView passes it
-        now = timezone.now()
         keys = signin_keys(self.request, username)
+        attempt = _begin(self.request, username, keys, timezone.now(), "sign-in")
         try:
-            throttle.check(keys, now, what="sign-in", who=who(self.request, username))
-        except SignInLocked as locked:
-            raise ValidationError(locked_message(locked.until, now), code="locked") from None
-        try:
-            return super().clean()
-        except ValidationError:
-            throttle.record_failure(keys, now, what="sign-in", who=who(self.request, username))
-            until = throttle.locked_until(keys, now)
-            if until is not None:
-                raise ValidationError(locked_message(until, now), code="locked") from None
-            raise
+            cleaned = super().clean()
+        except ValidationError as wrong:
+            _refuse(self.request, username, attempt, "sign-in", wrong)
+        throttle.succeeded(attempt)
+        return cleaned
 
 
 class ChangePasswordForm(PasswordChangeForm):

@@ -82,6 +82,10 @@ class ChannelAdminForm(forms.ModelForm):
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     form = ChannelAdminForm
+
+    class Media:
+        css = {"all": ["css/sitecare-admin.css"]}
+
     list_display = [
         "name",
         "organization",
@@ -124,7 +128,8 @@ class ChannelAdmin(admin.ModelAdmin):
     @admin.display(description=_("health"))
     def health(self, obj: Channel) -> str:
         if obj.is_failing:
-            return format_html("<strong style='color:#b45309'>⚠ {}</strong>", _("Failing"))
+            # A class, not a style attribute: the Content-Security-Policy refuses inline style.
+            return format_html('<strong class="sitecare-failing">⚠ {}</strong>', _("Failing"))
         return str(_("OK"))
 
 

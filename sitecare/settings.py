@@ -21,15 +21,24 @@ private_directory(VAR_DIR)
 
 
 def _generated_secret(name: str) -> str:
-    """Read a secret kept under var/, creating it on first use (0600 from the start)."""
+    """Read a secret kept under var/, creating it on first use (0600 from the start, and
+    never seen half-written: ``write_private_file`` publishes it whole)."""
     path = VAR_DIR / name
     if not path.exists():
         # Another process starting at the same moment may have made it: then use that one.
         with contextlib.suppress(FileExistsError):
             write_private_file(path, secrets.token_urlsafe(48))
-    return path.read_text(encoding="utf-8").strip()
+    secret = path.read_text(encoding="utf-8").strip()
+    if not secret:
+        # An empty key would be used as a key (encryption under a known one): stop instead.
+        raise ImproperlyConfigured(
+            f"{path} is empty. Restore it from your backup; on an install that never stored "
+            "anything with it, delete it and sitecare makes a new one."
+        )
+    return secret
 
 
+# The two files are filemodes.KEY_FILES (tightened to 0600 by `setup` and `run`).
 SECRET_KEY = env_str("SITECARE_SECRET_KEY", "") or _generated_secret("secret_key")
 SITECARE_ENCRYPTION_KEY = env_str("SITECARE_ENCRYPTION_KEY", "") or _generated_secret(
     "encryption_key"
@@ -38,9 +47,11 @@ DEBUG = env_bool("SITECARE_DEBUG", False)
 ALLOWED_HOSTS = env_list("SITECARE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("SITECARE_CSRF_TRUSTED_ORIGINS", [])
 SITECARE_BASE_URL = env_str("SITECARE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Reverse proxies whose X-Forwarded-For is believed (sitecare.lib.client_address); none: the
-# connection's peer is the client.
-SITECARE_TRUSTED_PROXIES = env_networks("SITECARE_TRUSTED_PROXIES", [])
+# Reverse proxies whose X-Forwarded-For is believed (sitecare.lib.client_address). By default
+# loopback: the documented set-up is a reverse proxy on this machine in front of a server that
+# listens on loopback, and no visitor from elsewhere can appear as a loopback peer. Set it
+# empty to believe no proxy (the connection's peer is then always the client).
+SITECARE_TRUSTED_PROXIES = env_networks("SITECARE_TRUSTED_PROXIES", ["127.0.0.0/8", "::1"])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -135,6 +146,9 @@ def _database() -> dict[str, object]:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's password sign-in, except that re-hashing a password on sign-in keeps the API
+# tokens tied to it (tenancy.passwords).
+AUTHENTICATION_BACKENDS = ["tenancy.passwords.PasswordBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

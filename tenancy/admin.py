@@ -12,18 +12,19 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from tenancy import two_factor
+from tenancy import throttle, two_factor
 from tenancy.models import (
     ApiToken,
     Client,
     Membership,
     Organization,
     SignInThrottle,
+    ThrottleKind,
     TwoFactor,
 )
 
@@ -90,11 +91,37 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(SignInThrottle)
 class SignInThrottleAdmin(admin.ModelAdmin):
-    """Failed sign-ins being counted; deleting a row lifts its lock at once."""
+    """Failed sign-ins being counted; deleting a row lifts its lock at once. Search by an
+    account name (any name typed, existing or not), a user name or an address."""
 
-    list_display = ["kind", "key", "failures", "last_failure_at", "locked_until"]
+    list_display = ["kind", "label", "short_key", "failures", "last_failure_at", "locked_until"]
     list_filter = ["kind"]
-    readonly_fields = ["kind", "key", "failures", "last_failure_at", "locked_until"]
+    search_fields = ["label"]
+    search_help_text = _("An account name exactly as typed, part of a user name, or an address.")
+    readonly_fields = ["kind", "label", "key", "failures", "last_failure_at", "locked_until"]
+
+    @admin.display(description=_("key"), ordering="key")
+    def short_key(self, row: SignInThrottle) -> str:
+        """An address in full; a hash (of a name or a device) by its start."""
+        if row.kind in (ThrottleKind.ACCOUNT, ThrottleKind.DEVICE):
+            return f"{row.key[:12]}…"
+        return row.key
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[SignInThrottle], search_term: str
+    ) -> tuple[QuerySet[SignInThrottle], bool]:
+        """Besides the label: the rows whose key a name or address typed here gives (an
+        account's key is a hash of its name, so it cannot be searched for in part)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term:
+            return found, may_have_duplicates
+        keys = [throttle.account_key(term), throttle.address_key(term)]
+        keys.append(throttle.address_key(term, ThrottleKind.TOKEN_ADDRESS))
+        exact = Q()
+        for key in keys:
+            exact |= Q(kind=key.kind, key=key.key)
+        return found | queryset.filter(exact), may_have_duplicates
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -125,11 +152,35 @@ class TwoFactorAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: TwoFactor | None = None) -> bool:
         return False
 
-    @admin.action(description=_("Turn off two-factor sign-in (the user can set it up again)"))
+    def has_turn_off_permission(self, request: HttpRequest) -> bool:
+        """Turning it off is a change (the records are never edited in a form, so the change
+        permission means exactly this); viewing the list is not enough."""
+        return request.user.has_perm("tenancy.change_twofactor")
+
+    @admin.action(
+        description=_("Turn off two-factor sign-in (the user can set it up again)"),
+        permissions=["turn_off"],
+    )
     def turn_off(self, request: HttpRequest, queryset: QuerySet[TwoFactor]) -> None:
+        """Turn it off for the chosen users; a superuser's only by a superuser."""
         records = list(queryset.select_related("user"))
+        if not request.user.is_superuser:
+            kept = [record.user.get_username() for record in records if record.user.is_superuser]
+            records = [record for record in records if not record.user.is_superuser]
+            if kept:
+                self.message_user(
+                    request,
+                    _(
+                        "Only a superuser may turn off two-factor sign-in of a superuser; "
+                        "left as it is for: %(names)s."
+                    )
+                    % {"names": ", ".join(kept)},
+                    messages.WARNING,
+                )
         for record in records:
             two_factor.disable(record.user)
+        if not records:
+            return
         self.message_user(
             request,
             ngettext(

@@ -18,8 +18,8 @@ def password_change_revokes_tokens(**kwargs: Any) -> list[checks.CheckMessage]:
         return []
     return [
         checks.Error(
-            f"AUTH_PASSWORD_VALIDATORS lacks {TOKEN_REVOCATION}: a changed password would not "
-            "revoke the user's API tokens.",
+            f"AUTH_PASSWORD_VALIDATORS lacks {TOKEN_REVOCATION}: a changed password would "
+            "leave the user's API tokens listed until each is next used (and then revoked).",
             id="tenancy.E001",
         )
     ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
+import logging
 import secrets
 
 from django.conf import settings
@@ -13,6 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sitecare.lib.crypto import EncryptedTextField
+from tenancy.keyed import keyed_digest
+
+logger = logging.getLogger("sitecare.accounts")
 
 
 def validate_allowlist(value: str) -> None:
@@ -171,11 +176,20 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def password_mark(password_hash: str) -> str:
+    """What a token remembers of its owner's stored password (a keyed digest of the hash)."""
+    return keyed_digest("tenancy.ApiToken.password_mark", password_hash)
+
+
 class ApiToken(models.Model):
     """A personal API token; only its SHA-256 is stored, the raw value is shown once.
 
-    Changing the owner's password revokes it (``tenancy.passwords``), unless it was made to
-    survive password changes: a choice made when creating it, on the profile page only.
+    Changing the owner's password revokes it, unless it was made to survive password
+    changes (a choice made when creating it, on the profile page only). Like Django's session
+    hash, the token is tied to the owner's stored password when it is issued
+    (``password_mark``): a token whose mark no longer matches the stored password is revoked
+    when it is next used, whatever path changed the password (``set_password``, the admin's
+    "disable password-based authentication", a direct assignment or ``update()``).
     """
 
     user = models.ForeignKey(
@@ -186,6 +200,8 @@ class ApiToken(models.Model):
     hint = models.CharField(max_length=12, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    # Keyed digest of the owner's password hash when the token was issued (``password_mark``).
+    password_mark = models.CharField(max_length=64, blank=True, default="", editable=False)
     survives_password_change = models.BooleanField(
         _("survives password changes"),
         default=False,
@@ -212,9 +228,42 @@ class ApiToken(models.Model):
             name=name,
             token_hash=hash_token(raw),
             hint=raw[: len(TOKEN_PREFIX) + 6],
+            password_mark=password_mark(str(getattr(user, "password", ""))),
             survives_password_change=survives_password_change,
         )
         return token, raw
+
+    @classmethod
+    def holding(cls, raw: str) -> ApiToken | None:
+        """The token with the raw value ``raw`` (its user loaded) if it still holds: its owner
+        is active and, unless it survives password changes, has the password it was issued
+        under. A token that outlived its password is deleted, so it is revoked for good."""
+        if not raw.startswith(TOKEN_PREFIX):
+            return None
+        token = cls.objects.select_related("user").filter(token_hash=hash_token(raw)).first()
+        if token is None:
+            return None
+        if token.outlived_password(token.user.password):
+            cls.objects.filter(pk=token.pk).delete()
+            logger.info(
+                "API token %s of user %s revoked: the password changed", token.pk, token.user_id
+            )
+            return None
+        return token if token.user.is_active else None
+
+    def outlived_password(self, password_hash: str) -> bool:
+        """Whether the owner's password changed since this token was issued (and the token
+        was not made to survive that)."""
+        if self.survives_password_change:
+            return False
+        return not hmac.compare_digest(self.password_mark, password_mark(password_hash))
+
+    @classmethod
+    def fate_on_password_change(cls, user_id: int) -> tuple[int, int]:
+        """How many of the user's tokens a password change would revoke, and keep."""
+        mine = cls.objects.filter(user_id=user_id)
+        kept = mine.filter(survives_password_change=True).count()
+        return mine.count() - kept, kept
 
     @classmethod
     def revoke_on_password_change(cls, user_id: int) -> int:
@@ -227,20 +276,31 @@ class ApiToken(models.Model):
 
 class ThrottleKind(models.TextChoices):
     ACCOUNT = "account", _("account name")
+    DEVICE = "device", _("device (signed in before)")
     ADDRESS = "address", _("address (web sign-in)")
     TOKEN_ADDRESS = "token_address", _("address (API tokens)")
 
 
 class SignInThrottle(models.Model):
-    """Failed sign-ins of one account name or one client address, and the lock they earned.
+    """Failed sign-ins of one account name, device or client address, and the lock they
+    earned.
 
     Kept in the database so that every web worker and process sees the same count. The key
     of an account is a hash of its name as typed (casefolded), so names that do not exist are
-    counted exactly like real ones and no typed text is kept.
+    counted exactly like real ones; the label names the account for the operator only when
+    one by that name exists, so no other typed text is kept. Rows quiet for longer than
+    their kind forgets failures after are deleted as new ones come (``throttle.purge_quiet``).
     """
 
     kind = models.CharField(_("kind"), max_length=16, choices=ThrottleKind.choices)
     key = models.CharField(_("key"), max_length=64)
+    label = models.CharField(
+        _("account"),
+        max_length=150,
+        blank=True,
+        default="",
+        help_text=_("The account the attempts were for, when it exists."),
+    )
     failures = models.PositiveIntegerField(_("failures"), default=0)
     last_failure_at = models.DateTimeField(_("last failure"))
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
@@ -253,7 +313,7 @@ class SignInThrottle(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.key[:12]}: {self.failures}"
+        return f"{self.get_kind_display()} {self.label or self.key[:12]}: {self.failures}"
 
 
 class TwoFactor(models.Model):

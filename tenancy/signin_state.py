@@ -4,15 +4,21 @@ A session records, when it signs in, the user's session epoch and whether it pas
 second step. It stays valid while the epoch is unchanged (two-factor sign-in was not turned
 on or off since) and, for a user with two-factor sign-in, only if it passed the second step: a
 session made any other way (a future login path, ``Client.login`` in a test) is not enough.
+
+``standing`` is the one place that says what a request's session is: nobody, a session that
+must end, one that must enrol in two-factor sign-in first, or a fully signed-in one. The web
+(``front.signin_guard``) and the API's session authentication (``api.auth``) both ask it.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
 
 EPOCH_KEY = "sitecare_epoch"
 VERIFIED_KEY = "sitecare_two_factor"
@@ -63,3 +69,46 @@ def is_valid(session: SessionBase, state: SignInState) -> bool:
     if int(session.get(EPOCH_KEY, 0)) != state.epoch:
         return False
     return not state.two_factor or bool(session.get(VERIFIED_KEY, False))
+
+
+class Standing(enum.Enum):
+    """What the session of a request amounts to."""
+
+    NOBODY = "nobody"  # not signed in
+    ENDED = "ended"  # signed in under an older epoch, or skipped the second step: sign out
+    MUST_ENROL = "must_enrol"  # valid, but the agency requires two-factor sign-in first
+    SIGNED_IN = "signed_in"  # passed the whole sign-in and meets the agency's requirement
+
+
+class EnrolmentRequired(Exception):
+    """A session whose user must set up two-factor sign-in before using anything."""
+
+
+# Where ``standing`` keeps its answer on the request (one query per request, however many ask).
+_CACHE = "_sitecare_standing"
+
+
+def standing(request: HttpRequest) -> Standing:
+    """What the session of ``request`` amounts to (asked once per request, then remembered)."""
+    found = getattr(request, _CACHE, None)
+    if isinstance(found, Standing):
+        return found
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        found = Standing.NOBODY
+    else:
+        state = state_of(user)
+        if not is_valid(request.session, state):
+            found = Standing.ENDED
+        elif state.must_enrol:
+            found = Standing.MUST_ENROL
+        else:
+            found = Standing.SIGNED_IN
+    setattr(request, _CACHE, found)
+    return found
+
+
+def forget_standing(request: HttpRequest) -> None:
+    """After signing the request out: ask again."""
+    if hasattr(request, _CACHE):
+        delattr(request, _CACHE)

@@ -3,7 +3,7 @@
 A code is accepted for the time step it belongs to and one step either side (clocks drift),
 and each time step's code only once: the accepted step is stored with a conditional UPDATE,
 so even two web workers given the same code at the same moment accept it once. Recovery codes
-are random, shown once and stored as SHA-256 hashes, like API tokens; each works once.
+are random, shown once and stored as keyed digests (``keyed``); each works once.
 Turning two-factor sign-in on or off raises the user's session epoch, which ends the user's
 other sessions (``tenancy.signin_state``).
 """
@@ -22,7 +22,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Q
 
-from tenancy.models import RecoveryCode, TwoFactor
+from tenancy.keyed import keyed_digest
+from tenancy.models import Membership, RecoveryCode, TwoFactor
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -41,6 +42,21 @@ def record_of(user_id: int) -> TwoFactor | None:
 def is_enabled(user_id: int) -> bool:
     record = record_of(user_id)
     return record is not None and record.enabled
+
+
+def agency_members(organization_id: int) -> list[tuple[Membership, bool]]:
+    """Each member of the agency (by user name), with whether two-factor sign-in is on."""
+    members = list(
+        Membership.objects.filter(organization_id=organization_id)
+        .select_related("user", "client")
+        .order_by("user__username")
+    )
+    enabled = set(
+        TwoFactor.objects.filter(
+            user_id__in=[m.user_id for m in members], confirmed_at__isnull=False
+        ).values_list("user_id", flat=True)
+    )
+    return [(member, member.user_id in enabled) for member in members]
 
 
 def time_step(now: datetime) -> int:
@@ -90,8 +106,19 @@ def normalize(code: str) -> str:
     return "".join(code.split()).replace("-", "").lower()
 
 
+def keyed(plain_digest: str) -> str:
+    """What is stored of a recovery code: a keyed digest (``tenancy.keyed``) of its SHA-256.
+
+    About 50 bits per code could be tried offline against a plain hash in a day; keyed by a
+    secret kept outside the database, a dump alone allows no such test. Hashing the SHA-256
+    (rather than the code) let codes stored before as plain SHA-256 be converted in place
+    (migration ``tenancy.0009_recovery_codes_keyed``).
+    """
+    return keyed_digest("tenancy.RecoveryCode.code_hash", plain_digest)
+
+
 def _hash(code: str) -> str:
-    return hashlib.sha256(normalize(code).encode()).hexdigest()
+    return keyed(hashlib.sha256(normalize(code).encode()).hexdigest())
 
 
 def _new_recovery_codes(user: User, now: datetime) -> list[str]:

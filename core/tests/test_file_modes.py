@@ -1,9 +1,12 @@
-"""The store is private: ``sitecare setup`` leaves the var directory 0700 and the SQLite
-database with its WAL and shared-memory files 0600, for new installs and older ones alike."""
+"""The store is private: ``sitecare setup`` and ``sitecare run`` leave the var directory 0700
+and the keys and the SQLite database with its WAL and shared-memory files 0600, for new
+installs and older ones alike; whatever a sitecare command creates is its user's alone."""
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -21,15 +24,22 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def run_setup(var_dir: Path) -> str:
-    """``sitecare setup`` in a process of its own, as an operator runs it (umask 022)."""
-    env = {
-        **os.environ,
-        "SITECARE_VAR_DIR": str(var_dir),
-        "SITECARE_ADMIN_PASSWORD": "correct-horse-battery-9",
-    }
+def environment(var_dir: Path, **more: str) -> dict[str, str]:
+    env = {**os.environ, "SITECARE_VAR_DIR": str(var_dir), **more}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("SITECARE_DATABASE_URL", None)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_setup(var_dir: Path, **more: str) -> str:
+    """``sitecare setup`` in a process of its own, as an operator runs it (umask 022)."""
+    env = environment(var_dir, SITECARE_ADMIN_PASSWORD="correct-horse-battery-9", **more)
     previous = os.umask(0o022)
     try:
         done = subprocess.run(
@@ -73,22 +83,87 @@ def test_it_sets_up_a_new_install_readable_by_its_user_only(tmp_path):
         connection.close()
 
 
-def test_it_tightens_an_existing_world_readable_install(tmp_path):
-    var_dir = tmp_path / "var"
+def world_readable_install(var_dir: Path) -> tuple[list[Path], sqlite3.Connection]:
+    """An install made before the store was private: directory 0755, keys and database 0644,
+    the database open in WAL mode as a running server keeps it; its files and connection."""
     var_dir.mkdir(mode=0o755)
     var_dir.chmod(0o755)
     database = var_dir / "sitecare.sqlite3"
     connection = open_in_wal_mode(database)
+    # A secret given as SITECARE_*_FILE inside the var directory is tightened too.
+    names = ("secret_key", "encryption_key", "email_password")
+    for name in names:
+        (var_dir / name).write_text(f"old-{name}-0123456789abcdef0123456789abcdef\n")
+    files = [var_dir / name for name in names]
+    files += [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+    for path in files:
+        path.chmod(0o644)
+    return files, connection
+
+
+def test_it_tightens_an_existing_world_readable_install(tmp_path):
+    var_dir = tmp_path / "var"
+    files, connection = world_readable_install(var_dir)
     try:
-        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
-            path.chmod(0o644)
-        output = run_setup(var_dir)
+        output = run_setup(var_dir, SITECARE_EMAIL_PASSWORD_FILE=str(var_dir / "email_password"))
         assert "0700/0600" in output
         assert mode(var_dir) == 0o700
-        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        for path in files:
             assert mode(path) == 0o600, path
     finally:
         connection.close()
+
+
+def test_it_tightens_an_older_install_when_run_starts(tmp_path):
+    var_dir = tmp_path / "var"
+    files, connection = world_readable_install(var_dir)
+    env = environment(var_dir, SITECARE_PORT=str(free_port()))
+    previous = os.umask(0o022)
+    try:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "sitecare.cli", "run"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    finally:
+        os.umask(previous)
+    try:
+        assert run.stdout is not None
+        said = ""
+        while "0700/0600" not in said:
+            line = run.stdout.readline()
+            assert line, said  # it ended without saying so
+            said += line
+        assert mode(var_dir) == 0o700
+        for path in files:
+            if path.name != "email_password":  # run was not told of it
+                assert mode(path) == 0o600, path
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.communicate(timeout=60)
+        connection.close()
+
+
+def test_it_creates_files_private_from_any_sitecare_command(tmp_path):
+    """Whatever a sitecare command writes without choosing a mode (here a file the shell
+    command makes) is its user's alone: the command line sets umask 077."""
+    made = tmp_path / "made-by-sitecare"
+    previous = os.umask(0o022)
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "sitecare.cli", "shell", "-c", f"open({str(made)!r}, 'w')"],
+            cwd=REPO,
+            env=environment(tmp_path / "var"),
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+    finally:
+        os.umask(previous)
+    assert mode(made) == 0o600
 
 
 @pytest.mark.parametrize("existing", [False, True])

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from incidents.models import Channel, Incident
 from monitoring.models import Monitor, MonitorState
+from tenancy import throttle
 from tenancy.models import ApiToken, TwoFactor
 from tenancy.tests.test_two_factor import enrolled
 
@@ -217,3 +218,100 @@ def test_it_lets_the_operator_turn_off_two_factor_for_someone_who_lost_their_pho
     assert not record.enabled and record.secret == ""
     # The row stays (it holds the session epoch): no deleting it from the admin.
     assert staff.get(f"/admin/tenancy/twofactor/{world.engineer.pk}/delete/").status_code == 403
+
+
+def test_it_sends_the_admin_s_password_change_to_the_throttled_one_on_the_profile(staff):
+    for number in range(8):
+        guess = staff.post(
+            "/admin/password_change/",
+            {
+                "old_password": f"guess-{number}",
+                "new_password1": "N3w-pass-phrase-x",
+                "new_password2": "N3w-pass-phrase-x",
+            },
+        )
+        assert guess.status_code == 302
+        assert guess["Location"] == reverse("front:profile") + "#password"
+    right = staff.post(
+        "/admin/password_change/",
+        {
+            "old_password": "correct-horse-battery-9",
+            "new_password1": "N3w-pass-phrase-x",
+            "new_password2": "N3w-pass-phrase-x",
+        },
+    )
+    assert right.status_code == 302
+    assert User.objects.get(username="root").check_password("correct-horse-battery-9")
+    # The admin's own pages link there too.
+    assert staff.get("/admin/password_change/")["Location"].endswith("/profile/#password")
+
+
+def helper_with(name: str, *codenames: str) -> HttpClient:
+    helper = User.objects.create_user(name, password="correct-horse-battery-9", is_staff=True)
+    for codename in codenames:
+        helper.user_permissions.add(Permission.objects.get(codename=codename))
+    browser = HttpClient()
+    browser.login(username=name, password="correct-horse-battery-9")
+    return browser
+
+
+def turn_off(browser: HttpClient, *users: User):
+    return browser.post(
+        "/admin/tenancy/twofactor/",
+        {"action": "turn_off", "_selected_action": [user.pk for user in users]},
+        follow=True,
+    )
+
+
+def test_it_lets_only_staff_who_may_change_two_factor_records_turn_it_off(staff, world):
+    enrolled(world.engineer)
+    viewer = helper_with("viewer", "view_twofactor")
+    assert viewer.get("/admin/tenancy/twofactor/").status_code == 200
+    turn_off(viewer, world.engineer)
+    assert TwoFactor.objects.get(user=world.engineer).enabled
+    changer = helper_with("changer", "view_twofactor", "change_twofactor")
+    assert (
+        "Two-factor sign-in is off for 1 user."
+        in turn_off(changer, world.engineer).content.decode()
+    )
+    assert not TwoFactor.objects.get(user=world.engineer).enabled
+
+
+def test_it_lets_only_a_superuser_turn_off_a_superuser_s_two_factor(staff, world):
+    root = User.objects.get(username="root")
+    enrolled(root)
+    enrolled(world.owner)
+    helper = helper_with("changer", "view_twofactor", "change_twofactor")
+    said = turn_off(helper, root, world.owner).content.decode()
+    assert "Only a superuser may turn off two-factor sign-in of a superuser" in said
+    assert "Two-factor sign-in is off for 1 user." in said
+    assert TwoFactor.objects.get(user=root).enabled
+    assert not TwoFactor.objects.get(user=world.owner).enabled
+    # Nothing else to do: no "off for 0 users".
+    assert "off for 0 users" not in turn_off(helper, root).content.decode()
+    User.objects.create_superuser("boss", "boss@example.com", "correct-horse-battery-9")
+    boss = HttpClient()
+    boss.login(username="boss", password="correct-horse-battery-9")
+    assert "off for 1 user" in turn_off(boss, root).content.decode()
+    assert not TwoFactor.objects.get(user=root).enabled
+
+
+def test_it_finds_sign_in_locks_by_account_name_or_address(staff, world):
+    for number in range(6):
+        HttpClient(REMOTE_ADDR="203.0.113.7").post(
+            reverse("front:login"), {"username": "Owner", "password": f"guess-{number}"}
+        )
+        HttpClient(REMOTE_ADDR="203.0.113.8").post(
+            reverse("front:login"), {"username": "nobody", "password": f"guess-{number}"}
+        )
+    url = "/admin/tenancy/signinthrottle/"
+
+    def found(term: str) -> list[tuple[str, str]]:
+        result = staff.get(url, {"q": term}).context["cl"].result_list
+        return sorted((row.kind, row.label or row.key) for row in result)
+
+    assert found("own") == [("account", "owner")]
+    assert found("NOBODY") == [("account", throttle.account_key("nobody").key)]
+    assert found("203.0.113.7") == [("address", "203.0.113.7")]
+    listed = staff.get(url).content.decode()
+    assert ">owner<" in listed

@@ -7,21 +7,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pyotp
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import User
 from django.test import Client as HttpClient
+from django.urls import reverse
 
 from front.security_headers import APP_CSP
 from front.tests.conftest import PASSWORD, signed_in
-from incidents.models import EscalationPolicy
+from incidents.models import Channel, EscalationPolicy
 from incidents.tests.test_statuspage_browser import CHROMIUM, LAUNCH_ARGS
 from sla.models import CarePlan
+from tenancy.tests.test_two_factor import enrolled
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)"
 )
 # The top bar's background from sitecare.css: proof that the stylesheet applied.
 TOPBAR_BACKGROUND = "rgb(17, 24, 39)"
+# The "Failing" highlight in the admin's channel list, from sitecare-admin.css.
+FAILING_COLOUR = "rgb(180, 83, 9)"
 
 
 @dataclass
@@ -66,17 +72,28 @@ def visits(world, incident_a) -> list[Visit]:
     User.objects.create_superuser("root", "root@example.com", PASSWORD)
     root = HttpClient()
     assert root.login(username="root", password=PASSWORD)
+    # A failing channel: its list shows the highlighted "Failing" column.
+    Channel.objects.filter(name="A hook").update(consecutive_failures=3)
+    # Every admin list (several render columns of their own), and a few forms.
     admin_pages = [
         "/admin/",
-        "/admin/tenancy/organization/",
+        *(
+            f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+            for model in admin.site._registry
+        ),
         f"/admin/tenancy/organization/{world.agency.pk}/change/",
         f"/admin/auth/user/{world.owner.pk}/change/",
         "/admin/incidents/channel/add/",
     ]
+    # The code step of a user with two-factor sign-in, after the password.
+    enrolled(world.client_b_user)
+    pending = HttpClient()
+    pending.post(reverse("front:login"), {"username": "bob", "password": PASSWORD})
     return [
         Visit(signed_in(world.owner).cookies["sessionid"].value, owner_pages),
         Visit(signed_in(world.client_a_user).cookies["sessionid"].value, ["/", "/profile/"]),
         Visit(root.cookies["sessionid"].value, admin_pages),
+        Visit(pending.cookies["sessionid"].value, ["/login/code/"]),
         Visit("", ["/login/"]),
     ]
 
@@ -136,5 +153,51 @@ def test_it_serves_every_main_page_under_a_strict_policy_without_a_violation(
                     "getComputedStyle(document.querySelector('.topbar')).backgroundColor"
                 )
                 assert background == TOPBAR_BACKGROUND, path
+            if path == "/admin/incidents/channel/":
+                # The failing channel's highlight comes from the admin's stylesheet.
+                colour = tab.evaluate(
+                    "getComputedStyle(document.querySelector('.sitecare-failing')).color"
+                )
+                assert colour == FAILING_COLOUR
         context.close()
+    assert problems.found == [], "\n".join(problems.found)
+
+
+@pytest.fixture
+def owner_session(world) -> str:
+    return str(signed_in(world.owner).cookies["sessionid"].value)
+
+
+def test_it_shows_the_pages_that_answer_a_form_without_a_violation(
+    owner_session, live_server, browser
+):
+    """The new token's page and the recovery codes shown when two-factor sign-in turns on."""
+    problems = Problems()
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context.add_cookies([{"name": "sessionid", "value": owner_session, "url": live_server.url}])
+    tab = context.new_page()
+    tab.on("console", problems.console)
+    tab.on("pageerror", problems.page_error)
+
+    def submit(form: str) -> None:
+        with tab.expect_navigation() as navigation:
+            tab.click(f"{form} button[type=submit]")
+        response = navigation.value
+        assert response is not None and response.status == 200, problems.path
+        assert response.headers["content-security-policy"] == APP_CSP, problems.path
+        tab.wait_for_load_state("networkidle")
+
+    problems.path = "token created"
+    tab.goto(live_server.url + reverse("front:profile"))
+    token_form = f"form[action='{reverse('front:token_create')}']"
+    tab.fill(f"{token_form} input[name=name]", "deploy script")
+    submit(token_form)
+    assert "sc_" in tab.content()
+    problems.path = "recovery codes"
+    tab.goto(live_server.url + reverse("front:two_factor"))
+    secret = "".join(tab.inner_text("#secret-key").split())
+    tab.fill("input[name=code]", pyotp.TOTP(secret).now())
+    submit(f"form[action='{reverse('front:two_factor')}']")
+    assert "recovery" in tab.content().lower()
+    context.close()
     assert problems.found == [], "\n".join(problems.found)

@@ -136,3 +136,17 @@ def test_it_says_when_to_try_again_in_the_reader_s_language(world):
     assert error_text(response) == (
         "Zbyt wiele nieudanych prób. Spróbuj ponownie za 2 minuty, o 09:04."
     )
+
+
+def test_it_takes_back_the_count_of_every_right_attempt(world):
+    with time_machine.travel(START, tick=False):
+        office = HttpClient(REMOTE_ADDR="192.0.2.60")
+        # Each attempt is counted before it is checked; the right ones take their count back,
+        # so 25 colleagues signing in from one address lock nothing.
+        for _colleague in range(25):
+            assert attempt(office, "engineer", PASSWORD).status_code == 302
+            office.post(reverse("front:logout"))
+        for number in range(5):
+            attempt(office, "owner", f"guess-{number}")
+        # The sixth attempt earns a lock when it is counted; being right, it lifts it again.
+        assert attempt(office, "owner", PASSWORD).status_code == 302

@@ -80,3 +80,23 @@ def test_it_lets_a_member_who_must_enrol_sign_out(world):
     response = browser.post(reverse("front:logout"))
     assert response.status_code == 302
     assert "_auth_user_id" not in browser.session
+
+
+def test_it_refuses_the_session_of_a_member_who_must_enrol_whatever_headers_come_with_it(world):
+    Organization.objects.filter(pk=world.agency.pk).update(require_two_factor=True)
+    browser = sign_in("engineer")
+    for header in ("", "Basic eDp5", "x", "Token abc", "Bearer"):
+        headers = {"Authorization": header} if header else {}
+        refused = browser.get("/api/v1/me", headers=headers)
+        assert refused.status_code in (401, 403), header
+        if refused.status_code == 403:
+            assert "requires two-factor sign-in" in refused.json()["detail"]
+        made = browser.post(
+            "/api/v1/tokens", {"name": "escape"}, content_type="application/json", headers=headers
+        )
+        assert made.status_code in (401, 403), header
+    assert not ApiToken.objects.exists()
+    # A real token of the member's still works with the same session cookie beside it.
+    _token, raw = ApiToken.issue(world.engineer, "script")
+    token_call = browser.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"})
+    assert token_call.status_code == 200

@@ -32,7 +32,7 @@ from incidents.channels import send_test
 from incidents.escalation_edit import create_personal_channel, personal_channels
 from sitecare.lib.names import validate_name
 from tenancy import two_factor
-from tenancy.models import ApiToken, Membership, Role, TwoFactor
+from tenancy.models import ApiToken, Membership, Role
 from tenancy.scoping import scope_for
 
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
@@ -108,21 +108,6 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def agency_members(organization_id: int) -> list[tuple[Membership, bool]]:
-    """Each member of the agency, with whether two-factor sign-in is on for them."""
-    members = list(
-        Membership.objects.filter(organization_id=organization_id)
-        .select_related("user", "client")
-        .order_by("user__username")
-    )
-    enabled = set(
-        TwoFactor.objects.filter(
-            user_id__in=[m.user_id for m in members], confirmed_at__isnull=False
-        ).values_list("user_id", flat=True)
-    )
-    return [(member, member.user_id in enabled) for member in members]
-
-
 def _profile_page(
     request: HttpRequest,
     *,
@@ -146,7 +131,7 @@ def _profile_page(
     }
     if membership is not None and membership.role == Role.OWNER:
         context["agency"] = membership.organization
-        context["members"] = agency_members(membership.organization_id)
+        context["members"] = two_factor.agency_members(membership.organization_id)
     if membership is not None and membership.is_agency:
         context["personal_form"] = personal_form or PersonalChannelForm()
         context["personal_channels"] = personal_channels(membership.user)
@@ -197,24 +182,38 @@ def password_change(request: HttpRequest) -> HttpResponse:
     """Change one's password: other sessions end (Django) and so do API tokens not made to
     survive it (``tenancy.passwords``); this session goes on."""
     user = _user(request)
-    surviving = ApiToken.objects.filter(user=user, survives_password_change=True).count()
+    revoked, kept = ApiToken.fate_on_password_change(user.pk)
     form = ChangePasswordForm(request, user, request.POST)
     if not form.is_valid():
         return _profile_page(request, password_form=form)
     form.save()
     update_session_auth_hash(request, user)
-    done = _(
-        "Your password is changed. Your other sessions are signed out and your API tokens revoked."
-    )
-    if surviving:
-        kept = ngettext(
-            "%(count)d token made to survive password changes is kept.",
-            "%(count)d tokens made to survive password changes are kept.",
-            surviving,
-        ) % {"count": surviving}
-        done = f"{done} {kept}"
-    messages.success(request, done)
+    said = [_("Your password is changed. Your other sessions are signed out.")]
+    if revoked:
+        said.append(
+            ngettext(
+                "%(count)d API token is revoked.", "%(count)d API tokens are revoked.", revoked
+            )
+            % {"count": revoked}
+        )
+    if kept:
+        said.append(
+            ngettext(
+                "%(count)d token made to survive password changes is kept.",
+                "%(count)d tokens made to survive password changes are kept.",
+                kept,
+            )
+            % {"count": kept}
+        )
+    messages.success(request, " ".join(said))
     return redirect("front:profile")
+
+
+@never_cache
+def admin_password_change(request: HttpRequest) -> HttpResponse:
+    """``/admin/password_change/``: the profile's password change, whose current-password
+    check is throttled like a sign-in (the admin's own form checks it unthrottled)."""
+    return HttpResponseRedirect(reverse("front:profile") + "#password")
 
 
 @login_required

@@ -27,8 +27,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from front.forms_account import SecondStepForm, SignInForm
+from front.forms_account import SecondStepForm, SignInForm, identity_key
 from tenancy import throttle, two_factor
+from tenancy.devices import remember_device
 from tenancy.signin_state import remember, state_of
 
 PENDING_KEY = "sitecare_pending_sign_in"
@@ -36,13 +37,20 @@ PENDING_KEY = "sitecare_pending_sign_in"
 PENDING_SECONDS = 300
 
 
-def complete_sign_in(request: HttpRequest, user: User, *, passed_second_step: bool) -> None:
-    """Sign the user in (a new session key), note what the session passed, forget the
-    account's failed attempts."""
+def complete_sign_in(
+    request: HttpRequest, user: User, target: str, *, passed_second_step: bool
+) -> HttpResponse:
+    """Sign the user in (a new session key), note what the session passed, forget the failed
+    attempts of the account (or of this browser's device), and go to ``target`` with a new
+    device cookie for this account."""
+    username = user.get_username()
+    throttle.forget(identity_key(request, username))
     request.session.pop(PENDING_KEY, None)
     auth_login(request, user)
     remember(request.session, state_of(user), passed_second_step=passed_second_step)
-    throttle.forget(throttle.account_key(user.get_username()))
+    response = HttpResponseRedirect(target)
+    remember_device(response, username)
+    return response
 
 
 def _safe_target(request: HttpRequest, target: str, default: str) -> str:
@@ -62,8 +70,9 @@ class SignInView(auth_views.LoginView):
         """The password was right: sign in, or with two-factor sign-in, ask for a code."""
         user = form.get_user()
         if not two_factor.is_enabled(user.pk):
-            complete_sign_in(self.request, user, passed_second_step=False)
-            return HttpResponseRedirect(self.get_success_url())
+            return complete_sign_in(
+                self.request, user, self.get_success_url(), passed_second_step=False
+            )
         # A fresh anonymous session: nothing from before the password step is carried over.
         self.request.session.cycle_key()
         self.request.session[PENDING_KEY] = {
@@ -112,8 +121,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     user, target = found
     form = SecondStepForm(request, user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        complete_sign_in(request, user, passed_second_step=True)
-        return HttpResponseRedirect(target)
+        return complete_sign_in(request, user, target, passed_second_step=True)
     return render(request, "front/login_code.html", {"form": form})
 
 

@@ -1,8 +1,10 @@
 """The address of the client a request came from, seen through the proxies we trust.
 
-Without ``SITECARE_TRUSTED_PROXIES`` it is the peer of the connection (``REMOTE_ADDR``) and
-any ``X-Forwarded-For`` header is ignored: anyone can send one. Behind a reverse proxy, list
-the proxy's address there, or every visitor looks like the proxy (one login throttle for all).
+It is the peer of the connection (``REMOTE_ADDR``), unless that peer is one of the proxies
+in ``SITECARE_TRUSTED_PROXIES`` (by default loopback: a reverse proxy on this machine), whose
+``X-Forwarded-For`` is then believed; anyone else's header is ignored, since anyone can send
+one. Behind a proxy elsewhere, list its address, or every visitor looks like the proxy (one
+login throttle for all); set it empty to believe no proxy at all.
 """
 
 from __future__ import annotations

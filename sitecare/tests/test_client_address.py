@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +16,7 @@ from sitecare.lib.client_address import client_address
 
 LOCAL_PROXY = (ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128"))
 TWO_PROXIES = (*LOCAL_PROXY, ipaddress.ip_network("10.0.0.0/8"))
+REPO = Path(__file__).resolve().parents[2]
 
 
 def address(peer: str, forwarded: str | None = None, proxies=LOCAL_PROXY) -> str:
@@ -21,10 +26,54 @@ def address(peer: str, forwarded: str | None = None, proxies=LOCAL_PROXY) -> str
     return client_address(RequestFactory().get("/", **extra), proxies)
 
 
-def test_it_believes_no_forwarded_header_by_default(settings):
+def test_it_believes_no_forwarded_header_when_no_proxy_is_trusted(settings):
     settings.SITECARE_TRUSTED_PROXIES = ()
     request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.9")
     assert client_address(request) == "127.0.0.1"
+
+
+def trusted_proxies(tmp_path: Path, value: str | None) -> str:
+    """``SITECARE_TRUSTED_PROXIES`` as a fresh process reads it (unset when ``value`` is None)."""
+    env = {**os.environ, "SITECARE_VAR_DIR": str(tmp_path / "var")}
+    env.pop("SITECARE_TRUSTED_PROXIES", None)
+    if value is not None:
+        env["SITECARE_TRUSTED_PROXIES"] = value
+    read = "import sitecare.settings as s; print(','.join(map(str, s.SITECARE_TRUSTED_PROXIES)))"
+    done = subprocess.run(
+        [sys.executable, "-c", read],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_it_trusts_the_local_reverse_proxy_unless_told_otherwise(tmp_path, settings):
+    # The documented set-up is a reverse proxy on this machine, and the server listens on
+    # loopback: a loopback peer is that proxy (no visitor from elsewhere can appear as one).
+    assert trusted_proxies(tmp_path, None) == "127.0.0.0/8,::1/128"
+    assert trusted_proxies(tmp_path, "") == ""
+    assert trusted_proxies(tmp_path, "10.0.0.5") == "10.0.0.5/32"
+    settings.SITECARE_TRUSTED_PROXIES = (
+        ipaddress.ip_network("127.0.0.0/8"),
+        ipaddress.ip_network("::1"),
+    )
+    assert (
+        client_address(
+            RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.9")
+        )
+        == "192.0.2.9"
+    )
+    # Anyone else's header is still theirs to make up.
+    assert (
+        client_address(
+            RequestFactory().get("/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="192.0.2.9")
+        )
+        == "198.51.100.7"
+    )
 
 
 @pytest.mark.parametrize(

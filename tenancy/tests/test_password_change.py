@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.management.commands import changepassword
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -139,3 +140,72 @@ def test_it_makes_a_surviving_token_only_with_the_current_password(world):
         "backup job": True,
         "laptop": False,
     }
+
+
+def test_it_revokes_tokens_when_the_admin_disables_password_sign_in(world):
+    plain, kept = tokens_of(world.engineer)
+    User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    staff = HttpClient()
+    staff.login(username="root", password=PASSWORD)
+    response = staff.post(
+        f"/admin/auth/user/{world.engineer.pk}/password/",
+        {"usable_password": "false", "unset-password": "1"},
+    )
+    assert response.status_code == 302
+    world.engineer.refresh_from_db()
+    assert not world.engineer.has_usable_password()
+    assert not works(plain)
+    assert works(kept)
+
+
+def test_it_revokes_tokens_whatever_way_the_stored_password_changes(world):
+    first, kept = tokens_of(world.engineer)
+    world.engineer.password = make_password("another-password-77")
+    world.engineer.save()
+    assert not works(first)
+    second, _kept = tokens_of(world.engineer)
+    User.objects.filter(pk=world.engineer.pk).update(password=make_password("third-pass-77"))
+    assert not works(second)
+    third, _kept = tokens_of(world.engineer)
+    world.engineer.refresh_from_db()
+    world.engineer.set_unusable_password()
+    world.engineer.save(update_fields=["password"])
+    assert not works(third)
+    assert works(kept)
+    # A revoked token is gone for good, not only refused.
+    assert not ApiToken.objects.filter(name="laptop").exists()
+
+
+def test_it_keeps_tokens_when_a_password_check_on_the_profile_rehashes(world, settings):
+    plain, _kept = tokens_of(world.engineer)
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    browser = signed_in(world.engineer)
+    made = browser.post(
+        reverse("front:token_create"),
+        {"name": "backup job", "survives_password_change": "on", "password": PASSWORD},
+    )
+    assert made.status_code == 200
+    world.engineer.refresh_from_db()
+    assert world.engineer.password.startswith("pbkdf2_sha256$")
+    assert works(plain)
+
+
+def test_it_says_only_what_a_password_change_ended(world):
+    browser = signed_in(world.engineer)
+
+    def change(old: str, new: str) -> list[str]:
+        data = {"old_password": old, "new_password1": new, "new_password2": new}
+        response = browser.post(reverse("front:password_change"), data, follow=True)
+        return [str(message) for message in response.context["messages"]]
+
+    assert change(PASSWORD, NEW_PASSWORD) == [
+        "Your password is changed. Your other sessions are signed out."
+    ]
+    ApiToken.issue(world.engineer, "laptop")
+    ApiToken.issue(world.engineer, "phone")
+    assert change(NEW_PASSWORD, PASSWORD) == [
+        "Your password is changed. Your other sessions are signed out. 2 API tokens are revoked."
+    ]

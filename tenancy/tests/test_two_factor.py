@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pyotp
 from django.db import connection
 
+from conftest import make_user
 from tenancy import two_factor
-from tenancy.models import RecoveryCode, TwoFactor
+from tenancy.models import Organization, RecoveryCode, Role, TwoFactor
 
 START = datetime(2026, 3, 2, 8, 0, 10, tzinfo=UTC)
 
@@ -96,6 +98,19 @@ def test_it_takes_each_recovery_code_once_and_stores_only_its_hash(world):
     assert two_factor.recovery_codes_left(user.pk) == 9
 
 
+def test_it_keeps_recovery_codes_under_a_key_that_is_not_in_the_database(world, settings):
+    user = world.engineer
+    _secret, codes = enrolled(user)
+    stored = set(RecoveryCode.objects.values_list("code_hash", flat=True))
+    # A dump alone gives nothing to test guesses against: no plain hash of any code is kept.
+    plain = [hashlib.sha256(code.replace("-", "").encode()).hexdigest() for code in codes]
+    assert not stored.intersection(plain)
+    # What is kept depends on a key that lives outside the database.
+    assert stored == {two_factor.keyed(digest) for digest in plain}
+    settings.SITECARE_ENCRYPTION_KEY = "another-key-than-this-install-s"
+    assert not stored.intersection(two_factor.keyed(digest) for digest in plain)
+
+
 def test_it_turns_off_forgetting_the_secret_and_codes_and_raising_the_epoch(world):
     user = world.engineer
     secret, codes = enrolled(user)
@@ -108,3 +123,13 @@ def test_it_turns_off_forgetting_the_secret_and_codes_and_raising_the_epoch(worl
     assert not two_factor.verify(user, codes[0], later)
     # Enrolling again starts with a new secret.
     assert two_factor.start_enrolment(user).secret != secret
+
+
+def test_it_lists_the_members_of_one_agency_with_their_two_factor_sign_in(world):
+    enrolled(world.engineer)
+    other = Organization.objects.create(name="Other", slug="other")
+    make_user("stranger", other, Role.OWNER)
+    listed = [
+        (member.user.username, on) for member, on in two_factor.agency_members(world.agency.pk)
+    ]
+    assert listed == [("alice", False), ("bob", False), ("engineer", True), ("owner", False)]

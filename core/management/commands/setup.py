@@ -6,6 +6,7 @@ admin's password alone.
 
 from __future__ import annotations
 
+import os
 import secrets
 from argparse import ArgumentParser
 from collections.abc import Callable
@@ -74,11 +75,29 @@ class Command(BaseCommand):
 
 
 def secure_files(say: Say) -> None:
-    """Tighten the store's file modes (installs made before 0700/0600) and say what changed."""
-    changed = secure_store(Path(settings.VAR_DIR), sqlite_path(settings.DATABASES["default"]))
+    """Tighten the store's file modes (installs made before 0700/0600) and say what changed:
+    the var directory, the keys generated in it, secrets given as ``SITECARE_*_FILE`` that
+    lie inside it, and the SQLite database."""
+    var_dir = Path(settings.VAR_DIR)
+    changed = secure_store(
+        var_dir, sqlite_path(settings.DATABASES["default"]), secret_files_in(var_dir)
+    )
     if changed:
         paths = ", ".join(str(path) for path in changed)
         say(_("Made private to this user (mode 0700/0600): %(paths)s") % {"paths": paths})
+
+
+def secret_files_in(var_dir: Path) -> list[Path]:
+    """The files named by ``SITECARE_*_FILE`` variables that lie inside the var directory
+    (ones elsewhere belong to whoever put them there)."""
+    inside = var_dir.resolve()
+    found = []
+    for name, value in os.environ.items():
+        if name.startswith("SITECARE_") and name.endswith("_FILE") and value:
+            path = Path(value).resolve()
+            if path.is_relative_to(inside) and path.is_file():
+                found.append(path)
+    return found
 
 
 def ensure_agency(say: Say) -> Organization:
