@@ -90,9 +90,24 @@ def is_address_allowed(address: str | IPAddress, allowlist: Sequence[IPNetwork])
     return is_public(ip)
 
 
-def blocked_message(address: str) -> str:
-    """The one message every refusal by the network policy carries."""
+def blocked_message(address: str, host: str | None = None) -> str:
+    """The one message every refusal by the network policy carries.
+
+    When the refused address is what a host *name* resolved to, the message names the host,
+    never the address: a tenant must not learn what the operator's internal names resolve to
+    (the address goes to the server's log instead).
+    """
+    if host and not _is_ip_literal(host):
+        return _("The address of %(host)s is not allowed by the network policy.") % {"host": host}
     return _("Address %(address)s is not allowed by the network policy.") % {"address": address}
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 def refusal_for_url(url: str, allowlist: Sequence[IPNetwork]) -> str | None:
