@@ -94,7 +94,8 @@ def test_it_reaches_loopback_on_every_transport_only_when_the_allowlist_admits_i
         ("127.0.0.1", REFUSED),
         # A name the tenant wrote is named, not the address it resolves to.
         ("localhost", "The address of localhost is not allowed by the network policy."),
-        ("2130706433", "The address of 2130706433 is not allowed by the network policy."),
+        # Stored before the rule, judged as when saved: refused before any lookup.
+        ("2130706433", "2130706433 is an IPv4 address written in an unusual form"),
     ],
 )
 def test_it_refuses_a_remote_syslog_on_loopback_however_it_is_written(world, host, error):

@@ -15,6 +15,7 @@ import threading
 import apprise
 import pytest
 
+from incidents.channel_url import read_channel_url
 from incidents.delivery_guard import PolicyRefusal, network_policy
 from incidents.models import Channel, Notification
 from incidents.sender import build_service, deliver
@@ -120,7 +121,7 @@ def test_it_holds_the_threads_apprise_sends_from_to_the_policy(hook):
     """Apprise runs ``send()`` on its own executor for async_notify and for several services
     at once, in a copy of the caller's context: the policy goes with it."""
     with network_policy(NOTHING) as refused:
-        service = build_service(hook.url("/async"), "k1")
+        service = build_service(read_channel_url(hook.url("/async")), "k1")
         assert service is not None
         assert asyncio.run(service.async_notify(body="async")) is False
         several = apprise.Apprise()
