@@ -4,10 +4,10 @@ interactive docs at /api/v1/docs."""
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path, re_path
-from ninja import NinjaAPI
 
 from api import errors
 from api.auth import API_AUTH
+from api.openapi import SitecareAPI
 from api.routers import (
     channels,
     clients,
@@ -25,7 +25,7 @@ from api.routers import (
     tokens,
 )
 
-api = NinjaAPI(
+api = SitecareAPI(
     title="sitecare API",
     version="1",
     description=(

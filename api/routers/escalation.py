@@ -144,7 +144,7 @@ def _save(sc: Scope, policy: EscalationPolicy, payload: PolicyIn) -> EscalationP
     return sc.get(_policies(sc), pk=policy.pk)
 
 
-@router.get("", response=list[PolicyOut])
+@router.get("", response={200: list[PolicyOut], 404: ErrorOut})  # 404: client users
 @paged()
 def list_policies(request: HttpRequest) -> QuerySet[EscalationPolicy]:
     return _policies(_agency(request))
@@ -180,7 +180,7 @@ def delete_policy(request: HttpRequest, policy_id: int) -> Status[None]:
 # --- personal channels -----------------------------------------------------------------------
 
 
-@personal_router.get("", response=list[ChannelOut])
+@personal_router.get("", response={200: list[ChannelOut], 404: ErrorOut})  # 404: client users
 @paged()
 def list_personal_channels(request: HttpRequest) -> QuerySet[Channel]:
     _agency(request)
