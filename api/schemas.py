@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import BaseModel, field_validator
 
-from api.inputs import Id
+from api.inputs import Id, InputSchema
 from incidents.actions import (
     NOTE_MAX_CHARS,
     POSTMORTEM_MAX_CHARS,
@@ -38,7 +38,7 @@ from tenancy.models import ApiToken
 # --- clients -------------------------------------------------------------------------------
 
 
-class ClientIn(Schema):
+class ClientIn(InputSchema):
     name: DisplayName = Field(min_length=1, max_length=200)
     slug: str = Field(min_length=1, max_length=100)
 
@@ -53,7 +53,7 @@ class ClientOut(Schema):
 # --- sites ---------------------------------------------------------------------------------
 
 
-class SiteIn(Schema):
+class SiteIn(InputSchema):
     client: Id
     name: DisplayName = Field(min_length=1, max_length=200)
     slug: str = Field(min_length=1, max_length=100)
@@ -194,7 +194,7 @@ def monitor_body_openapi(*, site_required: bool, partial: bool) -> dict[str, Any
 PLACEHOLDER_HELP = "placeholders: " + ", ".join("{" + name + "}" for name in PLACEHOLDERS)
 
 
-class ChannelIn(Schema):
+class ChannelIn(InputSchema):
     name: DisplayName = Field(min_length=1, max_length=200)
     url: str = Field(min_length=1, description="Apprise URL; write-only, never shown again")
     client: Id | None = Field(default=None, description="empty: every client of the agency")
@@ -349,7 +349,7 @@ class IncidentDetailOut(IncidentOut):
         return list(getattr(obj, "timeline", []))
 
 
-class IncidentFieldsIn(Schema):
+class IncidentFieldsIn(InputSchema):
     """The incident's own fields; each left out stays as it is."""
 
     severity: Severity | None = None
@@ -364,18 +364,18 @@ class IncidentFieldsIn(Schema):
     )
 
 
-class ResolveIn(Schema):
+class ResolveIn(InputSchema):
     note: str = Field(default="", max_length=NOTE_MAX_CHARS, description="why it is resolved")
 
 
-class NoteIn(Schema):
+class NoteIn(InputSchema):
     text: str = Field(min_length=1, max_length=NOTE_MAX_CHARS)
 
 
 # --- tokens and the caller -----------------------------------------------------------------
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     name: str = Field(min_length=1, max_length=100)
 
 

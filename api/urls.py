@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, path, re_path
 
 from api import errors
 from api.auth import API_AUTH
+from api.openapi import SitecareAPI
 from api.routers import (
     channels,
     clients,
@@ -24,7 +25,7 @@ from api.routers import (
     tokens,
 )
 
-api = errors.DocumentedAPI(
+api = SitecareAPI(
     title="sitecare API",
     version="1",
     description=(

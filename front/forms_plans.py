@@ -19,7 +19,6 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sitecare.lib.names import guard_names
 from sla import terms
 from sla.calendar import WEEKDAYS as DAY_NAMES
 from sla.models import CarePlan, ClientPlan, Priority, UnknownTime
@@ -117,7 +116,6 @@ class CarePlanForm(forms.ModelForm):
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        guard_names(self, "name")
         self.organization = organization
         self.instance.organization = organization
         self.fields["slug"].required = False

@@ -34,7 +34,6 @@ from incidents.models import (
     RotationParticipant,
 )
 from monitoring.admin import ReadOnlyAdmin
-from sitecare.lib.names import guard_names
 
 
 class WriteOnlyInput(forms.TextInput):
@@ -59,7 +58,6 @@ class ChannelAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        guard_names(self, "name")
         self.fields["url"].required = self.instance.pk is None
 
     def clean_url(self) -> str:

@@ -22,17 +22,13 @@ Refused, with the reason:
 
 Some admitted plugins read a local file when the URL names one: their ``template`` (Discord,
 Guilded, Slack, Telegram, Teams workflows) and the e-mail PGP keys. Those parameters are
-refused (:data:`FILE_PARAMETERS`). A newer Apprise must be reviewed again before the lists
-change; a scheme missing here is refused, which is the safe side.
+refused (:data:`FILE_PARAMETERS`), keyed by the plugin Apprise selects, so a service's own
+``https://`` form of the URL is judged like its scheme form (:mod:`incidents.channel_url`).
+A newer Apprise must be reviewed again before the lists change; a scheme missing here is
+refused, which is the safe side.
 """
 
 from __future__ import annotations
-
-from typing import Any
-
-from apprise.manager_plugins import NotificationManager
-from apprise.plugins import url_to_dict
-from django.utils.translation import gettext as _
 
 HTTP_SCHEMES = frozenset(
     {
@@ -80,31 +76,12 @@ FILE_PARAMETERS: dict[str, frozenset[str]] = {
 }
 
 
+# Attributes of a built plugin naming servers it connects to, besides its ``host`` (a server
+# only where the plugin's URL has a host token): e-mail's ``smtp=`` server, Nostr's relays.
+SERVER_ATTRIBUTES = ("smtp_host", "relays")
+
+
 def scheme_of(url: str) -> str:
     """The scheme of a channel URL, lower case (Apprise reads it so)."""
     scheme, separator, _rest = url.strip().partition("://")
     return scheme.lower() if separator else ""
-
-
-def scheme_refusal(url: str) -> str | None:
-    """Why sitecare will not send to this URL's scheme or parameters; None when it will.
-
-    Only schemes Apprise knows are judged here (an unknown one is Apprise's "not a valid
-    URL"). The message names the scheme or parameter, never the rest of the URL (it holds
-    secrets).
-    """
-    scheme = scheme_of(url)
-    if scheme not in ADMITTED_SCHEMES and scheme in NotificationManager().schemas():
-        return _(
-            "sitecare does not send alerts to %(scheme)s:// addresses: it accepts only services "
-            "reached over the network, under the agency's network policy."
-        ) % {"scheme": scheme}
-    parsed: dict[str, Any] | None = url_to_dict(url, secure_logging=True)
-    given = {str(key).lower() for key in (parsed or {}).get("qsd", {})}
-    refused = sorted(given & FILE_PARAMETERS.get(scheme, frozenset()))
-    if refused:
-        return _(
-            "The %(parameter)s parameter of %(scheme)s:// addresses reads a file on the server "
-            "and is not allowed."
-        ) % {"parameter": refused[0], "scheme": scheme}
-    return None

@@ -3,77 +3,38 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import apprise
-from apprise.manager_plugins import NotificationManager
-from apprise.plugins import url_to_dict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents import sender
-from incidents.channel_schemes import scheme_of, scheme_refusal
+from incidents.channel_url import judge, read_channel_url
 from incidents.models import Channel, Notification
 from incidents.sender import SendOutcome
-from sitecare.lib.netpolicy import noncanonical_ipv4_refusal
 
 logger = logging.getLogger("sitecare.alerts")
 # Real Apprise URLs, many recipients included, stay far below; a megabyte of URL is not one.
 URL_MAX_CHARS = 4096
 
 
-@contextmanager
-def apprise_quiet() -> Iterator[None]:
-    """Silence Apprise's log while parsing: it logs rejected URLs with their tokens."""
-    log = logging.getLogger("apprise")
-    level = log.level
-    log.setLevel(logging.CRITICAL + 1)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
-
-
 def validate_channel_url(value: str) -> str:
     """Return the stripped Apprise URL, or raise ValueError (the message omits the URL).
 
     The one check of a channel URL (forms, admin, API, config as code): at most
-    ``URL_MAX_CHARS``, understood by Apprise, a scheme sitecare sends to
-    (:mod:`incidents.channel_schemes`) and no IPv4 address in an unusual form as its host.
+    ``URL_MAX_CHARS``, understood by Apprise, and admitted by :func:`channel_url.judge` (the
+    plugin Apprise selects is one sitecare sends to, reads no file on the server, and names
+    no server as an IPv4 address in an unusual form), the check the sender makes too.
     """
     url = value.strip()
     if len(url) > URL_MAX_CHARS:
         raise ValueError(
             _("The address is too long: at most %(limit)d characters.") % {"limit": URL_MAX_CHARS}
         )
-    refusal = scheme_refusal(url)
-    if refusal is not None:
-        raise ValueError(refusal)
-    with apprise_quiet():
-        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-    if plugin is None:
+    if judge(read_channel_url(url)) is None:
         raise ValueError(
             _("not a valid Apprise URL (unknown scheme, or a required part is missing)")
         )
-    refusal = _host_refusal(url)
-    if refusal is not None:
-        raise ValueError(refusal)
     return url
-
-
-def _host_refusal(url: str) -> str | None:
-    """Refuse an IPv4 address in an unusual form where the URL's host is a server's address.
-
-    Only for plugins whose URL has a ``host`` token: elsewhere (``tgram://``) that part of the
-    URL is a token, not a host.
-    """
-    with apprise_quiet():
-        parsed = url_to_dict(url, secure_logging=True) or {}
-    host, plugins, scheme = parsed.get("host"), NotificationManager(), scheme_of(url)
-    if scheme not in plugins or "host" not in (plugins[scheme].template_tokens or {}):
-        return None
-    return noncanonical_ipv4_refusal(host) if isinstance(host, str) else None
 
 
 def send_test(channel: Channel, *, by: str) -> SendOutcome:

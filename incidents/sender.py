@@ -13,8 +13,7 @@ import logging
 import re
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
@@ -22,7 +21,6 @@ from typing import Any
 from urllib.parse import unquote
 
 import apprise
-from apprise.plugins import url_to_dict
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.models import F
@@ -30,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents import alert_order, channel_health, outbox
-from incidents.channel_schemes import scheme_refusal
+from incidents.channel_url import ChannelRefused, ChannelUrl, apprise_log, judge, read_channel_url
 from incidents.delivery_guard import network_policy
 from incidents.escalation import handle_one_escalations
 from incidents.logic import handle_one_flap_settle
@@ -150,7 +148,8 @@ def deliver(notification: Notification) -> SendOutcome:
     1. A disabled channel gets nothing: the row fails at once, visibly.
     2. Decrypt the channel URL and build the Apprise service with the dedup key header and
        our timeouts; a wrong key or a bad URL is an ordinary failed attempt.
-    3. A scheme sitecare no longer sends to (saved before it was refused) fails at once.
+    3. A URL sitecare no longer sends to (saved before it was refused: judged as when saved,
+       :func:`channel_url.judge`) fails at once.
     4. Send under the agency's network policy (the SSRF guard: every connect and send of the
        plugin is checked), capturing Apprise's warnings as the error, with the URL's secrets
        removed.
@@ -165,15 +164,17 @@ def deliver(notification: Notification) -> SendOutcome:
             delivered=False,
             error=_("The channel address cannot be decrypted: the encryption key has changed."),
         )
-    refusal = scheme_refusal(url)
-    if refusal is not None:
-        return SendOutcome(delivered=False, error=refusal, final=True)
+    target = read_channel_url(url)
+    try:
+        judge(target)
+    except ChannelRefused as refusal:
+        return SendOutcome(delivered=False, error=str(refusal), final=True)
     with (
         network_policy(_allowlist(channel.organization)) as refused,
-        capture_apprise_log() as apprise_log,
+        apprise_log() as apprise_lines,
     ):
         try:
-            service = build_service(url, notification.dedup_key)
+            service = build_service(target, notification.dedup_key)
             delivered = service is not None and _notify(service, notification)
         except Exception as exc:  # a plugin bug must not stop the sender loop
             if not refused.address:  # (a plugin may let the guard's refusal through: below)
@@ -187,10 +188,10 @@ def deliver(notification: Notification) -> SendOutcome:
         # The agency's network policy refused the channel's address (the SSRF guard).
         return SendOutcome(delivered=False, error=refused.message)
     if service is None:
-        return SendOutcome(delivered=False, error=_invalid_url_error(apprise_log, url))
+        return SendOutcome(delivered=False, error=_invalid_url_error(apprise_lines, url))
     if delivered:
         return SendOutcome(delivered=True)
-    return SendOutcome(delivered=False, error=scrub_secrets("; ".join(apprise_log), url))
+    return SendOutcome(delivered=False, error=scrub_secrets("; ".join(apprise_lines), url))
 
 
 def _allowlist(organization: Organization) -> tuple[IPNetwork, ...]:
@@ -201,6 +202,7 @@ def _allowlist(organization: Organization) -> tuple[IPNetwork, ...]:
 
 
 def _notify(service: apprise.NotifyBase, notification: Notification) -> bool:
+    # notify() sends in this thread, where the network policy is; never attachments.
     return bool(
         service.notify(
             body=notification.body,
@@ -218,44 +220,16 @@ def _invalid_url_error(apprise_log: list[str], url: str) -> str:
     return error[:ERROR_MAX_CHARS]
 
 
-def build_service(url: str, dedup_key: str) -> apprise.NotifyBase | None:
+def build_service(target: ChannelUrl, dedup_key: str) -> apprise.NotifyBase | None:
     """The Apprise service for a channel URL, with the dedup key header and our timeouts."""
-    results: dict[str, Any] | None = url_to_dict(url, secure_logging=True)
-    if not results:
+    if target.parsed is None:
         return None
+    results = target.arguments()
     if results.get("schema") in HEADER_SCHEMAS:
         results["headers"] = {**(results.get("headers") or {}), DEDUP_HEADER: dedup_key}
     # cto/rto: Apprise's connect and read timeouts (apprise/url.py), same as ?cto=&rto=.
     results["cto"] = results["rto"] = settings.SITECARE_ALERT_SEND_TIMEOUT
     return apprise.Apprise.instantiate(results, suppress_exceptions=True)
-
-
-class _ListHandler(logging.Handler):
-    def __init__(self, level: int) -> None:
-        super().__init__(level)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-@contextmanager
-def capture_apprise_log() -> Iterator[list[str]]:
-    """Collect Apprise's warnings and errors, and keep them out of the process log.
-
-    Apprise's own messages may quote parts of a channel URL; they reach the log only through
-    ``scrub_secrets``. The sender is single-threaded, so holding the logger briefly is safe.
-    """
-    apprise_logger = logging.getLogger(apprise.LOGGER_NAME)
-    handler = _ListHandler(logging.WARNING)
-    propagate = apprise_logger.propagate
-    apprise_logger.addHandler(handler)
-    apprise_logger.propagate = False
-    try:
-        yield handler.lines
-    finally:
-        apprise_logger.removeHandler(handler)
-        apprise_logger.propagate = propagate
 
 
 def scrub_secrets(text: str, url: str) -> str:

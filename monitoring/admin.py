@@ -27,7 +27,6 @@ from monitoring.logic import STATE_FIELDS
 from monitoring.models import CheckResult, EngineRun, Monitor, PauseEvent, StateChange
 from monitoring.pauses import Actor, record_created, set_enabled
 from monitoring.spec import MODEL_FIELD_FOR_KEY, mask_secrets, parse_monitor, unmask_secrets
-from sitecare.lib.names import guard_names
 
 # Definition keys (as in YAML and the API) → the form field that shows their errors.
 FIELD_FOR_KEY = MODEL_FIELD_FOR_KEY
@@ -99,7 +98,6 @@ class MonitorAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        guard_names(self, "name")
         if self.instance.pk is not None:
             self.initial["config"] = mask_secrets(self.instance.kind, self.instance.config)
         else:
@@ -133,7 +131,9 @@ class MonitorAdminForm(forms.ModelForm):
         for error in exc.errors():
             key = str(error["loc"][0]) if error["loc"] else ""
             field = FIELD_FOR_KEY.get(key, "config" if key else None)
-            message = error["msg"] if field != "config" else f"{key}: {error['msg']}"
+            # pydantic prefixes a validator's own message; the reader needs the message only.
+            text = str(error["msg"]).removeprefix("Value error, ")
+            message = text if field != "config" else f"{key}: {text}"
             self.add_error(field, message)
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from monitoring.failures import FailureClass
 from sitecare.lib.crypto import EncryptedJSONField
+from sitecare.lib.names import NamedModel
 from sites.models import Site
 
 
@@ -48,7 +49,7 @@ class MonitorState(models.TextChoices):
     DOWN = "down", _("Down")
 
 
-class Monitor(models.Model):
+class Monitor(NamedModel):
     """One thing checked on a schedule. Kind-specific options live in ``config`` (encrypted).
 
     ``config`` is validated by the kind's pydantic model in ``monitoring/checks/<kind>.py``;

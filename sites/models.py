@@ -6,11 +6,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sitecare.lib.names import NamedModel
 from sitecare.lib.timeutil import validate_time_zone
 from tenancy.models import Client
 
 
-class Site(models.Model):
+class Site(NamedModel):
     """One website of a client; monitors, incidents and (later) care plans hang off it."""
 
     TENANT_ORG_PATH = "client__organization_id"

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sitecare.lib.names import NamedModel
 from sitecare.lib.timeutil import validate_time_zone
 from sla import terms
 from sla.calendar import Calendar
@@ -70,7 +71,7 @@ def _minutes(name: StrOrPromise) -> models.PositiveIntegerField:
     )
 
 
-class CarePlan(models.Model):
+class CarePlan(NamedModel):
     """A tier of care the agency sells: availability, calendar, response times, credits.
 
     Response and resolution targets are minutes of the plan's calendar (business minutes

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from sla.calendar import wall_clock_moment
 
-_PERIOD = re.compile(r"^(\d{4})-(?:(\d{2})|[Qq]([1-4]))$")
+# ASCII digits only (``\d`` also takes ٢٠٢٦), the whole text (``$`` also takes a final newline).
+_PERIOD = re.compile(r"([0-9]{4})-(?:([0-9]{2})|[Qq]([1-4]))")
 # Years a period may name: no monitoring before the epoch, and the arithmetic around a period
 # (the next month, the months of history before it) must stay within datetime's years 1-9999.
 MIN_YEAR, MAX_YEAR = 1970, 2999
@@ -69,7 +70,7 @@ class Period:
 
 def parse_period(text: str, time_zone: str) -> Period:
     """``2026-10`` or ``2026-Q4`` (in ``time_zone``); a clear error otherwise."""
-    match = _PERIOD.match(text.strip())
+    match = _PERIOD.fullmatch(text)
     if match is None:
         raise PeriodError(
             _("period: %(text)s is not a month or a quarter (like 2026-10 or 2026-Q4)")

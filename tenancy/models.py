@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sitecare.lib.crypto import EncryptedTextField
+from sitecare.lib.names import NamedModel
 from tenancy.keyed import keyed_digest
 
 logger = logging.getLogger("sitecare.accounts")
@@ -35,7 +36,7 @@ def validate_allowlist(value: str) -> None:
             ) from exc
 
 
-class Organization(models.Model):
+class Organization(NamedModel):
     """The agency: owns clients, people, channels; the root of every tenant's data."""
 
     name = models.CharField(_("name"), max_length=200)
@@ -92,7 +93,7 @@ class Organization(models.Model):
         return tuple(nets)
 
 
-class Client(models.Model):
+class Client(NamedModel):
     """A business whose websites the agency takes care of."""
 
     TENANT_ORG_PATH = "organization_id"

@@ -19,7 +19,7 @@ from ninja import Field, Router, Schema, Status
 
 from api.auth import caller, scope
 from api.errors import ErrorOut, InvalidInput, from_django
-from api.inputs import Id
+from api.inputs import Id, InputSchema
 from api.paging import paged
 from api.schemas import ChannelOut
 from incidents.escalation_edit import (
@@ -41,7 +41,7 @@ ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 # --- bodies ----------------------------------------------------------------------------------
 
 
-class StepIn(Schema):
+class StepIn(InputSchema):
     wait_minutes: int = Field(
         default=15, ge=1, le=MAX_WAIT_MINUTES, description="wait for an ack before the next step"
     )
@@ -54,7 +54,7 @@ class StepIn(Schema):
     )
 
 
-class PolicyIn(Schema):
+class PolicyIn(InputSchema):
     name: DisplayName = Field(min_length=1, max_length=200)
     is_default: bool = Field(default=False, description="the agency's default (moves the flag)")
     repeat: int = Field(default=0, ge=0, le=MAX_REPEAT, description="extra rounds of all steps")
@@ -107,7 +107,7 @@ class PolicyOut(Schema):
         return sorted(a.site_id for a in obj.assignments.all() if a.site_id is not None)
 
 
-class PersonalChannelIn(Schema):
+class PersonalChannelIn(InputSchema):
     name: DisplayName = Field(min_length=1, max_length=200, description="unique in the agency")
     url: str = Field(min_length=1, description="Apprise URL; write-only, never shown again")
 
@@ -144,7 +144,7 @@ def _save(sc: Scope, policy: EscalationPolicy, payload: PolicyIn) -> EscalationP
     return sc.get(_policies(sc), pk=policy.pk)
 
 
-@router.get("", response=list[PolicyOut])
+@router.get("", response={200: list[PolicyOut], 404: ErrorOut})  # 404: client users
 @paged()
 def list_policies(request: HttpRequest) -> QuerySet[EscalationPolicy]:
     return _policies(_agency(request))
@@ -180,7 +180,7 @@ def delete_policy(request: HttpRequest, policy_id: int) -> Status[None]:
 # --- personal channels -----------------------------------------------------------------------
 
 
-@personal_router.get("", response=list[ChannelOut])
+@personal_router.get("", response={200: list[ChannelOut], 404: ErrorOut})  # 404: client users
 @paged()
 def list_personal_channels(request: HttpRequest) -> QuerySet[Channel]:
     _agency(request)

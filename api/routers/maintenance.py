@@ -19,7 +19,7 @@ from pydantic import field_validator
 
 from api.auth import caller, scope
 from api.errors import ErrorOut, InvalidInput
-from api.inputs import Id, LocalTime
+from api.inputs import Id, InputSchema, LocalTime
 from api.paging import paged
 from api.patch import Patch
 from api.writes import assign, related, save_checked
@@ -37,7 +37,7 @@ DEFAULT_PERIOD = timedelta(days=30)
 MAX_PERIOD = timedelta(days=366)
 
 
-class WindowIn(Schema):
+class WindowIn(InputSchema):
     client: Id
     site: Id | None = Field(
         default=None, description="empty: every site of the client, each at its own local time"

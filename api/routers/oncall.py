@@ -21,7 +21,7 @@ from pydantic import AwareDatetime, field_validator
 
 from api.auth import scope
 from api.errors import ErrorOut, FieldError, InvalidInput, from_django
-from api.inputs import Id, LocalTime
+from api.inputs import Id, InputSchema, LocalTime
 from api.paging import paged
 from api.patch import Patch
 from api.writes import assign, related, save_checked
@@ -45,7 +45,7 @@ class PersonOut(Schema):
     username: str
 
 
-class RotationIn(Schema):
+class RotationIn(InputSchema):
     participants: list[Id] = Field(
         min_length=1, description="ids of the agency's owners and engineers, in turn order"
     )
@@ -55,7 +55,7 @@ class RotationIn(Schema):
     starts_on: date = Field(description="turns count from the hand-off on or before this day")
 
 
-class ScheduleIn(Schema):
+class ScheduleIn(InputSchema):
     name: DisplayName = Field(min_length=1, max_length=200)
     time_zone: str = Field(default_factory=installation_time_zone, max_length=64)
     rotation: RotationIn | None = Field(default=None, description="null: overrides only")
@@ -90,7 +90,7 @@ class ScheduleOut(Schema):
         return next(iter(obj.rotations.all()), None)
 
 
-class OverrideIn(Schema):
+class OverrideIn(InputSchema):
     schedule: Id = Field(description="id of the schedule")
     user: Id = Field(description="id of the owner or engineer who covers")
     starts_at: AwareDatetime

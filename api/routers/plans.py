@@ -15,12 +15,13 @@ from django.db.models import Count, ProtectedError, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Status
 from ninja.errors import HttpError
 from pydantic import ConfigDict, field_validator
 
 from api.auth import scope
 from api.errors import ErrorOut
+from api.inputs import InputSchema
 from api.paging import paged
 from api.patch import Patch
 from api.writes import assign, save_checked
@@ -52,12 +53,12 @@ UNKNOWN_TIME_VALUES: dict[str, Any] = {"enum": UnknownTime.values}
 # --- bodies ----------------------------------------------------------------------------------
 
 
-class TargetsIn(Schema):
+class TargetsIn(InputSchema):
     response_minutes: int | None = Field(default=None, ge=1, description="calendar minutes")
     resolution_minutes: int | None = Field(default=None, ge=1, description="calendar minutes")
 
 
-class CreditTierIn(Schema):
+class CreditTierIn(InputSchema):
     """Availability below ``below`` % owes ``percent`` % of the window's fee."""
 
     model_config = ConfigDict(coerce_numbers_to_str=True)
@@ -66,7 +67,7 @@ class CreditTierIn(Schema):
     percent: str = Field(description="a percentage of the fee, e.g. 10")
 
 
-class PlanIn(Schema):
+class PlanIn(InputSchema):
     slug: str = Field(min_length=1, max_length=100)
     name: DisplayName = Field(min_length=1, max_length=200)
     description: str = ""

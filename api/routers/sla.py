@@ -15,12 +15,12 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 from typing_extensions import TypedDict  # pydantic reads only this one before Python 3.12
 
 from api.auth import scope
 from api.errors import ErrorOut, InvalidInput
-from api.inputs import Id
+from api.inputs import Id, InputSchema
 from api.routers.plans import require_owner
 from api.writes import related, save_checked
 from sla.models import CarePlan, ClientPlan
@@ -34,7 +34,7 @@ router = Router(tags=["SLA"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
-class ClientPlanIn(Schema):
+class ClientPlanIn(InputSchema):
     plan: Id | None = Field(
         description="id of one of the agency's care plans; null: no plan from this day"
     )

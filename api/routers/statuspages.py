@@ -18,7 +18,7 @@ from ninja import Field, Router, Schema, Status
 
 from api.auth import caller, scope
 from api.errors import ErrorOut, InvalidInput, from_django
-from api.inputs import Id
+from api.inputs import Id, InputSchema
 from api.paging import paged
 from api.patch import Patch
 from api.writes import assign, related, save_checked
@@ -35,7 +35,7 @@ router = Router(tags=["status pages"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
-class PageIn(Schema):
+class PageIn(InputSchema):
     client: Id
     slug: str = Field(min_length=1, max_length=100, description="served at /status/<slug>/")
     title: DisplayName = Field(min_length=1, max_length=200)
@@ -83,7 +83,7 @@ class PageOut(Schema):
         return obj.subscribers.filter(confirmed_at__isnull=True).count()
 
 
-class ComponentIn(Schema):
+class ComponentIn(InputSchema):
     page: Id
     monitor: Id = Field(description="a monitor of the page's client")
     name: DisplayName = Field(min_length=1, max_length=200, description="the public name")
@@ -106,7 +106,7 @@ class ComponentOut(Schema):
         return obj.monitor_id
 
 
-class UpdateIn(Schema):
+class UpdateIn(InputSchema):
     incident: Id
     status: UpdateStatus
     body: str = Field(min_length=1, max_length=5000, description="public text")

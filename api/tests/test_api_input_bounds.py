@@ -90,3 +90,10 @@ def test_it_refuses_a_period_outside_the_calendars_years(world, owner_api):
         assert errors == {"period": f"{period} is not between the years 1970 and 2999"}
     for period in ("1970-01", "2999-12", f"{datetime.now(UTC):%Y-%m}"):
         assert owner_api.get(sla, period=period).status_code == 200, period
+
+
+@pytest.mark.parametrize("period", ["٢٠٢٦-٠١", "2026-01\n", " 2026-01", "2026-0\u0661"])
+def test_it_reads_a_period_of_ascii_digits_only_and_nothing_else(world, owner_api, period):
+    sla = f"/clients/{world.client_a.pk}/sla"
+    errors = field_errors(owner_api.get(sla, period=period))
+    assert errors == {"period": f"{period} is not a month or a quarter (like 2026-10 or 2026-Q4)"}

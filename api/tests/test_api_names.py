@@ -1,5 +1,6 @@
-"""Names shown to others are refused through the API when they hold control characters or
-text-direction marks (422 naming the field, nothing stored); channel URLs have a length cap."""
+"""Names shown to others are refused through the API when they hold control characters,
+text-direction marks or invisible characters (422 naming the field, nothing stored), so two
+names that must be unique cannot look the same; channel URLs have a length cap."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from api.tests.conftest import field_errors
-from incidents.models import Channel, StatusPage
+from incidents.models import Channel, EscalationPolicy, StatusPage
 from sites.models import Site
 from sla.models import CarePlan
 
@@ -64,7 +65,8 @@ def test_it_refuses_hidden_characters_in_every_name_others_read(world, owner_api
         errors = field_errors(owner_api.call(method, path, body))
         assert list(errors) == [field], (method, path)
         assert errors[field].startswith(
-            "Control characters and text-direction marks are not allowed here (found U+"
+            "Invisible characters, control characters and text-direction marks are not allowed "
+            "here (found U+"
         ), (method, path)
     assert not Channel.objects.filter(name=SPOOF).exists()
     assert Site.objects.get(pk=world.site_a.pk).name == "Shop A"
@@ -78,3 +80,26 @@ def test_it_caps_the_length_of_a_channel_url(world, owner_api):
     errors = field_errors(owner_api.patch(f"/channels/{hook.pk}", {"url": url}))
     assert list(errors) == ["url"]
     assert not Channel.objects.filter(name="Big").exists()
+
+
+def test_it_keeps_unique_names_from_looking_the_same(world, owner_api):
+    steps = [{"wait_minutes": 5, "channels": [Channel.objects.get(name="A hook").pk]}]
+    assert (
+        owner_api.post("/escalation-policies", {"name": "Default", "steps": steps}).status_code
+        == 201
+    )
+    lookalikes = [
+        "Default\u200b",  # zero-width space
+        "Default\ufeff",  # byte order mark
+        "Default\u2060",  # word joiner
+        "Def\u00adault",  # soft hyphen
+        "Default\U000e0041\U000e0042",  # tags
+        "De\u200dfault",  # a joiner between Latin letters joins nothing
+        "Default\ufe0f",  # a variation selector after a Latin letter selects nothing
+        "\u3164Default",  # Hangul filler
+        " Default ",  # surrounding spaces are stripped, as the web forms do
+    ]
+    for name in lookalikes:
+        response = owner_api.post("/escalation-policies", {"name": name, "steps": steps})
+        assert response.status_code in (409, 422), (name, response.content)
+    assert list(EscalationPolicy.objects.values_list("name", flat=True)) == ["Default"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TextIO
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -52,9 +53,24 @@ def apply_file(
     source = str(path)
     try:
         with Path(path).open(encoding="utf-8") as file:
-            # One character past the limit is enough for the parser to refuse a huge file.
-            text = file.read(MAX_DOCUMENT_CHARS + 1)
-    except (OSError, UnicodeDecodeError) as exc:
-        message = _("cannot read the file: %(error)s") % {"error": exc}
-        raise ConfigError([ConfigIssue((), message)], source) from exc
+            text = read_document(file, source)
+    except OSError as exc:
+        raise _unreadable(exc, source) from exc
     return apply_config(text, source=source, dry_run=dry_run, prune=prune, environ=environ)
+
+
+def read_document(stream: TextIO, source: str) -> str:
+    """The document's text from a file or standard input, never more than the size limit.
+
+    One character past ``MAX_DOCUMENT_CHARS`` is enough for the parser to refuse a huge
+    document with its message, so an endless pipe costs no more than a file at the limit.
+    """
+    try:
+        return stream.read(MAX_DOCUMENT_CHARS + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _unreadable(exc, source) from exc
+
+
+def _unreadable(exc: Exception, source: str) -> ConfigError:
+    message = _("cannot read the file: %(error)s") % {"error": exc}
+    return ConfigError([ConfigIssue((), message)], source)

@@ -2,7 +2,10 @@
 
 Limits keep a small hostile file from costing minutes or a traceback: the text may hold at
 most ``MAX_DOCUMENT_CHARS`` characters, nest at most ``MAX_DEPTH`` levels, and expand through
-aliases to at most ``MAX_VALUES`` values; each is an error naming the limit and the line.
+aliases to at most ``MAX_VALUES`` values; a number may be at most ``MAX_NUMBER_CHARS``
+characters long, and YAML 1.1's base-60 numbers (``1:30:00``, which PyYAML computes with
+ever larger integers) are read as text. Each is an error naming the limit and the line, and a
+value Python cannot convert is one too, never a traceback.
 
 Substitution happens on parsed values (never on the raw text), so an environment variable can
 never inject YAML structure. Only mapping values and list items are substituted, not keys.
@@ -38,14 +41,22 @@ DENIED_VARIABLES = frozenset(
         "SITECARE_ENCRYPTION_KEY",
         "SITECARE_ADMIN_PASSWORD",
         "SITECARE_DATABASE_URL",
+        "SITECARE_EMAIL_USER",
+        "SITECARE_EMAIL_PASSWORD",
     }
 )
+# A sitecare setting named like a secret is denied too (one added later is covered at once),
+# except the placeholders ``sitecare export`` writes for the file's own secrets.
+_SECRET_SETTING = re.compile(r"SITECARE_\w*(PASSWORD|SECRET|KEY|TOKEN|CREDENTIALS?)(_FILE)?")
+_EXPORT_PLACEHOLDERS = ("SITECARE_CHANNEL_", "SITECARE_MONITOR_")
 # Aliases can make a small file expand into a huge tree; real configurations stay far below.
 MAX_VALUES = 200_000
 # An agency with hundreds of clients writes a few hundred kilobytes.
 MAX_DOCUMENT_CHARS = 4_000_000
 # Configuration nests about eight levels; PyYAML composes nodes recursively.
 MAX_DEPTH = 64
+# Far past any id, port or duration; PyYAML converts digits to int with quadratic cost.
+MAX_NUMBER_CHARS = 100
 
 
 @dataclass
@@ -81,11 +92,14 @@ def _limit_issue(message: str, mark: Mark | None) -> _LimitExceeded:
 
 
 class _SafeLoader(yaml.SafeLoader):
-    """The safe loader, with a nesting limit; an impossible date (``2026-13-31``) stays text.
+    """The safe loader, with limits on nesting and numbers; an impossible date stays text.
 
-    PyYAML raises a bare ``ValueError`` for such a date, which names no line; as text it
-    reaches the field's own validation, which reports it at its path. Nesting is counted
-    while composing, before the recursion could exhaust Python's stack.
+    PyYAML raises a bare ``ValueError`` for a date such as ``2026-13-31``, which names no
+    line; as text it reaches the field's own validation, which reports it at its path.
+    Nesting is counted while composing, before the recursion could exhaust Python's stack.
+    Numbers are resolved without YAML 1.1's base-60 form (see :func:`_resolvers`) and
+    refused past ``MAX_NUMBER_CHARS``; any other value Python cannot convert is an error at
+    its line.
     """
 
     depth = 0
@@ -102,14 +116,73 @@ class _SafeLoader(yaml.SafeLoader):
         finally:
             self.depth -= 1
 
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError):  # a scalar Python cannot hold (the YAML is valid)
+            kind = str(node.tag).rpartition(":")[2]
+            message = _("this value cannot be read as %(kind)s") % {"kind": kind}
+            raise _limit_issue(message, node.start_mark) from None
+
     def construct_yaml_timestamp(self, node: ScalarNode) -> date | str:  # type: ignore[override]
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError:
             return self.construct_scalar(node)
 
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        self._check_number(node)
+        return super().construct_yaml_int(node)
 
+    def construct_yaml_float(self, node: ScalarNode) -> float:
+        self._check_number(node)
+        return super().construct_yaml_float(node)
+
+    def _check_number(self, node: ScalarNode) -> None:
+        if len(str(node.value)) > MAX_NUMBER_CHARS:
+            message = _("a number may be at most %(limit)d characters long") % {
+                "limit": MAX_NUMBER_CHARS
+            }
+            raise _limit_issue(message, node.start_mark)
+
+
+def _resolvers(
+    inherited: dict[str, list[tuple[str, re.Pattern[str]]]],
+) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    """The safe loader's implicit resolvers, with ints and floats read without base 60.
+
+    YAML 1.1 reads ``1:30`` as 90: PyYAML computes such a number digit group by digit group
+    with ever larger integers (quadratic time: minutes for a file at the size limit), and
+    nobody writes configuration in base 60. Such text stays a string.
+    """
+    numbers = {
+        "tag:yaml.org,2002:int": _INT_WITHOUT_BASE_60,
+        "tag:yaml.org,2002:float": _FLOAT_WITHOUT_BASE_60,
+    }
+    return {
+        first: [(tag, numbers.get(tag, pattern)) for tag, pattern in entries]
+        for first, entries in inherited.items()
+    }
+
+
+_INT_WITHOUT_BASE_60 = re.compile(
+    r"""^(?:[-+]?0b[0-1_]+
+    |[-+]?0[0-7_]+
+    |[-+]?(?:0|[1-9][0-9_]*)
+    |[-+]?0x[0-9a-fA-F_]+)$""",
+    re.X,
+)
+_FLOAT_WITHOUT_BASE_60 = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_SafeLoader.yaml_implicit_resolvers = _resolvers(yaml.SafeLoader.yaml_implicit_resolvers)
 _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLoader.construct_yaml_timestamp)
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _SafeLoader.construct_yaml_int)
+_SafeLoader.add_constructor("tag:yaml.org,2002:float", _SafeLoader.construct_yaml_float)
 
 
 def parse_yaml(text: str) -> Parsed:
@@ -211,6 +284,15 @@ class _Indexer:
         seen.setdefault(key, _mark(key_node))
 
 
+def is_denied_variable(name: str) -> bool:
+    """True for an environment variable a configuration file may not read: a sitecare secret
+    (:data:`DENIED_VARIABLES`, their ``_FILE`` forms, any ``SITECARE_`` setting named like a
+    secret), but not the ``SITECARE_CHANNEL_``/``SITECARE_MONITOR_`` placeholders of export."""
+    if name in DENIED_VARIABLES or name.removesuffix("_FILE") in DENIED_VARIABLES:
+        return True
+    return bool(_SECRET_SETTING.fullmatch(name)) and not name.startswith(_EXPORT_PLACEHOLDERS)
+
+
 class _SubstitutionError(ValueError):
     """A malformed ``${`` reference; the message says what is wrong."""
 
@@ -266,11 +348,12 @@ class _Expander:
                 _("${ must be followed by a variable name (write $${ for a literal ${)")
             )
         name, i = match.group(), match.end()
-        if live and name in DENIED_VARIABLES:
+        denied = is_denied_variable(name)
+        if live and denied:
             self.denied.append(name)
-        value = self.environ.get(name) if live and name not in DENIED_VARIABLES else None
+        value = self.environ.get(name) if live and not denied else None
         if text.startswith("}", i):
-            if live and value is None and name not in DENIED_VARIABLES:
+            if live and value is None and not denied:
                 self.missing.append(name)
             return value or "", i + 1
         if text.startswith(":-", i):

@@ -26,7 +26,7 @@ from pydantic import (
 from incidents.channels import validate_channel_url
 from incidents.templating import check_template
 from monitoring.spec import MonitorDefinition
-from sitecare.lib.names import DisplayName
+from sitecare.lib.names import check_name
 from sitecare.lib.netpolicy import IPNetwork, validate_check_url
 from sitecare.lib.timeutil import known_time_zone
 from sites.models import Site
@@ -75,7 +75,8 @@ def _none_is_empty(value: Any) -> Any:
 
 
 Slug = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_slug)]
-Name = Annotated[DisplayName, Field(min_length=1, max_length=200)]
+# The length first: checked on the text, it says "at most 200 characters" as everywhere else.
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_name)]
 Network = Annotated[str, AfterValidator(_network)]
 
 

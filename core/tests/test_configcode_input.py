@@ -212,6 +212,30 @@ def test_it_reports_bad_references_at_their_path(text, says):
     assert says in issue.message
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SITECARE_EMAIL_PASSWORD",
+        "SITECARE_EMAIL_PASSWORD_FILE",
+        "SITECARE_SECRET_KEY_FILE",
+        "SITECARE_SOME_FUTURE_API_TOKEN",
+    ],
+)
+def test_it_refuses_every_sitecare_secret_setting(name):
+    _data, [issue], failed = substitute({"v": f"${{{name}}}"}, {name: "server-secret"})
+    assert issue.message == (
+        f"environment variable {name} is a sitecare server secret and cannot be used in a "
+        "configuration file"
+    )
+    assert failed == [("v",)]
+
+
+def test_it_still_reads_the_placeholders_export_writes():
+    environ = {"SITECARE_MONITOR_ACME_SHOP_HOME_BEARER_TOKEN": "t", "SITECARE_CHANNEL_OPS": "c"}
+    text = {"a": "${SITECARE_MONITOR_ACME_SHOP_HOME_BEARER_TOKEN}", "b": "${SITECARE_CHANNEL_OPS}"}
+    assert substitute(text, environ) == ({"a": "t", "b": "c"}, [], [])
+
+
 def test_it_refuses_a_check_kind_that_is_not_text(db):
     [message] = messages_of(one_monitor("{name: H, url: 'https://x.example/', kind: [http]}"))
     assert "monitors[0].kind: must be text" in message

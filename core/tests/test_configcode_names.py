@@ -1,15 +1,19 @@
-"""Config as code refuses names with control characters or text-direction marks, at their YAML
-path and line with the message the API and the forms give, and caps channel URLs; nothing is
-written."""
+"""Config as code refuses names with control characters, text-direction marks or invisible
+characters, and names too long, at their YAML path and line with the message the API gives, and
+caps channel URLs; nothing is written."""
 
 from __future__ import annotations
 
 import pytest
 
+from api.tests.conftest import ApiCaller, field_errors
 from core.configcode import ConfigError, apply_config
-from tenancy.models import Organization
+from tenancy.models import ApiToken, Organization
 
-MESSAGE = "Control characters and text-direction marks are not allowed here (found U+"
+MESSAGE = (
+    "Invisible characters, control characters and text-direction marks are not allowed here "
+    "(found U+"
+)
 
 
 def document(**names: str) -> str:
@@ -77,3 +81,22 @@ def test_it_caps_the_length_of_a_channel_url(db):
     assert message.endswith(
         "clients[0].channels[0].url: The address is too long: at most 4096 characters."
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("agency", "agency.name"),
+        ("client", "clients[0].name"),
+        ("site", "clients[0].sites[0].name"),
+        ("monitor", "clients[0].sites[0].monitors[0].name"),
+        ("window", "clients[0].maintenance[0].title"),
+    ],
+)
+def test_it_says_a_name_is_too_long_as_the_api_does(world, name, path):
+    caller = ApiCaller(ApiToken.issue(world.owner, "tests")[1])
+    api = field_errors(caller.post("/clients", {"name": "x" * 201, "slug": "long"}))
+    assert api["name"] == "String should have at most 200 characters"
+    Organization.objects.all().delete()
+    [message] = errors_of(document(**{name: "x" * 201}))
+    assert message.endswith(f": {path}: {api['name']}")

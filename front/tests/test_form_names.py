@@ -23,21 +23,18 @@ from monitoring.admin import MonitorAdminForm
 from tenancy.scoping import scope_for
 
 SPOOF = "invoice\u202efdp.exe"
-MESSAGE = "Control characters and text-direction marks are not allowed here (found U+202E)."
+MESSAGE = (
+    "Invisible characters, control characters and text-direction marks are not allowed here "
+    "(found U+202E)."
+)
 
 
-def _forms(world):
-    """(form, field) for every web form where someone types a name others read."""
+def _plain_forms(world):
+    """(form, field) for every web form that is not a model form where a name is typed."""
     scope = scope_for(world.owner)
     page = StatusPage.objects.create(client=world.client_a, slug="shop", title="Shop")
     return [
-        (ChannelForm(scope), "name"),
-        (ChannelAdminForm(), "name"),
         (PersonalChannelForm(), "name"),
-        (MonitorAdminForm(), "name"),
-        (CarePlanForm(organization=world.agency), "name"),
-        (StatusPageForm(), "title"),
-        (StatusPageForm(), "agency_name"),
         (ComponentForm(scope, page), "name"),
         (ComponentEditForm(), "name"),
         (PolicyForm(clients=[], sites=[]), "name"),
@@ -46,12 +43,32 @@ def _forms(world):
     ]
 
 
+def _model_forms(world, field: str, value: str):
+    """(form, field) for every model form of the web UI and the admin where a name is typed:
+    the model's own check (``NamedModel``) refuses it, with no validator on the form."""
+    scope = scope_for(world.owner)
+    return [
+        (ChannelForm(scope, data={"name": value}), "name"),
+        (ChannelAdminForm(data={"name": value}), "name"),
+        (MonitorAdminForm(data={"name": value}), "name"),
+        (CarePlanForm(data={"name": value}, organization=world.agency), "name"),
+        (StatusPageForm(data={field: value}), field),
+    ]
+
+
 def test_it_refuses_hidden_characters_in_every_name_field(world):
-    for form, field in _forms(world):
+    for form, field in _plain_forms(world):
         with pytest.raises(ValidationError) as caught:
             form.fields[field].clean(SPOOF)
         assert MESSAGE in caught.value.messages, (type(form).__name__, field)
         assert form.fields[field].clean("Sklep Łódź") == "Sklep Łódź"
+    for field in ("title", "agency_name"):
+        for form, name in _model_forms(world, field, SPOOF):
+            assert not form.is_valid()
+            assert form.errors.get(name) == [MESSAGE], (type(form).__name__, name)
+        for form, name in _model_forms(world, field, "Sklep Łódź"):
+            form.is_valid()
+            assert name not in form.errors, (type(form).__name__, form.errors[name])
 
 
 def test_it_shows_the_refusal_on_the_channel_page_and_saves_nothing(world):

@@ -24,7 +24,6 @@ from incidents import channel_health
 from incidents.channels import send_test, validate_channel_url
 from incidents.models import Channel, Notification
 from incidents.templating import PLACEHOLDERS
-from sitecare.lib.names import guard_names
 from sites.models import Site
 from tenancy.models import Client
 from tenancy.scoping import Scope, scope_for
@@ -68,7 +67,6 @@ class ChannelForm(forms.ModelForm):
 
     def __init__(self, scope: Scope, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        guard_names(self, "name")
         client_field = self.fields["client"]
         site_field = self.fields["site"]
         assert isinstance(client_field, forms.ModelChoiceField)

@@ -37,7 +37,7 @@ from incidents.models.statuspage import normal_host
 from incidents.statuspage import incident_monitor_ids
 from incidents.statuspage_links import forget_domains
 from monitoring.models import Monitor
-from sitecare.lib.names import guard_names, validate_name
+from sitecare.lib.names import validate_name
 from tenancy.models import Client
 from tenancy.scoping import Scope, scope_for
 
@@ -62,10 +62,6 @@ class StatusPageForm(forms.ModelForm):
             "accent_color": forms.TextInput(attrs={"type": "color"}),
             "logo_url": forms.URLInput(attrs={"placeholder": "https://"}),
         }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        guard_names(self, "title", "agency_name")
 
     def clean_custom_domain(self) -> str:
         return normal_host(self.cleaned_data.get("custom_domain"))

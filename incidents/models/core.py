@@ -14,6 +14,7 @@ from incidents.templating import validate_template
 from monitoring.failures import FailureClass
 from monitoring.models import Monitor
 from sitecare.lib.crypto import EncryptedTextField, redact_url
+from sitecare.lib.names import NamedModel
 from sites.models import Site
 from tenancy.models import Client, Organization
 
@@ -177,7 +178,7 @@ class ChannelQuerySet(models.QuerySet["Channel"]):
         return self.filter(enabled=True, user__isnull=True)
 
 
-class Channel(models.Model):
+class Channel(NamedModel):
     """Where alerts go: an Apprise URL (encrypted at rest), for the agency, a client or a site."""
 
     TENANT_ORG_PATH = "organization_id"

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models.core import Channel, Incident
 from incidents.models.oncall import OnCallSchedule
+from sitecare.lib.names import NamedModel
 from sites.models import Site
 from tenancy.models import Client, Organization
 
@@ -26,7 +27,7 @@ MAX_REPEAT = 9
 MAX_WAIT_MINUTES = 24 * 60
 
 
-class EscalationPolicy(models.Model):
+class EscalationPolicy(NamedModel):
     """Ordered steps of people and channels to page while an incident is unacknowledged."""
 
     TENANT_ORG_PATH = "organization_id"

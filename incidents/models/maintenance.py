@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents import recurrence
 from incidents.models.core import Incident
 from monitoring.models import Monitor, StateChange
+from sitecare.lib.names import NamedModel
 from sites.models import Site
 from tenancy.models import Client
 
@@ -61,9 +62,10 @@ class MaintenanceWindowQuerySet(models.QuerySet["MaintenanceWindow"]):
         return None
 
 
-class MaintenanceWindow(models.Model):
+class MaintenanceWindow(NamedModel):
     """Planned work: during it, failures are recorded but no incident opens, nobody is alerted."""
 
+    name_fields = ("title",)
     TENANT_ORG_PATH = "client__organization_id"
     TENANT_CLIENT_PATH = "client_id"
 

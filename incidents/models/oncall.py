@@ -18,6 +18,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sitecare.lib.names import NamedModel
 from sitecare.lib.timeutil import validate_time_zone
 from tenancy.models import Organization, Role
 
@@ -56,7 +57,7 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, _("Sunday")
 
 
-class OnCallSchedule(models.Model):
+class OnCallSchedule(NamedModel):
     """Who answers alerts when: one rotation plus overrides, in one time zone."""
 
     TENANT_ORG_PATH = "organization_id"

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models.core import Incident
 from monitoring.models import Monitor
+from sitecare.lib.names import NamedModel
 from tenancy.models import Client
 
 # A DNS host name: labels of letters, digits and inner hyphens, at least one dot.
@@ -47,9 +48,10 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
-class StatusPage(models.Model):
+class StatusPage(NamedModel):
     """One public status page of a client, at ``/status/<slug>/`` or its own host name."""
 
+    name_fields = ("title", "agency_name")
     TENANT_ORG_PATH = "client__organization_id"
     TENANT_CLIENT_PATH = "client_id"
 
@@ -151,7 +153,7 @@ def own_host_names() -> set[str]:
     return hosts
 
 
-class StatusComponent(models.Model):
+class StatusComponent(NamedModel):
     """A monitor shown on a page, under a public display name of its own."""
 
     TENANT_ORG_PATH = "page__client__organization_id"

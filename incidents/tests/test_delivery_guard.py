@@ -1,8 +1,10 @@
 """The delivery guard checks every connect and send a delivering thread makes on a socket,
-whatever library makes it, against the agency's network policy; other threads pass."""
+whatever library makes it, against the agency's network policy, in the threads Apprise sends
+from too; code outside a policy block passes."""
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import ipaddress
 import os
@@ -10,10 +12,14 @@ import socket
 import tempfile
 import threading
 
+import apprise
 import pytest
 
+from incidents.channel_url import read_channel_url
 from incidents.delivery_guard import PolicyRefusal, network_policy
-from incidents.tests.receivers import TcpListener, UdpListener, wait_until
+from incidents.models import Channel, Notification
+from incidents.sender import build_service, deliver
+from incidents.tests.receivers import TcpListener, UdpListener, WebhookReceiver, wait_until
 from sitecare.lib.netpolicy import IPNetwork
 
 NOTHING: list[IPNetwork] = []
@@ -88,3 +94,59 @@ def test_it_refuses_unix_sockets_such_as_the_local_syslog():
                     s.connect(path)
             with pytest.raises(TimeoutError):
                 server.recv(100)
+
+
+def test_it_names_a_refused_host_name_but_logs_its_address(tcp, caplog):
+    # create_connection resolves first and connects to the address: the name is still known.
+    with network_policy(NOTHING) as refused, pytest.raises(PolicyRefusal) as raised:
+        socket.create_connection(("localhost", tcp.port), timeout=2)
+    expected = "The address of localhost is not allowed by the network policy."
+    assert str(raised.value.strerror) == expected
+    assert refused.message == expected
+    assert refused.address in ("127.0.0.1", "::1")
+    # The address, which the tenant must not learn, is in the server's log.
+    assert any(refused.address in r.getMessage() for r in caplog.records)
+    assert not tcp.wait_for(1, timeout=0.3)
+
+
+@pytest.fixture
+def hook(settings):
+    settings.SITECARE_ALERT_SEND_TIMEOUT = 2.0
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def test_it_holds_the_threads_apprise_sends_from_to_the_policy(hook):
+    """Apprise runs ``send()`` on its own executor for async_notify and for several services
+    at once, in a copy of the caller's context: the policy goes with it."""
+    with network_policy(NOTHING) as refused:
+        service = build_service(read_channel_url(hook.url("/async")), "k1")
+        assert service is not None
+        assert asyncio.run(service.async_notify(body="async")) is False
+        several = apprise.Apprise()
+        several.add(hook.url("/one"))
+        several.add(hook.url("/two"))
+        assert not several.notify(body="pooled")
+    assert refused.address == "127.0.0.1"
+    assert not hook.wait_for(1, timeout=0.5)
+    assert hook.requests == []
+
+
+def test_it_sends_each_alert_synchronously_in_the_delivering_thread(world, hook, monkeypatch):
+    """deliver() uses notify(), which sends where the policy is set; async_notify would hand
+    the send to another thread (held to the policy too, but nothing needs it)."""
+
+    async def refused_path(*args: object, **kwargs: object) -> bool:
+        raise AssertionError("deliver() must not use async_notify")
+
+    monkeypatch.setattr(apprise.NotifyBase, "async_notify", refused_path)
+    monkeypatch.setattr(apprise.Apprise, "async_notify", refused_path)
+    world.agency.ssrf_allowlist = "127.0.0.0/8"
+    world.agency.save(update_fields=["ssrf_allowlist"])
+    channel = Channel.objects.get(name="A hook")
+    channel.url = hook.url("/sync")
+    channel.save()
+    outcome = deliver(Notification(channel=channel, dedup_key="sync-1", title="t", body="b"))
+    assert outcome.delivered, outcome.error
+    assert [r.path for r in hook.requests] == ["/sync"]

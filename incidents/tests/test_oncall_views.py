@@ -273,8 +273,10 @@ def utc(stamp: str) -> datetime:
 
 def test_it_serves_a_persons_shifts_as_a_calendar_without_a_session(world, schedule):
     awkward = 'Nocny dyżur; serwery, bazy \\ "łącza"\nzapas — ' + "ż" * 40
-    second = OnCallSchedule(organization=world.agency, name=awkward)
+    second = OnCallSchedule(organization=world.agency, name="Nocny dyżur")
     save_schedule(second, RotationSpec([world.engineer.pk], 2, time(8), 1, date(2026, 3, 11)))
+    # A newline is refused in names today; one stored before that rule is still escaped.
+    OnCallSchedule.objects.filter(pk=second.pk).update(name=awkward)
     page = signed_in(world.engineer).get(reverse("front:oncall")).content.decode()
     token = feed_token(world.engineer)
     assert f"http://127.0.0.1:8000/oncall/ical/{token}.ics" in page

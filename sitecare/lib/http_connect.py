@@ -152,7 +152,9 @@ async def open_connection(
         infos = await resolve_name(dest.host, dest.port, dest.shown_host)
         hop.dns_end = time.perf_counter()
         hop.phase = "connect"
-    sock = await connect_first(infos, guard, hop, deadline, f"{dest.shown_host}:{dest.port}")
+    sock = await connect_first(
+        infos, guard, hop, deadline, f"{dest.shown_host}:{dest.port}", host=dest.shown_host
+    )
     hop.tcp_end = time.perf_counter()
     protocol = WireProtocol()
     loop = asyncio.get_running_loop()
@@ -176,7 +178,13 @@ async def open_connection(
 
 
 async def connect_first(
-    infos: tuple[AddrInfo, ...], guard: ConnectGuard, hop: HopTiming, deadline: float, shown: str
+    infos: tuple[AddrInfo, ...],
+    guard: ConnectGuard,
+    hop: HopTiming,
+    deadline: float,
+    shown: str,
+    *,
+    host: str,
 ) -> socket.socket:
     """A socket connected to the first admitted address that answers; FetchError if none.
 
@@ -214,7 +222,8 @@ async def connect_first(
             raise
         return sock
     if refused:
-        raise FetchError(FetchFailure.BLOCKED_BY_POLICY, blocked_message(refused[0]))
+        # A name is named, not what it resolved to (the operator's internal names stay so).
+        raise FetchError(FetchFailure.BLOCKED_BY_POLICY, blocked_message(refused[0], host))
     last = errors[-1] if errors else TimeoutError()
     if isinstance(last, TimeoutError):
         raise TimeoutError  # the exchange's deadline handler names the connect phase

@@ -207,7 +207,7 @@ async def open_guarded(
                 dns_ms=(resolved - started) * 1000,
                 connect_ms=(time.perf_counter() - resolved) * 1000,
             )
-    raise _verdict(attempts, shown, timeout_s)
+    raise _verdict(attempts, shown, timeout_s, host)
 
 
 async def _try_address(
@@ -234,11 +234,13 @@ async def _try_address(
     return None
 
 
-def _verdict(attempts: _Attempts, shown: str, timeout_s: float) -> ConnectError:
+def _verdict(attempts: _Attempts, shown: str, timeout_s: float, host: str) -> ConnectError:
     """The one error that sums up the failed attempts on every address of a host."""
     if attempts.refused:
         # As in the HTTP module: a refusal by the policy is the fact worth reporting.
-        return ConnectError(ConnectFailure.BLOCKED_BY_POLICY, blocked_message(attempts.refused[0]))
+        # A name is named, not what it resolved to (the operator's internal names stay so).
+        message = blocked_message(attempts.refused[0], host)
+        return ConnectError(ConnectFailure.BLOCKED_BY_POLICY, message)
     last = attempts.errors[-1] if attempts.errors else TimeoutError()
     if isinstance(last, TimeoutError):
         return ConnectError(ConnectFailure.TIMEOUT, timeout_message(timeout_s, "connect"))

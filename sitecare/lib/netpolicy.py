@@ -1,9 +1,14 @@
 """The network policy (SSRF guard): which addresses a tenant's checks may reach.
 
-Denied unless the organization's allowlist admits them: loopback, private (RFC 1918, ULA),
-link-local (incl. cloud metadata 169.254.169.254), site-local (fec0::/10), CGNAT (100.64/10),
-the 6to4 relay anycast (192.88.99.0/24), multicast, reserved, unspecified, and
-IPv4-mapped/-translated IPv6 forms of any of those. The outbound HTTP module calls
+Denied unless the organization's allowlist admits them: every range of the IANA IPv4 and IPv6
+special-purpose registries that is not globally reachable (loopback, private RFC 1918 and ULA,
+link-local with the cloud metadata address 169.254.169.254, CGNAT 100.64/10, the IETF protocol
+assignments 192.0.0.0/24 and 2001::/23, documentation and benchmarking ranges including
+3fff::/20, site-local fec0::/10, the 6to4 relay anycast 192.88.99.0/24, SRv6 5f00::/16,
+multicast, reserved, unspecified), the cloud host services reachable from a VM at a public
+address (Azure's 168.63.129.16), and IPv4-mapped/-translated IPv6 forms of any of those. The
+list is written here rather than taken from Python's ``ipaddress.is_global``, whose idea of
+"global" changes between Python releases. The outbound HTTP module calls
 :func:`is_address_allowed` for every resolved IP at connect time, redirects included; forms and
 config-as-code call :func:`refusal_for_url` to refuse literal addresses early, and IPv4
 addresses written in the resolver's other forms (``2130706433``, ``0x7f.1``, ``127.1``) always.
@@ -21,11 +26,28 @@ from django.utils.translation import gettext as _
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-# Not public, though Python's ``is_global`` says so: deprecated site-local IPv6 (RFC 3879),
-# still routed inside some networks, and the 6to4 relay anycast prefix (RFC 7526).
-_NOT_GLOBAL = (ipaddress.ip_network("fec0::/10"), ipaddress.ip_network("192.88.99.0/24"))
+# Not globally reachable, by the IANA special-purpose address registries (RFC 6890 and later),
+# whatever this Python's ``is_global`` says: 3.11.7 predates 3fff::/20 (RFC 9637) and calls
+# 192.0.0.0/24, 64:ff9b:1::/48 and 5f00::/16 global.
+_SPECIAL_PURPOSE = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
+        "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+        "::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23",
+        "2001:db8::/32", "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10",
+        "ff00::/8",
+    )
+)  # fmt: skip
+# Cloud host services a virtual machine reaches at a public address: Azure's WireServer (its
+# DNS, DHCP and VM agent endpoint). The other clouds' metadata services sit in ranges denied
+# above: 169.254.169.254 (AWS, GCP, Azure, Oracle, OpenStack, DigitalOcean, Hetzner), AWS's
+# 169.254.170.2 and fd00:ec2::254, GCP's fd20:ce::254, Oracle's 192.0.0.192, Alibaba's
+# 100.100.100.200 and Tencent's 169.254.0.23.
+_CLOUD_HOST_SERVICES = (ipaddress.ip_network("168.63.129.16/32"),)
+_DENIED = _SPECIAL_PURPOSE + _CLOUD_HOST_SERVICES
 # One part of an IPv4 address as inet_aton reads it: hex, octal (leading 0) or decimal.
 _IPV4_PART = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
 
@@ -43,8 +65,9 @@ def _unwrap(ip: IPAddress) -> IPAddress:
 
 
 def is_public(ip: IPAddress) -> bool:
+    """True for an address on the public Internet: in no denied range, and global to Python."""
     target = _unwrap(ip)
-    if target in _CGNAT or any(target in net for net in _NOT_GLOBAL):
+    if any(target.version == net.version and target in net for net in _DENIED):
         return False
     return bool(target.is_global) and not (
         target.is_multicast or target.is_reserved or target.is_unspecified
@@ -67,9 +90,24 @@ def is_address_allowed(address: str | IPAddress, allowlist: Sequence[IPNetwork])
     return is_public(ip)
 
 
-def blocked_message(address: str) -> str:
-    """The one message every refusal by the network policy carries."""
+def blocked_message(address: str, host: str | None = None) -> str:
+    """The one message every refusal by the network policy carries.
+
+    When the refused address is what a host *name* resolved to, the message names the host,
+    never the address: a tenant must not learn what the operator's internal names resolve to
+    (the address goes to the server's log instead).
+    """
+    if host and not _is_ip_literal(host):
+        return _("The address of %(host)s is not allowed by the network policy.") % {"host": host}
     return _("Address %(address)s is not allowed by the network policy.") % {"address": address}
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 def refusal_for_url(url: str, allowlist: Sequence[IPNetwork]) -> str | None:

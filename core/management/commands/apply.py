@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.configcode import ApplyReport, ConfigError, apply_config, apply_file
+from core.configcode.apply import read_document
 
 
 class Command(BaseCommand):
@@ -52,5 +53,6 @@ class Command(BaseCommand):
 
     def _apply(self, path: str, dry_run: bool, prune: bool) -> ApplyReport:
         if path == "-":
-            return apply_config(sys.stdin.read(), source="<stdin>", dry_run=dry_run, prune=prune)
+            text = read_document(sys.stdin, "<stdin>")  # bounded like a file
+            return apply_config(text, source="<stdin>", dry_run=dry_run, prune=prune)
         return apply_file(path, dry_run=dry_run, prune=prune)

@@ -1,0 +1,50 @@
+"""The API object, whose OpenAPI document lists the input errors every operation can answer.
+
+Each router documents the answers of its own logic (404, 403, the 422 of a domain refusal),
+but two come from the framework, before any view runs, for every operation alike: ``422`` when
+a path, query or body value does not validate (``?offset=null``), and ``400`` when a body is
+not JSON at all. They are added here, in one place, to every operation that takes input, so the
+document tells a client every status it can get (schemathesis checks that it does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_noop
+from ninja.openapi.schema import OpenAPISchema
+
+from api.errors import DocumentedAPI
+
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+# English in the document, as the rest of it (the answers themselves are translated).
+_NOT_JSON = gettext_noop("The request body is not JSON.")
+_INVALID = gettext_noop("The request has invalid fields (each named in errors).")
+_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def document_input_errors(document: dict[str, Any]) -> None:
+    """Add the framework's 400 and 422 answers to every operation that can give them."""
+    for path_item in document.get("paths", {}).values():
+        for method in _METHODS:
+            operation = path_item.get(method)
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": _NOT_JSON, "content": _ERROR})
+            if "requestBody" in operation or operation.get("parameters"):
+                responses.setdefault("422", {"description": _INVALID, "content": _ERROR})
+
+
+class SitecareAPI(DocumentedAPI):
+    """ninja's API object, whose document lists the answers of authentication (401, 429:
+    :class:`api.errors.DocumentedAPI`) and of input validation (:func:`document_input_errors`)
+    on every operation that can give them."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_input_errors(document)
+        return document
