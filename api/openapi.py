@@ -32,9 +32,16 @@ def document_input_errors(document: dict[str, Any]) -> None:
                 continue
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:
-                responses.setdefault("400", {"description": _NOT_JSON, "content": _ERROR})
+                _add(responses, 400, _NOT_JSON)
             if "requestBody" in operation or operation.get("parameters"):
-                responses.setdefault("422", {"description": _INVALID, "content": _ERROR})
+                _add(responses, 422, _INVALID)
+
+
+def _add(responses: dict[Any, Any], status: int, description: str) -> None:
+    """Add an answer unless it is there; ninja keys answers by int, so one given as text
+    would be a second, duplicate key once the document is JSON (which Swagger UI refuses)."""
+    if status not in responses and str(status) not in responses:
+        responses[status] = {"description": description, "content": _ERROR}
 
 
 class SitecareAPI(DocumentedAPI):
