@@ -11,8 +11,11 @@
   availability figure counts unknown time (``excluded``, ``up`` or ``down``, the plan's
   policy), and the budget's consumed time includes it when the plan counts it as down;
 - a window has a ``verdict``: ``met`` or ``missed`` once closed (``unknown`` with nothing
-  counted); while it runs ``missed`` only once certain (its downtime already exceeds the
-  allowance of the whole window), else ``at_risk`` (burn rate above 1) or ``on_track``.
+  counted); while it runs ``missed`` only once certain (even if all the time to come were up
+  it would end below the target: ``sla.verdicts``), else ``at_risk`` (burn rate above 1),
+  ``on_track``, or ``unknown`` while nothing is judged yet. The budget's ``allowed_seconds``
+  is the allowance of the window's counted basis (time judged so far and time to come,
+  ``sla.budget``) and ``elapsed_percent`` the share of that basis judged so far.
   ``met`` is true or false only with a final verdict (met; missed), null otherwise.
   ``credit`` is what is owed: the final credit of a closed window, the part already certain
   of a running one; ``credit_if_ended_now`` is, while the window runs, what would be owed if

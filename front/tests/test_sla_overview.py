@@ -70,8 +70,8 @@ def test_it_words_each_standing_as_the_sla_page_does(world):
         "On track 1 0.00 PLN"
     )
     assert delta == (
-        "Delta Delta care 2026-Q4 Europe/Warsaw — 99.95 % 0.0 % 0.00× lasts the window "
-        "On track 0 0.00 PLN"
+        "Delta Delta care 2026-Q4 Europe/Warsaw — 99.95 % 0.0 % — lasts the window "
+        "Nothing known 0 0.00 PLN"
     )
     future, zeta = rows(html, "unassessed")
     assert zeta == "Zeta no plan · Assign a plan 99.000 % 2026-10, 24/7"

@@ -110,7 +110,8 @@ def test_it_excludes_maintenance_from_the_allowance_and_the_consumption() -> Non
     assert budget.allowed == timedelta(minutes=42, seconds=50, microseconds=400_000)
 
 
-def test_it_draws_the_burn_series_through_each_day_mark() -> None:
+def test_it_draws_the_burn_series_through_each_day_mark_and_each_edge_of_downtime() -> None:
+    """The line rises where the downtime was, not from the midnight before it (review L10)."""
     now = day(4, 12)
     marks = [day(n) for n in range(2, 31)]
     budget = error_budget(
@@ -124,6 +125,8 @@ def test_it_draws_the_burn_series_through_each_day_mark() -> None:
     )
     assert budget.burn == (
         (day(2), timedelta(0)),
+        (day(2, 6), timedelta(0)),
+        (day(2, 6, 10), timedelta(minutes=10)),
         (day(3), timedelta(minutes=10)),
         (day(4), timedelta(minutes=10)),
         (now, timedelta(minutes=10)),

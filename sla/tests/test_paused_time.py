@@ -69,7 +69,8 @@ def test_it_does_not_make_the_client_down_while_a_down_monitor_is_paused(world):
     # Down before the pause, and the minute after the resume until the first good check.
     assert window.figures.down == timedelta(minutes=11)
     assert window.figures.unknown == timedelta(days=3)
-    assert window.verdict == Verdict.ON_TRACK
+    # 11 min down in the 6 days judged is above the pace 99.9 % allows, not yet a miss.
+    assert window.verdict == Verdict.AT_RISK
     assert window.credit.amount == Decimal("0.00")
     assert window.budget.consumed == timedelta(minutes=11)
 
