@@ -4,9 +4,13 @@ paused time (and a heartbeat's time before its first ping) read back for the SLA
 Every path that changes ``Monitor.enabled`` (the API, config as code, the admin; the web UI's
 buttons later) goes through :func:`set_enabled`, which flips the column by conditional
 UPDATE and writes a ``PauseEvent`` in the same transaction; a monitor made paused gets its
-event from :func:`record_created`. Reading, :func:`unknown_spans` gives, per monitor, the
-time nobody watched it on purpose (paused) or could not yet know anything (a heartbeat that
-never pinged): the SLA loader makes that time unknown, whatever state the log shows.
+event from :func:`record_created`. A resume also makes the monitor's state unknown
+(``monitoring.logic.forget_state``, with its state change), so its first checks decide
+whether it is up or down: a monitor paused while down and repaired meanwhile is not down
+again from the resume until a check confirms it up. Reading, :func:`unknown_spans` gives,
+per monitor, the time nobody watched it on purpose (paused) or could not yet know anything
+(a heartbeat that never pinged): the SLA loader makes that time unknown, whatever state the
+log shows.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring.models import CheckKind, Monitor, PauseAction, PauseEvent, PauseVia
+from monitoring.logic import forget_state
+from monitoring.models import CheckKind, Monitor, MonitorState, PauseAction, PauseEvent, PauseVia
 
 Interval = tuple[datetime, datetime]  # the same shape as sla.intervals.Interval
 _IN_CHUNK = 900  # SQLite's limit on bound parameters, as in monitoring.uptime
@@ -86,6 +91,8 @@ def set_enabled(
 
     1. Flip ``enabled`` by conditional UPDATE (only from the other value).
     2. When it flipped, write the event in the same transaction.
+    3. A resume makes the state unknown from that moment (``forget_state``): the state the
+       monitor was paused in is stale.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -98,6 +105,8 @@ def set_enabled(
         action = PauseAction.RESUMED if enabled else PauseAction.PAUSED
         event = actor.event(monitor.pk, action, now)
         event.save()
+        if enabled and forget_state(monitor.pk, now) is not None:
+            monitor.state, monitor.state_since = MonitorState.UNKNOWN, now
     return event
 
 
