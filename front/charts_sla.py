@@ -171,6 +171,11 @@ def budget_svg(
     return _svg(title, body, "chart--budget")
 
 
+# A month's bar: met green, missed red, at risk amber, and a running month on track (or a
+# month without a target) neutral: its figure is provisional, not a verdict.
+BAR_FILL = {"met": OK, "missed": FAIL, "risk": "#d97706", "provisional": LINE}
+
+
 @dataclass(frozen=True)
 class HistoryBar:
     """One month of the history chart."""
@@ -178,7 +183,7 @@ class HistoryBar:
     label: str
     percent: float | None  # None: nothing known
     shown: str  # the figure as the page shows it (rounded down)
-    met: bool  # whether it met the target (True without one)
+    kind: str = "provisional"  # met, missed, risk or provisional (``BAR_FILL``)
 
 
 def _history_bottom(lowest: float) -> float:
@@ -195,7 +200,7 @@ def history_svg(
     title: str,
     target_label: str,
 ) -> SafeString:
-    """A bar a month (availability %), green when it met the target and red when not.
+    """A bar a month (availability %), coloured by its verdict (``BAR_FILL``).
 
     A month with nothing known has no bar. The axis runs from a round figure below the
     lowest month (or the target) to 100 %.
@@ -222,12 +227,11 @@ def history_svg(
         body.append(_text(x + slot / 2, HEIGHT - 8, bar.label))
         if bar.percent is None:
             continue
-        met = bar.met
         top = y(bar.percent)
         body.append(
-            f'<rect class="history-bar{"" if met else " history-bar--missed"}" '
+            f'<rect class="history-bar history-bar--{bar.kind}" '
             f'x="{x + slot * 0.2:.1f}" y="{top:.1f}" width="{slot * 0.6:.1f}" '
-            f'height="{max(HEIGHT - BOTTOM - top, 1.0):.1f}" fill="{OK if met else FAIL}">'
+            f'height="{max(HEIGHT - BOTTOM - top, 1.0):.1f}" fill="{BAR_FILL[bar.kind]}">'
             f"<title>{escape(bar.label)}: {escape(bar.shown)}</title></rect>"
         )
     if target is not None:

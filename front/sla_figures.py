@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, Decimal
-from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +25,6 @@ from front.charts_sla import HistoryBar, budget_svg, history_svg, percent_label
 from front.formatting import human_duration
 from sla.alerts import raised_alerts
 from sla.availability import Availability
-from sla.budget import ErrorBudget
 from sla.calendar import WEEKDAYS, wall_clock_moment
 from sla.intervals import ZERO
 from sla.models import CarePlan, UnknownTime
@@ -36,39 +34,42 @@ from sla.response import IncidentTimes
 from sla.verdicts import Verdict, best_reachable_percent, verdict
 
 
-class Outlook(StrEnum):
-    """Where the error budget of a window stands (the page words each one)."""
-
-    NO_ALLOWANCE = "no_allowance"
-    USED_UP = "used_up"
-    RUNS_OUT = "runs_out"
-    LASTS = "lasts"
-
-
-def outlook(budget: ErrorBudget) -> Outlook:
-    if budget.is_exhausted or budget.exhausted_at is not None:
-        return Outlook.USED_UP
-    if budget.allowed <= ZERO:
-        return Outlook.NO_ALLOWANCE
-    if budget.runs_out_at is not None:
-        return Outlook.RUNS_OUT
-    return Outlook.LASTS
-
-
 def availability_text(figures: Availability) -> str:
     """The availability rounded down ("99.900 %"), or a dash when nothing is known."""
     shown = figures.percent_display()
     return "—" if shown is None else percent_label(Decimal(shown), 3)
 
 
-# The summary tile each verdict gets: final or certain misses stand out, a risk is not green.
+# The summary tile each verdict gets: final or certain misses stand out red, a risk amber,
+# nothing known grey; met and on track green.
 VERDICT_STYLE = {
     Verdict.MET: "stat--up",
     Verdict.ON_TRACK: "stat--up",
-    Verdict.AT_RISK: "stat--other",
+    Verdict.AT_RISK: "stat--risk",
     Verdict.MISSED: "stat--down",
     Verdict.UNKNOWN: "stat--other",
 }
+# The same colours as a badge, for tables (history, months, the overview).
+VERDICT_BADGE = {
+    Verdict.MET: "badge--up",
+    Verdict.ON_TRACK: "badge--up",
+    Verdict.AT_RISK: "badge--risk",
+    Verdict.MISSED: "badge--down",
+    Verdict.UNKNOWN: "badge--unknown",
+}
+
+
+# The history chart's bar for each verdict (``front.charts_sla.BAR_FILL``).
+BAR_KIND = {Verdict.MET: "met", Verdict.MISSED: "missed", Verdict.AT_RISK: "risk"}
+
+
+def availability_style(verdict: Verdict, *, complete: bool) -> str:
+    """The tile of a window's availability: a closed window's figure green at or above the
+    target and red below; a running window's is provisional, so never green: neutral while on
+    track, amber while at risk (below the target so far), red once missed for certain."""
+    if verdict == Verdict.ON_TRACK or (verdict == Verdict.MET and not complete):
+        return "stat--neutral"
+    return VERDICT_STYLE[verdict]
 
 
 def unknown_time_text(plan: CarePlan | None) -> str:
@@ -262,7 +263,7 @@ def history_chart(rows: list[HistoryRow], target: Decimal | None, client_name: s
             label=date_format(date(row.period.year, row.period.first_month, 1), "M Y"),
             percent=None if row.figures.percent is None else float(row.figures.percent),
             shown=row.shown,
-            met=row.verdict != Verdict.MISSED,
+            kind=BAR_KIND.get(row.verdict, "provisional") if row.verdict else "provisional",
         )
         for row in rows
     ]
@@ -274,6 +275,43 @@ def history_chart(rows: list[HistoryRow], target: Decimal | None, client_name: s
         if target is not None
         else "",
     )
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    """One month of a quarter judged month by month (``ClientSla.months``), in words."""
+
+    period: Period
+    plan: CarePlan | None
+    window: WindowAssessment | None
+    availability: str
+    target: str
+    verdict: Verdict | None
+    credit: str
+    if_ended_now: str
+
+
+def month_rows(sla: ClientSla) -> list[MonthRow]:
+    rows = []
+    for month in sla.months:
+        window = month.window
+        if window is None:
+            rows.append(MonthRow(month.period, month.plan, None, "—", "—", None, "—", ""))
+            continue
+        provisional = if_ended_now(window)
+        rows.append(
+            MonthRow(
+                month.period,
+                month.plan,
+                window,
+                availability_text(window.figures),
+                target_text(window.target),
+                window.verdict,
+                money_text(window.credit.amount, window.credit.currency),
+                "" if provisional is None else money_text(provisional.amount, provisional.currency),
+            )
+        )
+    return rows
 
 
 def page_context(
@@ -294,6 +332,8 @@ def page_context(
         "calendar": calendar_summary(plan) if plan is not None else _("24/7"),
         "sites": [(site, figures, availability_text(figures)) for site, figures in sla.sites],
         "window": window,
+        "availability_style": "stat--other" if sla.figures.percent is None else "stat--neutral",
+        "months": month_rows(sla),
         "history": rows,
         "history_chart": history_chart(rows, target, sla.client.name),
     }
@@ -306,10 +346,16 @@ def page_context(
             verdict=window.verdict,
             verdict_label=str(Verdict(window.verdict).label),
             verdict_style=VERDICT_STYLE[window.verdict],
+            # The period's figure takes the window's colour only when it is the window's own.
+            **(
+                {"availability_style": availability_style(window.verdict, complete=window.complete)}
+                if window.period == sla.period and sla.figures.percent is not None
+                else {}
+            ),
             window_availability=availability_text(window.figures),
             same_window=window.period == sla.period,
             budget=budget,
-            outlook=outlook(budget),
+            outlook=budget.outlook,
             consumed_percent=None
             if budget.consumed_percent is None
             else percent_label(float(budget.consumed_percent), 1),

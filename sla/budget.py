@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from fractions import Fraction
 
 from monitoring.models import MonitorState
@@ -38,6 +39,16 @@ from sla.models import UnknownTime
 
 _DOWN = MonitorState.DOWN.value
 _UP = MonitorState.UP.value
+
+
+class Outlook(StrEnum):
+    """Where the error budget of a window stands (each page and the CLI word it)."""
+
+    NOTHING_COUNTED = "nothing_counted"  # nothing judged yet (or, once closed, at all)
+    NO_ALLOWANCE = "no_allowance"
+    USED_UP = "used_up"
+    RUNS_OUT = "runs_out"
+    LASTS = "lasts"
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,20 @@ class ErrorBudget:
     @property
     def is_exhausted(self) -> bool:
         return self.consumed > self.allowed or (self.allowed <= ZERO and self.consumed > ZERO)
+
+    @property
+    def outlook(self) -> Outlook:
+        """Used up; else nothing counted (no outlook to give); else no allowance at all; else
+        runs out before the end at the pace so far, or lasts the window."""
+        if self.is_exhausted or self.exhausted_at is not None:
+            return Outlook.USED_UP
+        if self.elapsed == 0:
+            return Outlook.NOTHING_COUNTED
+        if self.allowed <= ZERO:
+            return Outlook.NO_ALLOWANCE
+        if self.runs_out_at is not None:
+            return Outlook.RUNS_OUT
+        return Outlook.LASTS
 
 
 def error_budget(

@@ -70,7 +70,7 @@ def test_it_words_each_standing_as_the_sla_page_does(world):
         "On track 1 0.00 PLN"
     )
     assert delta == (
-        "Delta Delta care 2026-Q4 Europe/Warsaw — 99.95 % 0.0 % — lasts the window "
+        "Delta Delta care 2026-Q4 Europe/Warsaw — 99.95 % 0.0 % — nothing counted yet "
         "Nothing known 0 0.00 PLN"
     )
     future, zeta = rows(html, "unassessed")

@@ -118,11 +118,13 @@ def test_it_counts_the_outage_against_a_plan_it_meets_and_shows_the_history(worl
     assert "No credit is owed." in text(html)
     history = html.split('id="history"')[1].split("</table>")[0]
     rows = re.findall(r"<tr>(.*?)</tr>", history, re.S)
-    assert len(rows) == 12 + 1  # the header and twelve months, October 2025 to September 2026
-    assert "2025-10" in rows[1] and "2026-09" in rows[-1]
+    # The header and the months since the client was watched (June to September 2026): the
+    # months before its first monitor would only say "nothing known" (review M4).
+    assert len(rows) == 4 + 1
+    assert "2026-06" in rows[1] and "2026-09" in rows[-1]
+    assert "2025-10" not in history
     assert "99.900 %" in rows[-1] and "Met" in rows[-1]
     assert "100.000 %" in rows[-2]  # August: up all month
-    assert "—" in rows[1]  # October 2025: the monitor did not exist, nothing known
 
 
 def test_it_marks_a_running_window_provisional_and_predicts_when_the_budget_runs_out(world):
@@ -248,12 +250,13 @@ def test_it_judges_a_month_of_a_quarterly_plan_on_its_quarter(world):
     assert "Error budget, 2026-Q3" in words
 
 
-def test_it_shows_a_period_that_has_not_begun_as_all_still_to_come(world):
+def test_it_refuses_a_period_that_has_not_begun_and_shows_the_current_window(world):
+    """Review M3: 2027-01 asked in December showed "still running … On track"."""
     give_plan(world.client_a, target="99.9")
     with time_machine.travel(AFTER_SEPTEMBER, tick=False):
         html = page(world.owner, world.client_a, "2026-12")
-    time_facts = text(html.split('id="time"')[1].split("</dl>")[0])
-    assert "Unknown 0 s" in time_facts
-    assert "Still to come 31 d" in time_facts
-    history = html.split('id="history"')[1].split("</table>")[0]
-    assert history.count("not begun yet") == 2  # November and December
+    words = text(html)
+    assert "period: 2026-12 has not begun yet (it begins on 2026-12-01)" in words
+    assert "SLA of Client A, 2026-10" in words  # the current window instead
+    assert "2026-12" not in html.split('id="history"')[1].split("</table>")[0]
+    assert "The window 2026-12" not in words

@@ -43,8 +43,8 @@ def client_sla_page(request: HttpRequest, client_id: int) -> HttpResponse:
 
     1. Load the client through the user's scope, and its plan history: the current window is
        the one the step judging now measures.
-    2. Read the period (in the current plan's zone); a bad one is reported on the page, which
-       shows the current window.
+    2. Read the period (in the current plan's zone); a bad one, or one not begun yet, is
+       reported on the page, which shows the current window.
     3. The step that judged that period: the client's figures, the window's assessment and
        twelve months of history, all in that plan's zone and calendar.
     """
@@ -62,8 +62,12 @@ def client_sla_page(request: HttpRequest, client_id: int) -> HttpResponse:
         except PeriodError as exc:
             period_error = str(exc)
     if period != current:
-        judgement = history.judge(period)
-    sla = client_sla(client, period, now=now, judgement=judgement)
+        try:
+            sla = client_sla(client, period, now=now, judgement=history.judge(period))
+        except PeriodError as exc:  # not begun yet: say so, and show the current window
+            period_error, period = str(exc), current
+    if period == current:
+        sla = client_sla(client, period, now=now, judgement=judgement)
     period, zone = sla.period, sla.period.time_zone
     history_rows = monthly_history(
         client, sla.plan, period.months_within()[-1], months=HISTORY_MONTHS, now=now

@@ -89,9 +89,9 @@ def test_it_answers_the_same_verdict_in_the_api_and_the_cli(world, demo):
     _token, raw = ApiToken.issue(world.owner, "tests")
     answer = ApiCaller(raw).get(f"/clients/{world.client_a.pk}/sla", history=2).json()
     window = answer["window"]
-    # The history judges each month alike: September knew nothing, October is at risk.
+    # The history judges each month alike; September, before the client was watched, is
+    # left out.
     assert [(m["period"]["label"], m["verdict"]) for m in answer["history"]] == [
-        ("2026-09", "unknown"),
         ("2026-10", "at_risk"),
     ]
     assert (window["verdict"], window["met"]) == ("at_risk", None)
@@ -107,7 +107,6 @@ def test_it_answers_the_same_verdict_in_the_api_and_the_cli(world, demo):
     assert "against 99.9 %: At risk" in printed and "Missed" not in printed
     assert "= 0.00 PLN (only what is already certain" in printed
     assert "If the window ended now: 50 % = 745.00 PLN (provisional, not owed)" in printed
-    assert "Nothing known" in printed  # September, in the history table
 
 
 @time_machine.travel(NOW, tick=False)

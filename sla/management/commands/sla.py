@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from sla.budget import Outlook
 from sla.models import MeasurementWindow, UnknownTime
 from sla.periods import PeriodError
 from sla.report import BreachKind
@@ -158,6 +159,8 @@ def render(data: SlaData, *, tty: bool) -> str:
     console.print(sites_table(data))
     if data["window"] is not None:
         window_part(console, data["window"], zone)
+    if data["months"]:
+        months_part(console, data)
     if data["history"]:
         history = Table(title=_("History"), title_justify="left")
         history.add_column(_("Month"))
@@ -219,6 +222,42 @@ def sites_table(data: SlaData) -> Table:
     return table
 
 
+def months_part(console: Console, data: SlaData) -> None:
+    """A quarter of a plan measured by the month: each month's own verdict and credit."""
+    console.print(
+        Text(
+            _(
+                "The plan is measured by the month: %(period)s has no verdict, error budget "
+                "or credit of its own. Each month is judged on its own:"
+            )
+            % {"period": data["period"]["label"]},
+            style="bold",
+        )
+    )
+    table = Table(title=_("Months"), title_justify="left")
+    table.add_column(_("Month"))
+    table.add_column(_("Plan"))
+    table.add_column(_("Availability"), justify="right")
+    table.add_column(_("Target"), justify="right")
+    table.add_column(_("Verdict"))
+    table.add_column(_("Credit owed"), justify="right")
+    for month in data["months"] or []:
+        window = month["window"]
+        if window is None:
+            table.add_row(month["period"]["label"], _("no plan"), DASH, DASH, DASH, DASH)
+            continue
+        credit = window["credit"]
+        table.add_row(
+            month["period"]["label"],
+            Text(month["plan"]["name"] if month["plan"] else DASH),
+            percent(window["figures"]["availability_percent"]),
+            f"{window['target']} %",
+            str(Verdict(window["verdict"]).label),
+            f"{credit['amount']} {credit['currency']}",
+        )
+    console.print(table)
+
+
 def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
     """The verdict on the plan's window: target, budget, breaches, credit and its causes."""
     figures, budget, credit = window["figures"], window["budget"], window["credit"]
@@ -247,10 +286,15 @@ def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
     grid.add_row(_("Consumed"), used)
     grid.add_row(_("Remaining"), duration(budget["remaining_seconds"]))
     grid.add_row(_("Burn rate"), budget["burn_rate"] or DASH)
-    if budget["exhausted_at"]:
+    seen = Outlook(budget["outlook"])
+    if seen == Outlook.USED_UP:
         grid.add_row(_("Used up on"), local(budget["exhausted_at"], zone))
-    elif budget["runs_out_at"]:
+    elif seen == Outlook.RUNS_OUT:
         grid.add_row(_("At this rate runs out on"), local(budget["runs_out_at"], zone))
+    elif seen == Outlook.NOTHING_COUNTED:
+        grid.add_row(_("Outlook"), _("none: nothing counted"))
+    elif seen == Outlook.NO_ALLOWANCE:
+        grid.add_row(_("Outlook"), _("the target allows no downtime"))
     else:
         grid.add_row(_("At this rate"), _("lasts the window"))
     console.print(grid)
