@@ -137,9 +137,7 @@ def test_it_says_which_policy_applies_on_the_page_in_the_api_and_the_cli(world, 
     assert json.loads(out.getvalue()) == answer
 
 
-def test_it_words_the_policy_as_it_is_computed_in_the_plan_editor_and_on_the_page(
-    world, unwatched
-):
+def test_it_words_the_policy_as_it_is_computed_in_the_plan_editor_and_on_the_page(world, unwatched):
     """Review M9 and L8: "counted as up" still leaves out the time before the first monitor,
     and the editor says so; its label is capitalised; the editor warns that changed terms
     re-judge closed windows; the page's heading says "judged by the month"."""
