@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from front.charts import wide_and_narrow
 from front.charts_sla import HistoryBar, budget_svg, history_svg, percent_label
 from front.formatting import human_duration
 from sla.alerts import raised_alerts
@@ -207,18 +209,22 @@ def local_days(start: datetime, end: datetime, time_zone: str) -> list[tuple[dat
 
 
 def budget_chart(window: WindowAssessment, client_name: str) -> SafeString:
+    """The budget chart, drawn wide and narrow (``front.charts.wide_and_narrow``)."""
     budget = window.budget
     days = local_days(budget.start, budget.end, window.period.time_zone)
-    return budget_svg(
-        start=budget.start,
-        end=budget.end,
-        days=days,
-        allowed=budget.allowed,
-        burn=budget.burn,
-        pace=list(budget.pace),
-        title=_("Error budget of %(client)s, %(window)s")
-        % {"client": client_name, "window": window.period.label},
-        legend=(_("Used"), _("Allowance"), _("Even pace")),
+    return wide_and_narrow(
+        partial(
+            budget_svg,
+            start=budget.start,
+            end=budget.end,
+            days=days,
+            allowed=budget.allowed,
+            burn=budget.burn,
+            pace=list(budget.pace),
+            title=_("Error budget of %(client)s, %(window)s")
+            % {"client": client_name, "window": window.period.label},
+            legend=(_("Used"), _("Allowance"), _("Even pace")),
+        )
     )
 
 
@@ -260,20 +266,25 @@ def history_rows(
 def history_chart(rows: list[HistoryRow], target: Decimal | None, client_name: str) -> SafeString:
     bars = [
         HistoryBar(
-            label=date_format(date(row.period.year, row.period.first_month, 1), "M Y"),
+            label=date_format(
+                date(row.period.year, row.period.first_month, 1), "YEAR_MONTH_FORMAT"
+            ),
             percent=None if row.figures.percent is None else float(row.figures.percent),
             shown=row.shown,
             kind=BAR_KIND.get(row.verdict, "provisional") if row.verdict else "provisional",
         )
         for row in rows
     ]
-    return history_svg(
-        bars,
-        target=target,
-        title=_("Availability of %(client)s by month") % {"client": client_name},
-        target_label=_("Target %(target)s") % {"target": target_text(target)}
-        if target is not None
-        else "",
+    return wide_and_narrow(
+        partial(
+            history_svg,
+            bars,
+            target=target,
+            title=_("Availability of %(client)s by month") % {"client": client_name},
+            target_label=_("Target %(target)s") % {"target": target_text(target)}
+            if target is not None
+            else "",
+        )
     )
 
 

@@ -9,13 +9,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from front.charts import Bucket, response_time_svg
+from front.charts import Bucket, response_time_svg, wide_and_narrow
 from incidents.models import Incident, IncidentState
 from monitoring.models import HourlyRollup, Monitor, MonitorState, PauseAction, PauseEvent
 from monitoring.rollups import hour_of, latency_of
@@ -254,14 +255,17 @@ def response_charts(scope: Scope, monitors: Sequence[Monitor], *, now: datetime)
     tz = timezone.get_current_timezone()
     legend = (_("median"), _("95th percentile"))
     return {
-        m.pk: response_time_svg(
-            buckets.get(m.pk, []),
-            start=start,
-            end=now,
-            tz=tz,
-            title=_("Response time of %(name)s, last 24 hours") % {"name": m.name},
-            empty_text=_("No checks in the last 24 hours"),
-            legend=legend,
+        m.pk: wide_and_narrow(
+            partial(
+                response_time_svg,
+                buckets.get(m.pk, []),
+                start=start,
+                end=now,
+                tz=tz,
+                title=_("Response time of %(name)s, last 24 hours") % {"name": m.name},
+                empty_text=_("No checks in the last 24 hours"),
+                legend=legend,
+            )
         )
         for m in monitors
     }

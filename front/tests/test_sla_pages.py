@@ -207,7 +207,8 @@ def test_it_draws_the_budget_chart_and_escapes_the_client_name(world):
         html = page(world.owner, world.client_a, "2026-09")
     chart = html.split('<figure class="chartbox">', 2)[1].split("</figure>")[0]
     assert chart.lstrip().startswith("<svg")
-    assert 'class="chart chart--budget"' in chart
+    assert 'class="chart chart--budget chart--wide"' in chart
+    assert 'class="chart chart--budget chart--narrow"' in chart  # the same chart for phones
     for part in ("budget-used", "budget-allowance", "budget-pace", "budget-now"):
         assert f'class="{part}"' in chart
     assert "Shop &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in chart

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET
 
 from front.charts import FAIL
 from front.charts_sla import OK, percent_label
+from front.formatting import moment_format
 from front.sla_figures import availability_text, if_ended_now, money_text, target_text
 from front.views.common import agency_scope
 from sla.budget import Outlook
@@ -76,7 +77,7 @@ def budget_bar(share: Fraction, *, exhausted: bool, at_risk: bool = False) -> Sa
 def _moment(value: datetime | None, time_zone: str) -> str:
     if value is None:
         return ""
-    return date_format(timezone.localtime(value, ZoneInfo(time_zone)), "j M Y, H:i")
+    return date_format(timezone.localtime(value, ZoneInfo(time_zone)), moment_format())
 
 
 def standing_row(standing: ClientStanding) -> StandingRow:
