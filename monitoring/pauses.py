@@ -119,6 +119,51 @@ def record_created(monitor: Monitor, actor: Actor) -> PauseEvent | None:
     return event
 
 
+@dataclass(frozen=True)
+class Pause:
+    """One stretch a monitor was paused: from its pause to its resume (None: still paused)."""
+
+    monitor: Monitor
+    paused: PauseEvent
+    resumed: PauseEvent | None
+
+    @property
+    def start(self) -> datetime:
+        return self.paused.at
+
+    @property
+    def end(self) -> datetime | None:
+        return None if self.resumed is None else self.resumed.at
+
+
+def pauses_between(monitors: Sequence[Monitor], start: datetime, end: datetime) -> list[Pause]:
+    """The pauses of these monitors that overlap ``[start, end)``, oldest first.
+
+    1. Read their events before ``end`` (one query per chunk of monitors), with who did them.
+    2. Pair each pause with the next resume of its monitor (a second pause changes nothing).
+    3. Keep the pairs still paused at ``start`` or paused later.
+    """
+    by_id = {m.pk: m for m in monitors}
+    found: list[Pause] = []
+    ids = list(by_id)
+    for offset in range(0, len(ids), _IN_CHUNK):
+        events = (
+            PauseEvent.objects.filter(monitor_id__in=ids[offset : offset + _IN_CHUNK], at__lt=end)
+            .select_related("user", "token")
+            .order_by("monitor_id", "at", "pk")
+        )
+        open_pause: dict[int, PauseEvent] = {}
+        for event in events:
+            if event.action == PauseAction.PAUSED:
+                open_pause.setdefault(event.monitor_id, event)
+            elif event.monitor_id in open_pause:
+                paused = open_pause.pop(event.monitor_id)
+                if event.at > start:
+                    found.append(Pause(by_id[event.monitor_id], paused, event))
+        found.extend(Pause(by_id[pk], paused, None) for pk, paused in open_pause.items())
+    return sorted(found, key=lambda pause: (pause.start, pause.monitor.pk))
+
+
 def paused_spans(
     events: Iterable[tuple[datetime, str]], start: datetime, end: datetime
 ) -> list[Interval]:
