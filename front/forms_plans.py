@@ -47,7 +47,7 @@ class CarePlanForm(forms.ModelForm):
     """Every term of a care plan; the calendar as a 24/7 choice and seven weekday inputs."""
 
     calendar = forms.ChoiceField(
-        label=gettext_lazy("Counted time"),
+        label=gettext_lazy("Time in scope"),
         choices=[
             (AROUND_THE_CLOCK, gettext_lazy("24/7: every hour of every day")),
             (BUSINESS_HOURS, gettext_lazy("Business hours (below)")),

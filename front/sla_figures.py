@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 from functools import partial
 from typing import Any
@@ -369,10 +369,10 @@ def page_context(
             outlook=budget.outlook,
             consumed_percent=None
             if budget.consumed_percent is None
-            else percent_label(float(budget.consumed_percent), 1),
+            else percent_label(floored(budget.consumed_percent, 1), 1),
             overspent=budget.remaining < ZERO,
             overspent_by=-budget.remaining,
-            burn_rate=None if burn_rate is None else number_format(float(burn_rate), 2),
+            burn_rate=None if burn_rate is None else number_format(floored(burn_rate, 2), 2),
             budget_chart=budget_chart(window, sla.client.name),
             budget_alerts=raised_alerts(sla.client, window.period),
             breaches=breach_rows(window),
@@ -405,6 +405,14 @@ def credit_context(window: WindowAssessment) -> dict[str, Any]:
         else money_text(provisional.amount, provisional.currency),
         "if_ended_now_percent": "" if provisional is None else target_text(provisional.percent),
     }
+
+
+def floored(value: Fraction, places: int) -> Decimal:
+    """An exact share rounded down to ``places`` decimals: the budget used and the burn rate
+    read the same on the page, the overview and in ``sitecare sla`` (and never claim less
+    than the exact figure's floor shown by the API with three decimals)."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR)
 
 
 def rounded_up(value: Fraction) -> str:

@@ -86,7 +86,7 @@ def test_it_shows_99_900_for_43_min_12_s_down_in_a_30_day_month(world):
     time_facts = text(html.split('id="time"')[1].split("</dl>")[0])
     assert "Down 43 min 12 s" in time_facts
     assert "Unknown 0 s" in time_facts  # shown even when there is none
-    assert "Counted time 30 d" in time_facts
+    assert "Time in scope 30 d" in time_facts
     # The budget: 0.05 % of 30 days is 21 min 36 s, overspent by as much again.
     budget = text(html.split('id="budget"')[1].split("</section>")[0])
     assert "Allowed downtime 21 min 36 s" in budget
@@ -187,7 +187,7 @@ def test_it_shows_availability_around_the_clock_for_a_client_without_a_plan(worl
     assert "This client has no care plan" in words
     assert 'id="availability">99.900 %</span>' in html
     assert 'id="budget"' not in html and 'id="credit"' not in html
-    assert "Counted time: 24/7" in words
+    assert "Time in scope: 24/7" in words
 
 
 def test_it_reports_a_bad_period_and_shows_the_current_window(world):
@@ -246,7 +246,7 @@ def test_it_judges_a_month_of_a_quarterly_plan_on_its_quarter(world):
     words = text(html)
     assert 'id="availability">99.900 %</span>' in html  # September alone
     # Q3 has 92 days: 43 min 12 s of them is 99.967… %, which meets 99.95 %.
-    assert "Target in 2026-Q3 (99.967 %)" in words
+    assert "Verdict in 2026-Q3 (99.967 %)" in words
     assert '<span class="stat__value" id="verdict">Met</span>' in html
     assert "Error budget, 2026-Q3" in words
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -28,11 +27,10 @@ from django.views.decorators.http import require_GET
 from front.charts import FAIL
 from front.charts_sla import OK, percent_label
 from front.formatting import moment_format
-from front.sla_figures import availability_text, if_ended_now, money_text, target_text
+from front.sla_figures import availability_text, floored, if_ended_now, money_text, target_text
 from front.views.common import agency_scope
 from sla.budget import Outlook
 from sla.overview import ClientStanding, overview
-from sla.serialize import rounded_down
 from sla.verdicts import Verdict
 from tenancy.models import Client
 
@@ -94,13 +92,13 @@ def standing_row(standing: ClientStanding) -> StandingRow:
         availability=availability_text(window.figures),
         target=target_text(window.target),
         # Rounded down, like every SLA percentage: 99.96 % used never shows as 100.0 %.
-        consumed="—" if consumed is None else percent_label(Decimal(rounded_down(consumed)), 1),
+        consumed="—" if consumed is None else percent_label(floored(consumed, 1), 1),
         bar=budget_bar(
             standing.consumed_share,
             exhausted=standing.exhausted,
             at_risk=window.verdict == Verdict.AT_RISK,
         ),
-        burn_rate=None if rate is None else number_format(Decimal(rounded_down(rate)), 2),
+        burn_rate=None if rate is None else number_format(floored(rate, 2), 2),
         outlook=seen,
         when=_moment(when, window.period.time_zone),
         verdict=str(Verdict(window.verdict).label),

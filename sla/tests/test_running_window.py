@@ -191,3 +191,30 @@ def test_it_says_in_the_used_up_alert_that_the_window_is_missed(world, demo):
     check_budgets(datetime(2026, 10, 15, 11, 10, tzinfo=UTC))
     bodies = [n.body for n in Notification.objects.filter(event="budget_exhausted")]
     assert bodies and all("The 99.9 % target is missed for 2026-10" in b for b in bodies)
+
+
+def test_it_words_the_verdict_tile_and_the_notice_for_a_window_already_missed(world, demo):
+    """Review L4: once a running window is missed for certain, the notice says so instead of
+    "judged missed only once…", and the tile under the verdict reads "Verdict so far", not
+    "Target · so far"."""
+    Monitor.objects.filter(pk=world.monitor_a.pk).update(
+        created_at=datetime(2026, 9, 1, tzinfo=UTC)
+    )
+    StateChange.objects.all().delete()
+    for at, old, new in (
+        (datetime(2026, 9, 1, tzinfo=UTC), MonitorState.UNKNOWN, MonitorState.UP),
+        (datetime(2026, 10, 4, 8, tzinfo=UTC), MonitorState.UP, MonitorState.DOWN),
+        (datetime(2026, 10, 4, 10, tzinfo=UTC), MonitorState.DOWN, MonitorState.UP),
+    ):
+        StateChange.objects.create(monitor=world.monitor_a, at=at, from_state=old, to_state=new)
+    url = reverse("front:client_sla", args=[world.client_a.pk])
+    with time_machine.travel(datetime(2026, 10, 5, tzinfo=UTC), tick=False):
+        html = signed_in(world.owner).get(url).content.decode()
+    words = text(html)
+    assert re.search(r'id="verdict">Missed<', html)
+    assert "Missed Verdict so far" in words and "Target · so far" not in words
+    assert "is still running, but its target is already missed" in words
+    assert "judged missed only once" not in words
+    with time_machine.travel(datetime(2026, 10, 2, tzinfo=UTC), tick=False):
+        early = text(signed_in(world.owner).get(url).content.decode())
+    assert "judged missed only once even an all-up rest of the window could not" in early
