@@ -160,8 +160,10 @@ def _x_axis(frame: _Frame, tz: tzinfo) -> list[str]:
     tick = local + timedelta(hours=1)
     parts = []
     while tick < frame.end:
-        if tick.hour % hours == 0:
-            x = frame.x(tick)
+        x = frame.x(tick)
+        half = text_width("00:00") / 2
+        # A label too close to either end would be cut by the drawing's edge: left out.
+        if tick.hour % hours == 0 and half <= x <= frame.width - half:
             parts.append(
                 f'<text x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle" font-size="11" '
                 f'fill="{TEXT}">{escape(tick.strftime("%H:%M"))}</text>'

@@ -77,34 +77,39 @@ class _TimeFrame:
     end: datetime
     top: float  # seconds
     width: int = WIDTH
+    left: float = LEFT  # room for the axis labels: wider when a label needs it
 
     def x(self, moment: datetime) -> float:
         span = (self.end - self.start).total_seconds() or 1.0
         fraction = (moment - self.start).total_seconds() / span
-        return LEFT + min(max(fraction, 0.0), 1.0) * (self.width - LEFT - RIGHT)
+        return self.left + min(max(fraction, 0.0), 1.0) * (self.width - self.left - RIGHT)
 
     def y(self, amount: timedelta) -> float:
         fraction = min(amount.total_seconds(), self.top) / self.top
         return HEIGHT - BOTTOM - fraction * (HEIGHT - TOP - BOTTOM)
 
 
+def _duration_labels(top: float) -> list[str]:
+    """The five labels of a duration axis up to ``top`` seconds."""
+    return [human_duration(top * i / 4) for i in range(5)]
+
+
 def _duration_axis(frame: _TimeFrame) -> list[str]:
     parts = []
-    for i in range(5):
-        amount = timedelta(seconds=frame.top * i / 4)
-        y = frame.y(amount)
+    for i, label in enumerate(_duration_labels(frame.top)):
+        y = frame.y(timedelta(seconds=frame.top * i / 4))
         parts.append(
-            f'<line x1="{LEFT}" x2="{frame.width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'<line x1="{frame.left:.1f}" x2="{frame.width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{GRID}" stroke-width="1"/>'
         )
-        parts.append(_text(LEFT - 6, y + 4, human_duration(amount.total_seconds()), "end"))
+        parts.append(_text(frame.left - 6, y + 4, label, "end"))
     return parts
 
 
 def _day_axis(frame: _TimeFrame, days: Sequence[tuple[date, datetime]]) -> list[str]:
     """A label on every few local midnights, as many as fit side by side (at most eight)."""
     labels = [date_format(day, "MONTH_DAY_FORMAT") for day, _moment in days]
-    room = (frame.width - LEFT - RIGHT) / max(len(days), 1)  # between two midnights
+    room = (frame.width - frame.left - RIGHT) / max(len(days), 1)  # between two midnights
     widest = max((text_width(label) for label in labels), default=0.0)
     step = max(1, -(-len(days) // 8), -int(-(widest + 12) // room))
     return [
@@ -154,11 +159,14 @@ def budget_svg(
     ``legend`` names the used, allowance and pace lines; ``width``: the drawing's width.
     """
     highest = max([allowed, *(amount for _at, amount in burn)])
-    frame = _TimeFrame(start, end, float(duration_top(highest.total_seconds() * 1.05)), width)
+    top = float(duration_top(highest.total_seconds() * 1.05))
+    left = max(LEFT, max(text_width(label) for label in _duration_labels(top)) + 10)
+    frame = _TimeFrame(start, end, top, width, left)
     allowance_y = frame.y(allowed)
     body = [*_duration_axis(frame), *_day_axis(frame, days)]
     body.append(
-        f'<line class="budget-allowance" x1="{LEFT}" x2="{width - RIGHT}" y1="{allowance_y:.1f}" '
+        f'<line class="budget-allowance" x1="{left:.1f}" x2="{width - RIGHT}" '
+        f'y1="{allowance_y:.1f}" '
         f'y2="{allowance_y:.1f}" stroke="{FAIL}" stroke-width="1.5"/>'
     )
     if len(pace) > 1:
@@ -234,19 +242,24 @@ def history_svg(
         return HEIGHT - BOTTOM - fraction * plot_height
 
     body = []
-    for value in (bottom, (bottom + 100.0) / 2, 100.0):
+    ticks = [(value, percent_label(value, 2)) for value in (bottom, (bottom + 100.0) / 2, 100.0)]
+    left = max(LEFT, max(text_width(label) for _value, label in ticks) + 10)
+    for value, label in ticks:
         body.append(
-            f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+            f'<line x1="{left:.1f}" x2="{width - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
             f'stroke="{GRID}" stroke-width="1"/>'
         )
-        body.append(_text(LEFT - 6, y(value) + 4, percent_label(value, 2), "end"))
-    slot = (width - LEFT - RIGHT) / max(len(months), 1)
+        body.append(_text(left - 6, y(value) + 4, label, "end"))
+    slot = (width - left - RIGHT) / max(len(months), 1)
     widest = max((text_width(bar.label) for bar in months), default=0.0)
     every = max(1, -int(-(widest + 8) // slot))  # label every n-th month so labels never touch
     for index, bar in enumerate(months):
-        x = LEFT + index * slot
+        x = left + index * slot
         if (len(months) - 1 - index) % every == 0:  # the latest month always labelled
-            body.append(_text(x + slot / 2, HEIGHT - 8, bar.label))
+            # Under its bar, moved in where the drawing's edge would cut it.
+            half = text_width(bar.label) / 2
+            centre = min(max(x + slot / 2, half + 2), width - half - 2)
+            body.append(_text(centre, HEIGHT - 8, bar.label))
         if bar.percent is None:
             continue
         top = y(bar.percent)
@@ -259,7 +272,8 @@ def history_svg(
     if target is not None:
         target_y = y(float(target))
         body.append(
-            f'<line class="history-target" x1="{LEFT}" x2="{width - RIGHT}" y1="{target_y:.1f}" '
+            f'<line class="history-target" x1="{left:.1f}" x2="{width - RIGHT}" '
+            f'y1="{target_y:.1f}" '
             f'y2="{target_y:.1f}" stroke="{TEXT}" stroke-width="1.5" stroke-dasharray="5 4"/>'
         )
         body.extend(_legend([(target_label, TEXT, "5 4")], width))

@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 import time_machine
 
+from conftest import make_user
 from front.tests.conftest import signed_in
 from incidents.tests.test_statuspage_browser import CHROMIUM, LAUNCH_ARGS
 from monitoring.logic import Outcome, record_results
 from monitoring.models import Monitor
 from sla.models import CarePlan
 from sla.tests.overview_world import NOW, build_agency
-from tenancy.models import Membership
+from tenancy.models import Membership, Role
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)"
@@ -44,11 +45,14 @@ def sessions(world, clock) -> dict[str, str]:
             for i in range(1, 30)
         ]
     )
-    found = {}
-    for language in ("en", "pl"):
-        Membership.objects.filter(user=world.owner).update(language=language)
-        found[language] = signed_in(world.owner).cookies["sessionid"].value
-    return found
+    # The language is the member's, not the session's: one owner reads English, one Polish.
+    polish = make_user("polish-owner", world.agency, Role.OWNER)
+    Membership.objects.filter(user=world.owner).update(language="en")
+    Membership.objects.filter(user=polish).update(language="pl")
+    return {
+        "en": signed_in(world.owner).cookies["sessionid"].value,
+        "pl": signed_in(polish).cookies["sessionid"].value,
+    }
 
 
 @pytest.fixture
@@ -119,3 +123,42 @@ def test_it_lays_out_the_sla_pages_the_plan_editor_and_the_monitor_page_at_390_p
             sizes = tab.evaluate(CHART_TEXT)
             assert all(size >= 9 for size in sizes), (where, sizes)
             tab.context.close()
+
+
+# Chart text that leaves its drawing, or a legend sample line that runs into a label.
+CHART_CLASHES = """() => {
+  const found = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    if (svg.getBoundingClientRect().width === 0) continue;
+    const width = svg.viewBox.baseVal.width;
+    const texts = [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBBox()]);
+    for (const [label, box] of texts) {
+      if (box.x < -0.5 || box.x + box.width > width + 0.5) found.push('cut: ' + label);
+    }
+    for (const line of svg.querySelectorAll('line')) {
+      const y = line.y1.baseVal.value;
+      const [x1, x2] = [line.x1.baseVal.value, line.x2.baseVal.value];
+      if (y !== line.y2.baseVal.value || x2 - x1 > 20) continue;  // legend samples only
+      for (const [label, box] of texts) {
+        const overlaps = x1 < box.x + box.width && box.x < x2;
+        if (overlaps && y >= box.y && y <= box.y + box.height) found.push('over: ' + label);
+      }
+    }
+  }
+  return found;
+}"""
+
+
+def test_it_draws_chart_legends_and_labels_inside_the_chart_without_overlap(
+    sessions, narrow_paths, live_server, browser
+):
+    """Review L10: "Równomierne tempo" ran into its dashed sample and "95. percentyl" was
+    cut at the right edge (legend widths guessed at 6 units a letter)."""
+    sla_page, _overview, _plan, monitor_page = narrow_paths
+    for language, session in sessions.items():
+        for width in (1366, 390):
+            for path in (sla_page, monitor_page):
+                tab = open_page(browser, live_server.url + path, session, width)
+                clashes = tab.evaluate(CHART_CLASHES)
+                assert clashes == [], (language, width, path, clashes)
+                tab.context.close()

@@ -183,3 +183,22 @@ def test_it_paces_the_allowance_over_counted_time_only() -> None:
     assert pace[day(2)] == pace[day(3)]  # flat through the excluded day
     assert pace[END] == budget.allowed
     assert pace[day(2)] == budget.allowed / 29  # one of 29 counted days
+
+
+def test_it_paces_the_allowance_from_when_the_client_was_watched() -> None:
+    """Review L10: the even-pace line started on the 1st for a client watched from the 7th;
+    time not monitored is in no figure, so an even spend uses nothing of it."""
+    now = day(11)
+    marks = [day(n) for n in range(2, 31)]
+    budget = error_budget(
+        [(day(7), now, "up")],
+        Calendar.always(),
+        START,
+        END,
+        target=Decimal("99.9"),
+        now=now,
+        day_marks=marks,
+    )
+    pace = dict(budget.pace)
+    assert pace[day(7)] == timedelta(0)  # flat over the six days nobody watched
+    assert pace[END] == budget.allowed == timedelta(minutes=34, seconds=33, microseconds=600_000)
