@@ -173,3 +173,13 @@ def test_it_colours_the_figures_by_the_verdict(world, shop):
     row = overview.split('id="standings"')[1].split("</table>")[0]
     assert '<span class="badge badge--risk">At risk</span>' in row
     assert 'fill="#d97706"' in row  # the budget bar amber while at risk
+
+
+def test_it_links_a_client_s_user_to_their_sla_page_from_the_top_bar(world, shop):
+    """Review L12: the top bar of a client's user had no SLA link (and every page asked for
+    a /favicon.ico that is not there, L11)."""
+    html = signed_in(world.client_a_user).get(reverse("front:dashboard")).content.decode()
+    nav = html.split('class="mainnav"')[1].split("</nav>")[0]
+    assert f'href="{reverse("front:client_sla", args=[world.client_a.pk])}"' in nav
+    assert f'href="{reverse("front:sla_overview")}"' not in nav  # the agency's overview
+    assert 'rel="icon"' in html
