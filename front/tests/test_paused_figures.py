@@ -82,3 +82,14 @@ def test_it_shows_an_open_incident_of_a_paused_monitor_as_paused(world, paused_w
     now = html.split("Happening now")[1].split("</section>")[0]
     assert "badge--unknown" in now and "badge--down" not in now
     assert "waiting for its first check" in words(now)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_records_the_pause_on_the_incident_timeline(world, paused_while_down):
+    """Review M2: the incident's timeline said nothing of its monitor being paused."""
+    incident = Incident.objects.get(monitor=paused_while_down)
+    url = reverse("front:incident", args=[incident.pk])
+    agency = words(signed_in(world.owner).get(url).content.decode())
+    assert "Paused by engineer" in agency
+    client = words(signed_in(world.client_a_user).get(url).content.decode())
+    assert "Paused by the agency" in client and "engineer" not in client
