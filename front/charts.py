@@ -8,14 +8,18 @@ monitor's name, which a tenant chose.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from html import escape
 
+from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 960, 200
+# The same chart drawn narrow for phones: its text stays about the size of the page's small
+# print instead of shrinking with a 960-wide drawing to a third (the page's CSS shows one).
+NARROW = 360
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 26
 LINE = "#2563eb"
 AREA = "#2563eb"
@@ -97,6 +101,23 @@ def nice_ceiling(value: float) -> float:
     return float(10 * magnitude)
 
 
+def wide_and_narrow(draw: Callable[..., SafeString]) -> SafeString:
+    """A chart drawn at both widths (``WIDTH``, ``NARROW``), for the page to show one."""
+    # Safe to mark: each drawing is safe markup already.
+    return mark_safe(str(draw(width=WIDTH)) + str(draw(width=NARROW)))  # noqa: S308
+
+
+def variant(width: int) -> str:
+    """The CSS class saying which screens a drawing of this width is for."""
+    return "chart--narrow" if width < WIDTH else "chart--wide"
+
+
+def axis_number(value: float) -> str:
+    """A figure of an axis in the reader's number format, without needless decimals."""
+    places = 0 if float(value).is_integer() else len(f"{value:g}".partition(".")[2])
+    return number_format(value, places)
+
+
 @dataclass(frozen=True)
 class _Frame:
     """Maps time and milliseconds onto the plot area."""
@@ -104,11 +125,12 @@ class _Frame:
     start: datetime
     end: datetime
     top_ms: float
+    width: int = WIDTH
 
     def x(self, moment: datetime) -> float:
         span = (self.end - self.start).total_seconds() or 1.0
         fraction = (moment - self.start).total_seconds() / span
-        return LEFT + fraction * (WIDTH - LEFT - RIGHT)
+        return LEFT + fraction * (self.width - LEFT - RIGHT)
 
     def y(self, ms: float) -> float:
         fraction = min(ms, self.top_ms) / self.top_ms
@@ -120,9 +142,9 @@ def _y_axis(frame: _Frame) -> list[str]:
     for i in range(5):
         ms = frame.top_ms * i / 4
         y = frame.y(ms)
-        label = f"{ms / 1000:g} s" if frame.top_ms >= 2000 else f"{ms:g} ms"
+        label = f"{axis_number(ms / 1000)} s" if frame.top_ms >= 2000 else f"{axis_number(ms)} ms"
         parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'<line x1="{LEFT}" x2="{frame.width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{GRID}" stroke-width="1"/>'
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
             f'fill="{TEXT}">{escape(label)}</text>'
@@ -131,14 +153,17 @@ def _y_axis(frame: _Frame) -> list[str]:
 
 
 def _x_axis(frame: _Frame, tz: tzinfo) -> list[str]:
-    """A label every few hours, on round local hours."""
-    hours = max(1, round((frame.end - frame.start).total_seconds() / 3600 / 6))
+    """A label every few hours, on round local hours (fewer on a narrow drawing)."""
+    labels = 6 if frame.width >= WIDTH else 3
+    hours = max(1, round((frame.end - frame.start).total_seconds() / 3600 / labels))
     local = frame.start.astimezone(tz).replace(minute=0, second=0, microsecond=0)
     tick = local + timedelta(hours=1)
     parts = []
     while tick < frame.end:
-        if tick.hour % hours == 0:
-            x = frame.x(tick)
+        x = frame.x(tick)
+        half = text_width("00:00") / 2
+        # A label too close to either end would be cut by the drawing's edge: left out.
+        if tick.hour % hours == 0 and half <= x <= frame.width - half:
             parts.append(
                 f'<text x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle" font-size="11" '
                 f'fill="{TEXT}">{escape(tick.strftime("%H:%M"))}</text>'
@@ -206,19 +231,25 @@ def _p95_line(frame: _Frame, buckets: Sequence[Bucket]) -> list[str]:
     return parts
 
 
-def _legend(labels: Sequence[str]) -> list[str]:
+def text_width(label: str) -> float:
+    """About how wide a label is at font size 11 (SVG cannot measure without a browser):
+    about 6.5 units a character, a little more for wide letters."""
+    return sum(8.5 if ch in "mwMW%" else 6.5 for ch in label)
+
+
+def _legend(labels: Sequence[str], width: int = WIDTH) -> list[str]:
     """Names of the lines (solid, then dashed) in the top right corner of the plot."""
     parts = []
-    x = WIDTH - RIGHT
+    x: float = width - RIGHT
     for index, label in reversed(list(enumerate(labels))):
         dash = ' stroke-dasharray="4 3"' if index else ""
         parts.append(
-            f'<text x="{x}" y="{TOP + 10}" text-anchor="end" font-size="11" '
+            f'<text x="{x:.1f}" y="{TOP + 10}" text-anchor="end" font-size="11" '
             f'fill="{TEXT}">{escape(label)}</text>'
         )
-        x -= 6 * len(label) + 8  # a rough text width: SVG cannot measure without a browser
+        x -= text_width(label) + 8
         parts.append(
-            f'<line x1="{x - 18}" x2="{x}" y1="{TOP + 6}" y2="{TOP + 6}" stroke="{LINE}" '
+            f'<line x1="{x - 18:.1f}" x2="{x:.1f}" y1="{TOP + 6}" y2="{TOP + 6}" stroke="{LINE}" '
             f'stroke-width="1.5"{dash}/>'
         )
         x -= 30
@@ -251,14 +282,15 @@ def response_time_svg(
     title: str,
     empty_text: str,
     legend: Sequence[str] = (),
+    width: int = WIDTH,
 ) -> SafeString:
     """An SVG line chart of response times with failed slices marked in red (safe markup).
 
     Buckets carrying a 95th percentile get it drawn dashed; ``legend`` names the solid line
-    and then the dashed one.
+    and then the dashed one. ``width``: the drawing's width (``NARROW`` for phones).
     """
     tops = [ms for b in buckets for ms in (b.response_ms, b.p95_ms) if ms is not None]
-    frame = _Frame(start, end, nice_ceiling(max(tops, default=0.0)))
+    frame = _Frame(start, end, nice_ceiling(max(tops, default=0.0)), width)
     body = [
         *_y_axis(frame),
         *_x_axis(frame, tz),
@@ -267,15 +299,16 @@ def response_time_svg(
         *_p95_line(frame, buckets),
     ]
     if buckets and legend:
-        body.extend(_legend(legend))
+        body.extend(_legend(legend, width))
     if not buckets:
         body.append(
-            f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{(TOP + HEIGHT - BOTTOM) / 2}" '
+            f'<text x="{(LEFT + width - RIGHT) / 2}" y="{(TOP + HEIGHT - BOTTOM) / 2}" '
             f'text-anchor="middle" font-size="13" fill="{TEXT}">{escape(empty_text)}</text>'
         )
     # Safe to mark: every text and attribute value above went through escape().
     return mark_safe(  # noqa: S308
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {variant(width)}" '
+        f'viewBox="0 0 {width} {HEIGHT}" '
         f'role="img" aria-label="{escape(title)}" font-family="system-ui, sans-serif">'
         f"<title>{escape(title)}</title>{''.join(body)}</svg>"
     )

@@ -1,11 +1,48 @@
-"""How figures read in the UI: durations, uptime percentages, response times."""
+"""How figures read in the UI: durations, uptime percentages, response times, moments."""
 
 from __future__ import annotations
 
 import math
+from datetime import date, datetime
 
-from django.utils.formats import number_format
+from django.utils import timezone
+from django.utils.formats import date_format, get_format, number_format
 from django.utils.translation import gettext as _
+
+# How much of a moment to show (``moment``): the reader's language's named formats, with the
+# seconds, the weekday or without the year added where a page needs them.
+MOMENT_DETAILS = ("", "s", "day", "short", "short_s", "weekday", "weekday_short")
+
+
+def moment_format(detail: str = "") -> str:
+    """The date format for ``detail`` (one of ``MOMENT_DETAILS``) in the active language.
+
+    Built from the language's named formats (``sitecare/formats``, else Django's): English
+    "7 Dec 2026, 21:02", Polish "7 grudnia 2026 21:02" (the month in the genitive).
+    """
+    if detail not in MOMENT_DETAILS:
+        raise ValueError(f"moment detail: {detail!r} is not one of {MOMENT_DETAILS}")
+    full = str(get_format("DATETIME_FORMAT"))
+    short = f"{get_format('MONTH_DAY_FORMAT')}, H:i"
+    found = {
+        "": full,
+        "s": full.replace("H:i", "H:i:s"),
+        "day": str(get_format("DATE_FORMAT")),
+        "short": short,
+        "short_s": f"{short}:s",
+        "weekday": f"D {full}",
+        "weekday_short": f"D {short}",
+    }
+    return found[detail]
+
+
+def moment(value: datetime | date | None, detail: str = "") -> str:
+    """A moment (or a day) for people, in the active language and time zone; "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, moment_format(detail))
 
 
 def human_duration(seconds: float | None) -> str:

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms import BoundField
 from django.utils.dates import WEEKDAYS
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -46,7 +46,7 @@ class CarePlanForm(forms.ModelForm):
     """Every term of a care plan; the calendar as a 24/7 choice and seven weekday inputs."""
 
     calendar = forms.ChoiceField(
-        label=gettext_lazy("Counted time"),
+        label=gettext_lazy("Time in scope"),
         choices=[
             (AROUND_THE_CLOCK, gettext_lazy("24/7: every hour of every day")),
             (BUSINESS_HOURS, gettext_lazy("Business hours (below)")),
@@ -57,7 +57,7 @@ class CarePlanForm(forms.ModelForm):
     # A plain input offering the choices: the value is checked by the plan model, as from the
     # API and config as code, with the same message.
     unknown_time = forms.CharField(
-        label=CarePlan._meta.get_field("unknown_time").verbose_name,
+        label=capfirst(CarePlan._meta.get_field("unknown_time").verbose_name),
         help_text=CarePlan._meta.get_field("unknown_time").help_text,
         widget=forms.Select(choices=UnknownTime.choices),
         initial=UnknownTime.EXCLUDED,

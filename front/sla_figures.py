@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_CEILING, Decimal
-from enum import StrEnum
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,11 +22,11 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from front.charts import wide_and_narrow
 from front.charts_sla import HistoryBar, budget_svg, history_svg, percent_label
 from front.formatting import human_duration
 from sla.alerts import raised_alerts
 from sla.availability import Availability
-from sla.budget import ErrorBudget
 from sla.calendar import WEEKDAYS, wall_clock_moment
 from sla.intervals import ZERO
 from sla.models import CarePlan, UnknownTime
@@ -36,39 +36,42 @@ from sla.response import IncidentTimes
 from sla.verdicts import Verdict, best_reachable_percent, verdict
 
 
-class Outlook(StrEnum):
-    """Where the error budget of a window stands (the page words each one)."""
-
-    NO_ALLOWANCE = "no_allowance"
-    USED_UP = "used_up"
-    RUNS_OUT = "runs_out"
-    LASTS = "lasts"
-
-
-def outlook(budget: ErrorBudget) -> Outlook:
-    if budget.is_exhausted or budget.exhausted_at is not None:
-        return Outlook.USED_UP
-    if budget.allowed <= ZERO:
-        return Outlook.NO_ALLOWANCE
-    if budget.runs_out_at is not None:
-        return Outlook.RUNS_OUT
-    return Outlook.LASTS
-
-
 def availability_text(figures: Availability) -> str:
     """The availability rounded down ("99.900 %"), or a dash when nothing is known."""
     shown = figures.percent_display()
     return "—" if shown is None else percent_label(Decimal(shown), 3)
 
 
-# The summary tile each verdict gets: final or certain misses stand out, a risk is not green.
+# The summary tile each verdict gets: final or certain misses stand out red, a risk amber,
+# nothing known grey; met and on track green.
 VERDICT_STYLE = {
     Verdict.MET: "stat--up",
     Verdict.ON_TRACK: "stat--up",
-    Verdict.AT_RISK: "stat--other",
+    Verdict.AT_RISK: "stat--risk",
     Verdict.MISSED: "stat--down",
     Verdict.UNKNOWN: "stat--other",
 }
+# The same colours as a badge, for tables (history, months, the overview).
+VERDICT_BADGE = {
+    Verdict.MET: "badge--up",
+    Verdict.ON_TRACK: "badge--up",
+    Verdict.AT_RISK: "badge--risk",
+    Verdict.MISSED: "badge--down",
+    Verdict.UNKNOWN: "badge--unknown",
+}
+
+
+# The history chart's bar for each verdict (``front.charts_sla.BAR_FILL``).
+BAR_KIND = {Verdict.MET: "met", Verdict.MISSED: "missed", Verdict.AT_RISK: "risk"}
+
+
+def availability_style(verdict: Verdict, *, complete: bool) -> str:
+    """The tile of a window's availability: a closed window's figure green at or above the
+    target and red below; a running window's is provisional, so never green: neutral while on
+    track, amber while at risk (below the target so far), red once missed for certain."""
+    if verdict == Verdict.ON_TRACK or (verdict == Verdict.MET and not complete):
+        return "stat--neutral"
+    return VERDICT_STYLE[verdict]
 
 
 def unknown_time_text(plan: CarePlan | None) -> str:
@@ -206,18 +209,22 @@ def local_days(start: datetime, end: datetime, time_zone: str) -> list[tuple[dat
 
 
 def budget_chart(window: WindowAssessment, client_name: str) -> SafeString:
+    """The budget chart, drawn wide and narrow (``front.charts.wide_and_narrow``)."""
     budget = window.budget
     days = local_days(budget.start, budget.end, window.period.time_zone)
-    return budget_svg(
-        start=budget.start,
-        end=budget.end,
-        days=days,
-        allowed=budget.allowed,
-        burn=budget.burn,
-        pace=list(budget.pace),
-        title=_("Error budget of %(client)s, %(window)s")
-        % {"client": client_name, "window": window.period.label},
-        legend=(_("Used"), _("Allowance"), _("Even pace")),
+    return wide_and_narrow(
+        partial(
+            budget_svg,
+            start=budget.start,
+            end=budget.end,
+            days=days,
+            allowed=budget.allowed,
+            burn=budget.burn,
+            pace=list(budget.pace),
+            title=_("Error budget of %(client)s, %(window)s")
+            % {"client": client_name, "window": window.period.label},
+            legend=(_("Used"), _("Allowance"), _("Even pace")),
+        )
     )
 
 
@@ -259,21 +266,63 @@ def history_rows(
 def history_chart(rows: list[HistoryRow], target: Decimal | None, client_name: str) -> SafeString:
     bars = [
         HistoryBar(
-            label=date_format(date(row.period.year, row.period.first_month, 1), "M Y"),
+            label=date_format(
+                date(row.period.year, row.period.first_month, 1), "YEAR_MONTH_FORMAT"
+            ),
             percent=None if row.figures.percent is None else float(row.figures.percent),
             shown=row.shown,
-            met=row.verdict != Verdict.MISSED,
+            kind=BAR_KIND.get(row.verdict, "provisional") if row.verdict else "provisional",
         )
         for row in rows
     ]
-    return history_svg(
-        bars,
-        target=target,
-        title=_("Availability of %(client)s by month") % {"client": client_name},
-        target_label=_("Target %(target)s") % {"target": target_text(target)}
-        if target is not None
-        else "",
+    return wide_and_narrow(
+        partial(
+            history_svg,
+            bars,
+            target=target,
+            title=_("Availability of %(client)s by month") % {"client": client_name},
+            target_label=_("Target %(target)s") % {"target": target_text(target)}
+            if target is not None
+            else "",
+        )
     )
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    """One month of a quarter judged month by month (``ClientSla.months``), in words."""
+
+    period: Period
+    plan: CarePlan | None
+    window: WindowAssessment | None
+    availability: str
+    target: str
+    verdict: Verdict | None
+    credit: str
+    if_ended_now: str
+
+
+def month_rows(sla: ClientSla) -> list[MonthRow]:
+    rows = []
+    for month in sla.months:
+        window = month.window
+        if window is None:
+            rows.append(MonthRow(month.period, month.plan, None, "—", "—", None, "—", ""))
+            continue
+        provisional = if_ended_now(window)
+        rows.append(
+            MonthRow(
+                month.period,
+                month.plan,
+                window,
+                availability_text(window.figures),
+                target_text(window.target),
+                window.verdict,
+                money_text(window.credit.amount, window.credit.currency),
+                "" if provisional is None else money_text(provisional.amount, provisional.currency),
+            )
+        )
+    return rows
 
 
 def page_context(
@@ -294,6 +343,8 @@ def page_context(
         "calendar": calendar_summary(plan) if plan is not None else _("24/7"),
         "sites": [(site, figures, availability_text(figures)) for site, figures in sla.sites],
         "window": window,
+        "availability_style": "stat--other" if sla.figures.percent is None else "stat--neutral",
+        "months": month_rows(sla),
         "history": rows,
         "history_chart": history_chart(rows, target, sla.client.name),
     }
@@ -306,16 +357,22 @@ def page_context(
             verdict=window.verdict,
             verdict_label=str(Verdict(window.verdict).label),
             verdict_style=VERDICT_STYLE[window.verdict],
+            # The period's figure takes the window's colour only when it is the window's own.
+            **(
+                {"availability_style": availability_style(window.verdict, complete=window.complete)}
+                if window.period == sla.period and sla.figures.percent is not None
+                else {}
+            ),
             window_availability=availability_text(window.figures),
             same_window=window.period == sla.period,
             budget=budget,
-            outlook=outlook(budget),
+            outlook=budget.outlook,
             consumed_percent=None
             if budget.consumed_percent is None
-            else percent_label(float(budget.consumed_percent), 1),
+            else percent_label(floored(budget.consumed_percent, 1), 1),
             overspent=budget.remaining < ZERO,
             overspent_by=-budget.remaining,
-            burn_rate=None if burn_rate is None else number_format(float(burn_rate), 2),
+            burn_rate=None if burn_rate is None else number_format(floored(burn_rate, 2), 2),
             budget_chart=budget_chart(window, sla.client.name),
             budget_alerts=raised_alerts(sla.client, window.period),
             breaches=breach_rows(window),
@@ -348,6 +405,14 @@ def credit_context(window: WindowAssessment) -> dict[str, Any]:
         else money_text(provisional.amount, provisional.currency),
         "if_ended_now_percent": "" if provisional is None else target_text(provisional.percent),
     }
+
+
+def floored(value: Fraction, places: int) -> Decimal:
+    """An exact share rounded down to ``places`` decimals: the budget used and the burn rate
+    read the same on the page, the overview and in ``sitecare sla`` (and never claim less
+    than the exact figure's floor shown by the API with three decimals)."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR)
 
 
 def rounded_up(value: Fraction) -> str:

@@ -9,15 +9,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from front.charts import Bucket, response_time_svg
+from front.charts import Bucket, response_time_svg, wide_and_narrow
 from incidents.models import Incident, IncidentState
-from monitoring.models import HourlyRollup, Monitor, MonitorState
+from monitoring.models import HourlyRollup, Monitor, MonitorState, PauseAction, PauseEvent
 from monitoring.rollups import hour_of, latency_of
 from monitoring.uptime import Uptime, UptimeBatch
 from sites.models import Site
@@ -109,6 +110,46 @@ class Board:
         return sum(s.open_incidents for c in self.clients for s in c.sites)
 
 
+@dataclass(frozen=True)
+class HappeningNow:
+    """An open incident as the dashboard shows it: with its monitor's status now, not only
+    the incident's (which stays open while the monitor is paused, waits for its first check
+    after a resume, or is up again inside the flap window)."""
+
+    incident: Incident
+    status: str  # Status: down, paused, unknown (waiting for a check) or up (recovering)
+    since: datetime | None  # when that status began (the incident's opening while down)
+
+
+def happening_now(scope: Scope, *, limit: int = 10) -> list[HappeningNow]:
+    """The latest open incidents with their monitors' status (2 queries)."""
+    incidents = list(
+        scope.visible(Incident)
+        .filter(state=IncidentState.OPEN)
+        .select_related("monitor__site__client")
+        .order_by("-opened_at")[:limit]
+    )
+    paused_at = dict(
+        PauseEvent.objects.filter(
+            monitor_id__in=[i.monitor_id for i in incidents if not i.monitor.enabled],
+            action=PauseAction.PAUSED,
+        )
+        .values("monitor_id")
+        .annotate(at=Max("at"))
+        .values_list("monitor_id", "at")
+    )
+    rows = []
+    for incident in incidents:
+        monitor = incident.monitor
+        status = monitor_status(monitor)
+        since = {
+            Status.DOWN: incident.opened_at,
+            Status.PAUSED: paused_at.get(monitor.pk),
+        }.get(status, monitor.state_since)
+        rows.append(HappeningNow(incident, status, since))
+    return rows
+
+
 def _slowest(monitors: Iterable[Monitor]) -> float | None:
     """The site's last response time: its slowest monitor's, the one a visitor feels."""
     times = [m.last_response_ms for m in monitors if m.enabled and m.last_response_ms is not None]
@@ -126,7 +167,7 @@ def open_incidents_by_site(scope: Scope, sites: Iterable[Site]) -> dict[int, int
 
 
 def site_rows(scope: Scope, sites: QuerySet[Site], *, now: datetime) -> list[SiteRow]:
-    """A row per site: state, uptime, slowest last response, open incidents (4 queries)."""
+    """A row per site: state, uptime, slowest last response, open incidents (5 queries)."""
     site_list = list(sites)
     monitors = list(scope.visible(Monitor).filter(site__in=site_list).order_by("name"))
     by_site: dict[int, list[Monitor]] = defaultdict(list)
@@ -137,7 +178,9 @@ def site_rows(scope: Scope, sites: QuerySet[Site], *, now: datetime) -> list[Sit
     rows = []
     for site in site_list:
         members = by_site.get(site.pk, [])
-        counted = [m.pk for m in members if m.enabled]
+        # Every monitor, paused ones too: their paused time is unknown and yields to the
+        # others (monitoring.uptime), and their figures from before the pause still count.
+        counted = [m.pk for m in members]
         rows.append(
             SiteRow(
                 site=site,
@@ -166,7 +209,7 @@ def board(scope: Scope, clients: QuerySet[Client] | None = None) -> Board:
 def monitor_rows(
     scope: Scope, monitors: Sequence[Monitor], *, now: datetime, charts: bool = True
 ) -> list[MonitorRow]:
-    """A row per monitor with uptime figures and, if asked, its 24 h chart (2 queries)."""
+    """A row per monitor with uptime figures and, if asked, its 24 h chart (3 queries)."""
     batch = UptimeBatch(monitors, longest=MONTH, now=now)
     svgs = response_charts(scope, monitors, now=now) if charts else {}
     return [
@@ -212,14 +255,17 @@ def response_charts(scope: Scope, monitors: Sequence[Monitor], *, now: datetime)
     tz = timezone.get_current_timezone()
     legend = (_("median"), _("95th percentile"))
     return {
-        m.pk: response_time_svg(
-            buckets.get(m.pk, []),
-            start=start,
-            end=now,
-            tz=tz,
-            title=_("Response time of %(name)s, last 24 hours") % {"name": m.name},
-            empty_text=_("No checks in the last 24 hours"),
-            legend=legend,
+        m.pk: wide_and_narrow(
+            partial(
+                response_time_svg,
+                buckets.get(m.pk, []),
+                start=start,
+                end=now,
+                tz=tz,
+                title=_("Response time of %(name)s, last 24 hours") % {"name": m.name},
+                empty_text=_("No checks in the last 24 hours"),
+                legend=legend,
+            )
         )
         for m in monitors
     }

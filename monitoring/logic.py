@@ -122,6 +122,40 @@ def _flip(
     return change
 
 
+def forget_state(monitor_id: int, at: datetime) -> StateChange | None:
+    """Make the monitor unknown from ``at``, so that its next checks decide its state (a
+    monitor resumed after a pause: what it was before says nothing about now).
+
+    1. By conditional UPDATE from the state read: the state, its time, and the streak
+       cleared (the next result starts a new one, as for a new monitor); a monitor already
+       unknown only has its streak cleared.
+    2. The state change (``old → unknown``, dated ``at``), through the incident hook like
+       every flip. An open incident stays open: the first success after the resume resolves
+       it (an unknown monitor's first success makes it up at once), confirmed failures keep
+       it open without a new alert (``incidents.logic.open_incident`` returns the open one).
+    None when nothing changed (already unknown, deleted, or someone flipped it first).
+    """
+    cleared = {"streak_ok": None, "streak_count": 0, "streak_since": None}
+    with transaction.atomic():
+        old = Monitor.objects.filter(pk=monitor_id).values_list("state", flat=True).first()
+        if old is None:
+            return None
+        if old == MonitorState.UNKNOWN:
+            Monitor.objects.filter(pk=monitor_id, state=old).update(**cleared)
+            return None
+        changed = Monitor.objects.filter(pk=monitor_id, state=old).update(
+            state=MonitorState.UNKNOWN, state_since=at, **cleared
+        )
+        if changed != 1:
+            return None
+        monitor = Monitor.objects.select_related("site__client__organization").get(pk=monitor_id)
+        change = StateChange.objects.create(
+            monitor=monitor, at=at, from_state=old, to_state=MonitorState.UNKNOWN
+        )
+        incident_logic.on_state_change(change, detected_at=at)
+    return change
+
+
 # Monitors whose first success makes them up, flipped together at the end of a batch: a new
 # monitor's first up is no outage, and thousands of them arrive at once after an import.
 FirstUps = dict[int, tuple[datetime, datetime]]

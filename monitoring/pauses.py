@@ -4,9 +4,13 @@ paused time (and a heartbeat's time before its first ping) read back for the SLA
 Every path that changes ``Monitor.enabled`` (the API, config as code, the admin; the web UI's
 buttons later) goes through :func:`set_enabled`, which flips the column by conditional
 UPDATE and writes a ``PauseEvent`` in the same transaction; a monitor made paused gets its
-event from :func:`record_created`. Reading, :func:`unknown_spans` gives, per monitor, the
-time nobody watched it on purpose (paused) or could not yet know anything (a heartbeat that
-never pinged): the SLA loader makes that time unknown, whatever state the log shows.
+event from :func:`record_created`. A resume also makes the monitor's state unknown
+(``monitoring.logic.forget_state``, with its state change), so its first checks decide
+whether it is up or down: a monitor paused while down and repaired meanwhile is not down
+again from the resume until a check confirms it up. Reading, :func:`unknown_spans` gives,
+per monitor, the time nobody watched it on purpose (paused) or could not yet know anything
+(a heartbeat that never pinged): the SLA loader makes that time unknown, whatever state the
+log shows.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring.models import CheckKind, Monitor, PauseAction, PauseEvent, PauseVia
+from monitoring.logic import forget_state
+from monitoring.models import CheckKind, Monitor, MonitorState, PauseAction, PauseEvent, PauseVia
 
 Interval = tuple[datetime, datetime]  # the same shape as sla.intervals.Interval
 _IN_CHUNK = 900  # SQLite's limit on bound parameters, as in monitoring.uptime
@@ -86,6 +91,8 @@ def set_enabled(
 
     1. Flip ``enabled`` by conditional UPDATE (only from the other value).
     2. When it flipped, write the event in the same transaction.
+    3. A resume makes the state unknown from that moment (``forget_state``): the state the
+       monitor was paused in is stale.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -98,6 +105,8 @@ def set_enabled(
         action = PauseAction.RESUMED if enabled else PauseAction.PAUSED
         event = actor.event(monitor.pk, action, now)
         event.save()
+        if enabled and forget_state(monitor.pk, now) is not None:
+            monitor.state, monitor.state_since = MonitorState.UNKNOWN, now
     return event
 
 
@@ -108,6 +117,51 @@ def record_created(monitor: Monitor, actor: Actor) -> PauseEvent | None:
     event = actor.event(monitor.pk, PauseAction.PAUSED, monitor.created_at)
     event.save()
     return event
+
+
+@dataclass(frozen=True)
+class Pause:
+    """One stretch a monitor was paused: from its pause to its resume (None: still paused)."""
+
+    monitor: Monitor
+    paused: PauseEvent
+    resumed: PauseEvent | None
+
+    @property
+    def start(self) -> datetime:
+        return self.paused.at
+
+    @property
+    def end(self) -> datetime | None:
+        return None if self.resumed is None else self.resumed.at
+
+
+def pauses_between(monitors: Sequence[Monitor], start: datetime, end: datetime) -> list[Pause]:
+    """The pauses of these monitors that overlap ``[start, end)``, oldest first.
+
+    1. Read their events before ``end`` (one query per chunk of monitors), with who did them.
+    2. Pair each pause with the next resume of its monitor (a second pause changes nothing).
+    3. Keep the pairs still paused at ``start`` or paused later.
+    """
+    by_id = {m.pk: m for m in monitors}
+    found: list[Pause] = []
+    ids = list(by_id)
+    for offset in range(0, len(ids), _IN_CHUNK):
+        events = (
+            PauseEvent.objects.filter(monitor_id__in=ids[offset : offset + _IN_CHUNK], at__lt=end)
+            .select_related("user", "token")
+            .order_by("monitor_id", "at", "pk")
+        )
+        open_pause: dict[int, PauseEvent] = {}
+        for event in events:
+            if event.action == PauseAction.PAUSED:
+                open_pause.setdefault(event.monitor_id, event)
+            elif event.monitor_id in open_pause:
+                paused = open_pause.pop(event.monitor_id)
+                if event.at > start:
+                    found.append(Pause(by_id[event.monitor_id], paused, event))
+        found.extend(Pause(by_id[pk], paused, None) for pk, paused in open_pause.items())
+    return sorted(found, key=lambda pause: (pause.start, pause.monitor.pk))
 
 
 def paused_spans(

@@ -5,6 +5,12 @@ intervals). Time while the state is up counts as up, time while it is down count
 time before the first known state (or while the state is unknown) is *unknown*: it is left out
 of the denominator rather than counted as up, so a monitor added yesterday has no 30-day figure
 inflated by 29 days nobody watched.
+
+A monitor's paused time, and a heartbeat's time before its first ping
+(``monitoring.pauses.unknown_spans``), are unknown too, whatever the log says, as in the SLA:
+a monitor paused while down is not down for the whole pause. In a group (a site) unknown
+members yield to the others, so a paused monitor leaves the site to its other monitors and
+keeps its figures from before the pause.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from monitoring.models import Monitor, MonitorState, StateChange
+from monitoring.pauses import unknown_spans
 
 # SQLite refuses statements with more bound parameters than this (older builds: 999).
 _IN_CHUNK = 900
@@ -118,6 +125,58 @@ def state_spans(
     return spans
 
 
+def overlay_unknown(
+    segments: list[StateSpan],
+    spans: Sequence[tuple[datetime, datetime]],
+    hidden_as: str = _UNKNOWN,
+) -> list[StateSpan]:
+    """The segments with the time in ``spans`` (a span list) made unknown (or ``hidden_as``).
+
+    1. Walk the segments and the spans together (both in time order, no overlaps).
+    2. Cut each segment at the spans' edges: the parts inside a span become unknown, the
+       rest keeps its state; gaps between segments stay gaps.
+    3. Join touching unknown pieces, so the result is as ``state_spans`` would build it.
+    """
+    if not spans or not segments:
+        return segments
+    result: list[StateSpan] = []
+    j = 0
+    count = len(spans)
+    for segment in segments:
+        seg_start, seg_end, state = segment
+        while j < count and spans[j][1] <= seg_start:
+            j += 1
+        if (j == count or spans[j][0] >= seg_end) and state != hidden_as:
+            result.append(segment)  # no span meets it (most segments): kept as it is
+            continue
+        cursor = seg_start
+        k = j
+        while k < count and spans[k][0] < seg_end:
+            span_start, span_end = spans[k]
+            if span_start > cursor:
+                _append(result, cursor, span_start, state)
+            cursor = max(cursor, span_start)
+            hidden_end = min(span_end, seg_end)
+            _append(result, cursor, hidden_end, hidden_as)
+            cursor = hidden_end
+            if span_end > seg_end:
+                break
+            k += 1
+        if cursor < seg_end:
+            _append(result, cursor, seg_end, state)
+    return result
+
+
+def _append(result: list[StateSpan], start: datetime, end: datetime, state: str) -> None:
+    """Add a piece, joined to the one before when it touches it in the same state."""
+    if not start < end:
+        return
+    if result and result[-1][1] == start and result[-1][2] == state:
+        result[-1] = (result[-1][0], end, state)
+    else:
+        result.append((start, end, state))
+
+
 def timeline(
     changes: Sequence[Change], *, start: datetime, end: datetime, current_state: str
 ) -> list[Segment]:
@@ -194,16 +253,26 @@ class UptimeBatch:
         self, monitors: Iterable[Monitor], *, longest: timedelta, now: datetime | None = None
     ) -> None:
         self.now = now or timezone.now()
+        monitors = list(monitors)
         self.states = {m.pk: m.state for m in monitors}
         self.changes = _load_changes(list(self.states), since=self.now - longest)
+        # Paused (and never-pinged) time: unknown whatever the log says (module docstring).
+        self.silent = unknown_spans(monitors, self.now - longest, self.now)
 
     def _timeline(self, monitor_id: int, window: timedelta) -> list[Segment]:
-        return timeline(
-            self.changes.get(monitor_id, []),
+        changes = self.changes.get(monitor_id, [])
+        spans = state_spans(
+            [c.at for c in changes],
+            [c.from_state for c in changes],
+            [c.to_state for c in changes],
             start=self.now - window,
             end=self.now,
             current_state=self.states.get(monitor_id, MonitorState.UNKNOWN),
         )
+        silent = self.silent.get(monitor_id)
+        if silent:
+            spans = overlay_unknown(spans, silent)
+        return [Segment(*span) for span in spans]
 
     def for_monitor(self, monitor_id: int, window: timedelta) -> Uptime:
         return summarize(self._timeline(monitor_id, window))

@@ -160,6 +160,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("pl", "Polski")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates in each language's own formats (templates name them: DATE_FORMAT, DATETIME_FORMAT…);
+# sitecare's English ones in sitecare/formats/en, Polish as Django has it.
+FORMAT_MODULE_PATH = ["sitecare.formats"]
 TIME_ZONE = env_str("SITECARE_TIME_ZONE", "Europe/Warsaw")
 USE_I18N = True
 USE_TZ = True

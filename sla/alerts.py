@@ -214,7 +214,8 @@ def budget_message(
             % {"moment": _local(budget.exhausted_at, zone), "zone": window.time_zone}
         )
     if budget.is_exhausted:
-        # More downtime than the whole window allows: no later up time can save the target.
+        # More downtime than the window's counted basis allows (sla.budget): even if all the
+        # time to come is up, the target cannot be met.
         lines.append(
             _("The %(target)s %% target is missed for %(window)s, whatever the rest brings.")
             % {"target": plain(budget.target), "window": window.label}

@@ -1,17 +1,25 @@
 """Error budgets: how much downtime a target allows in a window, how much is gone, and when
 the rest runs out at the present pace. Pure functions over span lists, like availability.
 
-- *counted time*: the window's in-scope time less excluded maintenance (known in advance:
-  windows are scheduled), so the budget is fixed from the window's first moment;
-- *allowed* = (100 % − target) × counted time, rounded down to the microsecond;
+- *counted time*: the window's in-scope time less excluded maintenance;
+- *counted basis*: the part of it the window's closing figure can still count: the time
+  judged so far (up and down; unknown time too when the plan counts it as up or as down) and
+  the counted time still to come. Time nobody watched that the figure leaves out (not
+  monitored yet; unknown time under the default policy) is not in it (see ``sla.verdicts``):
+  the basis is the largest denominator the closing availability can have, so the budget is
+  the most downtime the window can still take and meet its target;
+- *allowed* = (100 % − target) × the basis, rounded down to the microsecond; it can only
+  shrink as the window runs (time to come that nobody watches leaves the basis), and a closed
+  window's budget is used up exactly when the window is missed;
 - *consumed* = counted downtime so far (with unknown time when the plan counts unknown time
   as down); *remaining* = allowed − consumed (negative when overspent);
-- *elapsed* = share of the window's counted time already passed; *burn rate* = consumed
-  share ÷ elapsed share (1 means exactly on pace to use the whole budget by the window's end);
-- *runs out at*: at the average pace so far (downtime per counted time), the moment the
-  remaining budget is gone, walking the counted time ahead (so nights and weekends of a
+- *elapsed* = share of the basis judged so far; *burn rate* = consumed share ÷ elapsed share
+  (1 means exactly on pace to use the whole budget by the window's end: the availability so
+  far is the target);
+- *runs out at*: at the average pace so far (downtime per judged time), the moment the
+  remaining budget is gone, walking the counted time to come (so nights and weekends of a
   business-hours plan do not burn it); None when it lasts the window;
-- *exhausted at*: the moment counted downtime reached the allowance, when it did.
+- *exhausted at*: the moment counted downtime passed the allowance, when it did.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from fractions import Fraction
 
 from monitoring.models import MonitorState
@@ -32,6 +41,16 @@ _DOWN = MonitorState.DOWN.value
 _UP = MonitorState.UP.value
 
 
+class Outlook(StrEnum):
+    """Where the error budget of a window stands (each page and the CLI word it)."""
+
+    NOTHING_COUNTED = "nothing_counted"  # nothing judged yet (or, once closed, at all)
+    NO_ALLOWANCE = "no_allowance"
+    USED_UP = "used_up"
+    RUNS_OUT = "runs_out"
+    LASTS = "lasts"
+
+
 @dataclass(frozen=True)
 class ErrorBudget:
     start: datetime
@@ -42,10 +61,12 @@ class ErrorBudget:
     elapsed: Fraction
     exhausted_at: datetime | None
     runs_out_at: datetime | None
-    # (moment, consumed by then): one point a day and one at the last moment known, for charts.
+    # (moment, consumed by then): one point a day, one at each edge of counted downtime and one
+    # at the last moment known, for charts.
     burn: tuple[tuple[datetime, timedelta], ...]
-    # (moment, what an even spend over the counted time has used by then): the window's start,
-    # each day mark and its end; flat where nothing counts (nights, weekends, maintenance).
+    # (moment, what an even spend over the basis has used by then): the window's start, each
+    # day mark and its end; flat where nothing counts (nights, weekends, maintenance, time
+    # nobody watched that the figure leaves out).
     pace: tuple[tuple[datetime, timedelta], ...] = ()
 
     @property
@@ -75,6 +96,20 @@ class ErrorBudget:
     def is_exhausted(self) -> bool:
         return self.consumed > self.allowed or (self.allowed <= ZERO and self.consumed > ZERO)
 
+    @property
+    def outlook(self) -> Outlook:
+        """Used up; else nothing counted (no outlook to give); else no allowance at all; else
+        runs out before the end at the pace so far, or lasts the window."""
+        if self.is_exhausted or self.exhausted_at is not None:
+            return Outlook.USED_UP
+        if self.elapsed == 0:
+            return Outlook.NOTHING_COUNTED
+        if self.allowed <= ZERO:
+            return Outlook.NO_ALLOWANCE
+        if self.runs_out_at is not None:
+            return Outlook.RUNS_OUT
+        return Outlook.LASTS
+
 
 def error_budget(
     timeline: Sequence[StateSpan],
@@ -90,40 +125,55 @@ def error_budget(
 ) -> ErrorBudget:
     """The budget of the window ``[start, end)`` at ``now`` (see the module docstring).
 
-    1. Counted time of the whole window; the allowance from it.
+    1. Counted time of the whole window; in it, the time judged so far (as ``unknown_time``
+       says) and the time to come (after ``now``, no segment yet): the basis, and the
+       allowance from it.
     2. Counted downtime, in time order (consumed, and when it passed the allowance); unknown
        segments too when ``unknown_time`` counts them as down.
-    3. The pace so far, and where in the counted time ahead it would use the rest.
-    4. Consumed by each of ``day_marks`` (local midnights) and by now, for the burn chart,
-       and what an even spend of the allowance would have used by each mark.
+    3. The pace so far (downtime per judged time), and where in the time to come it would
+       use the rest.
+    4. Consumed by each of ``day_marks`` (local midnights), at the edges of each stretch of
+       downtime and by now, for the burn chart, and what an even spend of the allowance
+       over the basis would have used by each mark.
     """
     counted = subtract(calendar.in_scope(start, end), merge(excluded))
-    counted_us = _us(total(counted))
-    allowed = allowance(target, total(counted))
-    as_down = UnknownTime(unknown_time) == UnknownTime.DOWN
+    policy = UnknownTime(unknown_time)
+    as_down = policy == UnknownTime.DOWN
     downs = merge(
         (s, e) for s, e, state in timeline if state == _DOWN or (as_down and state != _UP)
     )
+    judged_states = (_UP, _DOWN) if policy == UnknownTime.EXCLUDED else None
+    judged = intersect(
+        merge(
+            (s, e) for s, e, state in timeline if judged_states is None or state in judged_states
+        ),
+        counted,
+    )
+    until = min(max(now, start), end)
+    to_come = subtract(clip(counted, until, end), merge((s, e) for s, e, _state in timeline))
+    basis = merge([*judged, *to_come])
+    basis_us = _us(total(basis))
+    judged_us = _us(total(judged))
+    allowed = allowance(target, total(basis))
     down_counted = intersect(downs, counted)
     consumed = total(down_counted)
-    until = min(max(now, start), end)
-    elapsed_us = _us(total(clip(counted, start, until)))
-    elapsed = Fraction(elapsed_us, counted_us) if counted_us else Fraction(0)
+    elapsed = Fraction(judged_us, basis_us) if basis_us else Fraction(0)
     remaining = allowed - consumed
     runs_out_at = None
-    if consumed > ZERO and remaining > ZERO and elapsed_us:
-        needed = timedelta(microseconds=int(Fraction(_us(remaining) * elapsed_us, _us(consumed))))
-        runs_out_at = _moment_after(clip(counted, until, end), needed)
-    marks = [mark for mark in day_marks if start < mark < until] + [until]
-    burn = tuple((mark, total(clip(down_counted, start, mark))) for mark in marks)
+    if consumed > ZERO and remaining > ZERO and judged_us:
+        needed = timedelta(microseconds=int(Fraction(_us(remaining) * judged_us, _us(consumed))))
+        runs_out_at = _moment_after(to_come, needed)
+    # The burn series: each day mark, and both edges of each stretch of counted downtime, so
+    # the line rises where the downtime was and is flat elsewhere.
+    edges = [moment for span in down_counted for moment in span]
+    marks = sorted({m for m in [*day_marks, *edges] if start < m < until} | {until})
+    burn = tuple(zip(marks, _used_by(marks, down_counted), strict=True))
     pace_marks = [start, *(mark for mark in day_marks if start < mark < end), end]
     pace = tuple(
         (
             mark,
-            timedelta(
-                microseconds=_us(allowed) * _us(total(clip(counted, start, mark))) // counted_us
-            )
-            if counted_us
+            timedelta(microseconds=_us(allowed) * _us(total(clip(basis, start, mark))) // basis_us)
+            if basis_us
             else ZERO,
         )
         for mark in pace_marks
@@ -156,6 +206,20 @@ def _exhausted_at(down_counted: Sequence[Interval], allowed: timedelta) -> datet
             return span_start + max(allowed - used, ZERO)
         used += length
     return None
+
+
+def _used_by(marks: Sequence[datetime], spans: Sequence[Interval]) -> list[timedelta]:
+    """For each mark (in time order), how much of the spans' time lies before it."""
+    found: list[timedelta] = []
+    used = ZERO  # the time of the spans wholly before the current mark
+    i = 0
+    for mark in marks:
+        while i < len(spans) and spans[i][1] <= mark:
+            used += spans[i][1] - spans[i][0]
+            i += 1
+        partial = mark - spans[i][0] if i < len(spans) and spans[i][0] < mark else ZERO
+        found.append(used + partial)
+    return found
 
 
 def _moment_after(spans: Sequence[Interval], amount: timedelta) -> datetime | None:

@@ -9,8 +9,9 @@ every monitor, a monitor's paused time and a heartbeat's time before its first p
 (``monitoring.pauses.unknown_spans``) as state unknown for that monitor, site timelines, and
 maintenance windows for many sites at once.
 
-Unwatched, paused and never-pinged time are applied here only: ``monitoring.uptime``'s
-figures (dashboard, site and monitor pages) keep reading the state-change log as it is.
+Paused and never-pinged time are applied by ``monitoring.uptime``'s figures too (dashboard,
+site and monitor pages), with the same ``overlay_unknown``; unwatched time (the engine not
+running) is applied here only.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from incidents.models import MaintenanceWindow
 from monitoring.engine_runs import unwatched_spans
 from monitoring.models import Monitor, MonitorState, StateChange
 from monitoring.pauses import unknown_spans
-from monitoring.uptime import state_spans
+from monitoring.uptime import overlay_unknown, state_spans
 from sites.models import Site
 from sla.availability import SILENT, StateSpan, combine
 from sla.intervals import Interval, check, clip, merge
@@ -170,56 +171,6 @@ def _own_segments(
     segments = _segments(monitor, changes.get(monitor.pk), start, end)
     spans = own.get(monitor.pk)
     return overlay_unknown(segments, spans, hidden_as) if spans else segments
-
-
-def overlay_unknown(
-    segments: list[StateSpan], spans: Sequence[Interval], hidden_as: str = _UNKNOWN
-) -> list[StateSpan]:
-    """The segments with the time in ``spans`` (a span list) made unknown (or ``hidden_as``).
-
-    1. Walk the segments and the spans together (both in time order, no overlaps).
-    2. Cut each segment at the spans' edges: the parts inside a span become unknown, the
-       rest keeps its state; gaps between segments stay gaps.
-    3. Join touching unknown pieces, so the result is as ``state_spans`` would build it.
-    """
-    if not spans or not segments:
-        return segments
-    result: list[StateSpan] = []
-    j = 0
-    count = len(spans)
-    for segment in segments:
-        seg_start, seg_end, state = segment
-        while j < count and spans[j][1] <= seg_start:
-            j += 1
-        if (j == count or spans[j][0] >= seg_end) and state != hidden_as:
-            result.append(segment)  # no span meets it (most segments): kept as it is
-            continue
-        cursor = seg_start
-        k = j
-        while k < count and spans[k][0] < seg_end:
-            span_start, span_end = spans[k]
-            if span_start > cursor:
-                _append(result, cursor, span_start, state)
-            cursor = max(cursor, span_start)
-            hidden_end = min(span_end, seg_end)
-            _append(result, cursor, hidden_end, hidden_as)
-            cursor = hidden_end
-            if span_end > seg_end:
-                break
-            k += 1
-        if cursor < seg_end:
-            _append(result, cursor, seg_end, state)
-    return result
-
-
-def _append(result: list[StateSpan], start: datetime, end: datetime, state: str) -> None:
-    """Add a piece, joined to the one before when it touches it in the same state."""
-    if not start < end:
-        return
-    if result and result[-1][1] == start and result[-1][2] == state:
-        result[-1] = (result[-1][0], end, state)
-    else:
-        result.append((start, end, state))
 
 
 def maintenance_by_site(

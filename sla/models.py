@@ -134,8 +134,10 @@ class CarePlan(NamedModel):
         default=UnknownTime.EXCLUDED,
         help_text=_(
             "Time nobody knew a monitor's state (the probe engine not running, a monitor "
-            "paused, a heartbeat never pinged): left out of availability, or counted as up "
-            '(the usual contract wording "total time minus downtime"), or as down.'
+            "paused or not checked yet, a heartbeat never pinged): left out of availability, "
+            "counted as up, or counted as down. Time before the client's first monitor is "
+            "left out whatever this says, so “counted as up” is total time minus "
+            "downtime from the first monitor on."
         ),
     )
     p1_response_minutes = _minutes(_("P1 response (minutes)"))

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Min
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident
@@ -33,7 +35,7 @@ from sla.calendar import Calendar, wall_clock_moment
 from sla.intervals import Interval, clip, intersect, merge, subtract
 from sla.loading import maintenance_by_site, site_timelines
 from sla.models import CarePlan, ClientPlan, UnknownTime
-from sla.periods import Period
+from sla.periods import Period, PeriodError
 from sla.plan_history import Judgement, plan_history, reporting_zone
 from sla.response import IncidentTimes, incident_times, incidents_opened
 from sla.terms import HUNDRED, credit_percent
@@ -113,6 +115,15 @@ class WindowAssessment:
 
 
 @dataclass(frozen=True)
+class MonthVerdict:
+    """One month of a quarter asked of a plan measured by the month, judged on its own."""
+
+    period: Period
+    plan: CarePlan | None
+    window: WindowAssessment | None  # None: no plan judges this month
+
+
+@dataclass(frozen=True)
 class ClientSla:
     client: Client
     plan: CarePlan | None  # the plan that judged the window; None: the period has no plan
@@ -120,8 +131,12 @@ class ClientSla:
     period: Period
     figures: Availability
     sites: tuple[tuple[Site, Availability], ...]
-    window: WindowAssessment | None  # None without a plan
+    # None without a plan, and for a quarter whose months are judged one by one (``months``)
+    window: WindowAssessment | None
     upcoming: ClientPlan | None = None  # the next step with a plan, dated after the window
+    # A quarter asked of a client whose plan is measured by the month: the quarter has no
+    # verdict, budget or credit of its own; each month begun has its own, here.
+    months: tuple[MonthVerdict, ...] = ()
 
 
 def plan_calendar(plan: CarePlan | None) -> Calendar:
@@ -199,13 +214,23 @@ def client_sla(
 
     1. The step that judges the period (``sla.plan_history``; ``judgement`` when the caller
        has it already), and its window; without a plan, the period alone, around the clock.
-    2. The period is read in the judging plan's zone (the installation's without one).
+    2. The period is read in the judging plan's zone (the installation's without one); a
+       period that has not begun is refused (``PeriodError``): it has no figures, only time
+       to come, and nothing may be said of it yet.
     3. The figures of the period, per site, and the window's assessment.
     """
     if judgement is None:
         judgement = plan_history(client).judge(period)
     assignment, plan = judgement.assignment, judgement.plan
     period = replace(period, time_zone=reporting_zone(plan))
+    if period.start > now:
+        raise PeriodError(
+            gettext("period: %(period)s has not begun yet (it begins on %(day)s)")
+            % {
+                "period": period.label,
+                "day": f"{period.start.astimezone(ZoneInfo(period.time_zone)):%Y-%m-%d}",
+            }
+        )
     window = judgement.window if plan is not None else period
     start, end = min(window.start, period.start), max(window.end, period.end)
     exclude = plan.exclude_maintenance if plan is not None else True
@@ -236,12 +261,35 @@ def client_sla(
         )
         for site, timeline, windows in loaded.sites.values()
     )
+    months = _months_judged_alone(client, period, judgement, now=now)
     assessment = None
-    if assignment is not None:
+    if assignment is not None and not months:
         assessment = assess(assignment, window, loaded, calendar, now=now)
     return ClientSla(
-        client, plan, assignment, period, figures, sites, assessment, judgement.upcoming
+        client, plan, assignment, period, figures, sites, assessment, judgement.upcoming, months
     )
+
+
+def _months_judged_alone(
+    client: Client, period: Period, judgement: Judgement, *, now: datetime
+) -> tuple[MonthVerdict, ...]:
+    """For a quarter that no quarterly plan judges, each begun month under the step that
+    judges it (``sla.plan_history``): a monthly plan's verdict, budget and credit are a
+    month's, so the quarter gets none of its own rather than its first month's. Empty for a
+    month, for a quarter a quarterly plan judges, and when no month has a plan."""
+    if period.months != 3 or (judgement.plan is not None and judgement.window.months == 3):
+        return ()
+    history = plan_history(client)
+    found = []
+    for month in period.months_within():
+        month_judgement = history.judge(month)
+        if month_judgement.window.start > now:
+            break
+        month_sla = client_sla(client, month_judgement.window, now=now, judgement=month_judgement)
+        found.append(MonthVerdict(month_sla.period, month_sla.plan, month_sla.window))
+    if all(month.window is None for month in found):
+        return ()
+    return tuple(found)
 
 
 def assess(
@@ -377,13 +425,26 @@ def _causes(
     return causes
 
 
+def first_watched(client: Client) -> datetime | None:
+    """When the client's first monitor that counts for the SLA was created (None: never)."""
+    found: datetime | None = Monitor.objects.filter(site__client=client, critical=True).aggregate(
+        first=Min("created_at")
+    )["first"]
+    return found
+
+
 def monthly_history(
     client: Client, plan: CarePlan | None, last: Period, *, months: int, now: datetime
 ) -> list[tuple[Period, Availability]]:
-    """Availability of each of the ``months`` months up to ``last``, oldest first."""
+    """Availability of each of the ``months`` months up to ``last``, oldest first, leaving
+    out the months that ended before the client was watched at all (before its first monitor
+    counting for the SLA): they would only say "nothing known" of a client that was not
+    there. ``last`` itself is always in."""
     periods = [last]
     while len(periods) < months:
         periods.insert(0, periods[0].previous())
+    since = first_watched(client)
+    periods = [p for p in periods[:-1] if since is not None and p.end > since] + [last]
     exclude = plan.exclude_maintenance if plan is not None else True
     loaded = load_client(client, periods[0].start, last.end, exclude_maintenance=exclude, now=now)
     figures = availability_by_period(

@@ -11,8 +11,11 @@
   availability figure counts unknown time (``excluded``, ``up`` or ``down``, the plan's
   policy), and the budget's consumed time includes it when the plan counts it as down;
 - a window has a ``verdict``: ``met`` or ``missed`` once closed (``unknown`` with nothing
-  counted); while it runs ``missed`` only once certain (its downtime already exceeds the
-  allowance of the whole window), else ``at_risk`` (burn rate above 1) or ``on_track``.
+  counted); while it runs ``missed`` only once certain (even if all the time to come were up
+  it would end below the target: ``sla.verdicts``), else ``at_risk`` (burn rate above 1),
+  ``on_track``, or ``unknown`` while nothing is judged yet. The budget's ``allowed_seconds``
+  is the allowance of the window's counted basis (time judged so far and time to come,
+  ``sla.budget``) and ``elapsed_percent`` the share of that basis judged so far.
   ``met`` is true or false only with a final verdict (met; missed), null otherwise.
   ``credit`` is what is owed: the final credit of a closed window, the part already certain
   of a running one; ``credit_if_ended_now`` is, while the window runs, what would be owed if
@@ -117,6 +120,8 @@ class BudgetData(TypedDict):
     exhausted: bool
     exhausted_at: str | None
     runs_out_at: str | None
+    # nothing_counted, no_allowance, used_up, runs_out or lasts (sla.budget.Outlook)
+    outlook: str
     burn: list[BurnPoint]
 
 
@@ -189,15 +194,33 @@ class HistoryData(TypedDict):
     verdict: str | None
 
 
+class PlanRef(TypedDict):
+    id: int
+    slug: str
+    name: str
+
+
+class MonthWindowData(TypedDict):
+    period: PeriodData
+    plan: PlanRef | None  # the plan that judged the month; null: none
+    window: WindowData | None  # its assessment; null without a plan
+
+
 class SlaData(TypedDict):
     client: ClientRef
     period: PeriodData
     plan: PlanData | None  # the plan that judged the window (a past one keeps its plan)
     assignment: AssignmentData | None  # the step of the client's plan history that has it
-    in_force: bool  # a plan judges the window (then ``window`` is its assessment)
+    # a plan judges the window (then ``window`` is its assessment), or, for a quarter judged
+    # month by month, at least one of its months (``months``)
+    in_force: bool
     figures: FiguresData
     sites: list[SiteData]
     window: WindowData | None
+    # A quarter asked of a client whose plan is measured by the month: the quarter has no
+    # window of its own (``window`` is null); each month begun is judged here on its own.
+    # Null otherwise.
+    months: list[MonthWindowData] | None
     history: list[HistoryData] | None
 
 
@@ -216,13 +239,25 @@ def sla_data(
         "period": _period(sla.period),
         "plan": plan_data(sla.plan) if sla.plan is not None else None,
         "assignment": _assignment(sla.assignment) if sla.assignment is not None else None,
-        "in_force": sla.window is not None,
+        "in_force": sla.window is not None or any(m.window is not None for m in sla.months),
         "figures": _figures(sla.figures),
         "sites": [
             {"id": site.pk, "slug": site.slug, "name": site.name, "figures": _figures(figures)}
             for site, figures in sla.sites
         ],
         "window": _window(sla.window) if sla.window is not None else None,
+        "months": [
+            {
+                "period": _period(month.period),
+                "plan": None
+                if month.plan is None
+                else {"id": month.plan.pk, "slug": month.plan.slug, "name": month.plan.name},
+                "window": None if month.window is None else _window(month.window),
+            }
+            for month in sla.months
+        ]
+        if sla.months
+        else None,
         "history": (
             None
             if history is None
@@ -342,6 +377,7 @@ def _budget(budget: ErrorBudget) -> BudgetData:
         "exhausted": budget.is_exhausted,
         "exhausted_at": optional_moment(budget.exhausted_at),
         "runs_out_at": optional_moment(budget.runs_out_at),
+        "outlook": str(budget.outlook.value),
         "burn": [{"at": moment(at), "consumed_seconds": seconds(used)} for at, used in budget.burn],
     }
 

@@ -1,16 +1,26 @@
 """What may be said of a window against its target, and when: pure functions over its figures.
 
 A closed window is **met** or **missed** by its availability (or **unknown** with nothing
-counted). A running window is missed only once that is *certain*: its judged downtime already
-exceeds the allowance of the whole window (``sla.budget.allowance`` over the window's counted
-time), which no later up time can undo, since the figure's up and down time together never
-exceed the counted time. Until then it is **at risk** while its burn rate is above 1 (the
-budget would run out before the window ends at the pace so far), otherwise **on track**.
+counted). Its figure is judged up ÷ (judged up + judged down), so what a running window can
+still end with depends on how much time the figure can still count: its *counted basis*, the
+time judged so far (up and down, and unknown time when the plan counts it as up or as down)
+plus the counted time still to come. Time no monitor watched (not monitored yet, and unknown
+time the plan leaves out) is in no figure, lived or not, so it is not in the basis either:
+a client watched from the 25th is judged on the days from the 25th, not on the whole month.
+
+A running window is missed only once that is *certain*: even if all the time to come were
+up, the availability would stay below the target, i.e. its judged downtime already exceeds
+the allowance of the basis (``sla.budget.allowance``). Later time can only lower what it can
+reach (time to come that is down, unknown under a plan that counts it so, or left out of the
+figure adds no up time), so a window not missed yet can always still be met, and one missed
+stays missed. Until then it is **at risk** while its burn rate is above 1 (at the pace so
+far, judged downtime over judged time, the window would end below its target), **on track**
+otherwise, and **unknown** while nothing is judged yet.
 
 Credits follow the same rule. A closed window owes the tier its availability falls below. A
-running one owes only what is already certain: the tier of the best availability the window
-can still reach, (counted − judged downtime) ÷ counted, which later time can only lower. What
-would be owed if the window ended now (the tier of the availability so far) is a separate,
+running one owes only what is already certain: the tier of the best availability it can
+still reach, (basis − judged downtime) ÷ basis, which later time can only lower. What would
+be owed if the window ended now (the tier of the availability so far) is a separate,
 provisional figure, never the credit owed.
 """
 
@@ -37,27 +47,33 @@ class Verdict(models.TextChoices):
     UNKNOWN = "unknown", _("Nothing known")
 
 
-def counted_time(figures: Availability) -> timedelta:
-    """The window's counted time: in scope less excluded maintenance, lived or to come."""
-    return figures.in_scope - figures.excluded
+def judged_time(figures: Availability) -> timedelta:
+    """The time the figure has counted so far: judged up plus judged down."""
+    return figures.judged_up + figures.judged_down
+
+
+def counted_basis(figures: Availability) -> timedelta:
+    """The most counted time the window's closing figure can have: judged so far plus the
+    counted time still to come (see the module docstring)."""
+    return judged_time(figures) + figures.to_come
 
 
 def certainly_missed(figures: Availability, target: Decimal) -> bool:
-    """Whether the judged downtime already exceeds what the target allows in the whole window
-    (``figures`` must cover the whole window)."""
-    allowed = allowance(target, counted_time(figures))
-    return figures.judged_down > allowed
+    """Whether the judged downtime already exceeds what the target allows over the counted
+    basis, so that no later up time can bring the window back (``figures`` cover the whole
+    window)."""
+    return figures.judged_down > allowance(target, counted_basis(figures))
 
 
 def burn_rate(figures: Availability, target: Decimal) -> Fraction | None:
-    """The share of the allowance used ÷ the share of the counted time passed; None when the
-    target allows no downtime or no counted time has passed."""
-    counted = counted_time(figures)
-    allowed = allowance(target, counted)
-    elapsed = counted - figures.to_come
-    if allowed <= ZERO or elapsed <= ZERO:
+    """The share of the allowance used ÷ the share of the counted basis judged so far; None
+    when the target allows no downtime or nothing is judged yet."""
+    basis = counted_basis(figures)
+    allowed = allowance(target, basis)
+    judged = judged_time(figures)
+    if allowed <= ZERO or judged <= ZERO:
         return None
-    return Fraction(_us(figures.judged_down), _us(allowed)) / Fraction(_us(elapsed), _us(counted))
+    return Fraction(_us(figures.judged_down), _us(allowed)) / Fraction(_us(judged), _us(basis))
 
 
 def verdict(figures: Availability, target: Decimal, *, complete: bool) -> Verdict:
@@ -69,22 +85,24 @@ def verdict(figures: Availability, target: Decimal, *, complete: bool) -> Verdic
         return Verdict.MET if percent >= Fraction(target) else Verdict.MISSED
     if certainly_missed(figures, target):
         return Verdict.MISSED
+    if judged_time(figures) <= ZERO:
+        return Verdict.UNKNOWN
     rate = burn_rate(figures, target)
     return Verdict.AT_RISK if rate is not None and rate > 1 else Verdict.ON_TRACK
 
 
 def best_reachable_percent(figures: Availability) -> Fraction | None:
-    """The highest availability the window can still end with: every moment not yet judged
-    down counted as up (None with no counted time)."""
-    counted = _us(counted_time(figures))
-    if counted == 0:
+    """The highest availability the window can still end with: all the time to come up
+    (None while the basis is empty: nothing judged and nothing to come)."""
+    basis = _us(counted_basis(figures))
+    if basis == 0:
         return None
-    return Fraction(counted - _us(figures.judged_down), counted) * 100
+    return Fraction(basis - _us(figures.judged_down), basis) * 100
 
 
 def owed_percent(tiers: list[dict[str, str]], figures: Availability, *, complete: bool) -> Decimal:
     """The credit tier owed: the availability's for a closed window, the one already certain
-    for a running window."""
+    (of the best reachable availability) for a running window."""
     if complete:
         return credit_percent(tiers, figures.percent)
     return credit_percent(tiers, best_reachable_percent(figures))

@@ -160,15 +160,21 @@ def client_sla(
     request: HttpRequest,
     client_id: int,
     period: str | None = Query(
-        None, description="a month (2026-10) or a quarter (2026-Q4); default: this month"
+        None,
+        description="a month (2026-10) or a quarter (2026-Q4) that has begun; default: this month",
     ),
     history: int = Query(
-        0, ge=0, le=MAX_HISTORY_MONTHS, description="also the availability of so many months"
+        0,
+        ge=0,
+        le=MAX_HISTORY_MONTHS,
+        description="also the availability of up to so many months, from the first month the "
+        "client was watched",
     ),
 ) -> SlaData:
     """The client's SLA for a period, read in its plan's time zone: availability (up, down,
     unknown and excluded time apart), per site, and for the plan's window (the month or
-    quarter holding the period) the error budget, breaches, credit and the outages behind it.
+    quarter holding the period) the error budget, breaches, credit and the outages behind it;
+    a quarter of a plan measured by the month gets each month's instead (``months``).
     """
     now = timezone.now()
     client = scope(request).get(Client, pk=client_id)

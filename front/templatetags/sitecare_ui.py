@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from django import template
@@ -18,6 +19,13 @@ def status_badge(status: str) -> dict[str, Any]:
     """A coloured badge that also says its state in words (colour is never the only cue)."""
     known = status if status in Status.LABELS else Status.UNKNOWN
     return {"status": known, "label": Status.LABELS[known]}
+
+
+@register.filter
+def moment(value: datetime | date | None, detail: str = "") -> str:
+    """A moment in the reader's language and the current time zone (``front.formatting``):
+    ``|moment`` to the minute, ``|moment:"s"`` to the second, ``|moment:"day"`` the day."""
+    return formatting.moment(value, detail)
 
 
 @register.filter

@@ -1,4 +1,5 @@
-"""Filters of the care-plan and SLA pages: a plan's target and a fee as people read them."""
+"""Filters and tags of the care-plan and SLA pages: a plan's target, a fee and a verdict as
+people read them."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
-from front.sla_figures import duration_text, money_text, target_text
+from front.sla_figures import VERDICT_BADGE, duration_text, money_text, target_text
 from sla.models import ClientPlan
+from sla.verdicts import Verdict
 
 register = template.Library()
 
@@ -31,3 +35,13 @@ def agreed_fee(assignment: ClientPlan | None) -> str:
 def timespan(value: timedelta | None) -> str:
     """A duration in its two largest units ("43 min 12 s"); a dash for none."""
     return duration_text(value if isinstance(value, timedelta) else None)
+
+
+@register.simple_tag
+def verdict_badge(verdict: str | None) -> SafeString | str:
+    """A window's verdict as a badge that says it in words, coloured by what it means: met or
+    on track green, at risk amber, missed red, nothing known grey (a dash without one)."""
+    if not verdict:
+        return "—"
+    judged = Verdict(verdict)
+    return format_html('<span class="badge {}">{}</span>', VERDICT_BADGE[judged], judged.label)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-from django.utils import translation
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from front.formatting import human_duration, response_time, uptime_percent
+import pytest
+from django.utils import timezone, translation
+
+from front.charts import Bucket, axis_number, response_time_svg
+from front.formatting import human_duration, moment, response_time, uptime_percent
 
 
 @pytest.mark.parametrize(
@@ -37,3 +41,40 @@ def test_it_says_response_times_in_ms_or_seconds():
         assert response_time(123.4) == "123 ms"
         assert response_time(1530.0) == "1.5 s"
         assert response_time(None) == "—"
+
+
+MOMENT = datetime(2026, 12, 7, 20, 2, 35, tzinfo=UTC)  # 21:02:35 in Warsaw
+
+
+@pytest.mark.parametrize(
+    ("language", "detail", "text"),
+    [
+        ("en", "", "7 Dec 2026, 21:02"),
+        ("en", "s", "7 Dec 2026, 21:02:35"),
+        ("en", "day", "7 Dec 2026"),
+        ("en", "short_s", "7 Dec, 21:02:35"),
+        # Polish: the month in the genitive and lowercase, as Django's Polish formats have it.
+        ("pl", "", "7 grudnia 2026 21:02"),
+        ("pl", "s", "7 grudnia 2026 21:02:35"),
+        ("pl", "day", "7 grudnia 2026"),
+        ("pl", "short_s", "7 grudnia, 21:02:35"),
+        ("pl", "weekday", "Pon 7 grudnia 2026 21:02"),
+    ],
+)
+def test_it_writes_moments_in_each_language_s_own_format(language, detail, text):
+    """Review M8: Polish pages read "7 Gru 2026" (Django's "M" title-cases the month)."""
+    with translation.override(language), timezone.override(ZoneInfo("Europe/Warsaw")):
+        assert moment(MOMENT, detail) == text
+
+
+def test_it_writes_chart_axes_with_the_language_s_decimal_comma():
+    start = MOMENT - timedelta(hours=1)
+    buckets = [Bucket(start, start + timedelta(minutes=5), response_ms=1.4, checks=1, failures=0)]
+    for language, label in (("pl", "1,5 ms"), ("en", "1.5 ms")):
+        with translation.override(language):
+            svg = response_time_svg(
+                buckets, start=start, end=MOMENT, tz=UTC, title="t", empty_text="—"
+            )
+        assert f">{label}<" in svg, language
+        with translation.override(language):
+            assert axis_number(0.5) == ("0,5" if language == "pl" else "0.5")

@@ -99,9 +99,9 @@ def test_it_names_on_the_sla_page_the_plan_that_judged_the_window(world, history
         url = reverse("front:client_sla", args=[world.client_a.pk])
         return text(signed_in(world.owner).get(url, {"period": period}).content.decode())
 
-    assert "Care plan Start-up: 99.5 %, window: Month" in page("2026-01")
+    assert "Care plan Start-up: 99.5 %, judged by the month" in page("2026-01")
     may = page("2026-05")
-    assert "Care plan Enterprise: 99.95 %, window: Quarter" in may
+    assert "Care plan Enterprise: 99.95 %, judged by the quarter" in may
     assert "Start-up" not in may.split("Counted time")[0]
     ClientPlan.objects.filter(client=world.client_a, starts_on=None).delete()
     before = page("2026-01")

@@ -57,12 +57,12 @@ def test_it_draws_no_used_line_before_the_window_begins():
 
 def test_it_draws_a_bar_a_known_month_red_when_it_missed_the_target():
     bars = [
-        HistoryBar("Jul <2026>", None, "—", True),
-        HistoryBar("Aug 2026", 100.0, "100.000 %", True),
-        HistoryBar("Sep 2026", 99.5, "99.500 %", False),
+        HistoryBar("Jul <2026>", None, "—", "met"),
+        HistoryBar("Aug 2026", 100.0, "100.000 %", "met"),
+        HistoryBar("Sep 2026", 99.5, "99.500 %", "missed"),
     ]
     svg = history_svg(bars, target=Decimal("99.9"), title="History", target_label="Target")
-    assert svg.count('class="history-bar"') == 1
+    assert svg.count('class="history-bar history-bar--met"') == 1
     assert svg.count('class="history-bar history-bar--missed"') == 1
     assert "<title>Sep 2026: 99.500 %</title>" in svg
     assert "Jul &lt;2026&gt;" in svg and "<2026>" not in svg

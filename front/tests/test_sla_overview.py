@@ -56,22 +56,22 @@ def test_it_words_each_standing_as_the_sla_page_does(world):
     a, c, b, _alpha, delta = rows(html, "standings")
     # A: 60 min down in 10 days against 99.9 %; a budget of 44 min 38.4 s, used up.
     assert a == (
-        "Client A A care 2026-10 UTC 99.583 % 99.9 % 134.4 % 4.16× "
+        "Client A Plan: A care 2026-10 UTC 99.583 % target 99.9 % 134.4 % burn rate 4.16× "
         "used up on 5 Oct 2026, 10:44 Missed 1 100.00 PLN"
     )
     # C: a 100 % target allows nothing, so one minute used it up (no share, no burn rate).
     assert c == (
-        "Client C C care 2026-10 UTC 99.993 % 100 % — — "
+        "Client C Plan: C care 2026-10 UTC 99.993 % target 100 % — burn rate — "
         "used up on 6 Oct 2026, 08:00 Missed 1 0.00 PLN"
     )
     # B: on course; its one breach is the incident's response (20 min against 5).
     assert b == (
-        "Client B B care 2026-10 UTC 99.791 % 99.5 % 13.4 % 0.41× lasts the window "
-        "On track 1 0.00 PLN"
+        "Client B Plan: B care 2026-10 UTC 99.791 % target 99.5 % 13.4 % burn rate 0.41× "
+        "lasts the window On track 1 0.00 PLN"
     )
     assert delta == (
-        "Delta Delta care 2026-Q4 Europe/Warsaw — 99.95 % 0.0 % 0.00× lasts the window "
-        "On track 0 0.00 PLN"
+        "Delta Plan: Delta care 2026-Q4 Europe/Warsaw — target 99.95 % 0.0 % burn rate — "
+        "nothing counted yet Nothing known 0 0.00 PLN"
     )
     future, zeta = rows(html, "unassessed")
     assert zeta == "Zeta no plan · Assign a plan 99.000 % 2026-10, 24/7"

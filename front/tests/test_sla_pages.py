@@ -86,7 +86,7 @@ def test_it_shows_99_900_for_43_min_12_s_down_in_a_30_day_month(world):
     time_facts = text(html.split('id="time"')[1].split("</dl>")[0])
     assert "Down 43 min 12 s" in time_facts
     assert "Unknown 0 s" in time_facts  # shown even when there is none
-    assert "Counted time 30 d" in time_facts
+    assert "Time in scope 30 d" in time_facts
     # The budget: 0.05 % of 30 days is 21 min 36 s, overspent by as much again.
     budget = text(html.split('id="budget"')[1].split("</section>")[0])
     assert "Allowed downtime 21 min 36 s" in budget
@@ -118,11 +118,13 @@ def test_it_counts_the_outage_against_a_plan_it_meets_and_shows_the_history(worl
     assert "No credit is owed." in text(html)
     history = html.split('id="history"')[1].split("</table>")[0]
     rows = re.findall(r"<tr>(.*?)</tr>", history, re.S)
-    assert len(rows) == 12 + 1  # the header and twelve months, October 2025 to September 2026
-    assert "2025-10" in rows[1] and "2026-09" in rows[-1]
+    # The header and the months since the client was watched (June to September 2026): the
+    # months before its first monitor would only say "nothing known" (review M4).
+    assert len(rows) == 4 + 1
+    assert "2026-06" in rows[1] and "2026-09" in rows[-1]
+    assert "2025-10" not in history
     assert "99.900 %" in rows[-1] and "Met" in rows[-1]
     assert "100.000 %" in rows[-2]  # August: up all month
-    assert "—" in rows[1]  # October 2025: the monitor did not exist, nothing known
 
 
 def test_it_marks_a_running_window_provisional_and_predicts_when_the_budget_runs_out(world):
@@ -185,7 +187,7 @@ def test_it_shows_availability_around_the_clock_for_a_client_without_a_plan(worl
     assert "This client has no care plan" in words
     assert 'id="availability">99.900 %</span>' in html
     assert 'id="budget"' not in html and 'id="credit"' not in html
-    assert "Counted time: 24/7" in words
+    assert "Time in scope: 24/7" in words
 
 
 def test_it_reports_a_bad_period_and_shows_the_current_window(world):
@@ -205,7 +207,8 @@ def test_it_draws_the_budget_chart_and_escapes_the_client_name(world):
         html = page(world.owner, world.client_a, "2026-09")
     chart = html.split('<figure class="chartbox">', 2)[1].split("</figure>")[0]
     assert chart.lstrip().startswith("<svg")
-    assert 'class="chart chart--budget"' in chart
+    assert 'class="chart chart--budget chart--wide"' in chart
+    assert 'class="chart chart--budget chart--narrow"' in chart  # the same chart for phones
     for part in ("budget-used", "budget-allowance", "budget-pace", "budget-now"):
         assert f'class="{part}"' in chart
     assert "Shop &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in chart
@@ -243,17 +246,18 @@ def test_it_judges_a_month_of_a_quarterly_plan_on_its_quarter(world):
     words = text(html)
     assert 'id="availability">99.900 %</span>' in html  # September alone
     # Q3 has 92 days: 43 min 12 s of them is 99.967… %, which meets 99.95 %.
-    assert "Target in 2026-Q3 (99.967 %)" in words
+    assert "Verdict in 2026-Q3 (99.967 %)" in words
     assert '<span class="stat__value" id="verdict">Met</span>' in html
     assert "Error budget, 2026-Q3" in words
 
 
-def test_it_shows_a_period_that_has_not_begun_as_all_still_to_come(world):
+def test_it_refuses_a_period_that_has_not_begun_and_shows_the_current_window(world):
+    """Review M3: 2027-01 asked in December showed "still running … On track"."""
     give_plan(world.client_a, target="99.9")
     with time_machine.travel(AFTER_SEPTEMBER, tick=False):
         html = page(world.owner, world.client_a, "2026-12")
-    time_facts = text(html.split('id="time"')[1].split("</dl>")[0])
-    assert "Unknown 0 s" in time_facts
-    assert "Still to come 31 d" in time_facts
-    history = html.split('id="history"')[1].split("</table>")[0]
-    assert history.count("not begun yet") == 2  # November and December
+    words = text(html)
+    assert "period: 2026-12 has not begun yet (it begins on 2026-12-01)" in words
+    assert "SLA of Client A, 2026-10" in words  # the current window instead
+    assert "2026-12" not in html.split('id="history"')[1].split("</table>")[0]
+    assert "The window 2026-12" not in words

@@ -11,6 +11,8 @@ The ack link needs no sign-in: its GET only shows what would be acknowledged and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -19,11 +21,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from front.pause_words import pause_line
 from incidents.ack import AckLink, verify
 from incidents.actions import (
     NOTE_MAX_CHARS,
@@ -41,7 +45,7 @@ from incidents.actions import (
 from incidents.markdown import render_markdown
 from incidents.models import EscalationRun, Incident, Notification
 from incidents.models.core import Severity
-from monitoring.models import Monitor
+from monitoring.models import Monitor, PauseEvent
 from tenancy.scoping import Scope, scope_for
 
 
@@ -108,6 +112,44 @@ class DetailsForm(forms.Form):
         return cls(initial=initial, incident=incident)
 
 
+@dataclass(frozen=True)
+class TimelineLine:
+    """One line of an incident's timeline: one of its events, or a pause or resume of its
+    monitor while it was open (``front.pause_words``: by the agency, for a client's users)."""
+
+    at: datetime
+    kind: str
+    label: str
+    who: str = ""
+    message: str = ""
+
+
+def incident_timeline(scope: Scope, incident: Incident, *, now: datetime) -> list[TimelineLine]:
+    """The incident's events as this user may see them, with the pauses and resumes of its
+    monitor from its opening to its resolution (or now), oldest first."""
+    lines = [
+        TimelineLine(
+            event.at,
+            event.kind,
+            str(event.get_kind_display()),
+            event.actor.get_username() if event.actor else "",
+            event.message,
+        )
+        for event in timeline_for(scope, incident)
+    ]
+    pauses = (
+        scope.visible(PauseEvent)
+        .filter(monitor_id=incident.monitor_id, at__gte=incident.opened_at)
+        .filter(at__lte=incident.resolved_at or now)
+        .select_related("user", "token")
+    )
+    lines += [
+        TimelineLine(pause.at, pause.action, pause_line(pause, agency=scope.is_agency))
+        for pause in pauses
+    ]
+    return sorted(lines, key=lambda line: line.at)
+
+
 def incident_page(
     request: HttpRequest,
     scope: Scope,
@@ -119,7 +161,7 @@ def incident_page(
     """The incident with its timeline as this user may see it, and the agency's actions."""
     context: dict[str, Any] = {
         "incident": incident,
-        "events": timeline_for(scope, incident),
+        "events": incident_timeline(scope, incident, now=timezone.now()),
         "notifications": scope.visible(Notification)
         .filter(incident=incident)
         .select_related("channel")

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from front import summaries
+from front.pause_words import pause_line, paused_time_note
 from incidents.models import Incident
 from monitoring.content import ContentError, accept_current_content, changed_content
 from monitoring.models import (
@@ -27,6 +28,7 @@ from monitoring.models import (
     PauseEvent,
     StateChange,
 )
+from sla.plan_history import plan_history
 from tenancy.scoping import Scope, scope_for
 
 RECENT_RESULTS = 100
@@ -35,11 +37,13 @@ RECENT_CHANGES = 50
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One line of a monitor's timeline: a state change, or a pause or resume."""
+    """One line of a monitor's timeline: a state change, or a pause or resume (with its line
+    in words, ``front.pause_words``: a client's users read "by the agency")."""
 
     at: datetime
     change: StateChange | None = None
     pause: PauseEvent | None = None
+    text: str = ""
 
 
 def monitor_timeline(scope: Scope, monitor: Monitor) -> list[TimelineEntry]:
@@ -52,7 +56,10 @@ def monitor_timeline(scope: Scope, monitor: Monitor) -> list[TimelineEntry]:
         .order_by("-at", "-pk")
     )
     entries = [TimelineEntry(c.at, change=c) for c in changes[:RECENT_CHANGES]]
-    entries += [TimelineEntry(p.at, pause=p) for p in pauses[:RECENT_CHANGES]]
+    entries += [
+        TimelineEntry(p.at, pause=p, text=pause_line(p, agency=scope.is_agency))
+        for p in pauses[:RECENT_CHANGES]
+    ]
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:RECENT_CHANGES]
 
@@ -69,6 +76,9 @@ def monitor_detail(request: HttpRequest, monitor_id: int) -> HttpResponse:
         .filter(monitor=monitor)
         .order_by("-checked_at")[:RECENT_RESULTS],
         "timeline": monitor_timeline(scope, monitor),
+        "paused_note": paused_time_note(
+            monitor, plan_history(monitor.site.client).current(now).plan
+        ),
         "incidents": scope.visible(Incident).filter(monitor=monitor).order_by("-opened_at")[:10],
         **content_context(scope, monitor),
     }

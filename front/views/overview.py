@@ -10,7 +10,7 @@ from django.utils import timezone
 from front import summaries
 from front.forms_plans import ClientPlanForm
 from front.plan_steps import plan_form_initial, plan_panel
-from incidents.models import Channel, Incident, IncidentState
+from incidents.models import Channel, Incident
 from monitoring.models import Monitor
 from sites.models import Site
 from tenancy.models import Client
@@ -22,15 +22,9 @@ RECENT_INCIDENTS = 20
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
-    open_incidents = (
-        scope.visible(Incident)
-        .filter(state=IncidentState.OPEN)
-        .select_related("monitor__site__client")
-        .order_by("-opened_at")[:10]
-    )
     context = {
         "board": summaries.board(scope),
-        "open_incidents": open_incidents,
+        "open_incidents": summaries.happening_now(scope),
         "has_scope": scope.organization_id is not None,
     }
     return render(request, "front/dashboard.html", context)

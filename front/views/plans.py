@@ -231,7 +231,7 @@ def _step_message(client: Client, step: ClientPlan) -> str:
 def _day(step: ClientPlan) -> str:
     if step.starts_on is None:
         return str(_("the start"))
-    return date_format(step.starts_on, "j M Y")
+    return date_format(step.starts_on, "DATE_FORMAT")
 
 
 def step_label(step: ClientPlan) -> str:

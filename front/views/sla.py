@@ -17,7 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from front.pause_words import pause_line, paused_sla_note
 from front.sla_figures import page_context
+from monitoring.models import Monitor
+from monitoring.pauses import pauses_between
 from sla.periods import Period, PeriodError, parse_period
 from sla.plan_history import plan_history, reporting_zone
 from sla.report import client_sla, monthly_history
@@ -43,8 +46,8 @@ def client_sla_page(request: HttpRequest, client_id: int) -> HttpResponse:
 
     1. Load the client through the user's scope, and its plan history: the current window is
        the one the step judging now measures.
-    2. Read the period (in the current plan's zone); a bad one is reported on the page, which
-       shows the current window.
+    2. Read the period (in the current plan's zone); a bad one, or one not begun yet, is
+       reported on the page, which shows the current window.
     3. The step that judged that period: the client's figures, the window's assessment and
        twelve months of history, all in that plan's zone and calendar.
     """
@@ -62,14 +65,31 @@ def client_sla_page(request: HttpRequest, client_id: int) -> HttpResponse:
         except PeriodError as exc:
             period_error = str(exc)
     if period != current:
-        judgement = history.judge(period)
-    sla = client_sla(client, period, now=now, judgement=judgement)
+        try:
+            sla = client_sla(client, period, now=now, judgement=history.judge(period))
+        except PeriodError as exc:  # not begun yet: say so, and show the current window
+            period_error, period = str(exc), current
+    if period == current:
+        sla = client_sla(client, period, now=now, judgement=judgement)
     period, zone = sla.period, sla.period.time_zone
     history_rows = monthly_history(
         client, sla.plan, period.months_within()[-1], months=HISTORY_MONTHS, now=now
     )
     following = period.following()
+    monitors = scope.visible(Monitor).filter(site__client=client, critical=True)
+    pauses = pauses_between(list(monitors.select_related("site")), period.start, period.end)
     context = {
+        # Pauses of the monitors that count, worded for the reader (the agency's names are
+        # not shown to a client's users).
+        "pauses": [
+            (
+                pause,
+                pause_line(pause.paused, agency=scope.is_agency),
+                "" if pause.resumed is None else pause_line(pause.resumed, agency=scope.is_agency),
+            )
+            for pause in pauses
+        ],
+        "paused_note": paused_sla_note(sla.plan),
         "client": client,
         "period": period,
         "period_error": period_error,

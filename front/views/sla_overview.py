@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -27,17 +26,11 @@ from django.views.decorators.http import require_GET
 
 from front.charts import FAIL
 from front.charts_sla import OK, percent_label
-from front.sla_figures import (
-    Outlook,
-    availability_text,
-    if_ended_now,
-    money_text,
-    outlook,
-    target_text,
-)
+from front.formatting import moment_format
+from front.sla_figures import availability_text, floored, if_ended_now, money_text, target_text
 from front.views.common import agency_scope
+from sla.budget import Outlook
 from sla.overview import ClientStanding, overview
-from sla.serialize import rounded_down
 from sla.verdicts import Verdict
 from tenancy.models import Client
 
@@ -64,11 +57,12 @@ class StandingRow:
     if_ended_now: str  # what a running window would owe if it ended now, when more; or ""
 
 
-def budget_bar(share: Fraction, *, exhausted: bool) -> SafeString:
-    """A small bar of the budget used (full once used up); the figure beside it says how much."""
+def budget_bar(share: Fraction, *, exhausted: bool, at_risk: bool = False) -> SafeString:
+    """A small bar of the budget used (full once used up); the figure beside it says how much.
+    Red once used up, amber from half of it or while the window is at risk, else green."""
     used = Fraction(1) if exhausted else min(max(share, Fraction(0)), Fraction(1))
     filled = float(used) * BAR_WIDTH
-    colour = FAIL if exhausted else BAR_WARN if share >= WARN_SHARE else OK
+    colour = FAIL if exhausted else BAR_WARN if share >= WARN_SHARE or at_risk else OK
     # Safe to mark: only numbers and constants go in.
     return mark_safe(  # noqa: S308
         f'<svg xmlns="http://www.w3.org/2000/svg" class="budget-bar" width="{BAR_WIDTH}" '
@@ -81,7 +75,7 @@ def budget_bar(share: Fraction, *, exhausted: bool) -> SafeString:
 def _moment(value: datetime | None, time_zone: str) -> str:
     if value is None:
         return ""
-    return date_format(timezone.localtime(value, ZoneInfo(time_zone)), "j M Y, H:i")
+    return date_format(timezone.localtime(value, ZoneInfo(time_zone)), moment_format())
 
 
 def standing_row(standing: ClientStanding) -> StandingRow:
@@ -90,7 +84,7 @@ def standing_row(standing: ClientStanding) -> StandingRow:
     assert window is not None  # the caller splits off the others
     budget = window.budget
     consumed, rate = budget.consumed_percent, budget.burn_rate
-    seen = outlook(budget)
+    seen = budget.outlook
     when = budget.exhausted_at if seen == Outlook.USED_UP else budget.runs_out_at
     provisional = if_ended_now(window)
     return StandingRow(
@@ -98,9 +92,13 @@ def standing_row(standing: ClientStanding) -> StandingRow:
         availability=availability_text(window.figures),
         target=target_text(window.target),
         # Rounded down, like every SLA percentage: 99.96 % used never shows as 100.0 %.
-        consumed="—" if consumed is None else percent_label(Decimal(rounded_down(consumed)), 1),
-        bar=budget_bar(standing.consumed_share, exhausted=standing.exhausted),
-        burn_rate=None if rate is None else number_format(Decimal(rounded_down(rate)), 2),
+        consumed="—" if consumed is None else percent_label(floored(consumed, 1), 1),
+        bar=budget_bar(
+            standing.consumed_share,
+            exhausted=standing.exhausted,
+            at_risk=window.verdict == Verdict.AT_RISK,
+        ),
+        burn_rate=None if rate is None else number_format(floored(rate, 2), 2),
         outlook=seen,
         when=_moment(when, window.period.time_zone),
         verdict=str(Verdict(window.verdict).label),

@@ -5,6 +5,7 @@ monitor's page; a heartbeat's first ping is kept on the monitor."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 import time_machine
@@ -130,20 +131,29 @@ def test_it_records_pauses_from_the_admin_with_the_user(staff, world):
 
 
 def test_it_shows_pauses_on_the_monitors_timeline_to_whoever_sees_it(world):
+    """Review L1: the agency reads who paused and by which path; a client's user reads "by
+    the agency", never the agency's token names or staff user names."""
     token, _raw = ApiToken.issue(world.owner, "ci")
     with time_machine.travel(T0, tick=False):
         set_enabled(world.monitor_a, False, Actor.api(world.owner, token))
     with time_machine.travel(T0 + timedelta(hours=1), tick=False):
         set_enabled(world.monitor_a, True, Actor.config("sites.yaml"))
-    browser = HttpClient()
-    browser.force_login(world.client_a_user)
-    html = browser.get(reverse("front:monitor", args=[world.monitor_a.pk])).content.decode()
-    timeline = html.split('id="timeline"')[1].split("</ol>")[0]
-    resumed = timeline.index("Resumed by sites.yaml (configuration file)")
-    assert resumed < timeline.index(f"Paused by {token} · owner (API)")  # newest first
+    url = reverse("front:monitor", args=[world.monitor_a.pk])
+    owner = HttpClient()
+    owner.force_login(world.owner)
+    timeline = unescape(owner.get(url).content.decode().split('id="timeline"')[1])
+    resumed = timeline.index("Resumed by the configuration file sites.yaml")
+    assert resumed < timeline.index("Paused through the API (token “ci”, owner)")  # newest first
+    client = HttpClient()
+    client.force_login(world.client_a_user)
+    timeline = unescape(client.get(url).content.decode().split('id="timeline"')[1])
+    timeline = timeline.split("</ol>")[0]
+    assert timeline.index("Resumed by the agency") < timeline.index("Paused by the agency")
+    assert "ci" not in timeline and "owner" not in timeline and token.hint not in timeline
+    assert "sites.yaml" not in timeline
     other = HttpClient()
     other.force_login(world.client_b_user)
-    assert other.get(reverse("front:monitor", args=[world.monitor_a.pk])).status_code == 404
+    assert other.get(url).status_code == 404
 
 
 def test_it_keeps_a_heartbeats_first_ping(world):

@@ -110,7 +110,8 @@ def test_it_excludes_maintenance_from_the_allowance_and_the_consumption() -> Non
     assert budget.allowed == timedelta(minutes=42, seconds=50, microseconds=400_000)
 
 
-def test_it_draws_the_burn_series_through_each_day_mark() -> None:
+def test_it_draws_the_burn_series_through_each_day_mark_and_each_edge_of_downtime() -> None:
+    """The line rises where the downtime was, not from the midnight before it (review L10)."""
     now = day(4, 12)
     marks = [day(n) for n in range(2, 31)]
     budget = error_budget(
@@ -124,6 +125,8 @@ def test_it_draws_the_burn_series_through_each_day_mark() -> None:
     )
     assert budget.burn == (
         (day(2), timedelta(0)),
+        (day(2, 6), timedelta(0)),
+        (day(2, 6, 10), timedelta(minutes=10)),
         (day(3), timedelta(minutes=10)),
         (day(4), timedelta(minutes=10)),
         (now, timedelta(minutes=10)),
@@ -180,3 +183,22 @@ def test_it_paces_the_allowance_over_counted_time_only() -> None:
     assert pace[day(2)] == pace[day(3)]  # flat through the excluded day
     assert pace[END] == budget.allowed
     assert pace[day(2)] == budget.allowed / 29  # one of 29 counted days
+
+
+def test_it_paces_the_allowance_from_when_the_client_was_watched() -> None:
+    """Review L10: the even-pace line started on the 1st for a client watched from the 7th;
+    time not monitored is in no figure, so an even spend uses nothing of it."""
+    now = day(11)
+    marks = [day(n) for n in range(2, 31)]
+    budget = error_budget(
+        [(day(7), now, "up")],
+        Calendar.always(),
+        START,
+        END,
+        target=Decimal("99.9"),
+        now=now,
+        day_marks=marks,
+    )
+    pace = dict(budget.pace)
+    assert pace[day(7)] == timedelta(0)  # flat over the six days nobody watched
+    assert pace[END] == budget.allowed == timedelta(minutes=34, seconds=33, microseconds=600_000)

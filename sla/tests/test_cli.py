@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from io import StringIO
 
@@ -75,13 +76,30 @@ def test_it_prints_a_table_with_the_figures_and_the_verdict(world, shop):
     assert "Client [b]A[/b] · 2026-09 (Europe/Warsaw)" in text  # markup printed as it is
     assert "Care plan Seasonal shop: 99.9 % a month" in text
     assert "99.861 %" in text
-    assert "1 h 0 min 0 s" in text  # the downtime, to the second
+    assert "│  1 h │" in text  # the downtime, to the second (no trailing zero units)
     assert "Window 2026-09 (complete): 99.861 % against 99.9 %: Missed" in text
     assert "Used up on" in text and "2026-09-10 12:43:12" in text  # Warsaw time
-    assert "Credit owed: 10 % of 1490.00 PLN = 149.00 PLN" in text
+    assert "Credit owed: 10 % of 1,490.00 PLN = 149.00 PLN" in text
     assert f"#{shop.pk}" in text and "20 min" in text  # the response breach
     assert "2026-09-10 12:00:00" in text and "Shop A" in text  # the outage behind it
     assert "2026-08" in text and "100.000 %" in text  # the history
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_words_and_rounds_the_table_as_the_page_does_in_the_agency_s_language(world, shop):
+    """Review L5 and L6: the page's labels ("Time in scope", "Unknown"), its precision (budget
+    used to 0.1 %, burn rate to 0.01, rounded down), whole units only, and Polish when the
+    agency's language is Polish (or ``--language pl``)."""
+    text = run("--client", "client-a", "--period", "2026-09")
+    assert "Time in scope" in text and "Unknown (not watched)" not in text
+    assert re.search(r"Used +1 h \(\d+\.\d %", text)  # one decimal, as on the page
+    assert re.search(r"Burn rate +\d+\.\d\d×", text)
+    assert "0 h 0 min" not in text
+    Organization.objects.filter(pk=world.agency.pk).update(language="pl")
+    polish = run("--client", "client-a", "--period", "2026-09")
+    assert "Czas objęty SLA" in polish and "Dostępność" in polish
+    assert "99,861%" in polish and "1\xa0490,00 PLN" in polish
+    assert "Time in scope" in run("--client", "client-a", "--period", "2026-09", "--language", "en")
 
 
 @time_machine.travel(NOW, tick=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from io import StringIO
 
 import pytest
@@ -23,7 +24,7 @@ from sla.models import CarePlan, ClientPlan, UnknownTime
 from sla.periods import parse_period
 from sla.report import client_sla
 from sla.verdicts import Verdict
-from tenancy.models import ApiToken, Organization
+from tenancy.models import ApiToken, Membership, Organization
 
 NOW = datetime(2026, 10, 5, 12, tzinfo=UTC)
 OCTOBER = parse_period("2026-10", "Europe/Warsaw")
@@ -134,3 +135,27 @@ def test_it_says_which_policy_applies_on_the_page_in_the_api_and_the_cli(world, 
     out = StringIO()
     call_command("sla", "--client", "client-a", "--json", stdout=out)
     assert json.loads(out.getvalue()) == answer
+
+
+def test_it_words_the_policy_as_it_is_computed_in_the_plan_editor_and_on_the_page(world, unwatched):
+    """Review M9 and L8: "counted as up" still leaves out the time before the first monitor,
+    and the editor says so; its label is capitalised; the editor warns that changed terms
+    re-judge closed windows; the page's heading says "judged by the month"."""
+    editor = signed_in(world.owner).get(reverse("front:plan", args=[unwatched.pk]))
+    said = unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", editor.content.decode())))
+    assert "Unknown time" in said and "unknown time</label>" not in editor.content.decode()
+    assert "Time before the client's first monitor is left out whatever this says" in said
+    assert "total time minus downtime from the first monitor on" in said
+    assert "Changed terms apply to every window this plan has judged, closed ones too" in said
+    CarePlan.objects.filter(pk=unwatched.pk).update(unknown_time=UnknownTime.UP)
+    with time_machine.travel(NOW, tick=False):
+        html = signed_in(world.owner).get(reverse("front:client_sla", args=[world.client_a.pk]))
+    words = unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.content.decode())))
+    assert "Time before the client's first monitor (not monitored yet) is still left out" in words
+    assert "Care plan Seasonal shop: 99.9 %, judged by the month" in words
+    CarePlan.objects.filter(pk=unwatched.pk).update(unknown_time=UnknownTime.EXCLUDED)
+    Membership.objects.filter(user=world.engineer).update(language="pl")
+    polish = signed_in(world.engineer).get(reverse("front:plan", args=[unwatched.pk]))
+    said = unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", polish.content.decode())))
+    assert "Pomijany (ani jako dostępność, ani jako niedostępność)" in said
+    assert "Czas nieznany" in said

@@ -1,7 +1,9 @@
 """``sitecare sla --client X [--period 2026-10] [--json]``: a client's SLA for a period.
 
 The table and ``--json`` show the same figures: both are made from ``sla.serialize``'s dict
-(the API's answer). Times are shown in the plan's time zone, named in the heading.
+(the API's answer). Times are shown in the plan's time zone, named in the heading; the table
+is in the agency's language (``--language`` to choose), with the page's words and precision
+(budget used to 0.1 %, burn rate to 0.01, both rounded down).
 """
 
 from __future__ import annotations
@@ -9,17 +11,20 @@ from __future__ import annotations
 import io
 import json
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from sla.budget import Outlook
 from sla.models import MeasurementWindow, UnknownTime
 from sla.periods import PeriodError
 from sla.report import BreachKind
@@ -53,6 +58,11 @@ class Command(BaseCommand):
             % {"max": MAX_HISTORY_MONTHS},
         )
         parser.add_argument("--json", action="store_true", help=_("print the figures as JSON"))
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            help=_("the language of the table; default: the agency's"),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
@@ -68,7 +78,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=EXIT_BAD_INPUT) from None
         if options["json"]:
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
-        else:
+            return
+        with translation.override(options["language"] or client.organization.language):
             self.stdout.write(render(data, tty=self.stdout.isatty()), ending="")
 
 
@@ -106,7 +117,8 @@ def find_client(wanted: str, agency: str | None) -> Client:
 
 
 def duration(seconds: float | None) -> str:
-    """Exact to the second, every unit shown: ``43 min 12 s``, ``1 d 0 h 5 min 0 s``."""
+    """Exact to the second, every unit from the largest to the smallest that is not zero:
+    ``43 min 12 s``, ``1 d 0 h 5 min``, ``31 d``, ``0 s``."""
     if seconds is None:
         return DASH
     sign = "-" if seconds < 0 else ""
@@ -114,14 +126,43 @@ def duration(seconds: float | None) -> str:
     days, rest = divmod(total, 86_400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [(days, _("%(count)d d")), (hours, _("%(count)d h")), (minutes, _("%(count)d min"))]
-    first = next((i for i, (value, _label) in enumerate(parts) if value), len(parts))
-    shown = [label % {"count": value} for value, label in parts[first:]]
-    return sign + " ".join([*shown, _("%(count)d s") % {"count": secs}])
+    parts = [
+        (days, _("%(count)d d")),
+        (hours, _("%(count)d h")),
+        (minutes, _("%(count)d min")),
+        (secs, _("%(count)d s")),
+    ]
+    used = [i for i, (value, _label) in enumerate(parts) if value]
+    if not used:
+        return _("%(count)d s") % {"count": 0}
+    shown = [label % {"count": value} for value, label in parts[used[0] : used[-1] + 1]]
+    return sign + " ".join(shown)
+
+
+def floored(value: str | None, places: int) -> str | None:
+    """A figure of the API (three decimals, rounded down) to fewer decimals, rounded down."""
+    if value is None:
+        return None
+    quantum = Decimal(1).scaleb(-places)
+    return str(Decimal(value).quantize(quantum, rounding=ROUND_FLOOR))
+
+
+def number(value: str) -> str:
+    """A decimal of the API ("99.9", "50") in the language's number format ("99,9")."""
+    return number_format(Decimal(value), len(value.partition(".")[2]))
+
+
+def amount(value: str) -> str:
+    """Money of the API ("1490.00") as the SLA page shows it ("1,490.00"; "1 490,00")."""
+    return number_format(Decimal(value), 2, force_grouping=True)
 
 
 def percent(value: str | None) -> str:
-    return DASH if value is None else f"{value} %"
+    """A percentage of the API ("99.900") in the language's format ("99.900 %", "99,900%")."""
+    if value is None:
+        return DASH
+    places = len(value.partition(".")[2])
+    return _("%(value)s %%") % {"value": number_format(Decimal(value), places)}
 
 
 def local(moment: str | None, zone: ZoneInfo) -> str:
@@ -150,7 +191,7 @@ def render(data: SlaData, *, tty: bool) -> str:
         per = _("a quarter") if plan["window"] == MeasurementWindow.QUARTER else _("a month")
         terms = _("Care plan %(plan)s: %(target)s %% %(per)s") % {
             "plan": plan["name"],
-            "target": plan["availability_target"],
+            "target": number(plan["availability_target"]),
             "per": per,
         }
         console.print(Text(terms))  # the plan that judged the window, from the history
@@ -158,6 +199,8 @@ def render(data: SlaData, *, tty: bool) -> str:
     console.print(sites_table(data))
     if data["window"] is not None:
         window_part(console, data["window"], zone)
+    if data["months"]:
+        months_part(console, data)
     if data["history"]:
         history = Table(title=_("History"), title_justify="left")
         history.add_column(_("Month"))
@@ -184,10 +227,10 @@ def figures_table(title: str, figures: FiguresData) -> Table:
     table.title_justify = "left"
     for label, value in (
         (_("Availability"), percent(figures["availability_percent"])),
-        (_("In scope"), duration(figures["in_scope_seconds"])),
+        (_("Time in scope"), duration(figures["in_scope_seconds"])),
         (_("Up"), duration(figures["up_seconds"])),
         (_("Down"), duration(figures["down_seconds"])),
-        (_("Unknown (not watched)"), duration(figures["unknown_seconds"])),
+        (_("Unknown"), duration(figures["unknown_seconds"])),
         (_("Not monitored yet"), duration(figures["unmonitored_seconds"])),
         (_("Excluded (maintenance)"), duration(figures["excluded_seconds"])),
         (_("Still to come"), duration(figures["to_come_seconds"])),
@@ -219,6 +262,42 @@ def sites_table(data: SlaData) -> Table:
     return table
 
 
+def months_part(console: Console, data: SlaData) -> None:
+    """A quarter of a plan measured by the month: each month's own verdict and credit."""
+    console.print(
+        Text(
+            _(
+                "The plan is measured by the month: %(period)s has no verdict, error budget "
+                "or credit of its own. Each month is judged on its own:"
+            )
+            % {"period": data["period"]["label"]},
+            style="bold",
+        )
+    )
+    table = Table(title=_("Months"), title_justify="left")
+    table.add_column(_("Month"))
+    table.add_column(_("Plan"))
+    table.add_column(_("Availability"), justify="right")
+    table.add_column(_("Target"), justify="right")
+    table.add_column(_("Verdict"))
+    table.add_column(_("Credit owed"), justify="right")
+    for month in data["months"] or []:
+        window = month["window"]
+        if window is None:
+            table.add_row(month["period"]["label"], _("no plan"), DASH, DASH, DASH, DASH)
+            continue
+        credit = window["credit"]
+        table.add_row(
+            month["period"]["label"],
+            Text(month["plan"]["name"] if month["plan"] else DASH),
+            percent(window["figures"]["availability_percent"]),
+            percent(window["target"]),
+            str(Verdict(window["verdict"]).label),
+            f"{amount(credit['amount'])} {credit['currency']}",
+        )
+    console.print(table)
+
+
 def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
     """The verdict on the plan's window: target, budget, breaches, credit and its causes."""
     figures, budget, credit = window["figures"], window["budget"], window["credit"]
@@ -231,7 +310,7 @@ def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
                 "window": window["period"]["label"],
                 "state": state,
                 "actual": percent(figures["availability_percent"]),
-                "target": window["target"],
+                "target": number(window["target"]),
                 "verdict": verdict,
             },
             style="bold",
@@ -239,18 +318,24 @@ def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
     )
     grid = Table.grid(padding=(0, 2))
     grid.title, grid.title_justify = _("Error budget"), "left"
-    grid.add_row(_("Allowed"), duration(budget["allowed_seconds"]))
+    grid.add_row(_("Allowed downtime"), duration(budget["allowed_seconds"]))
     used = _("%(time)s (%(share)s of the budget)") % {
         "time": duration(budget["consumed_seconds"]),
-        "share": percent(budget["consumed_percent"]),
+        "share": percent(floored(budget["consumed_percent"], 1)),
     }
-    grid.add_row(_("Consumed"), used)
+    grid.add_row(_("Used"), used)
     grid.add_row(_("Remaining"), duration(budget["remaining_seconds"]))
-    grid.add_row(_("Burn rate"), budget["burn_rate"] or DASH)
-    if budget["exhausted_at"]:
+    rate = floored(budget["burn_rate"], 2)
+    grid.add_row(_("Burn rate"), DASH if rate is None else f"{number_format(Decimal(rate), 2)}×")
+    seen = Outlook(budget["outlook"])
+    if seen == Outlook.USED_UP:
         grid.add_row(_("Used up on"), local(budget["exhausted_at"], zone))
-    elif budget["runs_out_at"]:
+    elif seen == Outlook.RUNS_OUT:
         grid.add_row(_("At this rate runs out on"), local(budget["runs_out_at"], zone))
+    elif seen == Outlook.NOTHING_COUNTED:
+        grid.add_row(_("Outlook"), _("none: nothing counted"))
+    elif seen == Outlook.NO_ALLOWANCE:
+        grid.add_row(_("Outlook"), _("the target allows no downtime"))
     else:
         grid.add_row(_("At this rate"), _("lasts the window"))
     console.print(grid)
@@ -273,9 +358,9 @@ def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
             )
         console.print(breaches)
     owed = _("Credit owed: %(percent)s %% of %(fee)s %(currency)s = %(amount)s %(currency)s") % {
-        "percent": credit["percent"],
-        "fee": credit["fee"],
-        "amount": credit["amount"],
+        "percent": number(credit["percent"]),
+        "fee": amount(credit["fee"]),
+        "amount": amount(credit["amount"]),
         "currency": credit["currency"],
     }
     if not window["complete"]:
@@ -287,8 +372,8 @@ def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
             "If the window ended now: %(percent)s %% = %(amount)s %(currency)s "
             "(provisional, not owed)"
         ) % {
-            "percent": provisional["percent"],
-            "amount": provisional["amount"],
+            "percent": number(provisional["percent"]),
+            "amount": amount(provisional["amount"]),
             "currency": provisional["currency"],
         }
         console.print(Text(shown))
