@@ -180,3 +180,19 @@ def test_it_leaves_nothing_running_when_sitecare_run_is_killed(processes):
     assert "already runs on this database" not in processes.log("run-2")
     again.send_signal(signal.SIGTERM)
     assert again.wait(30) == 0
+
+
+def test_it_stops_an_engine_whose_lease_another_took_with_a_failing_exit(processes):
+    engine = processes.start("engine", "probe-engine")
+    processes.wait_for("the engine's run", lambda: processes.engine_runs(engine.pid))
+    connection = sqlite3.connect(processes.home / "db.sqlite3", timeout=10)
+    with connection:
+        connection.execute(
+            "UPDATE jobs_lease SET holder = 'elsewhere b00t 1 4242 777', "
+            "expires_at = datetime('now', '+1 hour') WHERE name = 'probe-engine'"
+        )
+    connection.close()
+    assert engine.wait(30) == 1  # at its next beat (1 s), not later
+    log = processes.log("engine")
+    assert "another engine took over its lease" in log
+    assert "lost its lease to another engine" in log

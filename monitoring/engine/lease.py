@@ -37,14 +37,12 @@ class EngineLease:
         self._run_in_db = run_in_db
         # The engine's stop, as seen by the database thread that waits for the lease.
         self.stop_seen = threading.Event()
-        self.held = False
         # True once the engine stopped because its lease was lost (its command exits 1).
         self.lost = False
 
     async def acquire(self) -> bool:
         """Wait until the lease is ours (True), or until a stop is asked (False)."""
-        self.held = await self._run_in_db(self._wait)
-        return self.held
+        return await self._run_in_db(self._wait)
 
     def _wait(self) -> bool:
         return self.lease.wait_until_acquired(
@@ -55,8 +53,8 @@ class EngineLease:
         """Renew the lease; False when this engine must stop (another one holds it now, or it
         ran out while the database refused the renewal). Engines driven step by step (tests)
         never acquired it and always keep going."""
-        if not self.held:
-            return True
+        if not self.lease.held:
+            return not self.lost
         try:
             if await self._run_in_db(lambda: self.lease.renew()):
                 return True
@@ -66,14 +64,12 @@ class EngineLease:
                 logger.exception("renewing the probe engine's lease failed; will retry")
                 return True
             logger.exception("probe engine: its lease ran out before it could renew; stopping")
-        self.held = False
         self.lost = True
         return False
 
     async def release(self) -> None:
-        if not self.held:
+        if not self.lease.held:
             return
-        self.held = False
         try:
             await self._run_in_db(self.lease.release)
         except Exception:  # it then runs out by itself; the next engine waits that long

@@ -40,7 +40,6 @@ class ThrottledLog:
         self.clock = clock
         self._episodes: dict[str, _Episode] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
         self._sweeper: threading.Thread | None = None
         atexit.register(self.flush)
 
@@ -96,7 +95,7 @@ class ThrottledLog:
 
     def _sweep_until_empty(self) -> None:
         while (wait := self.sweep()) is not None:
-            self._wake.wait(max(wait, 0.01))
+            time.sleep(max(wait, 0.01))
 
     def _summary(self, kind: str, count: int) -> None:
         self.logger.warning(
