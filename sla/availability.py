@@ -63,6 +63,7 @@ _STATES: tuple[str, ...] = (
     MonitorState.UNKNOWN.value,
     MonitorState.UP.value,
 )
+_DOWN, _UP = MonitorState.DOWN.value, MonitorState.UP.value
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A member that says nothing about its site for a while (paused, or a heartbeat not pinged
 # yet): in combine() it yields to every member that says something, and the site is unknown
@@ -365,13 +366,13 @@ def _split(
                 covered.append((cover_start, cover_end))
             cover_start = start_us
         cover_end = end_us
-        if state not in _UNITS:  # unknown (or anything else): neither up nor down
-            continue
-        if state == MonitorState.UP:
+        if state == _UP:
             if up_us and start_us <= up_us[-1][1]:
                 up_us[-1] = (up_us[-1][0], end_us)
             else:
                 up_us.append((start_us, end_us))
+        elif state != _DOWN:  # unknown, silent or anything else: neither up nor down
+            continue
         elif down_us and start_us <= down_us[-1][1]:
             downs[-1] = (downs[-1][0], seg_end)
             down_us[-1] = (down_us[-1][0], end_us)
