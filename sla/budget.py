@@ -32,10 +32,10 @@ from enum import StrEnum
 from fractions import Fraction
 
 from monitoring.models import MonitorState
-from sla.availability import StateSpan
 from sla.calendar import Calendar
 from sla.intervals import ZERO, Interval, clip, intersect, merge, subtract, total
 from sla.models import UnknownTime
+from sla.timelines import StateSpan
 
 _DOWN = MonitorState.DOWN.value
 _UP = MonitorState.UP.value

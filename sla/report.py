@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.models import Incident
 from monitoring.models import Monitor, MonitorState
 from sites.models import Site
-from sla.availability import Availability, StateSpan, availability, availability_by_period, combine
+from sla.availability import Availability, availability, availability_by_period
 from sla.budget import ErrorBudget, error_budget
 from sla.calendar import Calendar, wall_clock_moment
 from sla.intervals import Interval, clip, intersect, merge, subtract
@@ -39,6 +39,7 @@ from sla.periods import Period, PeriodError
 from sla.plan_history import Judgement, plan_history, reporting_zone
 from sla.response import IncidentTimes, incident_times, incidents_opened
 from sla.terms import HUNDRED, credit_percent
+from sla.timelines import StateSpan, combine
 from sla.verdicts import Verdict, owed_percent, verdict
 from tenancy.models import Client
 

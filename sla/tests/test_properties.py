@@ -8,15 +8,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sla.availability import (
-    SILENT,
-    StateSpan,
-    availability,
-    availability_by_period,
-    combine,
-)
+from sla.availability import availability, availability_by_period
 from sla.calendar import Calendar
 from sla.intervals import Interval, intersect, merge, subtract, total
+from sla.timelines import SILENT, StateSpan, combine
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 CALENDARS = [

@@ -10,10 +10,11 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sla.availability import Availability, StateSpan, availability
+from sla.availability import Availability, availability
 from sla.budget import ErrorBudget, allowance, error_budget
 from sla.calendar import Calendar
 from sla.models import UnknownTime
+from sla.timelines import StateSpan
 from sla.verdicts import (
     Verdict,
     best_reachable_percent,

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sla.availability import SILENT, availability, combine
+from sla.availability import availability
 from sla.calendar import Calendar
+from sla.timelines import SILENT, combine
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 OUTAGE = timedelta(minutes=43, seconds=12)
