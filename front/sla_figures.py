@@ -25,10 +25,10 @@ from django.utils.translation import ngettext
 from front.charts import wide_and_narrow
 from front.charts_sla import HistoryBar, budget_svg, history_svg, percent_label
 from front.formatting import human_duration
+from sitecare.lib.intervals import ZERO
 from sla.alerts import raised_alerts
 from sla.availability import Availability
 from sla.calendar import WEEKDAYS, wall_clock_moment
-from sla.intervals import ZERO
 from sla.models import CarePlan, UnknownTime
 from sla.periods import Period
 from sla.report import BreachKind, ClientSla, Credit, WindowAssessment

@@ -42,8 +42,8 @@ from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 
 from monitoring.models import MonitorState
+from sitecare.lib.intervals import ZERO, Interval, check, merge
 from sla.calendar import Calendar
-from sla.intervals import ZERO, Interval, check, merge
 from sla.microspans import (
     EPOCH,
     Micros,

@@ -32,8 +32,8 @@ from enum import StrEnum
 from fractions import Fraction
 
 from monitoring.models import MonitorState
+from sitecare.lib.intervals import ZERO, Interval, clip, intersect, merge, subtract, total
 from sla.calendar import Calendar
-from sla.intervals import ZERO, Interval, clip, intersect, merge, subtract, total
 from sla.microspans import micros
 from sla.models import UnknownTime
 from sla.timelines import StateSpan

@@ -31,8 +31,8 @@ from monitoring.engine_runs import unwatched_spans
 from monitoring.models import Monitor, MonitorState, StateChange
 from monitoring.pauses import unknown_spans
 from monitoring.uptime import overlay_unknown, state_spans
+from sitecare.lib.intervals import Interval, check, clip, merge
 from sites.models import Site
-from sla.intervals import Interval, check, clip, merge
 from sla.timelines import SILENT, StateSpan, combine
 
 _IN_CHUNK = 900  # SQLite's limit on bound parameters, as in monitoring.uptime

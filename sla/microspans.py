@@ -1,9 +1,9 @@
-"""The span operations of :mod:`sla.intervals`, over integer microseconds since :data:`EPOCH`.
+"""Span lists over integer microseconds since :data:`EPOCH`: intervals' operations, cheaper.
 
 :mod:`sla.availability` turns a timeline into these once and computes every period's figures
 on them: integers are exact like timedeltas and much cheaper to add up and compare. A span is
 a ``(start, end)`` pair of microseconds; span lists are sorted and not overlapping, as in
-:mod:`sla.intervals`.
+:mod:`sitecare.lib.intervals`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 
-from sla.intervals import Interval
+from sitecare.lib.intervals import Interval
 
 Micros = tuple[int, int]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

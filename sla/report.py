@@ -28,11 +28,11 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident
 from monitoring.models import Monitor, MonitorState
+from sitecare.lib.intervals import Interval, clip, intersect, merge, subtract
 from sites.models import Site
 from sla.availability import Availability, availability, availability_by_period
 from sla.budget import ErrorBudget, error_budget
 from sla.calendar import Calendar, wall_clock_moment
-from sla.intervals import Interval, clip, intersect, merge, subtract
 from sla.loading import maintenance_by_site, site_timelines
 from sla.models import CarePlan, ClientPlan, UnknownTime
 from sla.periods import Period, PeriodError

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from monitoring.models import MonitorState
-from sla.intervals import check
+from sitecare.lib.intervals import check
 
 StateSpan = tuple[datetime, datetime, str]
 # Plain strings, not the enum members: a tuple holding only untracked objects (datetimes,

@@ -33,9 +33,9 @@ from fractions import Fraction
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sitecare.lib.intervals import ZERO
 from sla.availability import Availability
 from sla.budget import allowance
-from sla.intervals import ZERO
 from sla.microspans import micros
 from sla.terms import credit_percent
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sitecare.lib.intervals import Interval, intersect, merge, subtract, total
 from sla.availability import availability, availability_by_period
 from sla.calendar import Calendar
-from sla.intervals import Interval, intersect, merge, subtract, total
 from sla.timelines import SILENT, StateSpan, combine
 
 WARSAW = ZoneInfo("Europe/Warsaw")
