@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 from functools import partial
 from typing import Any
@@ -25,14 +25,15 @@ from django.utils.translation import ngettext
 from front.charts import wide_and_narrow
 from front.charts_sla import HistoryBar, budget_svg, history_svg, percent_label
 from front.formatting import human_duration
+from sitecare.lib.intervals import ZERO
 from sla.alerts import raised_alerts
 from sla.availability import Availability
 from sla.calendar import WEEKDAYS, wall_clock_moment
-from sla.intervals import ZERO
 from sla.models import CarePlan, UnknownTime
 from sla.periods import Period
 from sla.report import BreachKind, ClientSla, Credit, WindowAssessment
 from sla.response import IncidentTimes
+from sla.serialize import floored
 from sla.verdicts import Verdict, best_reachable_percent, verdict
 
 
@@ -405,14 +406,6 @@ def credit_context(window: WindowAssessment) -> dict[str, Any]:
         else money_text(provisional.amount, provisional.currency),
         "if_ended_now_percent": "" if provisional is None else target_text(provisional.percent),
     }
-
-
-def floored(value: Fraction, places: int) -> Decimal:
-    """An exact share rounded down to ``places`` decimals: the budget used and the burn rate
-    read the same on the page, the overview and in ``sitecare sla`` (and never claim less
-    than the exact figure's floor shown by the API with three decimals)."""
-    exact = Decimal(value.numerator) / Decimal(value.denominator)
-    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR)
 
 
 def rounded_up(value: Fraction) -> str:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -32,8 +31,8 @@ from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from monitoring.models import EngineRun
+from sitecare.lib.intervals import Interval, check, clip, merge, subtract
 
-Interval = tuple[datetime, datetime]  # the same shape as sla.intervals.Interval
 BEATS_OF_GRACE = 2
 
 
@@ -81,7 +80,7 @@ def watched_spans(start: datetime, end: datetime, *, now: datetime | None = None
     3. Each run's span (to its stop, or to its last beat plus the grace), and the time before
        the first run; joined, clipped to the period and to now.
     """
-    _check_period(start, end)
+    check([(start, end)], name="period")
     now = now or timezone.now()
     high = min(end, now)
     if high <= start:
@@ -99,48 +98,16 @@ def watched_spans(start: datetime, end: datetime, *, now: datetime | None = None
     # the time before it is trusted.
     spans = [(start, min(row[0] for row in rows))]
     spans += [(began, stopped or seen + slack) for began, seen, stopped in rows]
-    return _clip(_merge(spans), start, high)
+    return clip(merge(spans), start, high)
 
 
 def unwatched_spans(
     start: datetime, end: datetime, *, now: datetime | None = None
 ) -> list[Interval]:
     """The time in ``[start, min(end, now))`` no engine watched (after the first run ever)."""
-    _check_period(start, end)
+    check([(start, end)], name="period")
     now = now or timezone.now()
     high = min(end, now)
     if high <= start:
         return []
-    result: list[Interval] = []
-    cursor = start
-    for span_start, span_end in watched_spans(start, end, now=now):
-        if span_start > cursor:
-            result.append((cursor, span_start))
-        cursor = max(cursor, span_end)
-    if cursor < high:
-        result.append((cursor, high))
-    return result
-
-
-def _check_period(start: datetime, end: datetime) -> None:
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValueError(f"period: {start!r}–{end!r} must be time-zone aware")
-    if end < start:
-        raise ValueError(f"period: ends ({end}) before it starts ({start})")
-
-
-def _merge(spans: Iterable[Interval]) -> list[Interval]:
-    """Sorted, empty spans dropped, overlapping and touching ones joined."""
-    merged: list[Interval] = []
-    for span_start, span_end in sorted(s for s in spans if s[0] < s[1]):
-        if merged and span_start <= merged[-1][1]:
-            if span_end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], span_end)
-        else:
-            merged.append((span_start, span_end))
-    return merged
-
-
-def _clip(spans: list[Interval], start: datetime, end: datetime) -> list[Interval]:
-    clipped = [(max(s, start), min(e, end)) for s, e in spans]
-    return [(s, e) for s, e in clipped if s < e]
+    return subtract([(start, high)], watched_spans(start, end, now=now))

@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from monitoring.logic import forget_state
 from monitoring.models import CheckKind, Monitor, MonitorState, PauseAction, PauseEvent, PauseVia
+from sitecare.lib.intervals import Interval, clip, merge
 
-Interval = tuple[datetime, datetime]  # the same shape as sla.intervals.Interval
 _IN_CHUNK = 900  # SQLite's limit on bound parameters, as in monitoring.uptime
 
 
@@ -181,8 +181,7 @@ def paused_spans(
             paused_since = None
     if paused_since is not None:
         spans.append((paused_since, end))
-    clipped = [(max(s, start), min(e, end)) for s, e in spans]
-    return [(s, e) for s, e in clipped if s < e]
+    return clip(spans, start, end)
 
 
 def unknown_spans(
@@ -212,19 +211,7 @@ def unknown_spans(
         spans = paused_spans(events.get(monitor.pk, ()), start, end)
         if monitor.kind == CheckKind.HEARTBEAT:
             silent_until = monitor.first_ping_at or end
-            spans = _joined([*spans, (max(start, monitor.created_at), min(end, silent_until))])
+            spans = merge([*spans, (max(start, monitor.created_at), min(end, silent_until))])
         if spans:
             found[monitor.pk] = spans
     return found
-
-
-def _joined(spans: list[Interval]) -> list[Interval]:
-    """Sorted, empty spans dropped, overlapping and touching ones joined."""
-    merged: list[Interval] = []
-    for span_start, span_end in sorted(s for s in spans if s[0] < s[1]):
-        if merged and span_start <= merged[-1][1]:
-            if span_end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], span_end)
-        else:
-            merged.append((span_start, span_end))
-    return merged

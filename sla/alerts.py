@@ -15,8 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
-from fractions import Fraction
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -33,6 +32,7 @@ from sla.periods import Period
 from sla.plan_data import plain
 from sla.plan_history import plan_histories
 from sla.report import load_client
+from sla.serialize import floored
 from tenancy.models import Client
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def raise_level(
                 client=client,
                 window_start=window.start,
                 level=level,
-                consumed_percent=_floor2(used) if used is not None else Decimal(100),
+                consumed_percent=floored(used, 2) if used is not None else Decimal(100),
                 raised_at=now,
             )
             Notification.objects.bulk_create(
@@ -205,7 +205,7 @@ def budget_message(
             "allowed": human_duration(budget.allowed.total_seconds()),
             "window": window.label,
             "consumed": human_duration(budget.consumed.total_seconds()),
-            "percent": _floor2(used) if used is not None else "—",
+            "percent": floored(used, 2) if used is not None else "—",
         }
     ]
     if budget.exhausted_at is not None:
@@ -236,8 +236,3 @@ def budget_message(
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:
     return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M")
-
-
-def _floor2(value: Fraction) -> Decimal:
-    exact = Decimal(value.numerator) / Decimal(value.denominator)
-    return exact.quantize(Decimal("0.01"), rounding=ROUND_FLOOR)

@@ -1,9 +1,9 @@
 """Availability of a monitor or a site over any period: pure functions over state timelines.
 
-A *timeline* is plain data: ``(start, end, state)`` segments, state ``up``, ``down`` or
-``unknown`` (``MonitorState`` values; anything else counts as unknown), in time order, not
-overlapping. Time no segment covers is a *gap*: no monitor existed yet (or, past the last
-segment, the time has not come yet).
+A *timeline* (:mod:`sla.timelines`, where a site's is made of its monitors') is plain data:
+``(start, end, state)`` segments, state ``up``, ``down`` or ``unknown`` (anything else counts
+as unknown), in time order, not overlapping. Time no segment covers is a *gap*: no monitor
+existed yet (or, past the last segment, the time has not come yet).
 
 Over a period ``[start, end)`` and a calendar:
 
@@ -27,12 +27,6 @@ Over a period ``[start, end)`` and a calendar:
   is the largest counted part; MTTR = down / outages; MTBF = up / outages (mean counted up
   time per failure); both None without outages.
 
-A site's timeline (:func:`combine`): down while any of its (critical) monitors is down;
-otherwise unknown while any is unknown; otherwise up while any is up; a gap where none has a
-segment. A monitor that does not exist yet is a gap, not unknown, so adding a monitor in
-mid-month does not blank the site's earlier days. Overlapping outages of several monitors
-are one stretch of site downtime, never counted twice.
-
 Up, down, unknown, unmonitored, excluded and in-scope time are additive over consecutive
 periods (every figure is an intersection with the period), so the months of a quarter sum to
 the quarter; outage counts are not (an outage across midnight of the 1st is in both months).
@@ -40,42 +34,34 @@ the quarter; outage counts are not (an outage across midnight of the 1st is in b
 
 from __future__ import annotations
 
-import bisect
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
-from operator import itemgetter
 
 from monitoring.models import MonitorState
+from sitecare.lib.intervals import ZERO, Interval, check, merge
 from sla.calendar import Calendar
-from sla.intervals import ZERO, Interval, check, merge
-from sla.models import UnknownTime
-
-StateSpan = tuple[datetime, datetime, str]
-# Plain strings, not the enum members: a tuple holding only untracked objects (datetimes,
-# plain strings) is dropped from the garbage collector's lists, and a year of sites is a
-# quarter of a million such tuples; enum members have a ``__dict__`` and keep them tracked.
-_STATES: tuple[str, ...] = (
-    MonitorState.DOWN.value,
-    MonitorState.UNKNOWN.value,
-    MonitorState.UP.value,
+from sla.microspans import (
+    EPOCH,
+    Micros,
+    as_micros,
+    bounds,
+    intersect,
+    length,
+    micros,
+    overlap,
+    overlap_by_run,
+    subtract,
+    within,
 )
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# A member that says nothing about its site for a while (paused, or a heartbeat not pinged
-# yet): in combine() it yields to every member that says something, and the site is unknown
-# only when all its members are silent. Never a state of a combined timeline.
-SILENT = "silent"
-# combine() keeps the number of members down, unknown, up and silent in one integer, in
-# fields of 32 bits (a site has far fewer than 2**32 monitors).
-_SILENT_UNIT, _UP_UNIT, _UNKNOWN_UNIT, _DOWN_UNIT = 1, 1 << 32, 1 << 64, 1 << 96
-_UNITS = {
-    MonitorState.DOWN.value: _DOWN_UNIT,
-    MonitorState.UP.value: _UP_UNIT,
-    SILENT: _SILENT_UNIT,
-}  # anything else: unknown
+from sla.models import UnknownTime
+from sla.timelines import StateSpan, checked
+
+# Plain strings, as the timelines hold them (see sla.timelines).
+_DOWN, _UP = MonitorState.DOWN.value, MonitorState.UP.value
 
 
 @dataclass(frozen=True)
@@ -127,8 +113,8 @@ class Availability:
     @property
     def ratio(self) -> Fraction | None:
         """judged up / (judged up + judged down), exact; None when nothing is counted."""
-        up = _micros(self.judged_up)
-        judged = up + _micros(self.judged_down)
+        up = micros(self.judged_up)
+        judged = up + micros(self.judged_down)
         if judged == 0:
             return None
         return Fraction(up, judged)
@@ -212,29 +198,29 @@ def availability_by_period(
     """
     policy = UnknownTime(unknown_time).value
     up_us, downs, down_us, covered = _split(timeline)
-    windows = _as_micros(merge(check(maintenance, name="maintenance")))
+    windows = as_micros(merge(check(maintenance, name="maintenance")))
     results = []
     for start, end in check(periods, name="periods"):
-        low, high = _micros(start - EPOCH), _micros(end - EPOCH)
+        low, high = micros(start - EPOCH), micros(end - EPOCH)
         scope = _scope(calendar, start, end)
         excluded: list[tuple[int, int]] = []
         # ``scope`` lies within the period, so the spans it meets need no clipping.
         if exclude_maintenance and windows:
-            excluded = _intersect(scope, _within(windows, low, high))
-        counted = _subtract(scope, excluded) if excluded else scope
-        up_time = _overlap(counted, _within(up_us, low, high))
-        first, last = _bounds(down_us, low, high)
-        parts = _overlap_by_run(counted, down_us[first:last])
+            excluded = intersect(scope, within(windows, low, high))
+        counted = subtract(scope, excluded) if excluded else scope
+        up_time = overlap(counted, within(up_us, low, high))
+        first, last = bounds(down_us, low, high)
+        parts = overlap_by_run(counted, down_us[first:last])
         down_time = sum(parts)
-        counted_time = _length(counted)
-        watched = _within(covered, low, high)
-        covered_time = _overlap(counted, watched)
+        counted_time = length(counted)
+        watched = within(covered, low, high)
+        covered_time = overlap(counted, watched)
         to_come = 0
         if known_until is not None:
-            known_us = _micros(known_until - EPOCH)
+            known_us = micros(known_until - EPOCH)
             if known_us < high:
-                ahead = _intersect(counted, [(max(known_us, low), high)])
-                to_come = _length(ahead) - _overlap(ahead, watched)
+                ahead = intersect(counted, [(max(known_us, low), high)])
+                to_come = length(ahead) - overlap(ahead, watched)
         outages = tuple(
             Outage(
                 downs[first + i][0] if down_us[first + i][0] >= low else start,
@@ -248,8 +234,8 @@ def availability_by_period(
             Availability(
                 start=start,
                 end=end,
-                in_scope=timedelta(microseconds=_length(scope)),
-                excluded=timedelta(microseconds=_length(excluded)),
+                in_scope=timedelta(microseconds=length(scope)),
+                excluded=timedelta(microseconds=length(excluded)),
                 up=timedelta(microseconds=up_time),
                 down=timedelta(microseconds=down_time),
                 unknown=timedelta(microseconds=covered_time - up_time - down_time),
@@ -260,82 +246,6 @@ def availability_by_period(
             )
         )
     return results
-
-
-def combine(timelines: Sequence[Sequence[StateSpan]]) -> list[StateSpan]:
-    """One site timeline from its monitors' timelines (down > unknown > up > silent > gap).
-
-    1. Record, at every segment boundary, how many members enter or leave each state; the
-       four counts are packed into one integer (``_UNITS``), and where one segment of a
-       member ends as its next begins, the two changes are one event.
-    2. Sweep the boundaries in order, keeping the (packed) counts.
-    3. Between two boundaries the site is in the first state (down, unknown, up) any member
-       is in, or unknown when every member there is :data:`SILENT`; join touching pieces in
-       the same state.
-    """
-    times: list[datetime] = []
-    deltas: list[int] = []
-    for segments in timelines:
-        previous_end: datetime | None = None
-        for seg_start, seg_end, state in _checked(segments):
-            unit = _UNITS.get(state, _UNKNOWN_UNIT)
-            if seg_start == previous_end:
-                deltas[-1] += unit
-            else:
-                times.append(seg_start)
-                deltas.append(unit)
-            times.append(seg_end)
-            deltas.append(-unit)
-            previous_end = seg_end
-    return _sweep(times, deltas)
-
-
-def _sweep(times: list[datetime], deltas: list[int]) -> list[StateSpan]:
-    """The site's pieces from its events (parallel lists, not tuples: nothing for the GC)."""
-    combined: list[StateSpan] = []
-    piece_start: datetime | None = None
-    piece_state: str | None = None
-    moment: datetime | None = None  # the first event of the moment being applied
-    previous: datetime | None = None  # the last event applied
-    counts = 0
-    for i in sorted(range(len(times)), key=times.__getitem__):
-        here = times[i]
-        if moment is None:
-            moment = here
-        elif here != moment:  # every change at ``moment`` is applied: read the state
-            state = (
-                _STATES[0]
-                if counts >= _DOWN_UNIT
-                else _STATES[1]
-                if counts >= _UNKNOWN_UNIT
-                else _STATES[2]
-                if counts >= _UP_UNIT
-                else _STATES[1]
-                if counts
-                else None
-            )
-            if state != piece_state:
-                if piece_state is not None:
-                    combined.append((piece_start, moment, piece_state))  # type: ignore[arg-type]
-                piece_start, piece_state = previous, state
-            moment = here
-        counts += deltas[i]
-        previous = here
-    if piece_state is not None:  # every member has ended at the last moment
-        combined.append((piece_start, moment, piece_state))  # type: ignore[arg-type]
-    return combined
-
-
-def _checked(timeline: Sequence[StateSpan]) -> Sequence[StateSpan]:
-    """The timeline, or ``ValueError`` naming it when segments are reversed, naive or overlap."""
-    previous_end: datetime | None = None
-    for seg_start, seg_end, _state in timeline:
-        if seg_start.tzinfo is None or seg_end.tzinfo is None or seg_end < seg_start:
-            check([(seg_start, seg_end)], name="timeline")
-        if previous_end is not None and seg_start < previous_end:
-            raise ValueError(f"timeline: segment at {seg_start} overlaps the one before it")
-        previous_end = seg_end
-    return timeline
 
 
 def _split(
@@ -354,24 +264,24 @@ def _split(
     cover_start = cover_end = -1  # the covered run being extended (no tuple per segment)
     previous_end: datetime | None = None
     previous_us = 0
-    for seg_start, seg_end, state in _checked(timeline):
+    for seg_start, seg_end, state in checked(timeline):
         if not seg_start < seg_end:
             continue
-        start_us = previous_us if seg_start is previous_end else _micros(seg_start - EPOCH)
-        end_us = _micros(seg_end - EPOCH)
+        start_us = previous_us if seg_start is previous_end else micros(seg_start - EPOCH)
+        end_us = micros(seg_end - EPOCH)
         previous_end, previous_us = seg_end, end_us
         if start_us > cover_end:
             if cover_end >= 0:
                 covered.append((cover_start, cover_end))
             cover_start = start_us
         cover_end = end_us
-        if state not in _UNITS:  # unknown (or anything else): neither up nor down
-            continue
-        if state == MonitorState.UP:
+        if state == _UP:
             if up_us and start_us <= up_us[-1][1]:
                 up_us[-1] = (up_us[-1][0], end_us)
             else:
                 up_us.append((start_us, end_us))
+        elif state != _DOWN:  # unknown, silent or anything else: neither up nor down
+            continue
         elif down_us and start_us <= down_us[-1][1]:
             downs[-1] = (downs[-1][0], seg_end)
             down_us[-1] = (down_us[-1][0], end_us)
@@ -383,19 +293,10 @@ def _split(
     return up_us, downs, down_us, covered
 
 
-# --- the same span operations as sla.intervals, over integer microseconds since EPOCH -----
-
-Micros = tuple[int, int]
-
-
-def _as_micros(spans: Sequence[Interval]) -> list[Micros]:
-    return [(_micros(s - EPOCH), _micros(e - EPOCH)) for s, e in spans]
-
-
 def _scope(calendar: Calendar, start: datetime, end: datetime) -> Sequence[Micros]:
     """The calendar's in-scope time in ``[start, end)``, in microseconds."""
     if calendar.is_always:
-        low, high = _micros(start - EPOCH), _micros(end - EPOCH)
+        low, high = micros(start - EPOCH), micros(end - EPOCH)
         return [(low, high)] if low < high else []
     return _scope_cached(calendar, start, end)
 
@@ -403,100 +304,4 @@ def _scope(calendar: Calendar, start: datetime, end: datetime) -> Sequence[Micro
 @functools.lru_cache(maxsize=1024)
 def _scope_cached(calendar: Calendar, start: datetime, end: datetime) -> tuple[Micros, ...]:
     """The counted time, cached: many sites share a plan and ask for the same months."""
-    return tuple(_as_micros(calendar.in_scope(start, end)))
-
-
-def _bounds(spans: Sequence[Micros], low: int, high: int) -> tuple[int, int]:
-    """The slice of the (sorted) spans overlapping ``[low, high)``, found by bisection."""
-    first = bisect.bisect_right(spans, low, key=itemgetter(1))
-    return first, bisect.bisect_left(spans, high, lo=first, key=itemgetter(0))
-
-
-def _within(spans: Sequence[Micros], low: int, high: int) -> Sequence[Micros]:
-    """The spans overlapping ``[low, high)``, unclipped."""
-    first, last = _bounds(spans, low, high)
-    return spans[first:last]
-
-
-def _intersect(a: Sequence[Micros], b: Sequence[Micros]) -> list[Micros]:
-    result: list[Micros] = []
-    i = j = 0
-    len_a, len_b = len(a), len(b)
-    while i < len_a and j < len_b:
-        a_start, a_end = a[i]
-        b_start, b_end = b[j]
-        low = a_start if a_start > b_start else b_start
-        high = a_end if a_end < b_end else b_end
-        if low < high:
-            result.append((low, high))
-        if a_end <= b_end:
-            i += 1
-        else:
-            j += 1
-    return result
-
-
-def _subtract(a: Sequence[Micros], b: Sequence[Micros]) -> list[Micros]:
-    result: list[Micros] = []
-    j = 0
-    len_b = len(b)
-    for start, end in a:
-        while j < len_b and b[j][1] <= start:
-            j += 1
-        cursor = start
-        k = j
-        while k < len_b and b[k][0] < end:
-            if b[k][0] > cursor:
-                result.append((cursor, b[k][0]))
-            if b[k][1] > cursor:
-                cursor = b[k][1]
-            k += 1
-        if cursor < end:
-            result.append((cursor, end))
-    return result
-
-
-def _overlap(a: Sequence[Micros], b: Sequence[Micros]) -> int:
-    """The length of the time in both span lists."""
-    found = 0
-    i = j = 0
-    len_a, len_b = len(a), len(b)
-    while i < len_a and j < len_b:
-        a_start, a_end = a[i]
-        b_start, b_end = b[j]
-        low = a_start if a_start > b_start else b_start
-        high = a_end if a_end < b_end else b_end
-        if low < high:
-            found += high - low
-        if a_end <= b_end:
-            i += 1
-        else:
-            j += 1
-    return found
-
-
-def _overlap_by_run(counted: Sequence[Micros], runs: Sequence[Micros]) -> list[int]:
-    """For each run, the length of its time in ``counted`` (both span lists)."""
-    parts = [0] * len(runs)
-    i = j = 0
-    len_a, len_b = len(counted), len(runs)
-    while i < len_a and j < len_b:
-        a_start, a_end = counted[i]
-        b_start, b_end = runs[j]
-        low = a_start if a_start > b_start else b_start
-        high = a_end if a_end < b_end else b_end
-        if low < high:
-            parts[j] += high - low
-        if a_end <= b_end:
-            i += 1
-        else:
-            j += 1
-    return parts
-
-
-def _length(spans: Sequence[Micros]) -> int:
-    return sum(e - s for s, e in spans)
-
-
-def _micros(duration: timedelta) -> int:
-    return (duration.days * 86_400 + duration.seconds) * 1_000_000 + duration.microseconds
+    return tuple(as_micros(calendar.in_scope(start, end)))

@@ -32,10 +32,11 @@ from enum import StrEnum
 from fractions import Fraction
 
 from monitoring.models import MonitorState
-from sla.availability import StateSpan
+from sitecare.lib.intervals import ZERO, Interval, clip, intersect, merge, subtract, total
 from sla.calendar import Calendar
-from sla.intervals import ZERO, Interval, clip, intersect, merge, subtract, total
+from sla.microspans import micros
 from sla.models import UnknownTime
+from sla.timelines import StateSpan
 
 _DOWN = MonitorState.DOWN.value
 _UP = MonitorState.UP.value
@@ -78,7 +79,7 @@ class ErrorBudget:
         """Share of the budget gone (may pass 1); None when the target allows no downtime."""
         if self.allowed <= ZERO:
             return None
-        return Fraction(_us(self.consumed), _us(self.allowed))
+        return Fraction(micros(self.consumed), micros(self.allowed))
 
     @property
     def consumed_percent(self) -> Fraction | None:
@@ -152,8 +153,8 @@ def error_budget(
     until = min(max(now, start), end)
     to_come = subtract(clip(counted, until, end), merge((s, e) for s, e, _state in timeline))
     basis = merge([*judged, *to_come])
-    basis_us = _us(total(basis))
-    judged_us = _us(total(judged))
+    basis_us = micros(total(basis))
+    judged_us = micros(total(judged))
     allowed = allowance(target, total(basis))
     down_counted = intersect(downs, counted)
     consumed = total(down_counted)
@@ -161,7 +162,9 @@ def error_budget(
     remaining = allowed - consumed
     runs_out_at = None
     if consumed > ZERO and remaining > ZERO and judged_us:
-        needed = timedelta(microseconds=int(Fraction(_us(remaining) * judged_us, _us(consumed))))
+        needed = timedelta(
+            microseconds=int(Fraction(micros(remaining) * judged_us, micros(consumed)))
+        )
         runs_out_at = _moment_after(to_come, needed)
     # The burn series: each day mark, and both edges of each stretch of counted downtime, so
     # the line rises where the downtime was and is flat elsewhere.
@@ -172,7 +175,9 @@ def error_budget(
     pace = tuple(
         (
             mark,
-            timedelta(microseconds=_us(allowed) * _us(total(clip(basis, start, mark))) // basis_us)
+            timedelta(
+                microseconds=micros(allowed) * micros(total(clip(basis, start, mark))) // basis_us
+            )
             if basis_us
             else ZERO,
         )
@@ -194,7 +199,7 @@ def error_budget(
 
 def allowance(target: Decimal, counted: timedelta) -> timedelta:
     """The downtime a target allows over this much counted time, rounded down (never more)."""
-    return timedelta(microseconds=int(Fraction(100 - target) / 100 * _us(counted)))
+    return timedelta(microseconds=int(Fraction(100 - target) / 100 * micros(counted)))
 
 
 def _exhausted_at(down_counted: Sequence[Interval], allowed: timedelta) -> datetime | None:
@@ -230,7 +235,3 @@ def _moment_after(spans: Sequence[Interval], amount: timedelta) -> datetime | No
             return span_start + left
         left -= span_end - span_start
     return None
-
-
-def _us(duration: timedelta) -> int:
-    return (duration.days * 86_400 + duration.seconds) * 1_000_000 + duration.microseconds

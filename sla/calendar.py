@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from sla.intervals import Interval, check, clip, merge
+from sitecare.lib.intervals import Interval, check, clip, merge
 
 # Opening hours of one day, local wall clock; a closing time of 00:00 means midnight at the
 # end of the day, so (00:00, 00:00) is the whole day.

@@ -31,15 +31,15 @@ from monitoring.engine_runs import unwatched_spans
 from monitoring.models import Monitor, MonitorState, StateChange
 from monitoring.pauses import unknown_spans
 from monitoring.uptime import overlay_unknown, state_spans
+from sitecare.lib.intervals import Interval, check, clip, merge
 from sites.models import Site
-from sla.availability import SILENT, StateSpan, combine
-from sla.intervals import Interval, check, clip, merge
+from sla.timelines import SILENT, StateSpan, combine
 
 _IN_CHUNK = 900  # SQLite's limit on bound parameters, as in monitoring.uptime
 _BATCH = 2000  # rows fetched at a time
 _Changes = tuple[list[datetime], list[str], list[str]]  # at, from_state, to_state
 _NO_CHANGES: _Changes = ([], [], [])
-_UNKNOWN: str = MonitorState.UNKNOWN.value  # a plain string, as in sla.availability
+_UNKNOWN: str = MonitorState.UNKNOWN.value  # a plain string, as in sla.timelines
 
 
 def monitor_timelines(
@@ -72,7 +72,7 @@ def monitor_timelines(
 def site_timelines(
     monitors: Iterable[Monitor], start: datetime, end: datetime, *, now: datetime | None = None
 ) -> dict[int, list[StateSpan]]:
-    """Each site's combined timeline (see ``sla.availability.combine``), by site id.
+    """Each site's combined timeline (see ``sla.timelines.combine``), by site id.
 
     ``monitors`` are the ones that count for the SLA (a site's critical monitors). A site's
     monitor timelines are built just before they are combined and dropped right after, so
@@ -82,7 +82,7 @@ def site_timelines(
     no member has a segment the site has none either, and elsewhere "all members unknown"
     and "the site unknown" agree), which is done once per site instead of once per monitor.
     A monitor's own silent time (paused, a heartbeat not pinged yet) is applied to it before
-    combining, as :data:`~sla.availability.SILENT`: the site is then judged by its other
+    combining, as :data:`~sla.timelines.SILENT`: the site is then judged by its other
     monitors, and unknown only where all of them are silent (pausing a secondary check does
     not blank the site, pausing the only one does).
     """

@@ -28,17 +28,18 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident
 from monitoring.models import Monitor, MonitorState
+from sitecare.lib.intervals import Interval, clip, intersect, merge, subtract
 from sites.models import Site
-from sla.availability import Availability, StateSpan, availability, availability_by_period, combine
+from sla.availability import Availability, availability, availability_by_period
 from sla.budget import ErrorBudget, error_budget
 from sla.calendar import Calendar, wall_clock_moment
-from sla.intervals import Interval, clip, intersect, merge, subtract
 from sla.loading import maintenance_by_site, site_timelines
 from sla.models import CarePlan, ClientPlan, UnknownTime
 from sla.periods import Period, PeriodError
 from sla.plan_history import Judgement, plan_history, reporting_zone
 from sla.response import IncidentTimes, incident_times, incidents_opened
 from sla.terms import HUNDRED, credit_percent
+from sla.timelines import StateSpan, combine
 from sla.verdicts import Verdict, owed_percent, verdict
 from tenancy.models import Client
 

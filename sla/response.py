@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from incidents.models import Incident
 from incidents.models.core import Severity
+from sitecare.lib.intervals import total
 from sla.calendar import Calendar
-from sla.intervals import total
 from sla.models import CarePlan, Priority
 from tenancy.models import Client
 

@@ -52,7 +52,6 @@ from tenancy.models import Client
 
 Seconds = int | float
 MAX_HISTORY_MONTHS = 36
-_SHARE_PLACES = Decimal("0.001")
 
 
 class ClientRef(TypedDict):
@@ -462,5 +461,12 @@ def optional_date(value: date | None) -> str | None:
 
 def rounded_down(value: Fraction) -> str:
     """An exact figure with 3 decimals, rounded toward zero for non-negative values (floor)."""
+    return str(floored(value, 3))
+
+
+def floored(value: Fraction, places: int) -> Decimal:
+    """An exact figure rounded down to ``places`` decimals: the API's three, and the fewer the
+    page, the overview, ``sitecare sla`` and the budget alerts show (budget used to 0.1 %, burn
+    rate to 0.01), so a figure never claims more than its exact value."""
     exact = Decimal(value.numerator) / Decimal(value.denominator)
-    return str(exact.quantize(_SHARE_PLACES, rounding=ROUND_FLOOR))
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR)

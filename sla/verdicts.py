@@ -33,9 +33,10 @@ from fractions import Fraction
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sitecare.lib.intervals import ZERO
 from sla.availability import Availability
 from sla.budget import allowance
-from sla.intervals import ZERO
+from sla.microspans import micros
 from sla.terms import credit_percent
 
 
@@ -73,7 +74,8 @@ def burn_rate(figures: Availability, target: Decimal) -> Fraction | None:
     judged = judged_time(figures)
     if allowed <= ZERO or judged <= ZERO:
         return None
-    return Fraction(_us(figures.judged_down), _us(allowed)) / Fraction(_us(judged), _us(basis))
+    used = Fraction(micros(figures.judged_down), micros(allowed))
+    return used / Fraction(micros(judged), micros(basis))
 
 
 def verdict(figures: Availability, target: Decimal, *, complete: bool) -> Verdict:
@@ -94,10 +96,10 @@ def verdict(figures: Availability, target: Decimal, *, complete: bool) -> Verdic
 def best_reachable_percent(figures: Availability) -> Fraction | None:
     """The highest availability the window can still end with: all the time to come up
     (None while the basis is empty: nothing judged and nothing to come)."""
-    basis = _us(counted_basis(figures))
+    basis = micros(counted_basis(figures))
     if basis == 0:
         return None
-    return Fraction(basis - _us(figures.judged_down), basis) * 100
+    return Fraction(basis - micros(figures.judged_down), basis) * 100
 
 
 def owed_percent(tiers: list[dict[str, str]], figures: Availability, *, complete: bool) -> Decimal:
@@ -106,7 +108,3 @@ def owed_percent(tiers: list[dict[str, str]], figures: Availability, *, complete
     if complete:
         return credit_percent(tiers, figures.percent)
     return credit_percent(tiers, best_reachable_percent(figures))
-
-
-def _us(duration: timedelta) -> int:
-    return (duration.days * 86_400 + duration.seconds) * 1_000_000 + duration.microseconds

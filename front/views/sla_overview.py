@@ -27,10 +27,11 @@ from django.views.decorators.http import require_GET
 from front.charts import FAIL
 from front.charts_sla import OK, percent_label
 from front.formatting import moment_format
-from front.sla_figures import availability_text, floored, if_ended_now, money_text, target_text
+from front.sla_figures import availability_text, if_ended_now, money_text, target_text
 from front.views.common import agency_scope
 from sla.budget import Outlook
 from sla.overview import ClientStanding, overview
+from sla.serialize import floored
 from sla.verdicts import Verdict
 from tenancy.models import Client
 

@@ -15,9 +15,10 @@ Built from small steps that tests call directly:
 SIGTERM/SIGINT through :func:`monitoring.engine.runner.run_engine`). The database is only
 touched from one worker thread, so a slow write never stalls the checks running on the loop.
 
-Each outcome also advances the engine's mirror of the monitor's streak
-(:mod:`monitoring.engine.confirmation`): the next check's time is chosen in-loop the moment a
-check ends, without waiting for the flush. Prometheus metrics are served on their own port
+Which monitors are due when, and the engine's mirror of each monitor's streak, are kept by
+its :class:`~monitoring.engine.roster.Roster`: each outcome advances the mirror
+(:mod:`monitoring.engine.confirmation`), so the next check's time is chosen in-loop the moment
+a check ends, without waiting for the flush. Prometheus metrics are served on their own port
 (:mod:`monitoring.engine.metrics`).
 """
 
@@ -40,14 +41,14 @@ from django.utils.translation import gettext as _
 from monitoring import heartbeats, retention
 from monitoring.checks import RUNNERS
 from monitoring.engine import store
-from monitoring.engine.confirmation import due_after_outcome, first_due_on_load, recheck_pace
 from monitoring.engine.lease import EngineLease
 from monitoring.engine.metrics import EngineMetrics
-from monitoring.engine.schedule import Schedule, turn_after
+from monitoring.engine.roster import Roster
+from monitoring.engine.schedule import Schedule
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
-from monitoring.streaks import Streak, advance
+from monitoring.streaks import Streak
 from sitecare.lib.http import OutboundClient
 
 logger = logging.getLogger("sitecare.engine")
@@ -102,13 +103,7 @@ class ProbeEngine:
 
     def __init__(self, config: EngineConfig | None = None, rng: random.Random | None = None):
         self.config = config or EngineConfig.from_settings()
-        self.rng = rng or random.Random()
-        self.schedule = Schedule()
-        self.targets: dict[int, CheckTarget] = {}
-        # Mirror of each monitor's state and streak: decides the re-check pace in-loop.
-        self.streaks: dict[int, Streak] = {}
-        # Each monitor's next fixed-rate turn; re-checks come between turns, never shift them.
-        self._turns: dict[int, float] = {}
+        self.roster = Roster(rng or random.Random())
         # Outcome sequence numbers: which outcomes the database had seen when monitors were read.
         self._outcome_seq = 0
         self._last_outcome: dict[int, int] = {}
@@ -132,8 +127,20 @@ class ProbeEngine:
         self.metrics = EngineMetrics(
             in_flight=lambda: len(self.in_flight),
             pending=lambda: len(self.pending),
-            scheduled=lambda: len(self.schedule),
+            scheduled=lambda: len(self.roster.schedule),
         )
+
+    @property
+    def schedule(self) -> Schedule:
+        return self.roster.schedule
+
+    @property
+    def targets(self) -> dict[int, CheckTarget]:
+        return self.roster.targets
+
+    @property
+    def streaks(self) -> dict[int, Streak]:
+        return self.roster.streaks
 
     # --- the database thread ---------------------------------------------------------------
 
@@ -250,72 +257,41 @@ class ProbeEngine:
         *,
         stored_upto: int | None = None,
     ) -> None:
-        """Bring the schedule in line with the monitors loaded from the database.
+        """Bring the schedule in line with the monitors loaded from the database
+        (:meth:`Roster.apply <monitoring.engine.roster.Roster.apply>`).
 
-        1. Deleted or disabled monitors leave the schedule; a check of theirs still running
-           is cancelled.
-        2. New monitors get their first check anywhere within their interval (jitter), so a
-           start or a bulk import never fires everything at once; one that was mid-confirmation
-           (say, down but recovering, when the engine restarted) within its re-check pace.
-        3. A monitor whose interval changed is spread again; other edits keep their turn.
-        4. Streaks are taken from the database where it has seen all of the engine's outcomes
-           for the monitor (``stored_upto``); otherwise the engine's own mirror is newer.
+        Streaks are taken from the database where it has seen all of the engine's outcomes
+        for the monitor (``stored_upto``); otherwise the engine's own mirror is newer. A
+        monitor that left the roster has its running check cancelled.
         """
+
+        def mirror_is_newer(monitor_id: int) -> bool:
+            return stored_upto is None or self._last_outcome.get(monitor_id, 0) > stored_upto
+
         now = asyncio.get_running_loop().time()
-        for monitor_id in self.targets.keys() - targets.keys():
-            self._forget(monitor_id)
-        for monitor_id, target in targets.items():
-            self._adopt_streak(monitor_id, (streaks or {}).get(monitor_id), stored_upto)
-            old = self.targets.get(monitor_id)
-            if old is None or old.interval_s != target.interval_s:
-                streak = self.streaks.get(monitor_id, Streak())
-                due = first_due_on_load(now, target.interval_s, _pace(target), streak, self.rng)
-                self._turns.pop(monitor_id, None)
-                self.schedule.put(monitor_id, due)
-        self.targets = targets
+        gone = self.roster.apply(targets, streaks or {}, now, mirror_is_newer=mirror_is_newer)
+        for monitor_id in gone:
+            task = self.in_flight.pop(monitor_id, None)
+            if task is not None:
+                task.cancel()
         self._wake.set()
-
-    def _forget(self, monitor_id: int) -> None:
-        """Drop a monitor that is no longer checked (its running check is cancelled)."""
-        self.schedule.remove(monitor_id)
-        self.streaks.pop(monitor_id, None)
-        self._turns.pop(monitor_id, None)
-        task = self.in_flight.pop(monitor_id, None)
-        if task is not None:
-            task.cancel()
-
-    def _adopt_streak(
-        self, monitor_id: int, loaded: Streak | None, stored_upto: int | None
-    ) -> None:
-        """Take the stored streak unless the engine holds outcomes the read did not include."""
-        if loaded is None:
-            return
-        unseen = stored_upto is None or self._last_outcome.get(monitor_id, 0) > stored_upto
-        if monitor_id in self.streaks and unseen:
-            return
-        self.streaks[monitor_id] = loaded
 
     def launch_due(self) -> int:
         """Start the checks that are due, as far as the concurrency bound allows.
 
-        1. Take at most as many due monitors as there are free slots (the rest wait their
-           turn in the heap, keeping their due time).
-        2. Reschedule each at its next fixed-rate turn; a re-check (due before the turn) leaves
-           the turn where it was, so confirming never shifts a monitor's phase.
-        3. Skip a monitor whose previous check still runs: one site never gets two at once.
+        1. Take at most as many due monitors as there are free slots from the roster, which
+           reschedules each at its next turn (:meth:`Roster.take_due
+           <monitoring.engine.roster.Roster.take_due>`).
+        2. Skip a monitor whose previous check still runs: one site never gets two at once.
         """
         now = asyncio.get_running_loop().time()
         free = self.config.concurrency - len(self.in_flight)
         started = 0
-        for monitor_id, due in self.schedule.pop_due(now, max(free, 0)):
-            target = self.targets[monitor_id]
-            turn = turn_after(due, self._turns.get(monitor_id, due), target.interval_s, now)
-            self._turns[monitor_id] = turn
-            self.schedule.put(monitor_id, turn)
-            if monitor_id in self.in_flight:
+        for target, due in self.roster.take_due(now, max(free, 0)):
+            if target.monitor_id in self.in_flight:
                 continue
             self.metrics.observe_lag(now - due)
-            self.in_flight[monitor_id] = asyncio.create_task(self._check(target, now))
+            self.in_flight[target.monitor_id] = asyncio.create_task(self._check(target, now))
             started += 1
         self.checks_started += started
         self._blocked = len(self.in_flight) >= self.config.concurrency
@@ -331,37 +307,24 @@ class ProbeEngine:
             if self._blocked:
                 self._blocked = False
                 self._wake.set()
-        if target.monitor_id in self.targets:
+        if target.monitor_id in self.roster.targets:
             self.take_outcome(outcome, target.kind, started)
 
     def take_outcome(self, outcome: Outcome, kind: str, started: float) -> None:
         """Buffer an outcome, count it, advance the monitor's streak and pick the next check.
 
         1. Queue the outcome for the next flush, numbered so reloads know what is stored.
-        2. Advance the mirrored streak by the rules the database applies at the flush.
-        3. While a flip awaits confirmation, bring the next check forward to the re-check
-           pace (never later than the next regular turn).
+        2. Advance the mirrored streak by the rules the database applies at the flush; while
+           a flip awaits confirmation the roster brings the next check forward to the
+           re-check pace (:meth:`Roster.advance <monitoring.engine.roster.Roster.advance>`).
         """
         monitor_id = outcome.monitor_id
         self.pending.append(outcome)
         self._outcome_seq += 1
         self._last_outcome[monitor_id] = self._outcome_seq
         self.metrics.count_check(kind, outcome.ok, outcome.failure_class)
-        target = self.targets[monitor_id]
-        streak = advance(
-            self.streaks.get(monitor_id, Streak()),
-            outcome.ok,
-            target.confirm_down,
-            target.confirm_up,
-        )
-        self.streaks[monitor_id] = streak
-        scheduled = self.schedule.due_of(monitor_id)
-        if scheduled is None:
-            return
         now = asyncio.get_running_loop().time()
-        due = due_after_outcome(scheduled, streak, started, now, _pace(target))
-        if due != scheduled:
-            self.schedule.put(monitor_id, due)
+        if self.roster.advance(monitor_id, outcome.ok, started, now):
             self._wake.set()
 
     async def _run_check(self, target: CheckTarget) -> Outcome:
@@ -410,7 +373,7 @@ class ProbeEngine:
             await self.handle_one_beat()
             self.metrics.serve(self.config.metrics_host, self.config.metrics_port)
             await self.handle_one_reload(force=True)
-            logger.info("probe engine started with %d monitors", len(self.targets))
+            logger.info("probe engine started with %d monitors", len(self.roster.targets))
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._scheduler())
                 group.create_task(self._every(self.config.flush_seconds, self.handle_one_flush))
@@ -431,7 +394,7 @@ class ProbeEngine:
     def _idle_delay(self) -> float:
         """How long the scheduler may sleep: until the next due check (at least a tick), or
         until a slot frees."""
-        due = self.schedule.next_due()
+        due = self.roster.schedule.next_due()
         if due is None or self._blocked:
             return MAX_IDLE_SECONDS
         delay = due - asyncio.get_running_loop().time()
@@ -499,7 +462,3 @@ class ProbeEngine:
                 return
             await asyncio.sleep(0.5 * (attempt + 1))
         logger.error("stopping with %d check results unstored", len(self.pending))
-
-
-def _pace(target: CheckTarget) -> float:
-    return recheck_pace(target.interval_s, target.confirm_down, target.recheck_s)

@@ -134,14 +134,6 @@ def test_it_applies_and_exports_critical_as_code(db) -> None:
 # --- the admin and the monitor page --------------------------------------------------------
 
 
-@pytest.fixture
-def staff(world) -> HttpClient:
-    User.objects.create_superuser("root", "root@example.com", "correct-horse-battery-9")
-    browser = HttpClient()
-    browser.login(username="root", password="correct-horse-battery-9")
-    return browser
-
-
 def admin_form(world, **changes: object) -> dict[str, object]:
     data: dict[str, object] = {
         "site": world.site_a.pk,
@@ -161,20 +153,20 @@ def admin_form(world, **changes: object) -> dict[str, object]:
     return data
 
 
-def test_it_takes_the_kinds_default_in_the_admin_unless_told(staff, world) -> None:
+def test_it_takes_the_kinds_default_in_the_admin_unless_told(admin_client, world) -> None:
     add = reverse("admin:monitoring_monitor_add")
-    assert staff.get(add).status_code == 200
-    assert staff.post(add, admin_form(world)).status_code == 302
+    assert admin_client.get(add).status_code == 200
+    assert admin_client.post(add, admin_form(world)).status_code == 302
     cert = Monitor.objects.get(name="Cert")
     assert cert.critical is False
     change = reverse("admin:monitoring_monitor_change", args=[cert.pk])
-    assert 'value="false" selected' in staff.get(change).content.decode()
-    assert staff.post(change, admin_form(world, critical="true")).status_code == 302
+    assert 'value="false" selected' in admin_client.get(change).content.decode()
+    assert admin_client.post(change, admin_form(world, critical="true")).status_code == 302
     cert.refresh_from_db()
     assert cert.critical is True
     form = admin_form(world, name="Other cert")
     del form["critical"]  # a client that sends nothing gets the kind's default, not the column's
-    assert staff.post(add, form).status_code == 302
+    assert admin_client.post(add, form).status_code == 302
     assert Monitor.objects.get(name="Other cert").critical is False
 
 

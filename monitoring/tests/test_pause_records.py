@@ -9,7 +9,6 @@ from html import unescape
 
 import pytest
 import time_machine
-from django.contrib.auth.models import User
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client as HttpClient
@@ -100,15 +99,7 @@ def test_it_records_pauses_from_the_configuration_file_as_its_actor(world):
     ]
 
 
-@pytest.fixture
-def staff(world) -> HttpClient:
-    User.objects.create_superuser("root", "root@example.com", "correct-horse-battery-9")
-    browser = HttpClient()
-    browser.login(username="root", password="correct-horse-battery-9")
-    return browser
-
-
-def test_it_records_pauses_from_the_admin_with_the_user(staff, world):
+def test_it_records_pauses_from_the_admin_with_the_user(admin_client, world):
     change = reverse("admin:monitoring_monitor_change", args=[world.monitor_a.pk])
     form = {
         "site": world.site_a.pk,
@@ -124,15 +115,15 @@ def test_it_records_pauses_from_the_admin_with_the_user(staff, world):
         "critical": "true",
     }  # "enabled" left unticked: pause
     with time_machine.travel(T0, tick=False):
-        assert staff.post(change, form).status_code == 302
-    assert events(world.monitor_a) == [(T0, PauseAction.PAUSED, PauseVia.ADMIN, "root")]
+        assert admin_client.post(change, form).status_code == 302
+    assert events(world.monitor_a) == [(T0, PauseAction.PAUSED, PauseVia.ADMIN, "admin")]
     world.monitor_a.refresh_from_db()
     assert world.monitor_a.enabled is False
 
 
 def test_it_shows_pauses_on_the_monitors_timeline_to_whoever_sees_it(world):
     """Review L1: the agency reads who paused and by which path; a client's user reads "by
-    the agency", never the agency's token names or staff user names."""
+    the agency", never the agency's token names or admin_client user names."""
     token, _raw = ApiToken.issue(world.owner, "ci")
     with time_machine.travel(T0, tick=False):
         set_enabled(world.monitor_a, False, Actor.api(world.owner, token))

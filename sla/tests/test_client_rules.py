@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from incidents.models import MaintenanceWindow
-from monitoring.models import CheckKind, Monitor, MonitorState, StateChange
+from monitoring.models import CheckKind, Monitor
 from sites.models import Site
 from sla.budget import allowance
-from sla.examples import install_example_plans
-from sla.models import CarePlan, ClientPlan
 from sla.periods import parse_period
 from sla.report import client_sla
+from sla.tests.plan_world import on_example_plan, watched
 
 SINCE = datetime(2026, 9, 1, tzinfo=UTC)
 NOW = datetime(2026, 10, 20, tzinfo=UTC)
@@ -33,32 +32,21 @@ def window(client, site, title: str, starts: datetime) -> MaintenanceWindow:
     )
 
 
-def watched(monitor: Monitor, since: datetime) -> None:
-    Monitor.objects.filter(pk=monitor.pk).update(created_at=since, state=MonitorState.UP)
-    StateChange.objects.create(
-        monitor=monitor, at=since, from_state=MonitorState.UNKNOWN, to_state=MonitorState.UP
-    )
-
-
 def two_sites(world, *, plan: bool = True) -> Site:
     """Shop A watched since September, in maintenance 10:00–12:00 on 5 October and down
     throughout it; Blog A watched from 15 October only (no maintenance of its own); a site
     without a monitor that counts, whose maintenance never matters."""
     if plan:
-        install_example_plans(world.agency)
-        shop_care = CarePlan.objects.get(organization=world.agency, slug="seasonal-shop")
-        shop_care.time_zone = "UTC"
-        shop_care.save()
-        ClientPlan.objects.create(client=world.client_a, plan=shop_care)
+        on_example_plan(world, time_zone="UTC")
     Site.objects.filter(pk=world.site_a.pk).update(time_zone="UTC")
     world.site_a.refresh_from_db()
-    watched(world.monitor_a, SINCE)
     start, end = SHOP_MAINTENANCE
-    for at, old, new in ((start, "up", "down"), (end, "down", "up")):
-        StateChange.objects.create(monitor=world.monitor_a, at=at, from_state=old, to_state=new)
+    watched(
+        world.monitor_a, SINCE, (SINCE, "unknown", "up"), (start, "up", "down"), (end, "down", "up")
+    )
     blog = Site.objects.create(client=world.client_a, name="Blog A", slug="blog-a", time_zone="UTC")
     home = Monitor.objects.create(site=blog, name="Blog", kind=CheckKind.HTTP, url="https://b/")
-    watched(home, BLOG_WATCHED_FROM)
+    watched(home, BLOG_WATCHED_FROM, (BLOG_WATCHED_FROM, "unknown", "up"))
     window(world.client_a, world.site_a, "Shop upgrade", start)
     brochure = Site.objects.create(
         client=world.client_a, name="Brochure", slug="brochure", time_zone="UTC"

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from incidents.maintenance import maintenance_intervals
 from incidents.models import MaintenanceWindow
 from monitoring.models import CheckKind, EngineRun, Monitor, MonitorState, StateChange
-from sla.availability import availability, combine
+from sla.availability import availability
 from sla.calendar import Calendar
 from sla.loading import maintenance_by_site, monitor_timelines, overlay_unknown, site_timelines
+from sla.timelines import combine
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 END = datetime(2026, 10, 1, tzinfo=UTC)

@@ -3,7 +3,6 @@ whatever state the monitor was left in."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import unescape
@@ -13,12 +12,12 @@ from django.urls import reverse
 
 from api.tests.conftest import ApiCaller
 from front.tests.conftest import signed_in
-from monitoring.models import CheckKind, Monitor, MonitorState, PauseAction, StateChange
+from monitoring.models import CheckKind, Monitor, MonitorState, PauseAction
 from monitoring.pauses import Actor, paused_spans, set_enabled
-from sla.examples import install_example_plans
-from sla.models import CarePlan, ClientPlan, UnknownTime
+from sla.models import CarePlan, UnknownTime
 from sla.periods import parse_period
 from sla.report import client_sla
+from sla.tests.plan_world import flips, on_example_plan, page_words, watched
 from sla.verdicts import Verdict
 from tenancy.models import ApiToken
 
@@ -30,31 +29,18 @@ NOW = datetime(2026, 10, 10, tzinfo=UTC)
 OCTOBER = parse_period("2026-10", "UTC")
 
 
-def on_plan(world) -> CarePlan:
-    install_example_plans(world.agency)
-    plan = CarePlan.objects.get(organization=world.agency, slug="seasonal-shop")
-    plan.time_zone = "UTC"
-    plan.save()
-    ClientPlan.objects.create(client=world.client_a, plan=plan)
-    return plan
-
-
-def flips(monitor: Monitor, *changes: tuple[datetime, str, str]) -> None:
-    for at, old, new in changes:
-        StateChange.objects.create(monitor=monitor, at=at, from_state=old, to_state=new)
-
-
 def test_it_does_not_make_the_client_down_while_a_down_monitor_is_paused(world):
     """The issue's case: a monitor down at 10:00 is paused (through the API) at 10:10 and left
     paused three days in the down state; resumed, it comes back up. The client is down for
     10 minutes, not three days, and owes nothing for the pause."""
-    on_plan(world)
+    on_example_plan(world, time_zone="UTC")
     monitor = world.monitor_a
-    Monitor.objects.filter(pk=monitor.pk).update(created_at=SINCE, state=MonitorState.DOWN)
-    flips(
+    watched(
         monitor,
+        SINCE,
         (SINCE, MonitorState.UNKNOWN, MonitorState.UP),
         (DOWN_AT, MonitorState.UP, MonitorState.DOWN),
+        state=MonitorState.DOWN,
     )
     _token, raw = ApiToken.issue(world.engineer, "ops")
     with time_machine.travel(PAUSED_AT, tick=False):
@@ -81,10 +67,11 @@ def test_it_does_not_make_the_client_down_while_a_down_monitor_is_paused(world):
 
 
 def test_it_keeps_a_pause_that_began_before_the_window_and_one_still_running(world):
-    on_plan(world)
+    on_example_plan(world, time_zone="UTC")
     monitor = world.monitor_a
-    Monitor.objects.filter(pk=monitor.pk).update(created_at=SINCE, state=MonitorState.DOWN)
-    flips(monitor, (SINCE, MonitorState.UNKNOWN, MonitorState.DOWN))
+    watched(
+        monitor, SINCE, (SINCE, MonitorState.UNKNOWN, MonitorState.DOWN), state=MonitorState.DOWN
+    )
     with time_machine.travel(datetime(2026, 9, 20, tzinfo=UTC), tick=False):
         set_enabled(monitor, False, Actor.web(world.owner))
     figures = client_sla(world.client_a, OCTOBER, now=NOW).figures
@@ -96,15 +83,15 @@ def test_it_keeps_a_pause_that_began_before_the_window_and_one_still_running(wor
 def test_it_counts_a_heartbeats_time_before_its_first_ping_as_unknown(world):
     """A heartbeat made on 1 October whose job first pinged on the 3rd: the engine judged it
     late (down) from the 2nd, but before any ping there was no job to be late."""
-    on_plan(world)
+    on_example_plan(world, time_zone="UTC")
     Monitor.objects.filter(pk=world.monitor_a.pk).update(critical=False)
     beat = Monitor.objects.create(
         site=world.site_a, name="Backup", kind=CheckKind.HEARTBEAT, url="token-1"
     )
     made, late, pinged = (datetime(2026, 10, d, tzinfo=UTC) for d in (1, 2, 3))
-    Monitor.objects.filter(pk=beat.pk).update(created_at=made, state=MonitorState.UP)
-    flips(
+    watched(
         beat,
+        made,
         (made, MonitorState.UNKNOWN, MonitorState.UP),
         (late, MonitorState.UP, MonitorState.DOWN),
         (pinged, MonitorState.DOWN, MonitorState.UP),
@@ -142,7 +129,7 @@ def test_it_reads_paused_spans_from_pauses_and_resumes() -> None:
 def test_it_judges_a_site_by_its_other_monitors_while_one_is_paused(world):
     """Pausing a secondary check says nothing about the site: the home page, still checked
     and up, decides; only when every monitor of the site is paused is the site unknown."""
-    on_plan(world)
+    on_example_plan(world, time_zone="UTC")
     home = world.monitor_a
     checkout = Monitor.objects.create(
         site=world.site_a, name="Checkout", kind=CheckKind.HTTP, url="https://a.example/pay"
@@ -167,10 +154,9 @@ def test_it_shows_the_pauses_on_the_sla_and_monitor_pages_as_the_plan_counts_the
     """Review L2: the SLA page lists the monitors paused in the period (a client's users read
     "by the agency"), and both pages say how the plan counts paused time, not always
     "unknown"."""
-    plan = on_plan(world)
+    plan = on_example_plan(world, time_zone="UTC")
     monitor = world.monitor_a
-    Monitor.objects.filter(pk=monitor.pk).update(created_at=SINCE, state=MonitorState.UP)
-    flips(monitor, (SINCE, MonitorState.UNKNOWN, MonitorState.UP))
+    watched(monitor, SINCE, (SINCE, MonitorState.UNKNOWN, MonitorState.UP))
     token, _raw = ApiToken.issue(world.engineer, "ops")
     set_enabled(monitor, False, Actor.api(world.engineer, token), now=PAUSED_AT)
     set_enabled(monitor, True, Actor.admin(world.owner), now=RESUMED_AT)
@@ -180,7 +166,7 @@ def test_it_shows_the_pauses_on_the_sla_and_monitor_pages_as_the_plan_counts_the
     def words(user, url: str) -> str:
         with time_machine.travel(NOW, tick=False):
             html = signed_in(user).get(url, {"period": "2026-10"}).content.decode()
-        return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+        return unescape(page_words(html))
 
     agency = words(world.owner, sla_url)
     assert "Monitors paused in 2026-10" in agency

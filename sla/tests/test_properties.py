@@ -8,15 +8,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sla.availability import (
-    SILENT,
-    StateSpan,
-    availability,
-    availability_by_period,
-    combine,
-)
+from sitecare.lib.intervals import Interval, intersect, merge, subtract, total
+from sla.availability import availability, availability_by_period
 from sla.calendar import Calendar
-from sla.intervals import Interval, intersect, merge, subtract, total
+from sla.tests.pieces import as_timeline
+from sla.timelines import SILENT, StateSpan, combine
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 CALENDARS = [
@@ -39,17 +35,6 @@ def months_of(year: int, first: int) -> list[Interval]:
         (local(year, m).astimezone(UTC), local(year, m + 1).astimezone(UTC))
         for m in range(first, first + 3)
     ]
-
-
-def as_timeline(origin: datetime, pieces: list[tuple[int, int, str]]) -> list[StateSpan]:
-    """Segments from (gap, length, state) in minutes, each after the one before."""
-    segments: list[StateSpan] = []
-    cursor = origin
-    for gap, length, state in pieces:
-        start = cursor + gap * MINUTE
-        cursor = start + length * MINUTE
-        segments.append((start, cursor, state))
-    return segments
 
 
 pieces = st.lists(

@@ -22,42 +22,35 @@ from django.urls import reverse
 from api.tests.conftest import ApiCaller
 from front.tests.conftest import signed_in
 from incidents.models import Notification
-from monitoring.models import Monitor, MonitorState, StateChange
+from monitoring.models import MonitorState, StateChange
 from sla.alerts import check_budgets
-from sla.examples import install_example_plans
-from sla.models import CarePlan, ClientPlan
 from sla.overview import overview
 from sla.periods import parse_period
 from sla.report import BreachKind, client_sla
+from sla.tests.plan_world import on_example_plan, page_words, watched
 from sla.verdicts import Verdict
 from tenancy.models import ApiToken, Client
 
 WATCHED_FROM = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
 NOW = WATCHED_FROM + timedelta(minutes=4, seconds=3)
 OCTOBER = parse_period("2026-10", "Europe/Warsaw")
+SEPTEMBER = datetime(2026, 9, 1, tzinfo=UTC)
 
 
 @pytest.fixture
 def demo(world):
     """Client A on the seasonal-shop example since always; its one monitor created at
     WATCHED_FROM, up at once, down 44 s a minute later, up since."""
-    install_example_plans(world.agency)
-    plan = CarePlan.objects.get(organization=world.agency, slug="seasonal-shop")
-    ClientPlan.objects.create(client=world.client_a, plan=plan)
-    monitor = world.monitor_a
-    Monitor.objects.filter(pk=monitor.pk).update(created_at=WATCHED_FROM, state=MonitorState.UP)
+    plan = on_example_plan(world)
     down_at = WATCHED_FROM + timedelta(minutes=1)
-    for at, old, new in (
+    watched(
+        world.monitor_a,
+        WATCHED_FROM,
         (WATCHED_FROM, MonitorState.UNKNOWN, MonitorState.UP),
         (down_at, MonitorState.UP, MonitorState.DOWN),
         (down_at + timedelta(seconds=44), MonitorState.DOWN, MonitorState.UP),
-    ):
-        StateChange.objects.create(monitor=monitor, at=at, from_state=old, to_state=new)
+    )
     return plan
-
-
-def text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 @time_machine.travel(NOW, tick=False)
@@ -115,14 +108,14 @@ def test_it_shows_at_risk_and_labels_the_credit_if_it_ended_now_on_the_page(worl
     html = signed_in(world.owner).get(url).content.decode()
     verdict = re.search(r'id="verdict">([^<]+)<', html)
     assert verdict is not None and verdict.group(1) == "At risk"
-    words = text(html)
+    words = page_words(html)
     assert "Missed" not in words
     assert "No credit is owed so far: none is certain while the window runs." in words
     assert (
         "If the window ended now (availability 81.893 %), 745.00 PLN would be owed (50 % of "
         "the fee). This is not owed: the window is still running."
     ) in words
-    history = text(html.split('id="history"')[1].split("</table>")[0])
+    history = page_words(html.split('id="history"')[1].split("</table>")[0])
     assert "2026-10 81.893 % 44 s 0 s At risk" in history
 
 
@@ -137,7 +130,7 @@ def test_it_lists_the_client_at_risk_in_the_overview(world, demo):
     assert (mine["verdict"], mine["met"], mine["credit"]["amount"]) == ("at_risk", None, "0.00")
     assert mine["credit_if_ended_now"]["amount"] == "745.00"
     html = signed_in(world.owner).get(reverse("front:sla_overview")).content.decode()
-    row = text(html.split('id="standings"')[1].split("</table>")[0])
+    row = page_words(html.split('id="standings"')[1].split("</table>")[0])
     assert "At risk" in row and "745.00 PLN if the window ended now" in row
     assert "Missed" not in row
 
@@ -145,19 +138,17 @@ def test_it_lists_the_client_at_risk_in_the_overview(world, demo):
 def test_it_says_at_risk_before_it_is_certain_and_missed_once_it_is(world, demo):
     """30 min down by 2 October at noon: at risk (burn rate far above 1), not missed; two hours
     down by 5 October: missed for certain, owing only the tier it cannot escape."""
-    Monitor.objects.filter(pk=world.monitor_a.pk).update(
-        created_at=datetime(2026, 9, 1, tzinfo=UTC)
-    )
     StateChange.objects.all().delete()
     first = datetime(2026, 10, 2, 8, tzinfo=UTC)
-    for at, old, new in (
-        (datetime(2026, 9, 1, tzinfo=UTC), MonitorState.UNKNOWN, MonitorState.UP),
+    watched(
+        world.monitor_a,
+        SEPTEMBER,
+        (SEPTEMBER, MonitorState.UNKNOWN, MonitorState.UP),
         (first, MonitorState.UP, MonitorState.DOWN),
         (first + timedelta(minutes=30), MonitorState.DOWN, MonitorState.UP),
         (datetime(2026, 10, 4, 8, tzinfo=UTC), MonitorState.UP, MonitorState.DOWN),
         (datetime(2026, 10, 4, 9, 30, tzinfo=UTC), MonitorState.DOWN, MonitorState.UP),
-    ):
-        StateChange.objects.create(monitor=world.monitor_a, at=at, from_state=old, to_state=new)
+    )
     early = client_sla(world.client_a, OCTOBER, now=datetime(2026, 10, 2, 12, tzinfo=UTC)).window
     assert early is not None
     assert early.verdict == Verdict.AT_RISK and early.met is None
@@ -179,14 +170,10 @@ def test_it_says_at_risk_before_it_is_certain_and_missed_once_it_is(world, demo)
 
 
 def test_it_says_in_the_used_up_alert_that_the_window_is_missed(world, demo):
-    Monitor.objects.filter(pk=world.monitor_a.pk).update(
-        created_at=datetime(2026, 9, 1, tzinfo=UTC)
-    )
-    StateChange.objects.create(
-        monitor=world.monitor_a,
-        at=datetime(2026, 10, 15, 10, 10, tzinfo=UTC),
-        from_state=MonitorState.UP,
-        to_state=MonitorState.DOWN,
+    watched(
+        world.monitor_a,
+        SEPTEMBER,
+        (datetime(2026, 10, 15, 10, 10, tzinfo=UTC), MonitorState.UP, MonitorState.DOWN),
     )
     check_budgets(datetime(2026, 10, 15, 11, 10, tzinfo=UTC))
     bodies = [n.body for n in Notification.objects.filter(event="budget_exhausted")]
@@ -197,24 +184,22 @@ def test_it_words_the_verdict_tile_and_the_notice_for_a_window_already_missed(wo
     """Review L4: once a running window is missed for certain, the notice says so instead of
     "judged missed only once…", and the tile under the verdict reads "Verdict so far", not
     "Target · so far"."""
-    Monitor.objects.filter(pk=world.monitor_a.pk).update(
-        created_at=datetime(2026, 9, 1, tzinfo=UTC)
-    )
     StateChange.objects.all().delete()
-    for at, old, new in (
-        (datetime(2026, 9, 1, tzinfo=UTC), MonitorState.UNKNOWN, MonitorState.UP),
+    watched(
+        world.monitor_a,
+        SEPTEMBER,
+        (SEPTEMBER, MonitorState.UNKNOWN, MonitorState.UP),
         (datetime(2026, 10, 4, 8, tzinfo=UTC), MonitorState.UP, MonitorState.DOWN),
         (datetime(2026, 10, 4, 10, tzinfo=UTC), MonitorState.DOWN, MonitorState.UP),
-    ):
-        StateChange.objects.create(monitor=world.monitor_a, at=at, from_state=old, to_state=new)
+    )
     url = reverse("front:client_sla", args=[world.client_a.pk])
     with time_machine.travel(datetime(2026, 10, 5, tzinfo=UTC), tick=False):
         html = signed_in(world.owner).get(url).content.decode()
-    words = text(html)
+    words = page_words(html)
     assert re.search(r'id="verdict">Missed<', html)
     assert "Missed Verdict so far" in words and "Target · so far" not in words
     assert "is still running, but its target is already missed" in words
     assert "judged missed only once" not in words
     with time_machine.travel(datetime(2026, 10, 2, tzinfo=UTC), tick=False):
-        early = text(signed_in(world.owner).get(url).content.decode())
+        early = page_words(signed_in(world.owner).get(url).content.decode())
     assert "judged missed only once even an all-up rest of the window could not" in early

@@ -18,11 +18,11 @@ from api.tests.conftest import ApiCaller, field_errors
 from core.configcode import apply_config, export_config
 from core.tests.configcode_support import refused
 from front.tests.conftest import signed_in
-from monitoring.models import EngineRun, Monitor, MonitorState, StateChange
-from sla.examples import install_example_plans
-from sla.models import CarePlan, ClientPlan, UnknownTime
+from monitoring.models import EngineRun
+from sla.models import CarePlan, UnknownTime
 from sla.periods import parse_period
 from sla.report import client_sla
+from sla.tests.plan_world import on_example_plan, watched
 from sla.verdicts import Verdict
 from tenancy.models import ApiToken, Membership, Organization
 
@@ -81,14 +81,9 @@ def test_it_takes_the_policy_in_config_as_code_with_a_diff_and_an_export(db):
 def unwatched(world):
     """Client A on the seasonal-shop plan (99.9 %, Warsaw), up since September; no probe
     engine ran from 10:00 to 12:00 UTC on 3 October: two hours nobody watched."""
-    install_example_plans(world.agency)
-    plan = CarePlan.objects.get(organization=world.agency, slug="seasonal-shop")
-    ClientPlan.objects.create(client=world.client_a, plan=plan)
+    plan = on_example_plan(world)
     since = datetime(2026, 9, 1, tzinfo=UTC)
-    Monitor.objects.filter(pk=world.monitor_a.pk).update(created_at=since, state=MonitorState.UP)
-    StateChange.objects.create(
-        monitor=world.monitor_a, at=since, from_state="unknown", to_state="up"
-    )
+    watched(world.monitor_a, since, (since, "unknown", "up"))
     gap_start, gap_end = (
         datetime(2026, 10, 3, 10, tzinfo=UTC),
         datetime(2026, 10, 3, 12, tzinfo=UTC),

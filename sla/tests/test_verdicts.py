@@ -10,10 +10,12 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sla.availability import Availability, StateSpan, availability
+from sla.availability import Availability, availability
 from sla.budget import ErrorBudget, allowance, error_budget
 from sla.calendar import Calendar
 from sla.models import UnknownTime
+from sla.tests.pieces import as_timeline
+from sla.timelines import StateSpan
 from sla.verdicts import (
     Verdict,
     best_reachable_percent,
@@ -144,16 +146,6 @@ def test_it_burns_the_budget_of_a_late_starter_at_its_own_pace() -> None:
     assert budget.runs_out_at is not None and budget.runs_out_at < end
 
 
-def spans(origin: datetime, pieces: list[tuple[int, int, str]]) -> list[StateSpan]:
-    segments: list[StateSpan] = []
-    cursor = origin
-    for gap, length, state in pieces:
-        start = cursor + gap * MINUTE
-        cursor = start + length * MINUTE
-        segments.append((start, cursor, state))
-    return segments
-
-
 def cut(timeline: list[StateSpan], now: datetime) -> list[StateSpan]:
     """The timeline as known at ``now``: nothing after it."""
     return [(s, min(e, now), state) for s, e, state in timeline if s < now]
@@ -220,10 +212,12 @@ def test_it_never_says_while_running_what_the_close_contradicts(
     start, end = OCTOBER
     now = start + minute * MINUTE
     origin = start + late * MINUTE
-    lived = cut(spans(origin, [(0, outage, "down"), *past]) if outage else spans(origin, past), now)
+    lived = cut(as_timeline(origin, [(0, outage, "down"), *past] if outage else past), now)
     running = availability(lived, calendar, start, end, known_until=now, unknown_time=policy)
     best_close = [*lived, (now, end, "up")]
-    other_close = lived + [(s, min(e, end), state) for s, e, state in spans(now, future) if s < end]
+    other_close = lived + [
+        (s, min(e, end), state) for s, e, state in as_timeline(now, future) if s < end
+    ]
     best, other = closed(best_close, calendar, policy), closed(other_close, calendar, policy)
     said = verdict(running, target, complete=False)
     assert said != Verdict.MET  # only a closed window is met
@@ -253,7 +247,7 @@ def test_it_never_says_while_running_what_the_close_contradicts(
 @given(pieces)
 def test_it_orders_the_policies_down_excluded_up(found: list[tuple[int, int, str]]) -> None:
     start, end = OCTOBER
-    timeline = spans(start, found)
+    timeline = as_timeline(start, found)
     ratios = {
         policy: availability(timeline, Calendar.always(), start, end, unknown_time=policy).ratio
         for policy in POLICIES

@@ -19,9 +19,9 @@ from django.urls import reverse
 
 from api.tests.conftest import ApiCaller, field_errors
 from front.tests.conftest import signed_in
-from monitoring.models import Monitor, MonitorState, StateChange
-from sla.examples import install_example_plans
-from sla.models import CarePlan, ClientPlan
+from monitoring.models import MonitorState
+from sla.models import CarePlan
+from sla.tests.plan_world import flips, on_example_plan, page_words, watched
 from tenancy.models import ApiToken
 
 WATCHED_FROM = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)
@@ -33,22 +33,15 @@ NOW = datetime(2026, 12, 7, 20, 0, tzinfo=UTC)
 def shop(world) -> CarePlan:
     """Client A on the seasonal-shop plan (99.9 % a month) since always, watched from
     WATCHED_FROM: up, but an hour down on 10 November (missed: below 99.9 %, 10 %)."""
-    install_example_plans(world.agency)
-    plan = CarePlan.objects.get(organization=world.agency, slug="seasonal-shop")
-    ClientPlan.objects.create(client=world.client_a, plan=plan)
-    monitor = world.monitor_a
-    Monitor.objects.filter(pk=monitor.pk).update(created_at=WATCHED_FROM, state=MonitorState.UP)
-    for at, old, new in (
+    plan = on_example_plan(world)
+    watched(
+        world.monitor_a,
+        WATCHED_FROM,
         (WATCHED_FROM, MonitorState.UNKNOWN, MonitorState.UP),
         (NOVEMBER_OUTAGE, MonitorState.UP, MonitorState.DOWN),
         (NOVEMBER_OUTAGE + timedelta(hours=1), MonitorState.DOWN, MonitorState.UP),
-    ):
-        StateChange.objects.create(monitor=monitor, at=at, from_state=old, to_state=new)
+    )
     return plan
-
-
-def words(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def page(world, period: str) -> str:
@@ -87,7 +80,7 @@ def test_it_refuses_a_period_not_begun_in_the_api_and_the_cli(world, shop):
 @time_machine.travel(NOW, tick=False)
 def test_it_says_nothing_was_counted_in_a_closed_month_before_the_client_was_watched(world, shop):
     html = page(world, "2026-09")
-    said = words(html)
+    said = page_words(html)
     assert re.search(r'id="verdict">Nothing known<', html)
     assert "Every target was met" not in said
     assert "The budget lasted the window" not in said
@@ -116,14 +109,14 @@ def test_it_leaves_months_before_the_client_was_watched_out_of_the_history(world
 @time_machine.travel(NOW, tick=False)
 def test_it_judges_a_quarter_of_a_monthly_plan_month_by_month(world, shop):
     html = page(world, "2026-Q4")
-    said = words(html)
+    said = page_words(html)
     assert (
         "This client's care plan is measured by the month: 2026-Q4 has no verdict, error budget "
         "or credit of its own. Each month is judged on its own, below."
     ) in said
     # October's verdict, budget and credit no longer stand under the quarter's figures.
     assert "Error budget, 2026-10" not in said and 'id="verdict"' not in html
-    months = words(html.split('id="months"')[1].split("</table>")[0])
+    months = page_words(html.split('id="months"')[1].split("</table>")[0])
     assert "2026-10 Seasonal shop 100.000 % 99.9 % Met 0.00 PLN" in months
     assert "2026-11 Seasonal shop 99.861 % 99.9 % Missed 149.00 PLN" in months
     assert "2026-12 Seasonal shop 100.000 % 99.9 % On track 0.00 PLN" in months
@@ -153,11 +146,11 @@ def test_it_colours_the_figures_by_the_verdict(world, shop):
     """Review M7: a running window's figure is never green, at risk is amber, not grey."""
     # 30 min down on 5 December: far above the pace 99.9 % allows, not yet a miss.
     down_at = datetime(2026, 12, 5, 9, tzinfo=UTC)
-    for at, old, new in (
+    flips(
+        world.monitor_a,
         (down_at, MonitorState.UP, MonitorState.DOWN),
         (down_at + timedelta(minutes=30), MonitorState.DOWN, MonitorState.UP),
-    ):
-        StateChange.objects.create(monitor=world.monitor_a, at=at, from_state=old, to_state=new)
+    )
     html = page(world, "2026-12")
     assert re.search(tile("stat--risk", "availability"), html)
     assert re.search(tile("stat--risk", "verdict") + "At risk", html)

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sla.availability import availability, combine
+from sla.availability import availability
 from sla.calendar import Calendar
+from sla.timelines import SILENT, combine
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 OUTAGE = timedelta(minutes=43, seconds=12)
@@ -107,6 +108,18 @@ def test_it_keeps_unknown_time_out_of_the_figure() -> None:
     assert nothing.percent is None
     assert nothing.unmonitored == nothing.in_scope == timedelta(days=30)
     assert nothing.unknown == timedelta(0)
+
+
+def test_it_counts_a_state_neither_up_nor_down_as_unknown() -> None:
+    """Silent (a paused member, meant for combine) or any other state says nothing: unknown."""
+    start, end = month(2026, 9, ZoneInfo("UTC"))
+    middle = start + timedelta(days=10)
+    for state in (SILENT, "paused"):
+        timeline = [(start, middle, state), (middle, end, "up")]
+        figures = availability(timeline, Calendar.always(), start, end)
+        assert figures.unknown == timedelta(days=10)
+        assert figures.down == timedelta(0) and figures.outage_count == 0
+        assert figures.percent == 100
 
 
 def test_it_counts_overlapping_outages_of_a_site_once() -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import json
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,14 @@ from sla.budget import Outlook
 from sla.models import MeasurementWindow, UnknownTime
 from sla.periods import PeriodError
 from sla.report import BreachKind
-from sla.serialize import MAX_HISTORY_MONTHS, FiguresData, SlaData, WindowData, client_sla_data
+from sla.serialize import (
+    MAX_HISTORY_MONTHS,
+    FiguresData,
+    SlaData,
+    WindowData,
+    client_sla_data,
+    floored,
+)
 from sla.verdicts import Verdict
 from tenancy.models import Client, Organization
 
@@ -139,12 +147,9 @@ def duration(seconds: float | None) -> str:
     return sign + " ".join(shown)
 
 
-def floored(value: str | None, places: int) -> str | None:
+def fewer_places(value: str | None, places: int) -> str | None:
     """A figure of the API (three decimals, rounded down) to fewer decimals, rounded down."""
-    if value is None:
-        return None
-    quantum = Decimal(1).scaleb(-places)
-    return str(Decimal(value).quantize(quantum, rounding=ROUND_FLOOR))
+    return None if value is None else str(floored(Fraction(value), places))
 
 
 def number(value: str) -> str:
@@ -321,11 +326,11 @@ def window_part(console: Console, window: WindowData, zone: ZoneInfo) -> None:
     grid.add_row(_("Allowed downtime"), duration(budget["allowed_seconds"]))
     used = _("%(time)s (%(share)s of the budget)") % {
         "time": duration(budget["consumed_seconds"]),
-        "share": percent(floored(budget["consumed_percent"], 1)),
+        "share": percent(fewer_places(budget["consumed_percent"], 1)),
     }
     grid.add_row(_("Used"), used)
     grid.add_row(_("Remaining"), duration(budget["remaining_seconds"]))
-    rate = floored(budget["burn_rate"], 2)
+    rate = fewer_places(budget["burn_rate"], 2)
     grid.add_row(_("Burn rate"), DASH if rate is None else f"{number_format(Decimal(rate), 2)}×")
     seen = Outlook(budget["outlook"])
     if seen == Outlook.USED_UP:

@@ -1,4 +1,5 @@
-"""Half-open UTC intervals ``[start, end)`` and the set operations the SLA is built from.
+"""Half-open UTC intervals ``[start, end)`` and their set operations: what the SLA is built
+from, and what monitoring's paused and unwatched time are read as.
 
 An interval is a plain ``(start, end)`` pair of aware datetimes (the same shape
 ``incidents.maintenance.maintenance_intervals`` returns). A *span list* is a list of intervals
