@@ -14,9 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sitecare.lib.crypto import EncryptedTextField
+from sitecare.lib.crypto import EncryptedTextField, keyed_digest
 from sitecare.lib.names import NamedModel
-from tenancy.keyed import keyed_digest
 
 logger = logging.getLogger("sitecare.accounts")
 
