@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 
+from sitecare.lib.crypto import keyed_digest
 from tenancy.models import SignInThrottle, ThrottleKind
 
 logger = logging.getLogger("sitecare.signin")
@@ -75,9 +76,13 @@ class SignInLocked(Exception):
 
 
 def account_key(username: str) -> ThrottleKey:
-    """The key of an account name as typed: its hash, casefolded so "Admin" is "admin"."""
+    """The key of an account name as typed: its keyed digest, casefolded so "Admin" is "admin".
+
+    Keyed (``keyed_digest``), not a plain hash: what is typed as a name may be a password, and
+    a plain hash of it in a dump could be tested against guesses offline.
+    """
     name = username.strip().casefold()
-    digest = hashlib.sha256(name.encode()).hexdigest()
+    digest = keyed_digest("tenancy.SignInThrottle.account", name)
     return ThrottleKey(ThrottleKind.ACCOUNT, digest, name[:LABEL_LENGTH])
 
 

@@ -3,6 +3,7 @@ forgotten once quiet, a little at a time, so the table does not grow for good.""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from tenancy import throttle
@@ -26,6 +27,17 @@ def test_it_names_the_account_of_a_row_only_when_the_account_exists(world):
         throttle.account_key("hunter2-typed-as-a-name").key: "",
     }
     assert not SignInThrottle.objects.filter(key__icontains="hunter2").exists()
+
+
+def test_it_keeps_no_hash_of_a_name_typed_that_a_dump_could_test_guesses_against(db, settings):
+    """What is typed as a name may be a password: its key depends on a key kept outside the
+    database, as the recovery codes' digests do."""
+    typed = "hunter2-typed-as-a-name"
+    fail(throttle.account_key(typed))
+    key = SignInThrottle.objects.get(kind=ThrottleKind.ACCOUNT).key
+    assert key not in {hashlib.sha256(typed.encode()).hexdigest(), typed}
+    settings.SITECARE_ENCRYPTION_KEY = "another-key-than-this-install-s"
+    assert throttle.account_key(typed).key != key
 
 
 def test_it_forgets_quiet_rows_a_bounded_number_at_a_time(db):
