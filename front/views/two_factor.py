@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from front.forms_account import ConfirmIdentityForm, EnrolForm
 from tenancy import two_factor
 from tenancy.models import Membership, Organization, Role
-from tenancy.signin_state import remember, state_of
+from tenancy.signin_state import loaded_state, remember, state_of
 
 
 def _user(request: HttpRequest) -> User:
@@ -82,7 +82,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         "form": form,
         "qr": qr_svg(uri),
         "secret": " ".join(record.secret[i : i + 4] for i in range(0, len(record.secret), 4)),
-        "required": state_of(user).required,
+        "required": loaded_state(user).required,
     }
     return render(request, "front/two_factor_enrol.html", context)
 
