@@ -190,9 +190,11 @@ def test_it_makes_new_recovery_codes_with_a_code(world):
         browser = HttpClient()
         password_step(browser, "engineer")
         code_step(browser, code_at(secret, START))
+        url = reverse("front:two_factor_recovery_codes")
+        refused = browser.post(url, {"secret": "not-my-password"}, follow=True)
+        assert "neither your password nor a valid code" in refused.content.decode()
+        assert "10 recovery codes left." in refused.content.decode()
         later = START + timedelta(seconds=30)
-        response = browser.post(
-            reverse("front:two_factor_recovery_codes"), {"secret": code_at(secret, later)}
-        )
+        response = browser.post(url, {"secret": code_at(secret, later)})
         fresh = re.findall(r"<li>([a-z2-9]{5}-[a-z2-9]{5})</li>", response.content.decode())
     assert len(fresh) == 10 and not set(fresh) & set(old)
