@@ -72,6 +72,22 @@ def test_it_forgets_quiet_rows_a_bounded_number_at_a_time(db):
     assert throttle.purge_quiet(NOW) == 0
 
 
+def test_it_makes_room_once_an_attempt_in_one_statement(db, django_assert_num_queries):
+    long_ago = NOW - timedelta(days=2)
+    SignInThrottle.objects.bulk_create(
+        SignInThrottle(
+            kind=ThrottleKind.ADDRESS, key=f"198.51.100.{n}", failures=3, last_failure_at=long_ago
+        )
+        for n in range(3)
+    )
+    # The attempt's savepoint and its release; for each of the two keys the UPDATE that finds
+    # no row, the look for a lock, the new row in a savepoint of its own; the name's label;
+    # then one DELETE of quiet rows for the attempt, not a SELECT and a DELETE per new row.
+    with django_assert_num_queries(2 + 2 * 5 + 1 + 1):
+        fail(throttle.account_key("nobody"), throttle.address_key("192.0.2.7"))
+    assert not SignInThrottle.objects.filter(last_failure_at=long_ago).exists()
+
+
 def test_it_leaves_no_row_behind_a_right_attempt(world):
     keys = [throttle.account_key("owner"), throttle.address_key("192.0.2.7")]
     throttle.succeeded(throttle.begin(keys, NOW, what="test", who="test"))
