@@ -5,7 +5,7 @@
   browser session's user must set up two-factor sign-in first (``EnrolmentRequired``);
 - 429 with ``Retry-After`` for a wrong token from an address that sent too many (a right
   token is let in all the same); 401 and 429 are listed on every operation that needs
-  credentials (``DocumentedAPI``);
+  credentials (``api.openapi``);
 - 404 ``{"detail": "Not found"}`` for absent and foreign objects alike, so a client user never
   learns that another client's object exists;
 - 422 with ``errors`` naming the request body's fields (query and path parameters by their
@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.openapi.schema import OpenAPISchema
 
 from tenancy.scoping import NotPermitted
 from tenancy.signin_state import EnrolmentRequired
@@ -105,33 +104,6 @@ def not_found_response(request: HttpRequest) -> HttpResponse:
 
 def _respond(api: NinjaAPI, request: HttpRequest, status: int, body: ErrorOut) -> HttpResponse:
     return api.create_response(request, body.model_dump(), status=status)
-
-
-# What authentication itself may answer, before any operation runs.
-AUTHENTICATION_ANSWERS = {
-    401: "Unauthorized: no valid token or signed-in session",
-    429: "Too many wrong tokens from this address: see Retry-After",
-}
-
-
-class DocumentedAPI(NinjaAPI):
-    """The API, whose OpenAPI document lists on every operation that needs credentials the
-    answers authentication gives (401, 429), so no router has to repeat them."""
-
-    def get_openapi_schema(
-        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
-    ) -> OpenAPISchema:
-        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
-        for methods in schema["paths"].values():
-            for operation in methods.values():
-                if not operation.get("security"):
-                    continue
-                for status, description in AUTHENTICATION_ANSWERS.items():
-                    operation["responses"].setdefault(
-                        status, {"description": description, "content": error}
-                    )
-        return schema
 
 
 def install(api: NinjaAPI) -> None:

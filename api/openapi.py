@@ -1,10 +1,15 @@
-"""The API object, whose OpenAPI document lists the input errors every operation can answer.
+"""The API object, whose OpenAPI document lists the answers every operation can get before its
+view runs.
 
 Each router documents the answers of its own logic (404, 403, the 422 of a domain refusal),
-but two come from the framework, before any view runs, for every operation alike: ``422`` when
-a path, query or body value does not validate (``?offset=null``), and ``400`` when a body is
-not JSON at all. They are added here, in one place, to every operation that takes input, so the
-document tells a client every status it can get (schemathesis checks that it does).
+but some come from the framework, for every operation alike; they are added here, in one
+place, so the document tells a client every status it can get (schemathesis checks that it
+does):
+
+- ``401`` and ``429`` (a wrong token from an address that sent too many, with
+  ``Retry-After``) from authentication, on every operation that needs credentials;
+- ``422`` when a path, query or body value does not validate (``?offset=null``), and ``400``
+  when a body is not JSON at all, on every operation that takes input.
 """
 
 from __future__ import annotations
@@ -12,25 +17,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_noop
+from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
-
-from api.errors import DocumentedAPI
 
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
 # English in the document, as the rest of it (the answers themselves are translated).
+_UNAUTHORIZED = "Unauthorized: no valid token or signed-in session"
+_TOO_MANY = "Too many wrong tokens from this address: see Retry-After"
 _NOT_JSON = gettext_noop("The request body is not JSON.")
 _INVALID = gettext_noop("The request has invalid fields (each named in errors).")
 _METHODS = ("get", "put", "post", "delete", "patch")
 
 
-def document_input_errors(document: dict[str, Any]) -> None:
-    """Add the framework's 400 and 422 answers to every operation that can give them."""
+def document_framework_answers(document: dict[str, Any]) -> None:
+    """Add the answers of authentication and of input validation to every operation that can
+    give them."""
     for path_item in document.get("paths", {}).values():
         for method in _METHODS:
             operation = path_item.get(method)
             if operation is None:
                 continue
             responses = operation.setdefault("responses", {})
+            if operation.get("security"):
+                _add(responses, 401, _UNAUTHORIZED)
+                _add(responses, 429, _TOO_MANY)
             if "requestBody" in operation:
                 _add(responses, 400, _NOT_JSON)
             if "requestBody" in operation or operation.get("parameters"):
@@ -44,14 +54,13 @@ def _add(responses: dict[Any, Any], status: int, description: str) -> None:
         responses[status] = {"description": description, "content": _ERROR}
 
 
-class SitecareAPI(DocumentedAPI):
-    """ninja's API object, whose document lists the answers of authentication (401, 429:
-    :class:`api.errors.DocumentedAPI`) and of input validation (:func:`document_input_errors`)
-    on every operation that can give them."""
+class SitecareAPI(NinjaAPI):
+    """ninja's API object, whose document lists the framework's answers
+    (:func:`document_framework_answers`) on every operation that can give them."""
 
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
         document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        document_input_errors(document)
+        document_framework_answers(document)
         return document

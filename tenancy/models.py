@@ -14,9 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sitecare.lib.crypto import EncryptedTextField
+from sitecare.lib.crypto import EncryptedTextField, keyed_digest
 from sitecare.lib.names import NamedModel
-from tenancy.keyed import keyed_digest
 
 logger = logging.getLogger("sitecare.accounts")
 
@@ -287,9 +286,9 @@ class SignInThrottle(models.Model):
     earned.
 
     Kept in the database so that every web worker and process sees the same count. The key
-    of an account is a hash of its name as typed (casefolded), so names that do not exist are
-    counted exactly like real ones; the label names the account for the operator only when
-    one by that name exists, so no other typed text is kept. Rows quiet for longer than
+    of an account is a keyed digest of its name as typed (casefolded), so names that do not
+    exist are counted exactly like real ones; the label names the account for the operator
+    only when one by that name exists, so no other typed text is kept. Rows quiet for longer than
     their kind forgets failures after are deleted as new ones come (``throttle.purge_quiet``).
     """
 

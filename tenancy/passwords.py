@@ -29,6 +29,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from tenancy.models import ApiToken, password_mark
+from tenancy.signin_state import USER_DEFERRED, USER_RELATIONS
 
 logger = logging.getLogger("sitecare.accounts")
 
@@ -55,7 +56,15 @@ def check_password(user: AbstractBaseUser, raw_password: str) -> bool:
 
 
 class PasswordBackend(ModelBackend):
-    """Django's user-name-and-password sign-in, keeping the tokens when it re-hashes."""
+    """Django's user-name-and-password sign-in, keeping the tokens when it re-hashes; the user
+    of each signed-in request comes with what every request asks of it."""
+
+    def get_user(self, user_id: Any) -> User | None:
+        """The session's user, loaded in one query with its sign-in state and membership (the
+        sign-in guard, the language and the scoping helper read them on every request)."""
+        users = get_user_model()._default_manager.select_related(*USER_RELATIONS)
+        user = users.defer(*USER_DEFERRED).filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def authenticate(
         self,

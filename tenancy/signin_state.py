@@ -35,27 +35,34 @@ class SignInState:
         return self.required and not self.two_factor
 
 
-def state_of(user: AbstractBaseUser) -> SignInState:
-    """The user's epoch, whether two-factor sign-in is on, and whether the agency asks for it
-    (one query: this runs on every signed-in request)."""
-    row = (
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .values(
-            "two_factor__session_epoch",
-            "two_factor__confirmed_at",
-            "membership__organization__require_two_factor",
-        )
-        .first()
-    )
-    if row is None:
-        return SignInState(epoch=0, two_factor=False, required=False)
-    # Outer joins: a user without a record or a membership gets None in those columns.
+# What the state is read from, loaded with the user of every signed-in request in the same
+# query (``tenancy.passwords.PasswordBackend.get_user``): judging a session then costs none.
+USER_RELATIONS = ("two_factor", "membership__organization")
+# Never needed for it, and decrypted whenever loaded.
+USER_DEFERRED = ("two_factor__secret",)
+
+
+def loaded_state(user: AbstractBaseUser) -> SignInState:
+    """The user's epoch, whether two-factor sign-in is on, and whether the agency asks for it,
+    from the user's relations as loaded with it (a query for each one that was not)."""
+    # A missing record or membership raises RelatedObjectDoesNotExist, an AttributeError.
+    record = getattr(user, "two_factor", None)
+    membership = getattr(user, "membership", None)
     return SignInState(
-        epoch=row["two_factor__session_epoch"] or 0,
-        two_factor=row["two_factor__confirmed_at"] is not None,
-        required=bool(row["membership__organization__require_two_factor"]),
+        epoch=record.session_epoch if record is not None else 0,
+        two_factor=record is not None and record.enabled,
+        required=membership is not None and membership.organization.require_two_factor,
     )
+
+
+def state_of(user: AbstractBaseUser) -> SignInState:
+    """The user's state as stored now (one query): after changing it, or for a user loaded
+    without its relations."""
+    users = get_user_model()._default_manager.select_related(*USER_RELATIONS)
+    fresh = users.defer(*USER_DEFERRED).filter(pk=user.pk).first()
+    if fresh is None:
+        return SignInState(epoch=0, two_factor=False, required=False)
+    return loaded_state(fresh)
 
 
 def remember(session: SessionBase, state: SignInState, *, passed_second_step: bool) -> None:
@@ -84,7 +91,7 @@ class EnrolmentRequired(Exception):
     """A session whose user must set up two-factor sign-in before using anything."""
 
 
-# Where ``standing`` keeps its answer on the request (one query per request, however many ask).
+# Where ``standing`` keeps its answer on the request (asked by the middleware and the API).
 _CACHE = "_sitecare_standing"
 
 
@@ -97,7 +104,8 @@ def standing(request: HttpRequest) -> Standing:
     if user is None or not user.is_authenticated:
         found = Standing.NOBODY
     else:
-        state = state_of(user)
+        # The user of this request was loaded with its relations: no query here.
+        state = loaded_state(user)
         if not is_valid(request.session, state):
             found = Standing.ENDED
         elif state.must_enrol:

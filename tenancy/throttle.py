@@ -23,12 +23,13 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 
+from sitecare.lib.crypto import keyed_digest
 from tenancy.models import SignInThrottle, ThrottleKind
 
 logger = logging.getLogger("sitecare.signin")
 # How much of an account name a row keeps for the operator (as long as a user name may be).
 LABEL_LENGTH = 150
-# Quiet rows deleted at most per new row: bounded work on the sign-in path.
+# Quiet rows deleted at most by an attempt that made new rows: bounded work on the sign-in path.
 PURGE_BATCH = 200
 
 
@@ -75,9 +76,13 @@ class SignInLocked(Exception):
 
 
 def account_key(username: str) -> ThrottleKey:
-    """The key of an account name as typed: its hash, casefolded so "Admin" is "admin"."""
+    """The key of an account name as typed: its keyed digest, casefolded so "Admin" is "admin".
+
+    Keyed (``keyed_digest``), not a plain hash: what is typed as a name may be a password, and
+    a plain hash of it in a dump could be tested against guesses offline.
+    """
     name = username.strip().casefold()
-    digest = hashlib.sha256(name.encode()).hexdigest()
+    digest = keyed_digest("tenancy.SignInThrottle.account", name)
     return ThrottleKey(ThrottleKind.ACCOUNT, digest, name[:LABEL_LENGTH])
 
 
@@ -153,8 +158,9 @@ def _counted(policy: Policy, now: datetime) -> dict[str, Case]:
     }
 
 
-def _count_one(key: ThrottleKey, now: datetime) -> datetime | None:
-    """Count an attempt against ``key`` unless it is locked; the lock it earns, if any.
+def _count_one(key: ThrottleKey, now: datetime) -> tuple[datetime | None, bool]:
+    """Count an attempt against ``key`` unless it is locked: the lock it earns, if any, and
+    whether the key's row was new.
 
     One conditional UPDATE counts and locks, so no two attempts can both see the key free
     and both be counted as the last one allowed. Raises ``SignInLocked`` when locked.
@@ -163,7 +169,7 @@ def _count_one(key: ThrottleKey, now: datetime) -> datetime | None:
     rows = SignInThrottle.objects.filter(kind=key.kind, key=key.key)
     for _race in range(2):
         if rows.filter(_unlocked(now)).update(**_counted(policy, now), last_failure_at=now):
-            return rows.values_list("locked_until", flat=True).get()
+            return rows.values_list("locked_until", flat=True).get(), False
         until = rows.values_list("locked_until", flat=True).first()
         if until is not None:
             raise SignInLocked(until)
@@ -180,9 +186,7 @@ def _count_one(key: ThrottleKey, now: datetime) -> datetime | None:
                 )
         except IntegrityError:
             continue  # another worker made the row at the same moment: count on it
-        # A new row is where the table grows: make room by forgetting some quiet ones.
-        purge_quiet(now)
-        return lock
+        return lock, True
     raise RuntimeError(f"throttle row {key} neither updated nor created")
 
 
@@ -205,9 +209,8 @@ def purge_quiet(now: datetime, limit: int = PURGE_BATCH) -> int:
     for kind, policy in POLICIES.items():
         quiet |= Q(kind=kind, last_failure_at__lt=now - policy.forget_after)
     rows = SignInThrottle.objects.filter(quiet).filter(_unlocked(now))
-    chosen = list(rows.order_by("last_failure_at").values_list("pk", flat=True)[:limit])
-    if not chosen:
-        return 0
+    chosen = rows.order_by("last_failure_at").values("pk")[:limit]
+    # One statement: DELETE … WHERE id IN (SELECT … LIMIT n).
     deleted, _by_model = SignInThrottle.objects.filter(pk__in=chosen).delete()
     return deleted
 
@@ -228,11 +231,14 @@ def begin(keys: list[ThrottleKey], now: datetime, *, what: str, who: str) -> Att
     """
     try:
         with transaction.atomic():
-            locks = tuple(_count_one(key, now) for key in keys)
+            counted = [_count_one(key, now) for key in keys]
+            if any(new for _lock, new in counted):
+                # New rows are where the table grows: make room by forgetting quiet ones.
+                purge_quiet(now)
     except SignInLocked as locked:
         logger.warning("%s refused while locked until %s: %s", what, locked.until.isoformat(), who)
         raise
-    return Attempt(keys=tuple(keys), now=now, locks=locks)
+    return Attempt(keys=tuple(keys), now=now, locks=tuple(lock for lock, _new in counted))
 
 
 def succeeded(attempt: Attempt) -> None:

@@ -22,7 +22,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Q
 
-from tenancy.keyed import keyed_digest
+from sitecare.lib.crypto import keyed_digest
 from tenancy.models import Membership, RecoveryCode, TwoFactor
 
 STEP_SECONDS = 30
@@ -107,7 +107,7 @@ def normalize(code: str) -> str:
 
 
 def keyed(plain_digest: str) -> str:
-    """What is stored of a recovery code: a keyed digest (``tenancy.keyed``) of its SHA-256.
+    """What is stored of a recovery code: a keyed digest of its SHA-256 (``keyed_digest``).
 
     About 50 bits per code could be tried offline against a plain hash in a day; keyed by a
     secret kept outside the database, a dump alone allows no such test. Hashing the SHA-256

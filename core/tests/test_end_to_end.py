@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from sitecare.lib.procinfo import descendants, is_running
+from sitecare.tests.processes import REPO, run_sitecare
 
-ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = 2
 # First checks wait for the engine to start (Django import, first load of monitors).
 STARTUP_SLACK = 15
@@ -112,18 +112,6 @@ def login_status(port: int) -> int:
         connection.close()
 
 
-def sitecare(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sitecare.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-
-
 def monitor_states(db: Path) -> dict[str, str]:
     return dict(query(db, "SELECT name, state FROM monitoring_monitor"))
 
@@ -153,11 +141,11 @@ def test_it_runs_the_whole_loop_green_outage_alert_recovery(tmp_path, receiver):
         "SITECARE_DEMO_ALERT_URL": f"json://127.0.0.1:{receiver.port}/hook",
         "SITECARE_ADMIN_PASSWORD": "e2e-admin-password-31",
     }
-    sitecare("setup", "--demo", env=env)
+    run_sitecare("setup", "--demo", env=env, timeout=60)
     with log.open("w") as log_file:
         run = subprocess.Popen(
             [sys.executable, "-m", "sitecare.cli", "run", "--demo", "--port", str(web_port)],
-            cwd=ROOT,
+            cwd=REPO,
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -178,7 +166,7 @@ def test_it_runs_the_whole_loop_green_outage_alert_recovery(tmp_path, receiver):
         assert receiver.received() == []
 
         # Outage: checkout broken, one incident, one alert.
-        sitecare("demo-site", "--break", "checkout", env=env)
+        run_sitecare("demo-site", "--break", "checkout", env=env, timeout=60)
         wait_for("the incident", lambda: checkout_incidents(db) == [("open",)], 6 * INTERVAL, log)
         wait_for("the down alert", receiver.received, 5, log)
         time.sleep(2 * INTERVAL)  # room for a wrong second alert to show up
@@ -189,7 +177,7 @@ def test_it_runs_the_whole_loop_green_outage_alert_recovery(tmp_path, receiver):
         assert monitor_states(db)["Home"] == "up"
 
         # Recovery: repaired, the incident resolves, one more alert.
-        sitecare("demo-site", "--repair", env=env)
+        run_sitecare("demo-site", "--repair", env=env, timeout=60)
         wait_for(
             "the resolution", lambda: checkout_incidents(db) == [("resolved",)], 6 * INTERVAL, log
         )

@@ -4,7 +4,6 @@ installs and older ones alike; whatever a sitecare command creates is its user's
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import sqlite3
@@ -16,19 +15,14 @@ from pathlib import Path
 import pytest
 
 from sitecare.lib.filemodes import secure_store
+from sitecare.tests.processes import REPO, fresh_env, run_sitecare
 
-REPO = Path(__file__).resolve().parents[2]
+# What an operator's shell usually has: sitecare must not rely on a stricter one.
+OPERATOR_UMASK = 0o022
 
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-def environment(var_dir: Path, **more: str) -> dict[str, str]:
-    env = {**os.environ, "SITECARE_VAR_DIR": str(var_dir), **more}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("SITECARE_DATABASE_URL", None)
-    return env
 
 
 def free_port() -> int:
@@ -39,22 +33,8 @@ def free_port() -> int:
 
 def run_setup(var_dir: Path, **more: str) -> str:
     """``sitecare setup`` in a process of its own, as an operator runs it (umask 022)."""
-    env = environment(var_dir, SITECARE_ADMIN_PASSWORD="correct-horse-battery-9", **more)
-    previous = os.umask(0o022)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "sitecare.cli", "setup"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    finally:
-        os.umask(previous)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    env = fresh_env(var_dir, SITECARE_ADMIN_PASSWORD="correct-horse-battery-9", **more)
+    return run_sitecare("setup", env=env, umask=OPERATOR_UMASK).stdout
 
 
 def open_in_wal_mode(database: Path) -> sqlite3.Connection:
@@ -117,19 +97,15 @@ def test_it_tightens_an_existing_world_readable_install(tmp_path):
 def test_it_tightens_an_older_install_when_run_starts(tmp_path):
     var_dir = tmp_path / "var"
     files, connection = world_readable_install(var_dir)
-    env = environment(var_dir, SITECARE_PORT=str(free_port()))
-    previous = os.umask(0o022)
-    try:
-        run = subprocess.Popen(
-            [sys.executable, "-m", "sitecare.cli", "run"],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    finally:
-        os.umask(previous)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "sitecare.cli", "run"],
+        cwd=REPO,
+        env=fresh_env(var_dir, SITECARE_PORT=str(free_port())),
+        umask=OPERATOR_UMASK,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert run.stdout is not None
         said = ""
@@ -151,18 +127,8 @@ def test_it_creates_files_private_from_any_sitecare_command(tmp_path):
     """Whatever a sitecare command writes without choosing a mode (here a file the shell
     command makes) is its user's alone: the command line sets umask 077."""
     made = tmp_path / "made-by-sitecare"
-    previous = os.umask(0o022)
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "sitecare.cli", "shell", "-c", f"open({str(made)!r}, 'w')"],
-            cwd=REPO,
-            env=environment(tmp_path / "var"),
-            capture_output=True,
-            timeout=120,
-            check=True,
-        )
-    finally:
-        os.umask(previous)
+    command = f"open({str(made)!r}, 'w')"
+    run_sitecare("shell", "-c", command, env=fresh_env(tmp_path / "var"), umask=OPERATOR_UMASK)
     assert mode(made) == 0o600
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client as HttpClient
 from django.utils import timezone
 
@@ -20,6 +21,11 @@ def signed_in(user) -> HttpClient:
     browser = HttpClient()
     assert browser.login(username=user.username, password=PASSWORD)
     return browser
+
+
+def signed_in_superuser(username: str = "root") -> HttpClient:
+    """A browser of a new superuser (the operator, in the admin)."""
+    return signed_in(User.objects.create_superuser(username, f"{username}@example.com", PASSWORD))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client as HttpClient
 from django.urls import reverse
 
+from front.tests.conftest import signed_in_superuser
 from incidents.models import Channel, Incident
 from monitoring.models import Monitor, MonitorState
 from tenancy import throttle
@@ -20,10 +21,7 @@ SECRET_URL = "json://hook.example/secret-path-TOKEN123"
 
 @pytest.fixture
 def staff(world) -> HttpClient:
-    User.objects.create_superuser("root", "root@example.com", "correct-horse-battery-9")
-    browser = HttpClient()
-    browser.login(username="root", password="correct-horse-battery-9")
-    return browser
+    return signed_in_superuser()
 
 
 def channel_form(channel: Channel, **changes: object) -> dict[str, object]:
@@ -289,9 +287,7 @@ def test_it_lets_only_a_superuser_turn_off_a_superuser_s_two_factor(staff, world
     assert not TwoFactor.objects.get(user=world.owner).enabled
     # Nothing else to do: no "off for 0 users".
     assert "off for 0 users" not in turn_off(helper, root).content.decode()
-    User.objects.create_superuser("boss", "boss@example.com", "correct-horse-battery-9")
-    boss = HttpClient()
-    boss.login(username="boss", password="correct-horse-battery-9")
+    boss = signed_in_superuser("boss")
     assert "off for 1 user" in turn_off(boss, root).content.decode()
     assert not TwoFactor.objects.get(user=root).enabled
 

@@ -10,9 +10,9 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.forms.models import model_to_dict
-from django.test import Client as HttpClient
 from django.urls import reverse
 
+from front.tests.conftest import signed_in_superuser
 from incidents.models import EscalationPolicy, MaintenanceWindow, OnCallSchedule, StatusPage
 from sitecare.lib.names import NamedModel
 from sla.models import CarePlan
@@ -77,12 +77,9 @@ def _posted(values: dict[str, object]) -> dict[str, object]:
 
 @pytest.mark.parametrize("model", ["organization", "client"])
 def test_it_shows_the_refusal_on_the_admin_page_and_changes_nothing(world, rf, model):
+    browser = signed_in_superuser()
     request = rf.get("/admin/")
-    request.user = User.objects.create_superuser(
-        "root", "root@example.com", "correct-horse-battery-9"
-    )
-    browser = HttpClient()
-    browser.login(username="root", password="correct-horse-battery-9")
+    request.user = User.objects.get(username="root")
     instance = world.agency if model == "organization" else world.client_a
     url = reverse(f"admin:tenancy_{model}_change", args=[instance.pk])
     form_class = admin.site._registry[type(instance)].get_form(request, instance)

@@ -3,12 +3,6 @@ own stricter one, and HSTS from the environment behind an HTTPS proxy."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from django.test import Client as HttpClient
 from django.urls import reverse
 
@@ -16,8 +10,7 @@ from front.security_headers import APP_CSP
 from front.tests.conftest import signed_in
 from front.views.status_public import PAGE_CSP
 from incidents.models import StatusPage
-
-REPO = Path(__file__).resolve().parents[2]
+from sitecare.tests.processes import fresh_env, last_json, run_python
 
 
 def test_it_sends_the_strict_policy_on_application_pages_and_keeps_the_status_pages_own(world):
@@ -58,25 +51,15 @@ print(json.dumps({
 
 
 def test_it_sends_hsts_set_in_the_environment_on_requests_the_https_proxy_forwards(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sitecare.settings",
-        "SITECARE_VAR_DIR": str(tmp_path),
-        "SITECARE_ALLOWED_HOSTS": "testserver",
-        "SITECARE_BEHIND_HTTPS_PROXY": "true",
-        "SITECARE_HSTS_SECONDS": "31536000",
-        "SITECARE_HSTS_INCLUDE_SUBDOMAINS": "true",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    env = fresh_env(
+        tmp_path,
+        DJANGO_SETTINGS_MODULE="sitecare.settings",
+        SITECARE_ALLOWED_HOSTS="testserver",
+        SITECARE_BEHIND_HTTPS_PROXY="true",
+        SITECARE_HSTS_SECONDS="31536000",
+        SITECARE_HSTS_INCLUDE_SUBDOMAINS="true",
     )
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = last_json(run_python("-c", PROBE, env=env, timeout=60))
     assert seen == {
         "hsts": "max-age=31536000; includeSubDomains",
         "plain": None,

@@ -3,36 +3,20 @@ looked at, so a burst gets no more checks than the same attempts one after anoth
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from sitecare.tests.processes import fresh_env, last_json, run_python
 from tenancy.models import ThrottleKind
 from tenancy.throttle import POLICIES
 
-REPO = Path(__file__).resolve().parents[2]
 BURST = 12
 
 
 def burst(mode: str, var_dir: Path) -> dict[str, object]:
-    env = {**os.environ, "SITECARE_VAR_DIR": str(var_dir)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("SITECARE_DATABASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "front.tests.signin_burst", mode, str(BURST)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    done = run_python("-m", "front.tests.signin_burst", mode, str(BURST), env=fresh_env(var_dir))
+    result: dict[str, object] = last_json(done)
     return result
 
 

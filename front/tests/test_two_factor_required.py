@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from api.tests.conftest import ApiCaller
 from front.tests.conftest import PASSWORD
+from front.tests.test_two_factor_signin import through_both_steps
 from tenancy.models import ApiToken, Organization, TwoFactor
 from tenancy.tests.test_two_factor import code_at, enrolled
 
@@ -34,9 +35,7 @@ def test_it_lets_only_an_owner_with_two_factor_require_it(world):
         assert "Turn on two-factor sign-in for yourself" in refused.content.decode()
         assert not Organization.objects.get(pk=world.agency.pk).require_two_factor
         secret, _codes = enrolled(world.owner, START - timedelta(minutes=5))
-        owner = HttpClient()
-        owner.post(reverse("front:login"), {"username": "owner", "password": PASSWORD})
-        owner.post(reverse("front:login_code"), {"code": code_at(secret, START)})
+        owner = through_both_steps("owner", code_at(secret, START))
         done = owner.post(url, {"require": "on"}, follow=True)
         assert "now required" in done.content.decode()
         assert Organization.objects.get(pk=world.agency.pk).require_two_factor

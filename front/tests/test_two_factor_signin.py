@@ -35,6 +35,14 @@ def code_step(browser: HttpClient, code: str):
     return browser.post(reverse("front:login_code"), {"code": code})
 
 
+def through_both_steps(username: str, code: str) -> HttpClient:
+    """A browser signed in with the password and then ``code``."""
+    browser = HttpClient()
+    password_step(browser, username)
+    assert code_step(browser, code).status_code == 302
+    return browser
+
+
 def test_it_asks_for_a_code_after_the_password_and_signs_in_only_then(world):
     secret, _codes = enrolled(world.engineer, EARLIER)
     with time_machine.travel(START, tick=False):
@@ -61,9 +69,7 @@ def test_it_asks_for_a_code_after_the_password_and_signs_in_only_then(world):
 def test_it_refuses_a_code_used_once_already(world):
     secret, _codes = enrolled(world.engineer, EARLIER)
     with time_machine.travel(START, tick=False):
-        first = HttpClient()
-        password_step(first, "engineer")
-        assert code_step(first, code_at(secret, START)).status_code == 302
+        through_both_steps("engineer", code_at(secret, START))
         second = HttpClient()
         password_step(second, "engineer")
         replayed = code_step(second, code_at(secret, START))
@@ -91,9 +97,7 @@ def test_it_throttles_the_code_step(world):
 def test_it_signs_in_with_a_recovery_code_once(world):
     _secret, codes = enrolled(world.engineer, EARLIER)
     with time_machine.travel(START, tick=False):
-        browser = HttpClient()
-        password_step(browser, "engineer")
-        assert code_step(browser, codes[3]).status_code == 302
+        through_both_steps("engineer", codes[3])
         again = HttpClient()
         password_step(again, "engineer")
         assert code_step(again, codes[3]).status_code == 200
@@ -165,13 +169,10 @@ def test_it_enrols_on_the_profile_and_ends_the_other_sessions(world):
 def test_it_turns_off_with_the_password_and_ends_the_other_sessions(world):
     secret, _codes = enrolled(world.engineer, EARLIER)
     with time_machine.travel(START, tick=False):
-        sessions = []
-        for _number in range(2):
-            browser = HttpClient()
-            password_step(browser, "engineer")
-            code_step(browser, code_at(secret, START + timedelta(seconds=30 * _number)))
-            sessions.append(browser)
-        browser, other = sessions
+        browser, other = (
+            through_both_steps("engineer", code_at(secret, START + timedelta(seconds=30 * step)))
+            for step in range(2)
+        )
         refused = browser.post(
             reverse("front:two_factor_disable"), {"secret": "not-my-password"}, follow=True
         )
@@ -187,12 +188,12 @@ def test_it_turns_off_with_the_password_and_ends_the_other_sessions(world):
 def test_it_makes_new_recovery_codes_with_a_code(world):
     secret, old = enrolled(world.engineer, EARLIER)
     with time_machine.travel(START, tick=False):
-        browser = HttpClient()
-        password_step(browser, "engineer")
-        code_step(browser, code_at(secret, START))
+        browser = through_both_steps("engineer", code_at(secret, START))
+        url = reverse("front:two_factor_recovery_codes")
+        refused = browser.post(url, {"secret": "not-my-password"}, follow=True)
+        assert "neither your password nor a valid code" in refused.content.decode()
+        assert "10 recovery codes left." in refused.content.decode()
         later = START + timedelta(seconds=30)
-        response = browser.post(
-            reverse("front:two_factor_recovery_codes"), {"secret": code_at(secret, later)}
-        )
+        response = browser.post(url, {"secret": code_at(secret, later)})
         fresh = re.findall(r"<li>([a-z2-9]{5}-[a-z2-9]{5})</li>", response.content.decode())
     assert len(fresh) == 10 and not set(fresh) & set(old)

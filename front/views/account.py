@@ -101,7 +101,8 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _user(request: HttpRequest) -> User:
+def signed_in_user(request: HttpRequest) -> User:
+    """The signed-in user (the views using it require sign-in)."""
     user = request.user
     if not isinstance(user, User):
         raise Http404("not signed in")
@@ -124,9 +125,9 @@ def _profile_page(
         "language_form": language_form,
         "token_form": token_form or TokenCreateForm(),
         "tokens": ApiToken.objects.filter(user_id=_user_id(request)),
-        "password_form": password_form or ChangePasswordForm(request, _user(request)),
+        "password_form": password_form or ChangePasswordForm(request, signed_in_user(request)),
         "two_factor_on": two_factor.is_enabled(_user_id(request)),
-        "identity_form": ConfirmIdentityForm(request, _user(request)),
+        "identity_form": ConfirmIdentityForm(request, signed_in_user(request)),
         "recovery_codes_left": two_factor.recovery_codes_left(_user_id(request)),
     }
     if membership is not None and membership.role == Role.OWNER:
@@ -164,7 +165,7 @@ def profile_language(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
     """Issue a token and show its raw value on this response only (it is stored hashed)."""
-    form = TokenCreateForm(request.POST, request=request, user=_user(request))
+    form = TokenCreateForm(request.POST, request=request, user=signed_in_user(request))
     if not form.is_valid():
         return _profile_page(request, token_form=form)
     token, raw = ApiToken.issue(
@@ -181,7 +182,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 def password_change(request: HttpRequest) -> HttpResponse:
     """Change one's password: other sessions end (Django) and so do API tokens not made to
     survive it (``tenancy.passwords``); this session goes on."""
-    user = _user(request)
+    user = signed_in_user(request)
     revoked, kept = ApiToken.fate_on_password_change(user.pk)
     form = ChangePasswordForm(request, user, request.POST)
     if not form.is_valid():

@@ -22,15 +22,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from front.forms_account import ConfirmIdentityForm, EnrolForm
+from front.views.account import signed_in_user
 from tenancy import two_factor
 from tenancy.models import Membership, Organization, Role
-from tenancy.signin_state import remember, state_of
-
-
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.user, User):
-        raise Http404("not signed in")
-    return request.user
+from tenancy.signin_state import loaded_state, remember, state_of
 
 
 def qr_svg(uri: str) -> SafeString:
@@ -53,6 +48,16 @@ def _keep_this_session(request: HttpRequest, user: User, *, passed_second_step: 
     remember(request.session, state_of(user), passed_second_step=passed_second_step)
 
 
+def _identity_refused(request: HttpRequest, user: User) -> HttpResponse | None:
+    """Back to the profile, saying why, unless the password or a code posted proves who it
+    is (throttled as a sign-in); None when it does."""
+    form = ConfirmIdentityForm(request, user, request.POST)
+    if form.is_valid():
+        return None
+    messages.error(request, " ".join(str(e) for e in form.errors.get("secret", [])))
+    return redirect("front:profile")
+
+
 def _show_codes(request: HttpRequest, codes: list[str], heading: str) -> HttpResponse:
     response = render(request, "front/recovery_codes.html", {"codes": codes, "heading": heading})
     response["Cache-Control"] = "no-store"
@@ -64,7 +69,7 @@ def _show_codes(request: HttpRequest, codes: list[str], heading: str) -> HttpRes
 @login_required
 def enrol(request: HttpRequest) -> HttpResponse:
     """Set up two-factor sign-in: scan, type the first code; recovery codes are shown once."""
-    user = _user(request)
+    user = signed_in_user(request)
     if two_factor.is_enabled(user.pk):
         return redirect("front:profile")
     record = two_factor.start_enrolment(user)
@@ -82,7 +87,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         "form": form,
         "qr": qr_svg(uri),
         "secret": " ".join(record.secret[i : i + 4] for i in range(0, len(record.secret), 4)),
-        "required": state_of(user).required,
+        "required": loaded_state(user).required,
     }
     return render(request, "front/two_factor_enrol.html", context)
 
@@ -92,11 +97,10 @@ def enrol(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def disable(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    form = ConfirmIdentityForm(request, user, request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for e in form.errors.get("secret", [])))
-        return redirect("front:profile")
+    user = signed_in_user(request)
+    refused = _identity_refused(request, user)
+    if refused is not None:
+        return refused
     two_factor.disable(user)
     _keep_this_session(request, user, passed_second_step=False)
     messages.success(request, _("Two-factor sign-in is off. Your other sessions are signed out."))
@@ -108,13 +112,12 @@ def disable(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def recovery_codes(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if not two_factor.is_enabled(user.pk):
         return redirect("front:profile")
-    form = ConfirmIdentityForm(request, user, request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for e in form.errors.get("secret", [])))
-        return redirect("front:profile")
+    refused = _identity_refused(request, user)
+    if refused is not None:
+        return refused
     codes = two_factor.regenerate_recovery_codes(user, timezone.now())
     return _show_codes(request, codes, _("New recovery codes"))
 
@@ -123,7 +126,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 @require_POST
 def agency_requirement(request: HttpRequest) -> HttpResponse:
     """An agency owner requires two-factor sign-in of every member, or stops requiring it."""
-    user = _user(request)
+    user = signed_in_user(request)
     membership = Membership.objects.filter(user=user, role=Role.OWNER).first()
     if membership is None:
         raise Http404("not an agency owner")

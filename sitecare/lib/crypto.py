@@ -1,7 +1,11 @@
-"""Encryption at rest for secrets stored in the database (channel URLs, monitor options…).
+"""Encryption at rest for secrets stored in the database (channel URLs, monitor options…), and
+keyed digests of values that are only compared (recovery codes, password marks).
 
-Values are encrypted with Fernet (AES-128-CBC + HMAC-SHA256). The key is derived from
-``settings.SITECARE_ENCRYPTION_KEY`` so a database dump alone reveals no secret.
+Values are encrypted with Fernet (AES-128-CBC + HMAC-SHA256). Both keys are derived from
+``settings.SITECARE_ENCRYPTION_KEY``, which lives outside the database (``var/encryption_key``
+or the environment) and never changes for the life of an install (the secrets encrypted with
+it would be lost), unlike the secret key, which an operator may rotate. So a database dump
+alone reveals no secret, and gives nothing to test guesses against offline.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django import forms
 from django.conf import settings
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 PREFIX = "enc1:"
 
@@ -24,6 +29,15 @@ PREFIX = "enc1:"
 def _fernet(key: str) -> Fernet:
     digest = hashlib.sha256(("sitecare-at-rest:" + key).encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def keyed_digest(purpose: str, value: str) -> str:
+    """HMAC-SHA256 of ``value`` under a key derived from the encryption key and ``purpose``
+    (64 hex digits); each use has its own purpose, so a digest for one means nothing in
+    another."""
+    return salted_hmac(
+        f"sitecare.{purpose}", value, secret=settings.SITECARE_ENCRYPTION_KEY, algorithm="sha256"
+    ).hexdigest()
 
 
 def encrypt(plaintext: str) -> str:

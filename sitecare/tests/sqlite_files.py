@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from django.conf import settings
+from sitecare.tests.processes import run_sitecare
 
 
 def process_env(db: Path, var_dir: Path, **extra: str) -> dict[str, str]:
@@ -34,13 +32,7 @@ def process_env(db: Path, var_dir: Path, **extra: str) -> dict[str, str]:
 def migrate(home: Path) -> Path:
     """Create and migrate ``home/db.sqlite3``; return its path."""
     db = home / "db.sqlite3"
-    subprocess.run(
-        [sys.executable, "-m", "sitecare.cli", "migrate", "--noinput"],
-        cwd=settings.BASE_DIR,
-        env=process_env(db, home),
-        check=True,
-        capture_output=True,
-    )
+    run_sitecare("migrate", "--noinput", env=process_env(db, home))
     return db
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +10,10 @@ import pytest
 from django.test import RequestFactory
 
 from sitecare.lib.client_address import client_address
+from sitecare.tests.processes import fresh_env, run_python
 
 LOCAL_PROXY = (ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128"))
 TWO_PROXIES = (*LOCAL_PROXY, ipaddress.ip_network("10.0.0.0/8"))
-REPO = Path(__file__).resolve().parents[2]
 
 
 def address(peer: str, forwarded: str | None = None, proxies=LOCAL_PROXY) -> str:
@@ -34,21 +31,9 @@ def test_it_believes_no_forwarded_header_when_no_proxy_is_trusted(settings):
 
 def trusted_proxies(tmp_path: Path, value: str | None) -> str:
     """``SITECARE_TRUSTED_PROXIES`` as a fresh process reads it (unset when ``value`` is None)."""
-    env = {**os.environ, "SITECARE_VAR_DIR": str(tmp_path / "var")}
-    env.pop("SITECARE_TRUSTED_PROXIES", None)
-    if value is not None:
-        env["SITECARE_TRUSTED_PROXIES"] = value
+    env = fresh_env(tmp_path / "var", SITECARE_TRUSTED_PROXIES=value)
     read = "import sitecare.settings as s; print(','.join(map(str, s.SITECARE_TRUSTED_PROXIES)))"
-    done = subprocess.run(
-        [sys.executable, "-c", read],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout.strip()
+    return run_python("-c", read, env=env, timeout=60).stdout.strip()
 
 
 def test_it_trusts_the_local_reverse_proxy_unless_told_otherwise(tmp_path, settings):

@@ -4,7 +4,6 @@ reads the same whole key, and an empty key file stops the start instead of being
 from __future__ import annotations
 
 import contextlib
-import os
 import stat
 import subprocess
 import sys
@@ -12,7 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from sitecare.tests.processes import REPO, fresh_env, run_python
+
 # Each process waits for the same moment, then imports the settings (which make the keys).
 READ_KEYS = """
 import sys, time
@@ -28,10 +28,8 @@ WATCHED_ROUNDS = 10
 
 
 def environment(var_dir: Path) -> dict[str, str]:
-    env = {**os.environ, "SITECARE_VAR_DIR": str(var_dir)}
-    for name in ("SITECARE_SECRET_KEY", "SITECARE_ENCRYPTION_KEY", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    return env
+    """A fresh process's, without keys given: it makes them in ``var_dir``."""
+    return fresh_env(var_dir, SITECARE_SECRET_KEY=None, SITECARE_ENCRYPTION_KEY=None)
 
 
 def start_together(
@@ -113,15 +111,7 @@ def test_it_refuses_to_start_with_an_empty_key_file(tmp_path):
     var_dir = tmp_path / "var"
     var_dir.mkdir(mode=0o700)
     (var_dir / "encryption_key").write_text("\n")
-    done = subprocess.run(
-        [sys.executable, "-c", "import sitecare.settings"],
-        cwd=REPO,
-        env=environment(var_dir),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python("-c", "import sitecare.settings", env=environment(var_dir), check=False)
     assert done.returncode != 0
     assert "ImproperlyConfigured" in done.stderr
     assert str(var_dir / "encryption_key") in done.stderr

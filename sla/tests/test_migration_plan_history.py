@@ -6,8 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from sitecare.tests.migrating import rewound
 
 # Agencies as they were then, too: later tenancy fields do not exist in that state.
 BEFORE = [("sla", "0001_care_plans"), ("tenancy", "0002_flap_window")]
@@ -16,10 +16,8 @@ AFTER = [("sla", "0002_client_plan_history")]
 
 @pytest.mark.django_db(transaction=True)
 def test_it_keeps_each_clients_plan_as_a_step() -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    try:
-        old = executor.loader.project_state(BEFORE).apps
+    with rewound(BEFORE) as database:
+        old = database.apps
         agency = old.get_model("tenancy", "Organization").objects.create(name="A", slug="a")
         clients = old.get_model("tenancy", "Client").objects
         plan = old.get_model("sla", "CarePlan").objects.create(
@@ -31,9 +29,7 @@ def test_it_keeps_each_clients_plan_as_a_step() -> None:
         steps.create(client=acme, plan=plan, monthly_fee=Decimal(100))
         steps.create(client=globex, plan=plan, starts_on=date(2026, 10, 1))
 
-        executor = MigrationExecutor(connection)
-        executor.migrate(AFTER)
-        new = executor.loader.project_state(AFTER).apps.get_model("sla", "ClientPlan").objects
+        new = database.migrate(AFTER).get_model("sla", "ClientPlan").objects
         kept = new.order_by("client__slug").values_list(
             "client__slug", "plan__slug", "monthly_fee", "starts_on"
         )
@@ -44,6 +40,3 @@ def test_it_keeps_each_clients_plan_as_a_step() -> None:
         # Now a history: Acme may get a second step, without a plan.
         new.create(client_id=acme.pk, plan=None, starts_on=date(2027, 1, 1))
         assert new.filter(client_id=acme.pk).count() == 2
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())

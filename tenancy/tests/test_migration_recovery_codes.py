@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from sitecare.tests.migrating import rewound
 from tenancy import two_factor
 from tenancy.models import RecoveryCode
 
@@ -20,21 +19,15 @@ NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 @pytest.mark.django_db(transaction=True)
 def test_it_keys_the_codes_stored_before_and_they_keep_working() -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    try:
-        old = executor.loader.project_state(BEFORE).apps
+    with rewound(BEFORE) as database:
+        old = database.apps
         owner = old.get_model("auth", "User").objects.create(username="anna")
         old.get_model("tenancy", "TwoFactor").objects.create(
             user_id=owner.pk, secret="", confirmed_at=NOW
         )
         plain = hashlib.sha256(b"abcde23456").hexdigest()
         old.get_model("tenancy", "RecoveryCode").objects.create(user_id=owner.pk, code_hash=plain)
-        executor = MigrationExecutor(connection)
-        executor.migrate(AFTER)
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        database.migrate(AFTER)
     assert RecoveryCode.objects.get().code_hash != plain
     anna = User.objects.get(username="anna")
     assert two_factor.verify(anna, "ABCDE-23456", NOW)

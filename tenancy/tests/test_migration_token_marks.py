@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from sitecare.tests.migrating import rewound
 from tenancy.models import ApiToken, hash_token
 
 BEFORE = [("tenancy", "0006_signin_throttle_device")]
@@ -18,21 +17,15 @@ RAW = "sc_issued-before-marks-existed"
 
 @pytest.mark.django_db(transaction=True)
 def test_it_ties_existing_tokens_to_their_owner_s_password_as_it_is() -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    try:
-        old = executor.loader.project_state(BEFORE).apps
+    with rewound(BEFORE) as database:
+        old = database.apps
         owner = old.get_model("auth", "User").objects.create(
             username="anna", password=make_password("correct-horse-battery-9")
         )
         old.get_model("tenancy", "ApiToken").objects.create(
             user_id=owner.pk, name="script", token_hash=hash_token(RAW), hint=RAW[:9]
         )
-        executor = MigrationExecutor(connection)
-        executor.migrate(AFTER)
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        database.migrate(AFTER)
     assert ApiToken.holding(RAW) is not None
     User.objects.filter(username="anna").update(password=make_password("another-one-77"))
     assert ApiToken.holding(RAW) is None

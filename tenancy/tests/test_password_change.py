@@ -10,7 +10,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from api.tests.conftest import ApiCaller
-from front.tests.conftest import PASSWORD, signed_in
+from front.tests.conftest import PASSWORD, signed_in, signed_in_superuser
 from tenancy.models import ApiToken
 
 NEW_PASSWORD = "a-quite-different-one-77"
@@ -71,9 +71,7 @@ def test_it_refuses_a_wrong_current_password_and_counts_it_as_a_failed_sign_in(w
 
 def test_it_revokes_tokens_when_the_admin_sets_a_password(world):
     plain, kept = tokens_of(world.engineer)
-    User.objects.create_superuser("root", "root@example.com", PASSWORD)
-    staff = HttpClient()
-    staff.login(username="root", password=PASSWORD)
+    staff = signed_in_superuser()
     response = staff.post(
         f"/admin/auth/user/{world.engineer.pk}/password/",
         {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
@@ -144,9 +142,7 @@ def test_it_makes_a_surviving_token_only_with_the_current_password(world):
 
 def test_it_revokes_tokens_when_the_admin_disables_password_sign_in(world):
     plain, kept = tokens_of(world.engineer)
-    User.objects.create_superuser("root", "root@example.com", PASSWORD)
-    staff = HttpClient()
-    staff.login(username="root", password=PASSWORD)
+    staff = signed_in_superuser()
     response = staff.post(
         f"/admin/auth/user/{world.engineer.pk}/password/",
         {"usable_password": "false", "unset-password": "1"},
