@@ -1,4 +1,5 @@
-"""Real local receivers for alert tests: a webhook server and an SMTP server on 127.0.0.1.
+"""Real local receivers for alert tests: a webhook server and an SMTP server on 127.0.0.1,
+and :func:`point_channel` to aim client A's channel at one.
 
 The webhook answers each request from a plan (status codes, or "hold" to keep the request open
 until released), then with 200; it records every request's path, headers and body.
@@ -21,6 +22,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from incidents.models import Channel
+
 HOLD = "hold"
 
 
@@ -29,6 +32,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def point_channel(world: Any, url: str, allowlist: str | None = None) -> Channel:
+    """Client A's channel with this URL, stored as it is (like one saved before today's rules);
+    with ``allowlist``, the agency's network allowlist is set to it first."""
+    if allowlist is not None:
+        world.agency.ssrf_allowlist = allowlist
+        world.agency.save(update_fields=["ssrf_allowlist"])
+    channel = Channel.objects.get(organization=world.agency, name="A hook")
+    channel.url = url
+    channel.save()
+    return channel
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
