@@ -3,7 +3,8 @@ request to a target the guard never sees (it would judge only the proxy's addres
 credentials would be sent to whatever host a tenant names.
 
 The "proxy" is a bare listener on 127.0.0.1: it records what arrives and forwards nothing; the
-private target is only ever named, and the guard refuses it before any packet leaves.
+private target is only ever named, and the guard refuses it before any packet leaves (a
+tripwire under the guard would stop it on the way out).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 
 from incidents.channels import send_test
 from incidents.tests.receivers import TcpListener, WebhookReceiver, point_channel, wait_until
+from incidents.tests.tripwire import install_delivery_tripwire
 
 PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY")
 
@@ -38,7 +40,9 @@ def proxy(monkeypatch, settings) -> Iterator[TcpListener]:
         ("169.254.169.254/latest/meta-data", "169.254.169.254"),
     ],
 )
-def test_it_ignores_an_environment_proxy_the_agency_admits(world, proxy, target, host):
+def test_it_ignores_an_environment_proxy_the_agency_admits(world, proxy, monkeypatch, target, host):
+    # Under the guard, nothing may leave loopback even if the guard were broken.
+    reached = install_delivery_tripwire(monkeypatch).reached
     # The agency admits the proxy's address only (or the operator runs a loopback egress proxy).
     channel = point_channel(world, f"json://{target}", allowlist="127.0.0.1/32")
     outcome = send_test(channel, by="engineer")
@@ -46,6 +50,7 @@ def test_it_ignores_an_environment_proxy_the_agency_admits(world, proxy, target,
         False,
         f"Address {host} is not allowed by the network policy.",
     )
+    assert reached == []  # neither the target nor the proxy
     assert not proxy.wait_for(1, timeout=0.3)
     assert proxy.received == []
 
