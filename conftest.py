@@ -7,14 +7,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 
 from incidents.models import Channel
 from monitoring.models import CheckKind, Monitor
+from sitecare.tests.browser import launched_chromium
 from sitecare.tests.sqlite_files import migrate
 from sites.models import Site
 from tenancy.models import Client, Membership, Organization, Role
@@ -92,3 +95,11 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file for the session; tests that run sitecare in other processes
     work on copies of it (``sitecare.tests.sqlite_files``)."""
     return migrate(tmp_path_factory.mktemp("migrated-sqlite"))
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, for one test (``sitecare.tests.browser``; mark the module
+    ``needs_chromium``). Playwright's ``Browser``: ``new_context()``, then ``new_page()``."""
+    with launched_chromium() as chromium:
+        yield chromium

@@ -10,8 +10,11 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -185,28 +188,27 @@ sys.exit(run_supervised(specs, Policy(grace=2.0, tick=0.05)))
 """
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_it_stops_every_child_and_exits_0_on_a_stop_signal(tmp_path, stop_signal):
+@contextmanager
+def supervised_sleepers(
+    tmp_path: Path, **output: Any
+) -> Iterator[tuple[subprocess.Popen[str], list[int]]]:
+    """``run_supervised`` in a process of its own over two sleepers: yields that process and
+    the sleepers' pids once both run; whatever is left of them is killed afterwards."""
     pid_files = [tmp_path / "a.pid", tmp_path / "b.pid"]
     env = {**os.environ, "SITECARE_VAR_DIR": str(tmp_path / "var")}
     supervisor = subprocess.Popen(
         [sys.executable, "-c", RUNNER, textwrap.dedent(SLEEPER), *map(str, pid_files)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        **output,
     )
     pids: list[int] = []
     try:
         wait_for(lambda: all(p.exists() and p.read_text() for p in pid_files), timeout=30)
-        pids = [int(p.read_text()) for p in pid_files]
-        supervisor.send_signal(stop_signal)
-        log, _err = supervisor.communicate(timeout=20)
-        assert supervisor.returncode == 0, log
-        assert all(is_gone(pid) for pid in pids)
-        assert "sleeper0     | stopping" in log
+        pids.extend(int(p.read_text()) for p in pid_files)
+        yield supervisor, pids
     finally:
         if supervisor.poll() is None:
             supervisor.kill()
@@ -216,29 +218,24 @@ def test_it_stops_every_child_and_exits_0_on_a_stop_signal(tmp_path, stop_signal
                 os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_it_stops_every_child_and_exits_0_on_a_stop_signal(tmp_path, stop_signal):
+    output = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
+    with supervised_sleepers(tmp_path, **output) as (supervisor, pids):
+        supervisor.send_signal(stop_signal)
+        log, _err = supervisor.communicate(timeout=20)
+        assert supervisor.returncode == 0, log
+        assert all(is_gone(pid) for pid in pids)
+        assert "sleeper0     | stopping" in log
+
+
 def test_it_takes_its_children_down_when_it_is_killed(tmp_path):
     """SIGKILL reaches no handler: the kernel must end the children (PR_SET_PDEATHSIG)."""
-    pid_files = [tmp_path / "a.pid", tmp_path / "b.pid"]
-    env = {**os.environ, "SITECARE_VAR_DIR": str(tmp_path / "var")}
-    supervisor = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, textwrap.dedent(SLEEPER), *map(str, pid_files)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    pids: list[int] = []
-    try:
-        wait_for(lambda: all(p.exists() and p.read_text() for p in pid_files), timeout=30)
-        pids = [int(p.read_text()) for p in pid_files]
+    output = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    with supervised_sleepers(tmp_path, **output) as (supervisor, pids):
         supervisor.kill()
         supervisor.wait()
         wait_for(lambda: all(is_gone(pid) for pid in pids), timeout=10)
-    finally:
-        for pid in pids:
-            if not is_gone(pid):
-                os.kill(pid, signal.SIGKILL)
 
 
 class _Hello(BaseHTTPRequestHandler):

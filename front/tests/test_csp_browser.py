@@ -17,13 +17,11 @@ from django.urls import reverse
 from front.security_headers import APP_CSP
 from front.tests.conftest import PASSWORD, signed_in
 from incidents.models import Channel, EscalationPolicy
-from incidents.tests.test_statuspage_browser import CHROMIUM, LAUNCH_ARGS
+from sitecare.tests.browser import needs_chromium
 from sla.models import CarePlan
 from tenancy.tests.test_two_factor import enrolled
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)"
-)
+pytestmark = needs_chromium
 # The top bar's background from sitecare.css: proof that the stylesheet applied.
 TOPBAR_BACKGROUND = "rgb(17, 24, 39)"
 # The "Failing" highlight in the admin's channel list, from sitecare-admin.css.
@@ -96,18 +94,6 @@ def visits(world, incident_a) -> list[Visit]:
         Visit(pending.cookies["sessionid"].value, ["/login/code/"]),
         Visit("", ["/login/"]),
     ]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 class Problems:

@@ -14,16 +14,14 @@ import time_machine
 
 from conftest import make_user
 from front.tests.conftest import signed_in
-from incidents.tests.test_statuspage_browser import CHROMIUM, LAUNCH_ARGS
 from monitoring.logic import Outcome, record_results
 from monitoring.models import Monitor
+from sitecare.tests.browser import needs_chromium
 from sla.models import CarePlan
 from sla.tests.overview_world import NOW, build_agency
 from tenancy.models import Membership, Role
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)"
-)
+pytestmark = needs_chromium
 # Inside the agency's October: a running window with outages, history and credits.
 MOMENT = NOW + timedelta(hours=10)
 
@@ -67,18 +65,6 @@ def narrow_paths(world, sessions) -> list[str]:
         f"/plans/{plan.pk}/",
         f"/monitors/{world.monitor_a.pk}/",
     ]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 # Tables (in a scrolling wrapper) wider than the wrapper: a column out of view.

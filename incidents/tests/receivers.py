@@ -1,7 +1,9 @@
-"""Real local receivers for alert tests: a webhook server and an SMTP server on 127.0.0.1.
+"""Real local receivers for alert tests: a webhook server and an SMTP server on loopback,
+and :func:`point_channel` to aim client A's channel at one.
 
 The webhook answers each request from a plan (status codes, or "hold" to keep the request open
-until released), then with 200; it records every request's path, headers and body.
+until released), then with 200; it records every request's path, headers and body. A 3xx
+answer sends the client to its ``location``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from incidents.models import Channel
+
 HOLD = "hold"
 
 
@@ -29,6 +33,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def point_channel(world: Any, url: str, allowlist: str | None = None) -> Channel:
+    """Client A's channel with this URL, stored as it is (like one saved before today's rules);
+    with ``allowlist``, the agency's network allowlist is set to it first."""
+    if allowlist is not None:
+        world.agency.ssrf_allowlist = allowlist
+        world.agency.save(update_fields=["ssrf_allowlist"])
+    channel = Channel.objects.get(organization=world.agency, name="A hook")
+    channel.url = url
+    channel.save()
+    return channel
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -52,8 +68,12 @@ class ReceivedRequest:
 
 @dataclass
 class WebhookReceiver:
-    """An HTTP server on 127.0.0.1 recording requests and answering from a plan."""
+    """An HTTP server on an IPv4 loopback address (``host``) recording requests and answering
+    from a plan."""
 
+    host: str = "127.0.0.1"
+    # Where a 3xx answer sends the client (its Location header).
+    location: str = ""
     requests: list[ReceivedRequest] = field(default_factory=list)
     plan: deque[int | str] = field(default_factory=deque)
     arrived: threading.Event = field(default_factory=threading.Event)
@@ -76,6 +96,8 @@ class WebhookReceiver:
                     answer = 200
                 try:
                     self.send_response(int(answer))
+                    if 300 <= int(answer) < 400:
+                        self.send_header("Location", receiver.location)
                     self.send_header("Content-Length", "2")
                     self.end_headers()
                     self.wfile.write(b"ok")
@@ -85,7 +107,7 @@ class WebhookReceiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((self.host, 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -104,7 +126,7 @@ class WebhookReceiver:
         return int(self.server.server_address[1])
 
     def url(self, path: str = "/hook", scheme: str = "json") -> str:
-        return f"{scheme}://127.0.0.1:{self.port}{path}"
+        return f"{scheme}://{self.host}:{self.port}{path}"
 
     def answer(self, *answers: int | str) -> None:
         """Answer the next requests with these status codes (or HOLD), then with 200."""
@@ -161,14 +183,17 @@ class SmtpReceiver:
 
 @dataclass
 class TcpListener:
-    """A bare TCP listener on 127.0.0.1: records what each connection sends, then hangs up."""
+    """A bare TCP listener on a loopback address (``host``, IPv4 or IPv6): records what each
+    connection sends, then hangs up."""
 
+    host: str = "127.0.0.1"
     received: list[bytes] = field(default_factory=list)
     server: socket.socket | None = None
     stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> TcpListener:
-        self.server = socket.create_server(("127.0.0.1", 0))
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        self.server = socket.create_server((self.host, 0), family=family)
         self.server.settimeout(0.05)
         threading.Thread(target=self._serve, daemon=True).start()
         return self
@@ -205,15 +230,17 @@ class TcpListener:
 
 @dataclass
 class UdpListener:
-    """A UDP socket on 127.0.0.1 recording every datagram (a remote syslog stand-in)."""
+    """A UDP socket on an IPv4 loopback address (``host``) recording every datagram (a remote
+    syslog stand-in)."""
 
+    host: str = "127.0.0.1"
     datagrams: list[bytes] = field(default_factory=list)
     sock: socket.socket | None = None
     stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> UdpListener:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((self.host, 0))
         self.sock.settimeout(0.05)
         threading.Thread(target=self._serve, daemon=True).start()
         return self

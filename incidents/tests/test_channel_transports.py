@@ -23,6 +23,7 @@ from incidents.tests.receivers import (
     TcpListener,
     UdpListener,
     WebhookReceiver,
+    point_channel,
     wait_until,
 )
 from tenancy.models import ApiToken
@@ -63,27 +64,17 @@ def transport(request, settings) -> Iterator[Transport]:
     listener.stop()
 
 
-def _channel(world, url: str, allowlist: str) -> Channel:
-    """Client A's channel with this URL, stored as it is (as one saved before today's rules)."""
-    world.agency.ssrf_allowlist = allowlist
-    world.agency.save(update_fields=["ssrf_allowlist"])
-    channel = Channel.objects.get(name="A hook")
-    channel.url = url
-    channel.save()
-    return channel
-
-
 def _settle() -> None:
     """Give a datagram or connection that got out the time to arrive at its listener."""
     time.sleep(0.3)
 
 
 def test_it_reaches_loopback_on_every_transport_only_when_the_allowlist_admits_it(world, transport):
-    outcome = send_test(_channel(world, transport.url, allowlist=""), by="engineer")
+    outcome = send_test(point_channel(world, transport.url, allowlist=""), by="engineer")
     _settle()
     assert (outcome.delivered, outcome.error) == (False, REFUSED)
     assert transport.arrived() == []
-    outcome = send_test(_channel(world, transport.url, allowlist="127.0.0.0/8"), by="engineer")
+    outcome = send_test(point_channel(world, transport.url, allowlist="127.0.0.0/8"), by="engineer")
     assert wait_until(lambda: bool(transport.arrived()), timeout=5.0), outcome.error
     assert outcome.delivered is transport.completes
 
@@ -101,7 +92,7 @@ def test_it_reaches_loopback_on_every_transport_only_when_the_allowlist_admits_i
 def test_it_refuses_a_remote_syslog_on_loopback_however_it_is_written(world, host, error):
     udp = UdpListener().start()
     try:
-        channel = _channel(world, f"rsyslog://{host}:{udp.port}", allowlist="")
+        channel = point_channel(world, f"rsyslog://{host}:{udp.port}", allowlist="")
         outcome = send_test(channel, by="engineer")
         _settle()
         assert outcome.delivered is False
@@ -122,7 +113,7 @@ def test_it_refuses_local_schemes_when_saved(world, url):
 
 
 def test_it_fails_visibly_when_a_stored_local_channel_is_sent_to(world):
-    channel = _channel(world, "syslog://", allowlist="127.0.0.0/8")
+    channel = point_channel(world, "syslog://", allowlist="127.0.0.0/8")
     outcome = send_test(channel, by="engineer")
     assert outcome.delivered is False
     assert "does not send alerts to syslog://" in outcome.error

@@ -14,8 +14,7 @@ import pytest
 from incidents import channel_schemes, channel_url
 from incidents.channel_url import apprise_log, judge, read_channel_url
 from incidents.channels import send_test, validate_channel_url
-from incidents.models import Channel
-from incidents.tests.receivers import WebhookReceiver
+from incidents.tests.receivers import WebhookReceiver, point_channel
 
 TEMPLATE_REFUSED = "The template parameter of {scheme}:// addresses reads a file on the server"
 
@@ -60,15 +59,12 @@ def test_it_never_sends_a_server_file_from_a_stored_native_url(world, tmp_path, 
     secret.write_text(json.dumps({"type": "message", "attachments": [{"contentType": "SECRET"}]}))
     webhook = WebhookReceiver().start()
     try:
-        world.agency.ssrf_allowlist = "127.0.0.0/8"  # the tenant's own host, here on loopback
-        world.agency.save(update_fields=["ssrf_allowlist"])
-        channel = Channel.objects.get(name="A hook")
-        # Stored as it is, as one saved before the rule.
-        channel.url = (
+        # Stored as it is, as one saved before the rule; the tenant's own host, here on loopback.
+        url = (
             f"http://127.0.0.1:{webhook.port}/workflows/wf1/triggers/manual/paths/invoke"
             f"?sig=abc&template={secret}"
         )
-        channel.save()
+        channel = point_channel(world, url, allowlist="127.0.0.0/8")
         outcome = send_test(channel, by="engineer")
         assert not outcome.delivered
         assert outcome.error.startswith(TEMPLATE_REFUSED.format(scheme="workflow"))

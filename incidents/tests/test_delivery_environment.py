@@ -3,7 +3,8 @@ request to a target the guard never sees (it would judge only the proxy's addres
 credentials would be sent to whatever host a tenant names.
 
 The "proxy" is a bare listener on 127.0.0.1: it records what arrives and forwards nothing; the
-private target is only ever named, and the guard refuses it before any packet leaves.
+private target is only ever named, and the guard refuses it before any packet leaves (a
+tripwire under the guard would stop it on the way out).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from incidents.channels import send_test
-from incidents.models import Channel
-from incidents.tests.receivers import TcpListener, WebhookReceiver, wait_until
+from incidents.tests.receivers import TcpListener, WebhookReceiver, point_channel, wait_until
+from incidents.tests.tripwire import install_delivery_tripwire
 
 PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY")
 
@@ -32,15 +33,6 @@ def proxy(monkeypatch, settings) -> Iterator[TcpListener]:
     listener.stop()
 
 
-def _channel(world, url: str, allowlist: str) -> Channel:
-    world.agency.ssrf_allowlist = allowlist
-    world.agency.save(update_fields=["ssrf_allowlist"])
-    channel = Channel.objects.get(name="A hook")
-    channel.url = url
-    channel.save()
-    return channel
-
-
 @pytest.mark.parametrize(
     ("target", "host"),
     [
@@ -48,14 +40,17 @@ def _channel(world, url: str, allowlist: str) -> Channel:
         ("169.254.169.254/latest/meta-data", "169.254.169.254"),
     ],
 )
-def test_it_ignores_an_environment_proxy_the_agency_admits(world, proxy, target, host):
+def test_it_ignores_an_environment_proxy_the_agency_admits(world, proxy, monkeypatch, target, host):
+    # Under the guard, nothing may leave loopback even if the guard were broken.
+    reached = install_delivery_tripwire(monkeypatch).reached
     # The agency admits the proxy's address only (or the operator runs a loopback egress proxy).
-    channel = _channel(world, f"json://{target}", allowlist="127.0.0.1/32")
+    channel = point_channel(world, f"json://{target}", allowlist="127.0.0.1/32")
     outcome = send_test(channel, by="engineer")
     assert (outcome.delivered, outcome.error) == (
         False,
         f"Address {host} is not allowed by the network policy.",
     )
+    assert reached == []  # neither the target nor the proxy
     assert not proxy.wait_for(1, timeout=0.3)
     assert proxy.received == []
 
@@ -63,11 +58,11 @@ def test_it_ignores_an_environment_proxy_the_agency_admits(world, proxy, target,
 def test_it_delivers_directly_while_a_proxy_is_set(world, proxy):
     webhook = WebhookReceiver().start()
     try:
-        channel = _channel(world, webhook.url("/direct"), allowlist="")
+        channel = point_channel(world, webhook.url("/direct"), allowlist="")
         outcome = send_test(channel, by="engineer")
         # Refused for loopback, as without the proxy: the proxy's address is not what is judged.
         assert outcome.error == "Address 127.0.0.1 is not allowed by the network policy."
-        channel = _channel(world, webhook.url("/direct"), allowlist="127.0.0.0/8")
+        channel = point_channel(world, webhook.url("/direct"), allowlist="127.0.0.0/8")
         outcome = send_test(channel, by="engineer")
         assert outcome.delivered, outcome.error
         assert [r.path for r in webhook.requests] == ["/direct"]
@@ -84,7 +79,7 @@ def test_it_sends_no_netrc_credentials(world, monkeypatch, tmp_path, settings):
     monkeypatch.setenv("NETRC", str(netrc))
     webhook = WebhookReceiver().start()
     try:
-        channel = _channel(world, webhook.url("/netrc"), allowlist="127.0.0.0/8")
+        channel = point_channel(world, webhook.url("/netrc"), allowlist="127.0.0.0/8")
         outcome = send_test(channel, by="engineer")
         assert outcome.delivered, outcome.error
         assert wait_until(lambda: bool(webhook.requests))

@@ -17,9 +17,15 @@ import pytest
 
 from incidents.channel_url import read_channel_url
 from incidents.delivery_guard import PolicyRefusal, network_policy
-from incidents.models import Channel, Notification
+from incidents.models import Notification
 from incidents.sender import build_service, deliver
-from incidents.tests.receivers import TcpListener, UdpListener, WebhookReceiver, wait_until
+from incidents.tests.receivers import (
+    TcpListener,
+    UdpListener,
+    WebhookReceiver,
+    point_channel,
+    wait_until,
+)
 from sitecare.lib.netpolicy import IPNetwork
 
 NOTHING: list[IPNetwork] = []
@@ -142,11 +148,7 @@ def test_it_sends_each_alert_synchronously_in_the_delivering_thread(world, hook,
 
     monkeypatch.setattr(apprise.NotifyBase, "async_notify", refused_path)
     monkeypatch.setattr(apprise.Apprise, "async_notify", refused_path)
-    world.agency.ssrf_allowlist = "127.0.0.0/8"
-    world.agency.save(update_fields=["ssrf_allowlist"])
-    channel = Channel.objects.get(name="A hook")
-    channel.url = hook.url("/sync")
-    channel.save()
+    channel = point_channel(world, hook.url("/sync"), allowlist="127.0.0.0/8")
     outcome = deliver(Notification(channel=channel, dedup_key="sync-1", title="t", body="b"))
     assert outcome.delivered, outcome.error
     assert [r.path for r in hook.requests] == ["/sync"]

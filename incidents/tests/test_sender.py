@@ -21,7 +21,7 @@ from incidents.models import (
     Notification,
     NotificationState,
 )
-from incidents.tests.receivers import SmtpReceiver, WebhookReceiver, free_port
+from incidents.tests.receivers import SmtpReceiver, WebhookReceiver, free_port, point_channel
 from monitoring.failures import FailureClass
 from monitoring.models import Monitor, MonitorState, StateChange
 
@@ -48,14 +48,6 @@ def alert_settings(settings):
     settings.SITECARE_ALERT_MAX_ATTEMPTS = 3
     settings.SITECARE_ALERT_SEND_TIMEOUT = 2.0
     return settings
-
-
-def point_channel(world, url: str) -> Channel:
-    """Client A's channel, pointed at a local receiver."""
-    channel = Channel.objects.get(organization=world.agency, name="A hook")
-    channel.url = url
-    channel.save()
-    return channel
 
 
 def open_outage(monitor: Monitor, at: datetime) -> Incident:
@@ -310,10 +302,8 @@ def test_it_refuses_to_deliver_where_the_agencys_network_policy_denies(
     world, webhook, smtp, alert_settings, receiver
 ):
     """Scheduled alerts are held to the SSRF guard like checks: no allowlist, no loopback."""
-    world.agency.ssrf_allowlist = ""
-    world.agency.save(update_fields=["ssrf_allowlist"])
     url = webhook.url("/alerts") if receiver == "webhook" else smtp.url("ops@example.com")
-    point_channel(world, url)
+    point_channel(world, url, allowlist="")
     with time_machine.travel(T0, tick=False):
         incident = open_outage(world.monitor_a, T0)
         assert send_due() == 1

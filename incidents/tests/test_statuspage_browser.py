@@ -5,7 +5,6 @@ no private monitor's name, id or address appears in its HTML, JSON or badges."""
 from __future__ import annotations
 
 from datetime import date, time, timedelta
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -14,31 +13,9 @@ from django.utils import timezone
 from incidents.models import MaintenanceWindow, UpdateStatus
 from incidents.statuspage_mail import post_public_update
 from incidents.tests.statuspages import PAYLOADS, SCRIPT, SECRETS, SVG, reset_caches, status_world
+from sitecare.tests.browser import needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)"
-)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+pytestmark = needs_chromium
 
 
 @pytest.fixture

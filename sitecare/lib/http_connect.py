@@ -152,9 +152,7 @@ async def open_connection(
         infos = await resolve_name(dest.host, dest.port, dest.shown_host)
         hop.dns_end = time.perf_counter()
         hop.phase = "connect"
-    sock = await connect_first(
-        infos, guard, hop, deadline, f"{dest.shown_host}:{dest.port}", host=dest.shown_host
-    )
+    sock = await connect_first(infos, dest, guard, hop, deadline)
     hop.tcp_end = time.perf_counter()
     protocol = WireProtocol()
     loop = asyncio.get_running_loop()
@@ -179,14 +177,13 @@ async def open_connection(
 
 async def connect_first(
     infos: tuple[AddrInfo, ...],
+    dest: Destination,
     guard: ConnectGuard,
     hop: HopTiming,
     deadline: float,
-    shown: str,
-    *,
-    host: str,
 ) -> socket.socket:
-    """A socket connected to the first admitted address that answers; FetchError if none.
+    """A socket connected to the first of ``dest``'s addresses that is admitted and answers;
+    FetchError if none.
 
     1. Ask the guard for each address in order; a refused one is noted and skipped.
     2. Connect, with a fair share of the time left while more addresses remain.
@@ -223,11 +220,12 @@ async def connect_first(
         return sock
     if refused:
         # A name is named, not what it resolved to (the operator's internal names stay so).
-        raise FetchError(FetchFailure.BLOCKED_BY_POLICY, blocked_message(refused[0], host))
+        message = blocked_message(refused[0], dest.shown_host)
+        raise FetchError(FetchFailure.BLOCKED_BY_POLICY, message)
     last = errors[-1] if errors else TimeoutError()
     if isinstance(last, TimeoutError):
         raise TimeoutError  # the exchange's deadline handler names the connect phase
-    raise connect_error(last, shown)
+    raise connect_error(last, f"{dest.shown_host}:{dest.port}")
 
 
 async def sock_connect(

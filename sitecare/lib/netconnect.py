@@ -180,7 +180,6 @@ async def open_guarded(
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
     deadline = loop.time() + timeout_s
-    shown = join_host_port(host, port)
     try:
         async with asyncio.timeout(timeout_s):
             infos = await resolve(host, port)
@@ -207,7 +206,7 @@ async def open_guarded(
                 dns_ms=(resolved - started) * 1000,
                 connect_ms=(time.perf_counter() - resolved) * 1000,
             )
-    raise _verdict(attempts, shown, timeout_s, host)
+    raise _verdict(attempts, host, port, timeout_s)
 
 
 async def _try_address(
@@ -234,7 +233,7 @@ async def _try_address(
     return None
 
 
-def _verdict(attempts: _Attempts, shown: str, timeout_s: float, host: str) -> ConnectError:
+def _verdict(attempts: _Attempts, host: str, port: int, timeout_s: float) -> ConnectError:
     """The one error that sums up the failed attempts on every address of a host."""
     if attempts.refused:
         # As in the HTTP module: a refusal by the policy is the fact worth reporting.
@@ -244,7 +243,7 @@ def _verdict(attempts: _Attempts, shown: str, timeout_s: float, host: str) -> Co
     last = attempts.errors[-1] if attempts.errors else TimeoutError()
     if isinstance(last, TimeoutError):
         return ConnectError(ConnectFailure.TIMEOUT, timeout_message(timeout_s, "connect"))
-    return _connect_error(last, shown)
+    return _connect_error(last, join_host_port(host, port))
 
 
 def _connect_error(exc: OSError, shown: str) -> ConnectError:
