@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from incidents.models import Channel
+from incidents.tests.tripwire import SocketLog, install_delivery_tripwire
 from monitoring.models import CheckKind, Monitor
 from sitecare.tests.browser import launched_chromium
 from sitecare.tests.sqlite_files import migrate
@@ -103,3 +104,11 @@ def browser() -> Iterator[Any]:
     ``needs_chromium``). Playwright's ``Browser``: ``new_context()``, then ``new_page()``."""
     with launched_chromium() as chromium:
         yield chromium
+
+
+@pytest.fixture(autouse=True)
+def _deliveries_stay_on_this_machine(monkeypatch: pytest.MonkeyPatch) -> SocketLog:
+    """Every test delivers alerts under a tripwire: nothing a delivery connects to, sends to
+    or looks up may leave loopback (a channel of ``json://x.example/`` would otherwise ask a
+    real DNS server), even if the guard itself were broken."""
+    return install_delivery_tripwire(monkeypatch)
