@@ -74,8 +74,13 @@ def apprise_log() -> Iterator[list[str]]:
     only through ``sender.scrub_secrets``. The collection follows the context (a filter on
     Apprise's logger, never a change of its level or handlers), so web threads validating at
     the same moment and Apprise's worker threads (which get a copy of the caller's context)
-    each collect their own.
+    each collect their own. Inside a collection, another one joins it (its lines are the
+    outer one's).
     """
+    outer = _collected.get()
+    if outer is not None:
+        yield outer
+        return
     log = logging.getLogger(apprise.LOGGER_NAME)
     with _install_lock:
         if _COLLECT not in log.filters:
@@ -122,8 +127,11 @@ def instantiate(arguments: dict[str, Any]) -> apprise.NotifyBase | None:
     return apprise.Apprise.instantiate(arguments, suppress_exceptions=True)
 
 
-def judge(channel: ChannelUrl) -> apprise.NotifyBase | None:
-    """The plugin Apprise builds for this URL once sitecare admits it, None when Apprise cannot
+def judge(
+    channel: ChannelUrl, arguments: dict[str, Any] | None = None
+) -> apprise.NotifyBase | None:
+    """The plugin Apprise builds for this URL once sitecare admits it (from ``arguments``
+    when given: the URL's with a delivery's headers and timeouts), None when Apprise cannot
     build one; ChannelRefused when sitecare will not send to it.
 
     1. The plugin Apprise selected is on the reviewed list (an unparseable URL whose scheme
@@ -148,7 +156,7 @@ def judge(channel: ChannelUrl) -> apprise.NotifyBase | None:
     if refused:
         raise ChannelRefused(_file_parameter_message(refused[0], schema))
     with apprise_log():
-        plugin = instantiate(channel.arguments())
+        plugin = instantiate(channel.arguments() if arguments is None else arguments)
     if plugin is not None:
         _judge_plugin(plugin, schema)
     return plugin

@@ -147,10 +147,10 @@ def deliver(notification: Notification) -> SendOutcome:
 
     1. A disabled channel gets nothing: the row fails at once, visibly.
     2. Decrypt the channel URL and build the Apprise service with the dedup key header and
-       our timeouts; a wrong key or a bad URL is an ordinary failed attempt.
-    3. A URL sitecare no longer sends to (saved before it was refused: judged as when saved,
-       :func:`channel_url.judge`) fails at once.
-    4. Send under the agency's network policy (the SSRF guard: every connect and send of the
+       our timeouts, judged as when the channel was saved (:func:`channel_url.judge`): a URL
+       sitecare no longer sends to fails at once; a wrong key or a bad URL is an ordinary
+       failed attempt.
+    3. Send under the agency's network policy (the SSRF guard: every connect and send of the
        plugin is checked), capturing Apprise's warnings as the error, with the URL's secrets
        removed.
     """
@@ -165,17 +165,15 @@ def deliver(notification: Notification) -> SendOutcome:
             error=_("The channel address cannot be decrypted: the encryption key has changed."),
         )
     target = read_channel_url(url)
-    try:
-        judge(target)
-    except ChannelRefused as refusal:
-        return SendOutcome(delivered=False, error=str(refusal), final=True)
     with (
         network_policy(_allowlist(channel.organization)) as refused,
         apprise_log() as apprise_lines,
     ):
         try:
-            service = build_service(target, notification.dedup_key)
+            service = judge(target, delivery_arguments(target, notification.dedup_key))
             delivered = service is not None and _notify(service, notification)
+        except ChannelRefused as refusal:
+            return SendOutcome(delivered=False, error=str(refusal), final=True)
         except Exception as exc:  # a plugin bug must not stop the sender loop
             if not refused.address:  # (a plugin may let the guard's refusal through: below)
                 # The exception text may quote the URL: keep its type only.
@@ -220,16 +218,14 @@ def _invalid_url_error(apprise_log: list[str], url: str) -> str:
     return error[:ERROR_MAX_CHARS]
 
 
-def build_service(target: ChannelUrl, dedup_key: str) -> apprise.NotifyBase | None:
-    """The Apprise service for a channel URL, with the dedup key header and our timeouts."""
-    if target.parsed is None:
-        return None
+def delivery_arguments(target: ChannelUrl, dedup_key: str) -> dict[str, Any]:
+    """The channel's plugin arguments with the dedup key header and our timeouts."""
     results = target.arguments()
     if results.get("schema") in HEADER_SCHEMAS:
         results["headers"] = {**(results.get("headers") or {}), DEDUP_HEADER: dedup_key}
     # cto/rto: Apprise's connect and read timeouts (apprise/url.py), same as ?cto=&rto=.
     results["cto"] = results["rto"] = settings.SITECARE_ALERT_SEND_TIMEOUT
-    return apprise.Apprise.instantiate(results, suppress_exceptions=True)
+    return results
 
 
 def scrub_secrets(text: str, url: str) -> str:

@@ -15,10 +15,10 @@ import threading
 import apprise
 import pytest
 
-from incidents.channel_url import read_channel_url
+from incidents.channel_url import judge, read_channel_url
 from incidents.delivery_guard import PolicyRefusal, network_policy
 from incidents.models import Notification
-from incidents.sender import build_service, deliver
+from incidents.sender import deliver, delivery_arguments
 from incidents.tests.receivers import (
     TcpListener,
     UdpListener,
@@ -127,7 +127,8 @@ def test_it_holds_the_threads_apprise_sends_from_to_the_policy(hook):
     """Apprise runs ``send()`` on its own executor for async_notify and for several services
     at once, in a copy of the caller's context: the policy goes with it."""
     with network_policy(NOTHING) as refused:
-        service = build_service(read_channel_url(hook.url("/async")), "k1")
+        target = read_channel_url(hook.url("/async"))
+        service = judge(target, delivery_arguments(target, "k1"))
         assert service is not None
         assert asyncio.run(service.async_notify(body="async")) is False
         several = apprise.Apprise()
