@@ -2,7 +2,11 @@
 
 from django.db import migrations
 
-from tenancy.two_factor import keyed
+from sitecare.lib.crypto import keyed_digest
+
+# The purpose as it was when this migration was written: tenancy.two_factor.keyed may change
+# later, what this migration wrote must not.
+PURPOSE = "tenancy.RecoveryCode.code_hash"
 
 
 def key_existing_codes(apps, schema_editor):
@@ -13,12 +17,11 @@ def key_existing_codes(apps, schema_editor):
     recovery codes."""
     codes = apps.get_model("tenancy", "RecoveryCode")
     for code in codes.objects.all():
-        code.code_hash = keyed(code.code_hash)
+        code.code_hash = keyed_digest(PURPOSE, code.code_hash)
         code.save(update_fields=["code_hash"])
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("tenancy", "0008_signin_throttle_label"),
     ]
