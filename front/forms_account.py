@@ -25,8 +25,6 @@ from tenancy.passwords import check_password
 from tenancy.throttle import SignInLocked, ThrottleKey
 
 WRONG_CODE = _("This code is not valid. Codes change every 30 seconds and each works once.")
-# What the log says about an attempt: the account name as typed (cut short) and the address.
-LOGGED_NAME_LENGTH = 64
 
 
 def identity_key(request: HttpRequest, username: str) -> ThrottleKey:
@@ -42,8 +40,8 @@ def signin_keys(request: HttpRequest, username: str) -> list[ThrottleKey]:
 
 
 def who(request: HttpRequest, username: str) -> str:
-    """The attempt, for the log: never the password."""
-    return f"account {username[:LOGGED_NAME_LENGTH]!r} from {client_address(request)}"
+    """The attempt, for the log: never the password, nor a name that is no account."""
+    return f"account {throttle.logged_account(username)!r} from {client_address(request)}"
 
 
 def locked_message(until: datetime, now: datetime) -> str:

@@ -190,6 +190,14 @@ def _count_one(key: ThrottleKey, now: datetime) -> tuple[datetime | None, bool]:
     raise RuntimeError(f"throttle row {key} neither updated nor created")
 
 
+def logged_account(username: str) -> str:
+    """The account name typed, as the log may show it: the account's user name when one exists,
+    else only the start of its key (people type passwords into the name field; the key finds
+    the throttle row without keeping the text)."""
+    key = account_key(username)
+    return _label(key) or f"an unknown name (key {key.key[:12]})"
+
+
 def _label(key: ThrottleKey) -> str:
     """What the operator reads on the row: the user name of the account an account or device
     key is for, if such an account exists. A name that is no account is not kept (a password

@@ -150,3 +150,18 @@ def test_it_takes_back_the_count_of_every_right_attempt(world):
             attempt(office, "owner", f"guess-{number}")
         # The sixth attempt earns a lock when it is counted; being right, it lifts it again.
         assert attempt(office, "owner", PASSWORD).status_code == 302
+
+
+def test_it_logs_a_name_that_is_no_account_only_as_the_start_of_its_key(world, caplog):
+    """People type a password into the name field: a name that is no account never reaches
+    the log; its key's start finds the throttle row."""
+    caplog.set_level(logging.INFO, logger="sitecare")
+    typed = "Hunter2-my-password"
+    with time_machine.travel(START, tick=False):
+        browser = HttpClient(REMOTE_ADDR="192.0.2.51")
+        for number in range(12):
+            attempt(browser, typed, f"guess-{number}")
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "refused while locked" in logged
+    assert typed.casefold() not in logged.casefold()
+    assert "an unknown name (key " in logged
