@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from incidents.escalation import stop_escalation
-from incidents.logic import channels_for, dedup_key
+from incidents.logic import channels_to_tell, dedup_key, enqueue_notifications
 from incidents.models import (
     Channel,
     EscalationStop,
@@ -148,7 +148,7 @@ def _notify_closed(incident: Incident, user: User, still_down: bool, *, now: dat
     """The resolution alert of a hand-resolved incident, which must not claim "back up"."""
     site, monitor = incident.monitor.site, incident.monitor
     rows = []
-    for channel in channels_for(incident):
+    for channel in channels_to_tell(incident, EventKind.RESOLVED):
         key = dedup_key(incident, EventKind.RESOLVED, channel)
         with translation.override(_language(incident)):
             names = {"site": site.name, "monitor": monitor.name, "number": incident.pk}
@@ -282,6 +282,10 @@ def _write_details(
                     },
                     details={"from": old_severity, "to": changes["severity"]},
                 )
+                if incident.state == IncidentState.OPEN:
+                    # Channels the new severity routes to are told it opened (the others
+                    # were already: the same keys write nothing).
+                    enqueue_notifications(incident, EventKind.OPENED, now=now)
             others = sorted(set(changes) - {"severity"})
             if others:
                 labels = [

@@ -151,6 +151,20 @@ def channels_for(incident: Incident) -> list[Channel]:
     )
 
 
+def channels_to_tell(incident: Incident, event: str) -> list[Channel]:
+    """The routed channels an incident's ``event`` goes to.
+
+    Only "opened" starts a channel's story: a later event goes to the routed channels that
+    were told of the incident (a channel added while it was open hears nothing of an outage
+    it never heard of, such as its all-clear).
+    """
+    channels = channels_for(incident)
+    if event == EventKind.OPENED:
+        return channels
+    told = set(incident.notifications.values_list("channel_id", flat=True))
+    return [channel for channel in channels if channel.pk in told]
+
+
 def dedup_key(incident: Incident, event: str, channel: Channel) -> str:
     """One key per incident, event and channel; a flapping incident's later rounds differ."""
     if incident.flap_count and event in (EventKind.OPENED, EventKind.RESOLVED):
@@ -161,7 +175,7 @@ def dedup_key(incident: Incident, event: str, channel: Channel) -> str:
 def enqueue_notifications(incident: Incident, event: str, *, now: datetime) -> list[Notification]:
     """Write one outbox row per channel; the alert sender delivers them after commit."""
     rows = []
-    for channel in channels_for(incident):
+    for channel in channels_to_tell(incident, event):
         key = dedup_key(incident, event, channel)
         link = ack_url(incident, channel) if event == EventKind.OPENED else ""
         title, body = render_message(incident, event, key, ack_link=link)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import ValidationError
 
+from incidents.actions import resolve_manually, update_details
 from incidents.logic import channels_for, enqueue_notifications
 from incidents.models import Channel, EventKind, Incident, Notification
 from incidents.models.core import Severity
@@ -91,3 +92,27 @@ def test_it_refuses_a_site_of_another_client(world, routes):
     with pytest.raises(ValidationError) as refused:
         channel.full_clean()
     assert "site" in refused.value.message_dict
+
+
+def test_it_tells_a_channel_added_while_an_incident_is_open_nothing_of_its_end(world, routes):
+    incident = Incident.objects.create(monitor=world.monitor_a, opened_at=T0)
+    enqueue_notifications(incident, EventKind.OPENED, now=T0)
+    make = Channel.objects.create
+    make(organization=world.agency, name="Added later", url="json://127.0.0.1:9/")
+    enqueue_notifications(incident, EventKind.RESOLVED, now=T0)
+    resolved = Notification.objects.filter(incident=incident, event=EventKind.RESOLVED)
+    assert "Added later" not in {row.channel.name for row in resolved}
+    assert {row.channel.name for row in resolved} == names(incident) - {"Added later"}
+
+
+def test_it_tells_the_channels_a_raised_severity_routes_to_that_the_incident_opened(world, routes):
+    incident = Incident.objects.create(monitor=world.monitor_a, opened_at=T0)
+    enqueue_notifications(incident, EventKind.OPENED, now=T0)
+    update_details(incident, world.owner, severity=Severity.CRITICAL)
+    opened = Notification.objects.filter(incident=incident, event=EventKind.OPENED)
+    assert {row.channel.name for row in opened} == names(incident)
+    assert opened.filter(channel__name="Agency critical").count() == 1
+    assert opened.count() == len(names(incident))  # the others were told once only
+    resolve_manually(incident, world.owner)
+    resolved = Notification.objects.filter(incident=incident, event=EventKind.RESOLVED)
+    assert {row.channel.name for row in resolved} == names(incident)
