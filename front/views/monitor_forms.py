@@ -38,7 +38,9 @@ FORM_NAMES = {attr: key for key, attr in MODEL_FIELD_FOR_KEY.items()}
 def kind_choices() -> list[dict[str, Any]]:
     """Every kind this version knows, with its name and what it watches (for choosers)."""
     return [
-        {"value": kind, "label": CheckKind(kind).label, "help": kind_help(kind)} for kind in KINDS
+        {"value": kind.value, "label": kind.label, "help": kind_help(kind)}
+        for kind in CheckKind
+        if kind in KINDS
     ]
 
 

@@ -15,12 +15,20 @@ from django.utils.translation import gettext as _
 
 Context = Mapping[str, Any]
 
+
+def _limit(value: Any) -> Any:
+    """120.0 reads as 120: a bound of a float field that is a whole number."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 # Error type → its sentence in the active language (looked up when shown, never at import).
 _BUILT_IN: dict[str, Callable[[Context], str]] = {
-    "greater_than_equal": lambda c: _("must be at least %(limit)s") % {"limit": c.get("ge")},
-    "greater_than": lambda c: _("must be greater than %(limit)s") % {"limit": c.get("gt")},
-    "less_than_equal": lambda c: _("must be at most %(limit)s") % {"limit": c.get("le")},
-    "less_than": lambda c: _("must be less than %(limit)s") % {"limit": c.get("lt")},
+    "greater_than_equal": lambda c: (
+        _("must be at least %(limit)s") % {"limit": _limit(c.get("ge"))}
+    ),
+    "greater_than": lambda c: _("must be greater than %(limit)s") % {"limit": _limit(c.get("gt"))},
+    "less_than_equal": lambda c: _("must be at most %(limit)s") % {"limit": _limit(c.get("le"))},
+    "less_than": lambda c: _("must be less than %(limit)s") % {"limit": _limit(c.get("lt"))},
     "string_too_short": lambda c: (
         _("must have at least %(n)s characters") % {"n": c.get("min_length")}
     ),
