@@ -48,6 +48,8 @@ class SlugFormMixin:
 
 
 class ClientForm(SlugFormMixin, forms.ModelForm):
+    instance: Client
+
     class Meta:
         model = Client
         fields = ["name", "slug"]
@@ -72,6 +74,8 @@ class SiteForm(SlugFormMixin, forms.ModelForm):
         assume_scheme="https",
         help_text=gettext_lazy("The site's home page, e.g. https://example.com/"),
     )
+
+    instance: Site
 
     class Meta:
         model = Site

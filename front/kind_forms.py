@@ -20,12 +20,11 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from annotated_types import Ge, Gt, Le, Lt, MaxLen
 from django import forms
 from django.conf import settings
-from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
@@ -47,6 +46,9 @@ from monitoring.spec import (
 )
 from sitecare.lib.netpolicy import IPNetwork
 from sitecare.lib.validation_messages import error_message
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 Shape = Literal["bool", "tristate", "choice", "number", "text", "long", "lines", "pairs"]
 NESTED = "__"  # basic_auth__username: a nested model's field in the flat form
@@ -141,7 +143,7 @@ def _help(info: FieldInfo, shape: Shape, secret: bool, stored: bool) -> str:
 
 
 def _django_field(
-    name: str, shape: Shape, annotation: Any, info: FieldInfo, label: str | Promise
+    name: str, shape: Shape, annotation: Any, info: FieldInfo, label: StrOrPromise
 ) -> forms.Field:
     if shape == "bool":
         return forms.BooleanField(label=label, required=False)
@@ -155,8 +157,9 @@ def _django_field(
         attrs = _number_attrs(name, annotation, info)
         return forms.CharField(label=label, required=False, widget=forms.NumberInput(attrs))
     if shape in ("long", "lines", "pairs"):
-        widget = forms.Textarea(attrs={"rows": 3 if shape != "long" else 6})
-        return forms.CharField(label=label, required=False, strip=False, widget=widget)
+        rows = 3 if shape != "long" else 6
+        area = forms.Textarea(attrs={"rows": rows})
+        return forms.CharField(label=label, required=False, strip=False, widget=area)
     return forms.CharField(label=label, required=False)
 
 

@@ -3,12 +3,16 @@ new kind that has none reads as its own name, "max_runtime" → "Max runtime")."
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import CheckKind
 
-LABELS: dict[str, Promise] = {
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+LABELS: dict[str, StrOrPromise] = {
     "name": _("Name"),
     "url": _("Address"),
     "interval": _("Interval (seconds)"),
@@ -62,7 +66,7 @@ LABELS: dict[str, Promise] = {
     "max_runtime": _("Longest run (seconds)"),
 }
 
-TARGET_LABELS: dict[str, Promise] = {
+TARGET_LABELS: dict[str, StrOrPromise] = {
     CheckKind.HTTP: _("Address (URL)"),
     CheckKind.CONTENT: _("Address (URL)"),
     CheckKind.SEO: _("Address (URL)"),
@@ -72,7 +76,7 @@ TARGET_LABELS: dict[str, Promise] = {
     CheckKind.DOMAIN: _("Domain name"),
 }
 
-TARGET_HELP: dict[str, Promise] = {
+TARGET_HELP: dict[str, StrOrPromise] = {
     CheckKind.HTTP: _("e.g. https://example.com/shop"),
     CheckKind.CONTENT: _("e.g. https://example.com/terms"),
     CheckKind.SEO: _("e.g. https://example.com/"),
@@ -82,7 +86,7 @@ TARGET_HELP: dict[str, Promise] = {
     CheckKind.DOMAIN: _("e.g. example.com"),
 }
 
-KIND_HELP: dict[str, Promise] = {
+KIND_HELP: dict[str, StrOrPromise] = {
     CheckKind.HTTP: _("A page or API answers with the right status, text or JSON."),
     CheckKind.TCP: _("A port is open (or closed)."),
     CheckKind.TLS: _("The certificate is valid and far from expiry."),
@@ -94,17 +98,17 @@ KIND_HELP: dict[str, Promise] = {
 }
 
 
-def field_label(key: str) -> str | Promise:
+def field_label(key: str) -> StrOrPromise:
     return LABELS.get(key) or key.replace("_", " ").capitalize()
 
 
-def target_label(kind: str) -> str | Promise:
+def target_label(kind: str) -> StrOrPromise:
     return TARGET_LABELS.get(kind) or LABELS["url"]
 
 
-def target_help(kind: str) -> str | Promise:
+def target_help(kind: str) -> StrOrPromise:
     return TARGET_HELP.get(kind, "")
 
 
-def kind_help(kind: str) -> str | Promise:
+def kind_help(kind: str) -> StrOrPromise:
     return KIND_HELP.get(kind, "")
