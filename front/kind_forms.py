@@ -131,6 +131,8 @@ def _help(info: FieldInfo, shape: Shape, secret: bool, stored: bool) -> str:
     """The field's description (translated when shown), its default, and how secrets behave."""
     parts = [gettext(info.description)] if info.description else []
     default = _default(info)
+    if isinstance(default, float) and default.is_integer():
+        default = int(default)  # 10.0 reads as 10
     if default not in (None, "", [], {}) and shape not in ("bool", "tristate"):
         parts.append(gettext("Default: %(value)s") % {"value": default})
     if shape == "lines":
@@ -139,7 +141,7 @@ def _help(info: FieldInfo, shape: Shape, secret: bool, stored: bool) -> str:
         parts.append(gettext("One per line, as Name: value."))
     if secret and stored:
         parts.append(gettext("Stored and not shown: leave blank to keep it."))
-    return " ".join(str(p) for p in parts)
+    return " · ".join(str(p) for p in parts)
 
 
 def _django_field(
