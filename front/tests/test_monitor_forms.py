@@ -214,3 +214,34 @@ def test_it_answers_404_for_another_agencys_site(world):
     browser = signed_in(stranger)
     assert browser.get(new_url(world, "http")).status_code == 404
     assert browser.get(reverse("front:monitor_edit", args=[world.monitor_a.pk])).status_code == 404
+
+
+ROUND_TRIP = [
+    (
+        "http",
+        "https://a.example/",
+        {"method": "POST", "body": "{}", "json_assert": ["$.ok == true"]},
+    ),
+    ("tcp", "db.a.example:5432", {"expect": "closed"}),
+    ("tls", "a.example:8443", {"warn_days": 30, "check_chain": False, "min_version": "TLS1.3"}),
+    ("dns", "a.example", {"record_type": "MX", "expected": ["10 mx.a.example"], "match": "any"}),
+    ("domain", "a.example", {"warn_days": 60}),
+    ("seo", "https://a.example/", {"check_sitemap": False, "canonical": "ignore"}),
+    ("content", "https://a.example/terms", {"selector": "main", "ignore": ["\\d+ views"]}),
+    ("heartbeat", "", {"cron": "0 3 * * *", "time_zone": "Europe/Warsaw", "grace": 900}),
+]
+
+
+@pytest.mark.parametrize(("kind", "url", "config"), ROUND_TRIP, ids=[r[0] for r in ROUND_TRIP])
+def test_it_shows_a_stored_monitor_back_so_saving_unchanged_changes_nothing(
+    world, kind, url, config
+):
+    monitor = Monitor.objects.create(
+        site=world.site_a, name="Round", kind=kind, url=url or "x" * 22, config=config
+    )
+    browser = signed_in(world.owner)
+    edit = reverse("front:monitor_edit", args=[monitor.pk])
+    response = browser.post(edit, form_data(kind, monitor=monitor))
+    assert response.status_code == 302, response.context["form"].errors
+    stored = Monitor.objects.get(pk=monitor.pk)
+    assert (stored.config, stored.url, stored.enabled) == (config, monitor.url, True)

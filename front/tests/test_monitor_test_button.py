@@ -163,3 +163,26 @@ def test_it_admits_loopback_when_the_allowlist_does(world, netlog, server):
         response = press_test(world, f"http://127.0.0.2:{redirector.server_address[1]}/")
     assert response.context["trial"].ok
     assert server.hits["/landed"] == 1
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "10.0.0.1", "169.254.169.254"])
+def test_it_refuses_a_tcp_test_of_a_denied_address(world, netlog, server, host):
+    data = form_data("tcp", name="Port", url=f"{host}:{server.server_address[1]}", timeout="3")
+    data["kind"] = "tcp"
+    response = signed_in(world.owner).post(
+        reverse("front:monitor_test", args=[world.site_a.pk]), data
+    )
+    assert response.context["trial"] is None
+    assert "network policy" in response.context["form"].errors["url"][0]
+    assert netlog.connects() == []
+
+
+def test_it_tests_a_tcp_port_the_allowlist_admits(world, netlog, server):
+    allow(world, "127.0.0.0/8")
+    data = form_data("tcp", name="Port", url=f"127.0.0.1:{server.server_address[1]}", timeout="3")
+    data["kind"] = "tcp"
+    response = signed_in(world.owner).post(
+        reverse("front:monitor_test", args=[world.site_a.pk]), data
+    )
+    trial = response.context["trial"]
+    assert trial.ok and "connect_ms" in dict(trial.timings)
