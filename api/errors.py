@@ -26,6 +26,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from sitecare.lib.validation_messages import error_message
 from tenancy.scoping import NotPermitted
 from tenancy.signin_state import EnrolmentRequired
 from tenancy.throttle import SignInLocked
@@ -70,8 +71,8 @@ def _field_name(loc: Iterable[Any], body_params: frozenset[str]) -> str:
 
 
 def _message(error: Mapping[str, Any]) -> str:
-    # pydantic prefixes the text of a validator's ValueError; the user needs the text only.
-    return str(error.get("msg", "")).removeprefix("Value error, ")
+    # The one wording of forms, config-as-code and the API, in the caller's language.
+    return error_message(error)
 
 
 def from_pydantic(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:

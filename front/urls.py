@@ -9,6 +9,10 @@ from front.views import (
     incident_actions,
     incidents,
     maintenance,
+    manage_clients,
+    manage_sites,
+    monitor_actions,
+    monitor_forms,
     monitors,
     oncall,
     overview,
@@ -28,7 +32,11 @@ urlpatterns: list[URLPattern] = [
     path("login/code/", signin.login_code, name="login_code"),
     path("logout/", signin.logout, name="logout"),
     path("language/", account.set_language, name="set_language"),
+    path("clients/new/", manage_clients.client_new, name="client_new"),
     path("clients/<int:client_id>/", overview.client_detail, name="client"),
+    path("clients/<int:client_id>/edit/", manage_clients.client_edit, name="client_edit"),
+    path("clients/<int:client_id>/delete/", manage_clients.client_delete, name="client_delete"),
+    path("clients/<int:client_id>/sites/new/", manage_sites.site_new, name="site_new"),
     path("clients/<int:client_id>/plan/", plans.client_plan, name="client_plan"),
     path("clients/<int:client_id>/sla/", sla.client_sla_page, name="client_sla"),
     path("sla/", sla_overview.sla_overview_page, name="sla_overview"),
@@ -39,7 +47,20 @@ urlpatterns: list[URLPattern] = [
     path("plans/examples/", plans.plan_examples, name="plan_examples"),
     path("plans/<int:plan_id>/", plans.plan_detail, name="plan"),
     path("sites/<int:site_id>/", overview.site_detail, name="site"),
+    path("sites/<int:site_id>/edit/", manage_sites.site_edit, name="site_edit"),
+    path("sites/<int:site_id>/delete/", manage_sites.site_delete, name="site_delete"),
+    path("sites/<int:site_id>/monitors/new/", monitor_forms.monitor_new, name="monitor_new"),
+    path("sites/<int:site_id>/monitors/test/", monitor_forms.monitor_test, name="monitor_test"),
     path("monitors/<int:monitor_id>/", monitors.monitor_detail, name="monitor"),
+    path("monitors/<int:monitor_id>/edit/", monitor_forms.monitor_edit, name="monitor_edit"),
+    path("monitors/<int:monitor_id>/clone/", monitor_actions.monitor_clone, name="monitor_clone"),
+    path(
+        "monitors/<int:monitor_id>/delete/", monitor_actions.monitor_delete, name="monitor_delete"
+    ),
+    path("monitors/<int:monitor_id>/pause/", monitor_actions.monitor_pause, name="monitor_pause"),
+    path(
+        "monitors/<int:monitor_id>/resume/", monitor_actions.monitor_resume, name="monitor_resume"
+    ),
     path(
         "monitors/content-baseline/accept/",
         monitors.monitor_accept_content,

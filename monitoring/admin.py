@@ -27,6 +27,7 @@ from monitoring.logic import STATE_FIELDS
 from monitoring.models import CheckResult, EngineRun, Monitor, PauseEvent, StateChange
 from monitoring.pauses import Actor, record_created, set_enabled
 from monitoring.spec import MODEL_FIELD_FOR_KEY, mask_secrets, parse_monitor, unmask_secrets
+from sitecare.lib.validation_messages import error_message
 
 # Definition keys (as in YAML and the API) → the form field that shows their errors.
 FIELD_FOR_KEY = MODEL_FIELD_FOR_KEY
@@ -131,8 +132,8 @@ class MonitorAdminForm(forms.ModelForm):
         for error in exc.errors():
             key = str(error["loc"][0]) if error["loc"] else ""
             field = FIELD_FOR_KEY.get(key, "config" if key else None)
-            # pydantic prefixes a validator's own message; the reader needs the message only.
-            text = str(error["msg"]).removeprefix("Value error, ")
+            # The one wording of the web forms, the API and config-as-code.
+            text = error_message(error)
             message = text if field != "config" else f"{key}: {text}"
             self.add_error(field, message)
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -57,17 +59,20 @@ class MonitorCommon(BaseModel):
     name: DisplayName = Field(min_length=1, max_length=200)
     kind: CheckKind = CheckKind.HTTP
     url: str = Field(default="", max_length=2000)
-    interval: int = Field(default=60, description="seconds between checks")
+    interval: int = Field(default=60, description=gettext_noop("seconds between checks"))
     timeout: float = Field(default=10.0, gt=0, le=120)
     confirm_down: int = Field(default=3, ge=1, le=20)
     confirm_up: int = Field(default=2, ge=1, le=20)
     recheck: int = Field(
-        default=10, ge=1, le=86_400, description="seconds between re-checks while confirming"
+        default=10,
+        ge=1,
+        le=86_400,
+        description=gettext_noop("seconds between re-checks while confirming"),
     )
     enabled: bool = True
     critical: bool | None = Field(
         default=None,
-        description=(
+        description=gettext_noop(
             "counts for the SLA (the site is down while a critical monitor is down); "
             "default: true for http, tcp, dns and heartbeat, false for tls, domain, seo "
             "and content"
@@ -78,7 +83,9 @@ class MonitorCommon(BaseModel):
     @classmethod
     def _kind_available(cls, value: CheckKind) -> CheckKind:
         if value not in KINDS:
-            raise ValueError(f"check kind {value.value!r} is not available in this version")
+            raise ValueError(
+                _("check kind %(kind)s is not available in this version") % {"kind": value.value}
+            )
         return value
 
     @field_validator("url")
@@ -95,9 +102,9 @@ class MonitorCommon(BaseModel):
     def _interval(cls, value: int) -> int:
         minimum = settings.SITECARE_MIN_INTERVAL_SECONDS
         if value < minimum:
-            raise ValueError(f"must be at least {minimum} seconds")
+            raise ValueError(_("must be at least %(n)d seconds") % {"n": minimum})
         if value > 86_400:
-            raise ValueError("must be at most 86400 seconds (one day)")
+            raise ValueError(_("must be at most 86400 seconds (one day)"))
         return value
 
     @model_validator(mode="after")
@@ -177,13 +184,13 @@ def parse_monitor(data: dict[str, Any], allowlist: Sequence[IPNetwork]) -> Monit
     if refusal:
         errors.append(_error("url", "blocked_by_policy", refusal, data.get("url")))
     if common is not None and common.timeout > common.interval:
-        message = f"must not exceed the interval ({common.interval} s)"
+        message = _("must not exceed the interval (%(n)d s)") % {"n": common.interval}
         errors.append(_error("timeout", "timeout_above_interval", message, common.timeout))
     # The default re-check pace is capped by the engine; only a stated one that is too slow
     # is an error.
     recheck_stated = common is not None and "recheck" in common.model_fields_set
     if common is not None and recheck_stated and common.recheck > common.interval:
-        message = f"must not exceed the interval ({common.interval} s)"
+        message = _("must not exceed the interval (%(n)d s)") % {"n": common.interval}
         errors.append(_error("recheck", "recheck_above_interval", message, common.recheck))
     if errors:
         raise ValidationError.from_exception_data("monitor", errors)

@@ -93,7 +93,7 @@ def test_it_patches_only_the_fields_sent(world, owner_api):
     site = Site.objects.get(pk=world.site_a.pk)
     assert (site.name, site.time_zone, site.slug) == ("Renamed", "Europe/Warsaw", world.site_a.slug)
     errors = field_errors(owner_api.patch(f"/sites/{world.site_a.pk}", {"name": "x" * 201}))
-    assert errors == {"name": "String should have at most 200 characters"}
+    assert errors == {"name": "must have at most 200 characters"}
 
 
 def test_it_refuses_an_unknown_field_naming_it_and_changes_nothing(world, owner_api):

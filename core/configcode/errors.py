@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from pydantic import ValidationError
 
+from sitecare.lib.validation_messages import error_message
+
 # A position in the document: mapping keys and list indexes, e.g. ("clients", 0, "slug").
 Loc = tuple[str | int, ...]
 # Where each path starts in the file: 1-based (line, column).
@@ -90,10 +92,8 @@ def _pydantic_message(error: Mapping[str, Any], known_fields: Iterable[str]) -> 
         if close:
             return _("unknown field (did you mean %(field)s?)") % {"field": close[0]}
         return _("unknown field")
-    if kind == "missing":
-        return _("this field is required")
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
+    # The one wording of forms, the API and config-as-code, in the reader's language.
+    return error_message(error)
 
 
 def issues_from_pydantic(

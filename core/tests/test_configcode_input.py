@@ -240,4 +240,4 @@ def test_it_refuses_a_check_kind_that_is_not_text(db):
     [message] = messages_of(one_monitor("{name: H, url: 'https://x.example/', kind: [http]}"))
     assert "monitors[0].kind: must be text" in message
     [message] = messages_of(one_monitor("{name: H, url: 'https://x.example/', kind: ping}"))
-    assert "monitors[0].kind: Input should be 'http'" in message
+    assert "monitors[0].kind: must be one of: 'http'" in message

@@ -209,7 +209,7 @@ def test_it_exports_windows_made_in_the_web_ui_and_applies_them_back_unchanged(c
         ("starts: 2026-12-06 02:00", "starts: 2026-12-06", "[0].starts", "the time too"),
         ("starts: 2026-12-06 02:00", "starts: 1999-12-05 02:00", "[0].starts", "2000 and 2100"),
         ("duration_minutes: 120", "duration_minutes: 0", "[0].duration_minutes", "1"),
-        ("duration_minutes: 90", "duration_minutes: 2h", "[1].duration_minutes", "integer"),
+        ("duration_minutes: 90", "duration_minutes: 2h", "[1].duration_minutes", "whole number"),
         ("duration_minutes: 90", "duration_minutes: 99999999", "[1].duration_minutes", "44640"),
         ("title: Server move", "title: Weekly updates", "[1].title", "duplicate title"),
         (

@@ -96,7 +96,7 @@ def test_it_caps_the_length_of_a_channel_url(db):
 def test_it_says_a_name_is_too_long_as_the_api_does(world, name, path):
     caller = ApiCaller(ApiToken.issue(world.owner, "tests")[1])
     api = field_errors(caller.post("/clients", {"name": "x" * 201, "slug": "long"}))
-    assert api["name"] == "String should have at most 200 characters"
+    assert api["name"] == "must have at most 200 characters"
     Organization.objects.all().delete()
     [message] = errors_of(document(**{name: "x" * 201}))
     assert message.endswith(f": {path}: {api['name']}")

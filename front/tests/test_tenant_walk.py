@@ -63,7 +63,19 @@ AGENCY_ONLY = {
     "front:oncall_edit",
     "front:escalation_policy",
     "front:plan",
+    # Forms that change clients, sites and monitors: agency members only.
+    "front:client_edit",
+    "front:client_delete",
+    "front:site_new",
+    "front:site_edit",
+    "front:site_delete",
+    "front:monitor_new",
+    "front:monitor_edit",
+    "front:monitor_clone",
+    "front:monitor_delete",
 }
+# Actions with no page (POST only): walked with a POST; client users get 404 all the same.
+POST_ONLY = {"front:monitor_pause", "front:monitor_resume", "front:monitor_test"}
 # Reached by a signed secret in the URL, not a session: incidents/tests/test_oncall_views.py
 # checks that a forged or stale one is 404.
 # The same for ack links: incidents/tests/test_ack_link.py.
@@ -83,6 +95,11 @@ def test_it_answers_404_to_client_b_for_every_client_a_page_with_an_id(world, in
         missing = [p for p in params if p not in objects]
         assert not missing, f"{name}: no client A object mapped for {missing}"
         url = reverse(name, kwargs={p: objects[p].pk for p in params})  # type: ignore[attr-defined]
+        if name in POST_ONLY:
+            assert intruder.post(url, {"kind": "http"}).status_code == 404, url
+            assert own_user.post(url, {"kind": "http"}).status_code == 404, url
+            assert owner.post(url, {"kind": "http"}).status_code in (200, 302), url
+            continue
         assert intruder.get(url).status_code == 404, url
         assert owner.get(url).status_code == 200, url
         assert own_user.get(url).status_code == (404 if name in AGENCY_ONLY else 200), url

@@ -7,9 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.onboarding import onboarding
 from front import summaries
 from front.forms_plans import ClientPlanForm
 from front.plan_steps import plan_form_initial, plan_panel
+from front.views.monitor_forms import kind_choices
 from incidents.models import Channel, Incident
 from monitoring.models import Monitor
 from sites.models import Site
@@ -26,6 +28,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "board": summaries.board(scope),
         "open_incidents": summaries.happening_now(scope),
         "has_scope": scope.organization_id is not None,
+        "can_edit": scope.can_edit,
+        "is_owner": scope.is_owner,
+        # The first steps of a new agency, until all are done (agency members only).
+        "onboarding": onboarding(scope.organization_id)
+        if scope.can_edit and scope.organization_id is not None
+        else None,
     }
     return render(request, "front/dashboard.html", context)
 
@@ -53,6 +61,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "channels": scope.visible(Channel).filter(client=client),
         **plan_panel(client, now=now),
         "plan_form": plan_form,
+        "can_edit": scope.can_edit,
     }
     return render(request, "front/client.html", context)
 
@@ -75,5 +84,7 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
         "site_row": site_row,
         "rows": summaries.monitor_rows(scope, monitors, now=now),
         "incidents": incidents,
+        "can_edit": scope.can_edit,
+        "kinds": kind_choices() if scope.can_edit and not monitors else [],
     }
     return render(request, "front/site.html", context)

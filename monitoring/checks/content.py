@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 import regex
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -80,7 +81,9 @@ class Options(BaseModel):
 
     selector: str | None = Field(default=None, min_length=1, max_length=500)
     compare: Literal["text", "html"] = "text"
-    ignore: list[Pattern] = Field(default_factory=list, description="regular expressions")
+    ignore: list[Pattern] = Field(
+        default_factory=list, description=gettext_noop("regular expressions")
+    )
     must_contain: list[Text] = Field(default_factory=list)
     alert_on_change: bool = True
 

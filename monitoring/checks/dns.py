@@ -18,6 +18,7 @@ import dns.rdata
 import dns.resolver
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from dns.rdtypes.ANY.MX import MX
 from dns.rdtypes.IN.A import A
 from dns.rdtypes.IN.AAAA import AAAA
@@ -167,14 +168,17 @@ class Options(BaseModel):
     expected: list[str] = Field(
         default_factory=list,
         max_length=50,
-        description="values that must be answered; empty: any answer will do",
+        description=gettext_noop("values that must be answered; empty: any answer will do"),
     )
     match: Literal["all", "any"] = Field(
         default="all",
-        description="all: the answers are exactly the expected values; any: one of them is there",
+        description=gettext_noop(
+            "all: the answers are exactly the expected values; any: one of them is there"
+        ),
     )
     resolver: str | None = Field(
-        default=None, description="IP[:port] of the name server to ask; empty: the system's"
+        default=None,
+        description=gettext_noop("IP[:port] of the name server to ask; empty: the system's"),
     )
 
     @field_validator("record_type", mode="before")

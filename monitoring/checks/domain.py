@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from monitoring.checks.dns import normalize_domain_name
@@ -45,12 +45,15 @@ class Options(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    warn_days: int = Field(default=30, ge=1, le=3650, description="warn this many days ahead")
+    warn_days: int = Field(
+        default=30, ge=1, le=3650, description=gettext_noop("warn this many days ahead")
+    )
     critical_days: int = Field(
-        default=7, ge=0, le=3650, description="down this many days ahead (or fewer)"
+        default=7, ge=0, le=3650, description=gettext_noop("down this many days ahead (or fewer)")
     )
     rdap_base_url: str | None = Field(
-        default=None, description="RDAP service to ask; empty: the installation's default"
+        default=None,
+        description=gettext_noop("RDAP service to ask; empty: the installation's default"),
     )
 
     @field_validator("critical_days")

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitoring.engine.target import CheckTarget
@@ -59,11 +60,30 @@ class Options(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    period: int | None = Field(default=None, ge=60, le=366 * 86_400)
-    cron: str | None = None
-    time_zone: str = "UTC"
-    grace: int = Field(default=DEFAULT_GRACE_S, ge=0, le=366 * 86_400)
-    max_runtime: int | None = Field(default=None, ge=1, le=7 * 86_400)
+    period: int | None = Field(
+        default=None,
+        ge=60,
+        le=366 * 86_400,
+        description=gettext_noop("seconds between pings; empty with no cron: daily"),
+    )
+    cron: str | None = Field(
+        default=None, description=gettext_noop("a cron schedule of five fields, e.g. 0 3 * * *")
+    )
+    time_zone: str = Field(
+        default="UTC", description=gettext_noop("the zone of the cron schedule, e.g. Europe/Warsaw")
+    )
+    grace: int = Field(
+        default=DEFAULT_GRACE_S,
+        ge=0,
+        le=366 * 86_400,
+        description=gettext_noop("seconds a ping may be late before the job counts as down"),
+    )
+    max_runtime: int | None = Field(
+        default=None,
+        ge=1,
+        le=7 * 86_400,
+        description=gettext_noop("seconds a started job may run before it counts as late"),
+    )
 
     @field_validator("cron")
     @classmethod
@@ -73,7 +93,7 @@ class Options(BaseModel):
         value = " ".join(value.split())
         # Five fields only: a seconds field would make a heartbeat that no cron daemon runs.
         if len(value.split(" ")) != 5 or not croniter.is_valid(value):
-            raise ValueError("must be a cron expression of five fields, e.g. '0 3 * * *'")
+            raise ValueError(_("must be a cron expression of five fields, e.g. '0 3 * * *'"))
         return value
 
     @field_validator("time_zone")
@@ -82,15 +102,17 @@ class Options(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. 'Europe/Warsaw')") from None
+            raise ValueError(
+                _("unknown time zone %(zone)r (e.g. 'Europe/Warsaw')") % {"zone": value}
+            ) from None
         return value
 
     @model_validator(mode="after")
     def _one_schedule(self) -> Self:
         if self.period is not None and self.cron is not None:
-            raise ValueError("give either period or cron, not both")
+            raise ValueError(_("give either period or cron, not both"))
         if self.cron is None and self.time_zone != "UTC":
-            raise ValueError("time_zone applies to a cron schedule only")
+            raise ValueError(_("time_zone applies to a cron schedule only"))
         return self
 
     @property

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -76,16 +77,18 @@ def parse_status_spec(spec: str) -> list[tuple[int, int]]:
         item = part.strip()
         if not item:
             continue
-        low_s, _, high_s = item.partition("-")
+        low_s, _sep, high_s = item.partition("-")
         try:
             low, high = int(low_s), int(high_s or low_s)
         except ValueError:
-            raise ValueError(f"{item!r} is not a status code or range like 200-399") from None
+            raise ValueError(
+                _("%(item)r is not a status code or range like 200-399") % {"item": item}
+            ) from None
         if not (100 <= low <= high <= 599):
-            raise ValueError(f"{item!r} is outside 100-599 or reversed")
+            raise ValueError(_("%(item)r is outside 100-599 or reversed") % {"item": item})
         ranges.append((low, high))
     if not ranges:
-        raise ValueError("at least one status code or range is needed")
+        raise ValueError(_("at least one status code or range is needed"))
     return ranges
 
 
@@ -118,13 +121,17 @@ class Options(BaseModel):
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"basic_auth", "bearer_token", "headers"})
 
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
-    expected_status: str = Field(default="200-399", description="codes or ranges: 200,301-302")
+    expected_status: str = Field(
+        default="200-399", description=gettext_noop("codes or ranges: 200,301-302")
+    )
     keyword: str | None = Field(default=None, min_length=1, max_length=500)
     keyword_mode: Literal["present", "absent"] = "present"
     follow_redirects: bool = True
     headers: dict[str, str] = Field(default_factory=dict)
     body: str | None = Field(default=None, max_length=65_536)
-    json_assert: list[str] = Field(default_factory=list, description='e.g. $.status == "ok"')
+    json_assert: list[str] = Field(
+        default_factory=list, description=gettext_noop('e.g. $.status == "ok"')
+    )
     max_response_ms: int | None = Field(default=None, ge=1, le=600_000)
     basic_auth: BasicAuth | None = None
     bearer_token: str | None = Field(default=None, min_length=1, max_length=4096)
