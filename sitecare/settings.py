@@ -226,6 +226,14 @@ SITECARE_ALERT_BACKOFF_SECONDS = env_float("SITECARE_ALERT_BACKOFF_SECONDS", 15.
 SITECARE_ALERT_POLL_SECONDS = env_float("SITECARE_ALERT_POLL_SECONDS", 1.0, minimum=0.01)
 # How often the alert sender works out every client's error budget (sla.alerts).
 SITECARE_BUDGET_CHECK_SECONDS = env_float("SITECARE_BUDGET_CHECK_SECONDS", 300.0, minimum=1)
+# How often the alert sender works out each client's stored SLA standing again (sla.standings),
+# and how old one may be before a page works it out itself (when no sender runs).
+SITECARE_STANDINGS_REFRESH_SECONDS = env_float(
+    "SITECARE_STANDINGS_REFRESH_SECONDS", 60.0, minimum=1
+)
+SITECARE_STANDINGS_MAX_AGE_SECONDS = env_float(
+    "SITECARE_STANDINGS_MAX_AGE_SECONDS", 600.0, minimum=1
+)
 SITECARE_ALERT_SEND_TIMEOUT = env_float("SITECARE_ALERT_SEND_TIMEOUT", 15.0, minimum=1.0)
 # How long the one-click acknowledgement link in an alert works.
 SITECARE_ACK_LINK_HOURS = env_int("SITECARE_ACK_LINK_HOURS", 24, minimum=1)
