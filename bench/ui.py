@@ -87,7 +87,10 @@ def generate(args: argparse.Namespace) -> Any:
                 slug="business",
                 availability_target=Decimal("99.5"),
                 time_zone="Europe/Warsaw",
-                business_hours={day: "08:00-16:00" for day in ("mon", "tue", "wed", "thu", "fri")},
+                business_hours={
+                    day: "08:00-16:00"
+                    for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+                },
                 holiday_country="PL",
                 monthly_fee=Decimal(500),
                 currency="PLN",

@@ -65,9 +65,9 @@ class Dashboard:
     totals: SiteCounts
     attention: list[ClientRow]  # clients with sites that need attention, with those sites
     attention_more: int  # sites that need attention beyond those shown
-    page: Page  # of ClientLine
+    page: Page[Client]  # the page of clients shown (``lines``), for the pager
     as_of: datetime | None  # when the oldest standing shown was worked out
-    lines: list[ClientLine] = field(default_factory=list)
+    lines: list[ClientLine] = field(default_factory=list)  # the page's clients
 
 
 def site_states(scope: Scope) -> tuple[dict[int, str], dict[int, int]]:
@@ -84,10 +84,12 @@ def site_states(scope: Scope) -> tuple[dict[int, str], dict[int, int]]:
     )
     states: dict[int, str] = {}
     for row in per_site:
-        for status, key in ((Status.DOWN, "down"), (Status.UNKNOWN, "unknown"), (Status.UP, "up")):
-            if row[key]:
-                states[row["site_id"]] = status
-                break
+        if row["down"]:
+            states[row["site_id"]] = Status.DOWN
+        elif row["unknown"]:
+            states[row["site_id"]] = Status.UNKNOWN
+        elif row["up"]:
+            states[row["site_id"]] = Status.UP
     clients = dict(scope.visible(Site).values_list("pk", "client_id"))
     return {pk: states.get(pk, Status.PAUSED) for pk in clients}, clients
 
@@ -132,7 +134,6 @@ def dashboard(scope: Scope, *, page_number: str | None, now: datetime) -> Dashbo
     shown = list(page.object_list)
     standings = {s.client.pk: s for s in current(shown, now=now)}
     lines = [ClientLine(c, counts[c.pk], standings.get(c.pk)) for c in shown]
-    page.object_list = lines
     as_of = min((s.as_of for s in standings.values()), default=None)
     return Dashboard(
         totals=totals,

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -195,7 +195,7 @@ def plans_digests(client_ids: Sequence[int]) -> dict[int, str]:
     }
 
 
-def current(clients: Sequence[Client], *, now: datetime) -> list[StoredStanding]:
+def current(clients: Iterable[Client], *, now: datetime) -> list[StoredStanding]:
     """The clients' standings, the riskiest first (as ``sla.overview`` orders them).
 
     1. Their snapshots, the digests of their plan histories, and which of them have state

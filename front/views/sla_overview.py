@@ -96,7 +96,8 @@ def standing_row(standing: StoredStanding) -> StandingRow:
     """
     figures = standing.figures
     budget, target, credit = figures["budget"], figures["target"], figures["credit"]
-    assert budget is not None and target is not None and credit is not None  # assessed only
+    verdict = standing.verdict
+    assert budget is not None and target and credit is not None and verdict  # assessed only
     consumed, rate = budget["consumed_percent"], budget["burn_rate"]
     seen = standing.outlook or Outlook.NOTHING_COUNTED
     when = budget["exhausted_at"] if seen == Outlook.USED_UP else budget["runs_out_at"]
@@ -117,7 +118,7 @@ def standing_row(standing: StoredStanding) -> StandingRow:
         burn_rate=None if rate is None else number_format(floored(Fraction(rate), 2), 2),
         outlook=seen,
         when=_moment(when, figures["time_zone"]),
-        verdict=str(Verdict(figures["verdict"]).label),
+        verdict=str(verdict.label),
         credit=_money(credit),
         if_ended_now=_money(provisional),
     )
