@@ -110,6 +110,7 @@ def test_it_shows_one_page_of_clients_and_only_the_sites_needing_attention(world
     assert "Page 1 of 2" in clients
     # Each bulk client has one site down (listed) and two up (on the client's page only).
     assert html.count("Site 2-0<") == 1 and "Site 2-1<" not in html
+    assert "20 more sites need attention" in html
     # Problems first: the 30 clients with a site down, then Client A and B (all up).
     second = browser.get("/?page=2").content.decode()
     assert "Client A" in second and "Client B" in second
