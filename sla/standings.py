@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,12 +43,14 @@ from sla.budget import Outlook
 from sla.models import CarePlan, ClientPlan, StandingSnapshot
 from sla.overview import ClientStanding, overview
 from sla.overview_data import StandingData, standing_data
-from sla.periods import Period
+from sla.periods import Period, PeriodError
 from sla.verdicts import Verdict
 from tenancy.models import Client
 
 BATCH = 10  # clients the loop refreshes in one round (the alert sender's round stays short)
+logger = logging.getLogger(__name__)
 _last_round: datetime | None = None
+_failed: dict[int, datetime] = {}  # clients whose standing could not be worked out, and when
 
 
 class PeriodData(TypedDict):
@@ -289,23 +292,35 @@ def handle_one_refresh(now: datetime) -> int:
     Every ``SITECARE_STANDINGS_REFRESH_SECONDS`` at most, up to ``BATCH`` clients whose
     snapshot is missing, older than that, or of an ended window, oldest first; a round that
     found a full batch comes back at the next round, so a large agency catches up quickly
-    without holding the sender up for long.
+    without holding the sender up for long. A client whose standing cannot be worked out
+    (``PeriodError``: its current window has not begun in its plan's zone) is logged and
+    left for one interval: the sender's alerts must not wait for it.
     """
     global _last_round
     every = timedelta(seconds=settings.SITECARE_STANDINGS_REFRESH_SECONDS)
     if _last_round is not None and _last_round <= now < _last_round + every:
         return 0
-    due = list(
-        Client.objects.filter(
-            Q(standing_snapshot__isnull=True)
-            | Q(standing_snapshot__as_of__lt=now - every)
-            | Q(standing_snapshot__as_of__gt=now)
-            | Q(standing_snapshot__window_end__lte=now)
-        ).order_by(F("standing_snapshot__as_of").asc(nulls_first=True), "pk")[:BATCH]
-    )
-    refresh(due, now=now)
+    for pk, at in list(_failed.items()):
+        if not at <= now < at + every:
+            del _failed[pk]
+    found = Client.objects.filter(
+        Q(standing_snapshot__isnull=True)
+        | Q(standing_snapshot__as_of__lt=now - every)
+        | Q(standing_snapshot__as_of__gt=now)
+        | Q(standing_snapshot__window_end__lte=now)
+    ).order_by(F("standing_snapshot__as_of").asc(nulls_first=True), "pk")
+    due = [c for c in found[: BATCH + len(_failed)] if c.pk not in _failed][:BATCH]
+    refreshed = 0
+    for client in due:
+        try:
+            refresh([client], now=now)
+        except PeriodError:
+            logger.exception("SLA standing of client %s not worked out", client.pk)
+            _failed[client.pk] = now
+        else:
+            refreshed += 1
     _last_round = None if len(due) == BATCH else now
-    return len(due)
+    return refreshed
 
 
 def refresh_all(*, now: datetime | None = None) -> int:

@@ -14,6 +14,7 @@ from monitoring.pauses import Actor, set_enabled
 from sla import standings
 from sla.models import ClientPlan, StandingSnapshot
 from sla.overview import overview
+from sla.periods import PeriodError
 from sla.report import client_sla
 from sla.standings import StoredStanding, current, refresh_all, snapshot_data
 from sla.tests.overview_world import NOW, ORDER, Agency, build_agency, down
@@ -152,6 +153,7 @@ def test_it_never_shows_an_ended_window_as_the_current_one(world, settings):
 def test_it_refreshes_the_stalest_standings_in_the_senders_loop(world, settings):
     settings.SITECARE_STANDINGS_REFRESH_SECONDS = 60
     standings._last_round = None
+    standings._failed.clear()
     with time_machine.travel(NOW, tick=False):
         build_agency(world)
         assert standings.handle_one_refresh(NOW) == 7  # fewer than a batch: all of them
@@ -161,3 +163,27 @@ def test_it_refreshes_the_stalest_standings_in_the_senders_loop(world, settings)
     StandingSnapshot.objects.filter(client__name="Zeta").update(as_of=later - MINUTE / 2)
     assert standings.handle_one_refresh(later) == 6  # Zeta's is recent enough
     assert StandingSnapshot.objects.get(client__name="Client A").as_of == later
+
+
+def test_it_leaves_a_client_it_cannot_work_out_without_stopping_the_loop(world, monkeypatch):
+    """A standing that raises ``PeriodError`` is logged and retried after an interval; the
+    others are refreshed, and the alert sender's round goes on."""
+    standings._last_round = None
+    standings._failed.clear()
+    with time_machine.travel(NOW, tick=False):
+        agency = build_agency(world)
+    real = standings.overview
+
+    def failing_for_zeta(clients, *, now):
+        if any(c.pk == agency.zeta.pk for c in clients):
+            raise PeriodError("period: 2026-11 has not begun yet")
+        return real(clients, now=now)
+
+    monkeypatch.setattr(standings, "overview", failing_for_zeta)
+    assert standings.handle_one_refresh(NOW) == 6
+    assert not StandingSnapshot.objects.filter(client=agency.zeta).exists()
+    later = NOW + 2 * MINUTE
+    StandingSnapshot.objects.update(as_of=later)  # the others are fresh: Zeta alone is due
+    monkeypatch.setattr(standings, "overview", real)
+    assert standings.handle_one_refresh(later) == 1
+    assert StandingSnapshot.objects.filter(client=agency.zeta).exists()
