@@ -6,6 +6,7 @@ The defaults need no variable at all: an SQLite database and generated keys unde
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import secrets
 from pathlib import Path
 
@@ -53,16 +54,25 @@ SITECARE_BASE_URL = env_str("SITECARE_BASE_URL", "http://127.0.0.1:8000").rstrip
 # empty to believe no proxy (the connection's peer is then always the client).
 SITECARE_TRUSTED_PROXIES = env_networks("SITECARE_TRUSTED_PROXIES", ["127.0.0.0/8", "::1"])
 
+# django-ninja's templates and static files (the API docs' Swagger UI from our own static
+# files, not a CDN: offline, and the Content-Security-Policy admits this origin only), found
+# without importing the package: as an installed app it would import itself and pydantic
+# at every start of every command (~0.2 s), though only the API needs it.
+_ninja_spec = importlib.util.find_spec("ninja")
+if _ninja_spec is None or _ninja_spec.origin is None:
+    raise ImproperlyConfigured("django-ninja is not installed")
+NINJA_DIR = Path(_ninja_spec.origin).parent
+
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Without autodiscovery at start-up: the admin modules import the validators of every
+    # check kind (pydantic, dnspython, apprise…), which every command would pay for before
+    # doing anything. sitecare.urls discovers them when the URLs are first loaded.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    # The API docs' Swagger UI from our own static files, not a CDN (offline, and the
-    # Content-Security-Policy admits this origin only).
-    "ninja",
     "tenancy",
     "sites",
     "monitoring",
@@ -100,7 +110,7 @@ ASGI_APPLICATION = "sitecare.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates", NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -168,7 +178,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static", NINJA_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
 
@@ -216,6 +226,14 @@ SITECARE_ALERT_BACKOFF_SECONDS = env_float("SITECARE_ALERT_BACKOFF_SECONDS", 15.
 SITECARE_ALERT_POLL_SECONDS = env_float("SITECARE_ALERT_POLL_SECONDS", 1.0, minimum=0.01)
 # How often the alert sender works out every client's error budget (sla.alerts).
 SITECARE_BUDGET_CHECK_SECONDS = env_float("SITECARE_BUDGET_CHECK_SECONDS", 300.0, minimum=1)
+# How often the alert sender works out each client's stored SLA standing again (sla.standings),
+# and how old one may be before a page works it out itself (when no sender runs).
+SITECARE_STANDINGS_REFRESH_SECONDS = env_float(
+    "SITECARE_STANDINGS_REFRESH_SECONDS", 60.0, minimum=1
+)
+SITECARE_STANDINGS_MAX_AGE_SECONDS = env_float(
+    "SITECARE_STANDINGS_MAX_AGE_SECONDS", 600.0, minimum=1
+)
 SITECARE_ALERT_SEND_TIMEOUT = env_float("SITECARE_ALERT_SEND_TIMEOUT", 15.0, minimum=1.0)
 # How long the one-click acknowledgement link in an alert works.
 SITECARE_ACK_LINK_HOURS = env_int("SITECARE_ACK_LINK_HOURS", 24, minimum=1)

@@ -4,6 +4,10 @@ from django.urls import include, path
 from front.views.account import admin_password_change
 from front.views.signin import admin_login
 
+# The admin modules are registered here, not at app loading (see INSTALLED_APPS): only what
+# serves or checks URLs pays for importing them.
+admin.autodiscover()
+
 urlpatterns = [
     # Before the admin's own routes: its login page would bypass throttling and two-factor,
     # and its password change would check the current password without throttling.

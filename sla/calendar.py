@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 from sitecare.lib.intervals import Interval, check, clip, merge
 
 # Opening hours of one day, local wall clock; a closing time of 00:00 means midnight at the
@@ -63,7 +61,7 @@ class Calendar:
             for weekday, hours in zip(WEEKDAYS, self.hours, strict=True):
                 if hours is not None and hours[1] != time(0) and hours[1] <= hours[0]:
                     raise ValueError(f"hours.{weekday}: closing time must be after opening time")
-        if self.country and self.country not in holidays.list_supported_countries():
+        if self.country and self.country not in _holiday_countries():
             raise ValueError(f"country: no public holidays known for {self.country!r}")
         if self.subdivision and not self.country:
             raise ValueError("subdivision: needs a country")
@@ -171,8 +169,20 @@ def wall_clock_moment(local: datetime, zone: ZoneInfo) -> datetime:
 _MICROSECOND = timedelta(microseconds=1)
 
 
+@functools.cache
+def _holiday_countries() -> frozenset[str]:
+    """The countries the ``holidays`` package knows."""
+    # Imported here, where a calendar with a country needs it: the package imports ~250
+    # country modules (~0.2 s), which every sitecare command would pay at start-up.
+    import holidays
+
+    return frozenset(holidays.list_supported_countries())
+
+
 @functools.lru_cache(maxsize=256)
 def _holidays(country: str, subdivision: str, year: int) -> frozenset[date]:
     """A country's public holidays in one year (the ``holidays`` package), cached."""
+    import holidays  # heavy: see _holiday_countries
+
     found = holidays.country_holidays(country, subdiv=subdivision or None, years=year)
     return frozenset(found.keys())

@@ -342,3 +342,31 @@ class BudgetAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} {self.level}% {self.window_start:%Y-%m-%d}"
+
+
+class StandingSnapshot(models.Model):
+    """A client's standing in its current window (``sla.overview``) as computed at ``as_of``,
+    for the pages that list every client (``sla.standings`` says when it is still good)."""
+
+    TENANT_ORG_PATH = "client__organization_id"
+    TENANT_CLIENT_PATH = "client_id"
+
+    client = models.OneToOneField(
+        Client, on_delete=models.CASCADE, primary_key=True, related_name="standing_snapshot"
+    )
+    as_of = models.DateTimeField(_("as of"))
+    window_end = models.DateTimeField(_("window end"))
+    # What the figures were computed from, to tell when they no longer hold: the client's
+    # plan history (a digest), and the last state change and pause event then recorded.
+    plans_digest = models.CharField(max_length=64)
+    last_change_id = models.BigIntegerField(default=0)
+    last_pause_id = models.BigIntegerField(default=0)
+    data = models.JSONField()  # sla.standings.SnapshotData
+
+    class Meta:
+        verbose_name = _("stored SLA standing")
+        verbose_name_plural = _("stored SLA standings")
+        indexes = [models.Index(fields=["as_of"], name="standing_snapshot_as_of")]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.as_of:%Y-%m-%d %H:%M}"

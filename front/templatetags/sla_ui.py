@@ -10,6 +10,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from front.charts_sla import percent_label
 from front.sla_figures import VERDICT_BADGE, duration_text, money_text, target_text
 from sla.models import ClientPlan
 from sla.verdicts import Verdict
@@ -18,9 +19,15 @@ register = template.Library()
 
 
 @register.filter
-def target_percent(value: Decimal | None) -> str:
-    """A plan's availability target as written: "99.9 %"."""
-    return "—" if value is None else target_text(value)
+def target_percent(value: Decimal | str | None) -> str:
+    """A plan's availability target as written: "99.9 %" (from a Decimal or the API's text)."""
+    return "—" if value is None else target_text(Decimal(value))
+
+
+@register.filter
+def availability_percent(value: str | None) -> str:
+    """An availability of the API ("99.583", rounded down) as the SLA page shows it."""
+    return "—" if value is None else percent_label(Decimal(value), 3)
 
 
 @register.filter

@@ -63,8 +63,8 @@ def test_it_shows_every_client_to_the_agency(world, persona):
     html = signed_in(getattr(world, persona)).get(reverse("front:dashboard")).content.decode()
     assert "Client A" in html
     assert "Client B" in html
-    assert "Shop A" in html
-    assert "Shop B" in html
+    # Sites are listed on their clients' pages; the dashboard shows those needing attention.
+    assert "Shop A" not in html
 
 
 def test_it_shows_a_client_user_only_their_client(world):
@@ -72,7 +72,6 @@ def test_it_shows_a_client_user_only_their_client(world):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Client A" in html
-    assert "Shop A" in html
     assert "Client B" not in html
     assert "Shop B" not in html
     assert "b.example" not in html
@@ -89,9 +88,11 @@ def test_it_counts_sites_and_open_incidents_on_the_dashboard(world):
         failure_class=FailureClass.CONNECTION_REFUSED,
     )
     response = signed_in(world.owner).get(reverse("front:dashboard"))
-    board = response.context["board"]
-    assert (board.sites_up, board.sites_down, board.open_incidents) == (1, 1, 1)
+    totals = response.context["board"].totals
+    assert (totals.up, totals.down, totals.open_incidents) == (1, 1, 1)
     html = response.content.decode()
+    attention = html.split('id="attention"')[1].split("</section>")[0]
+    assert "Shop B" in attention and "Shop A" not in attention
     assert "Happening now" in html
     assert "The server refused the connection" in html
     assert 'badge--down"' in html and ">Down<" in html  # a word, not only a colour

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from core.onboarding import onboarding
+from front import dashboard as front_dashboard
 from front import summaries
 from front.forms_plans import ClientPlanForm
 from front.plan_steps import plan_form_initial, plan_panel
@@ -24,8 +25,9 @@ RECENT_INCIDENTS = 20
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
+    now = timezone.now()
     context = {
-        "board": summaries.board(scope),
+        "board": front_dashboard.dashboard(scope, page_number=request.GET.get("page"), now=now),
         "open_incidents": summaries.happening_now(scope),
         "has_scope": scope.organization_id is not None,
         "can_edit": scope.can_edit,

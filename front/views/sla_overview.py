@@ -1,7 +1,8 @@
 """The agency's SLA overview (``/sla/``): which clients are at risk in this window.
 
 Owners and engineers only; everyone else gets 404 (a client's users have their client's own
-SLA page). One row per client from ``sla.overview``, the riskiest first, worded with the SLA
+SLA page). One row per client from ``sla.overview``, as stored by ``sla.standings`` (with the
+moment the figures are of), the riskiest first, worded with the SLA
 page's helpers (``front.sla_figures``): availability rounded down, the budget used with a
 small server-rendered bar, the burn rate, when the budget runs out, the verdict (a running
 window is missed only once certain), breaches so far and the credit owed (while the window
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -27,11 +29,12 @@ from django.views.decorators.http import require_GET
 from front.charts import FAIL
 from front.charts_sla import OK, percent_label
 from front.formatting import moment_format
-from front.sla_figures import availability_text, if_ended_now, money_text, target_text
+from front.sla_figures import money_text, target_text
 from front.views.common import agency_scope
 from sla.budget import Outlook
-from sla.overview import ClientStanding, overview
+from sla.overview_data import StandingCreditData
 from sla.serialize import floored
+from sla.standings import StoredStanding, current
 from sla.verdicts import Verdict
 from tenancy.models import Client
 
@@ -45,7 +48,7 @@ WARN_SHARE = Fraction(1, 2)
 class StandingRow:
     """What one row of the overview shows (a client whose window is assessed)."""
 
-    standing: ClientStanding
+    standing: StoredStanding
     availability: str
     target: str
     consumed: str  # "37.5 %", or a dash when the target allows no downtime
@@ -73,41 +76,57 @@ def budget_bar(share: Fraction, *, exhausted: bool, at_risk: bool = False) -> Sa
     )
 
 
-def _moment(value: datetime | None, time_zone: str) -> str:
+def _moment(value: str | None, time_zone: str) -> str:
     if value is None:
         return ""
-    return date_format(timezone.localtime(value, ZoneInfo(time_zone)), moment_format())
+    moment = datetime.fromisoformat(value)
+    return date_format(timezone.localtime(moment, ZoneInfo(time_zone)), moment_format())
 
 
-def standing_row(standing: ClientStanding) -> StandingRow:
-    """The row of a client whose window is assessed (its figures in words)."""
-    window = standing.window
-    assert window is not None  # the caller splits off the others
-    budget = window.budget
-    consumed, rate = budget.consumed_percent, budget.burn_rate
-    seen = budget.outlook
-    when = budget.exhausted_at if seen == Outlook.USED_UP else budget.runs_out_at
-    provisional = if_ended_now(window)
+def _money(credit: StandingCreditData | None) -> str:
+    return "" if credit is None else money_text(Decimal(credit["amount"]), credit["currency"])
+
+
+def standing_row(standing: StoredStanding) -> StandingRow:
+    """The row of a client whose window is assessed (its stored figures in words).
+
+    The stored figures are the API's (``sla.overview_data``): percentages rounded down to
+    three decimals, rounded down again here to the page's fewer (the same as rounding the
+    exact figure down), moments in UTC, money with its cents.
+    """
+    figures = standing.figures
+    budget, target, credit = figures["budget"], figures["target"], figures["credit"]
+    verdict = standing.verdict
+    assert budget is not None and target and credit is not None and verdict  # assessed only
+    consumed, rate = budget["consumed_percent"], budget["burn_rate"]
+    seen = standing.outlook or Outlook.NOTHING_COUNTED
+    when = budget["exhausted_at"] if seen == Outlook.USED_UP else budget["runs_out_at"]
+    provisional = figures["credit_if_ended_now"]
+    if provisional is not None and Decimal(provisional["amount"]) <= Decimal(credit["amount"]):
+        provisional = None  # shown only when a running window would owe more (if_ended_now)
     return StandingRow(
         standing=standing,
-        availability=availability_text(window.figures),
-        target=target_text(window.target),
+        availability=_availability(figures["availability_percent"]),
+        target=target_text(Decimal(target)),
         # Rounded down, like every SLA percentage: 99.96 % used never shows as 100.0 %.
-        consumed="—" if consumed is None else percent_label(floored(consumed, 1), 1),
+        consumed="—" if consumed is None else percent_label(floored(Fraction(consumed), 1), 1),
         bar=budget_bar(
             standing.consumed_share,
             exhausted=standing.exhausted,
-            at_risk=window.verdict == Verdict.AT_RISK,
+            at_risk=standing.verdict == Verdict.AT_RISK,
         ),
-        burn_rate=None if rate is None else number_format(floored(rate, 2), 2),
+        burn_rate=None if rate is None else number_format(floored(Fraction(rate), 2), 2),
         outlook=seen,
-        when=_moment(when, window.period.time_zone),
-        verdict=str(Verdict(window.verdict).label),
-        credit=money_text(window.credit.amount, window.credit.currency),
-        if_ended_now=""
-        if provisional is None
-        else money_text(provisional.amount, provisional.currency),
+        when=_moment(when, figures["time_zone"]),
+        verdict=str(verdict.label),
+        credit=_money(credit),
+        if_ended_now=_money(provisional),
     )
+
+
+def _availability(shown: str | None) -> str:
+    """As ``front.sla_figures.availability_text``, from the stored figure."""
+    return "—" if shown is None else percent_label(Decimal(shown), 3)
 
 
 @login_required
@@ -116,17 +135,24 @@ def sla_overview_page(request: HttpRequest) -> HttpResponse:
     """Every client's standing in its current window, the riskiest first.
 
     1. Owners and engineers only (404 for everyone else).
-    2. The overview of the agency's clients at one moment.
-    3. Assessed windows in the table; clients without a plan in force listed apart.
+    2. The agency's clients' standings (``sla.standings.current``).
+    3. Assessed windows in the table; clients without a plan in force listed apart; when
+       the figures were computed (``sla.standings``: stored, or worked out again when they
+       no longer hold).
     """
     scope = agency_scope(request)
     now = timezone.now()
-    standings = overview(scope.visible(Client).order_by("name", "pk"), now=now)
+    standings = current(scope.visible(Client).order_by("name", "pk"), now=now)
     context = {
-        "rows": [standing_row(s) for s in standings if s.window is not None],
-        "unassessed": [(s, availability_text(s.figures)) for s in standings if s.window is None],
+        "rows": [standing_row(s) for s in standings if s.assessed],
+        "unassessed": [
+            (s, _availability(s.figures["availability_percent"]))
+            for s in standings
+            if not s.assessed
+        ],
         "has_clients": bool(standings),
         "can_assign": scope.is_owner,
         "now": now,
+        "as_of": min((s.as_of for s in standings), default=now),
     }
     return render(request, "front/sla_overview.html", context)

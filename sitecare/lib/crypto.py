@@ -14,19 +14,25 @@ import base64
 import hashlib
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from django import forms
 from django.conf import settings
 from django.db import models
 from django.utils.crypto import salted_hmac
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 PREFIX = "enc1:"
 
 
 @cache
 def _fernet(key: str) -> Fernet:
+    # Imported at first use: the models that hold secrets import this module at every start
+    # of every command, most of which never encrypt anything.
+    from cryptography.fernet import Fernet
+
     digest = hashlib.sha256(("sitecare-at-rest:" + key).encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
@@ -40,6 +46,12 @@ def keyed_digest(purpose: str, value: str) -> str:
     ).hexdigest()
 
 
+def _invalid_token() -> type[Exception]:
+    from cryptography.fernet import InvalidToken  # see _fernet
+
+    return InvalidToken
+
+
 def encrypt(plaintext: str) -> str:
     token = _fernet(settings.SITECARE_ENCRYPTION_KEY).encrypt(plaintext.encode())
     return PREFIX + token.decode()
@@ -49,8 +61,9 @@ def decrypt(stored: str) -> str:
     if not stored.startswith(PREFIX):
         raise ValueError("value is not an encrypted sitecare secret")
     try:
-        raw = _fernet(settings.SITECARE_ENCRYPTION_KEY).decrypt(stored[len(PREFIX) :].encode())
-    except InvalidToken as exc:
+        fernet = _fernet(settings.SITECARE_ENCRYPTION_KEY)
+        raw = fernet.decrypt(stored[len(PREFIX) :].encode())
+    except _invalid_token() as exc:
         raise ValueError("secret cannot be decrypted: the encryption key has changed") from exc
     return raw.decode()
 

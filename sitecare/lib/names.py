@@ -24,13 +24,16 @@ character; the API and config as code strip surrounding spaces, as the web forms
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection
-from typing import Annotated, ClassVar
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
-from pydantic import AfterValidator
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
 
 # Letters and marks that draw nothing: the Hangul fillers, the halfwidth Hangul filler, the
 # combining grapheme joiner, Khmer's inherent vowels, the braille blank.
@@ -127,7 +130,23 @@ def validate_name(value: str) -> None:
         raise ValidationError(str(exc), code="hidden_character") from None
 
 
-DisplayName = Annotated[str, AfterValidator(check_name)]
+class _CheckedName:
+    """Pydantic's ``AfterValidator(check_name)``, spelt with pydantic's protocol so that this
+    module (which every model with a name imports) does not import pydantic itself."""
+
+    def __init__(self, check: Callable[[str], str]) -> None:
+        self.check = check
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        # pydantic is loaded by the time it asks for a schema; models need not load it.
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+
+DisplayName = Annotated[str, _CheckedName(check_name)]
 
 
 class NamedModel(models.Model):

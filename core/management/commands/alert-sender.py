@@ -1,8 +1,8 @@
 """``sitecare alert-sender``: deliver the notification outbox until SIGTERM/SIGINT.
 
 It lives in ``core`` because it wires apps together: the loop is ``incidents.sender``'s, and
-each round also runs the error-budget check of ``sla`` (which depends on incidents, not the
-other way round).
+each round also runs the error-budget check of ``sla`` and refreshes the clients' stored SLA
+standings (``sla.standings``); ``sla`` depends on incidents, not the other way round.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from incidents import sender
 from sla.alerts import handle_one_budget_check
+from sla.standings import handle_one_refresh
 
 
 class Command(BaseCommand):
@@ -33,7 +34,9 @@ class Command(BaseCommand):
         stop = threading.Event()
         sender.stop_on_signals(stop)
         try:
-            sender.run(stop, once=options["once"], periodic=[handle_one_budget_check])
+            sender.run(
+                stop, once=options["once"], periodic=[handle_one_budget_check, handle_one_refresh]
+            )
         except sender.LeaseLost as exc:
             # Exit non-zero, so a supervisor that restarts only failed units restarts it (it
             # then waits for the lease).
