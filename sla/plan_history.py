@@ -138,7 +138,15 @@ class PlanHistory:
             ):
                 zone = step_zone
                 break
-        return self.judge(month_of(now, zone))
+        judgement = self.judge(month_of(now, zone))
+        for _zone_hops in range(3):
+            if judgement.window.start <= now:
+                break
+            # The step judging that month reads its windows in another zone, where the month
+            # has not begun (a plan in UTC from the 1st, at 00:30 of the 1st in Warsaw): the
+            # month holding now there is the current one.
+            judgement = self.judge(month_of(now, judgement.window.time_zone))
+        return judgement
 
     def is_scheduled(self, step: ClientPlan, current: Judgement) -> bool:
         """Whether the step is dated after the current one (all are, without a current one)."""

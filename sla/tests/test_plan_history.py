@@ -189,3 +189,19 @@ def test_it_has_one_step_a_day_and_one_since_always(plans) -> None:
         with pytest.raises(IntegrityError), transaction.atomic():
             ClientPlan.objects.create(client=plans, plan=None, starts_on=starts_on)
     assert ClientPlan.objects.filter(client=plans).count() == 2
+
+
+def test_it_judges_the_month_begun_in_the_plan_s_zone_when_the_installation_s_is_ahead(
+    plans, settings
+):
+    """At 23:30 UTC on 30 November it is 1 December in Warsaw, and a plan read in UTC from
+    1 December has not begun: the current window is one that has (it asked for December in
+    the plan's zone, which had not begun, and every SLA figure of the client failed)."""
+    settings.TIME_ZONE = "Europe/Warsaw"
+    give(plans, [(date(2026, 12, 1), "startup")])
+    now = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    judgement = plan_history(plans).current(now)
+    assert judgement.window.start <= now
+    assert judgement.plan is None
+    assert judgement.upcoming is not None and judgement.upcoming.starts_on == date(2026, 12, 1)
+    client_sla(plans, judgement.window, now=now, judgement=judgement)  # no PeriodError
