@@ -107,7 +107,10 @@ def test_it_updates_only_the_changed_fields_and_keeps_the_monitor_state(db, env,
     apply_file(FILE)
     home = Monitor.objects.get(site__slug="shop", name="Home")
     Monitor.objects.filter(pk=home.pk).update(state=MonitorState.DOWN, streak_count=7)
-    text = FILE.read_text().replace("interval: 60, keyword: Add to cart", "interval: 120")
+    # An omitted field keeps its value: dropping the keyword takes an explicit null.
+    text = FILE.read_text().replace(
+        "interval: 60, keyword: Add to cart", "interval: 120, keyword: null"
+    )
 
     with CaptureQueriesContext(connection) as queries:
         report = apply_config(text)
