@@ -20,6 +20,7 @@ from front import summaries
 from front.pause_words import pause_line, paused_time_note
 from incidents.models import Incident
 from monitoring.content import ContentError, accept_current_content, changed_content
+from monitoring.heartbeat_page import heartbeat_info
 from monitoring.models import (
     CheckKind,
     CheckResult,
@@ -81,6 +82,7 @@ def monitor_detail(request: HttpRequest, monitor_id: int) -> HttpResponse:
         ),
         "incidents": scope.visible(Incident).filter(monitor=monitor).order_by("-opened_at")[:10],
         **content_context(scope, monitor),
+        "heartbeat": heartbeat_info(monitor, now) if monitor.kind == CheckKind.HEARTBEAT else None,
     }
     return render(request, "front/monitor.html", context)
 
