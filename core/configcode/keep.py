@@ -116,20 +116,29 @@ def _fill_sites(org: Organization, client_item: Item, client: Client) -> None:
                 item["monitors"][m_index] = filled
 
 
+def _channels_for(channels: list[Channel], owner: Client | None) -> dict[str, Item]:
+    """Stored channels by name as a list of ``owner`` (None: the agency-wide list) would
+    write them: a channel listed under another owner than before keeps its fields but its
+    site, which belongs to the old owner."""
+    found = {}
+    for channel in channels:
+        same_owner = channel.client_id == (owner.pk if owner is not None else None)
+        site = channel.site.slug if channel.site is not None and same_owner else None
+        found[channel.name] = channel_data(channel, site)
+    return found
+
+
 def _fill_clients(org: Organization, data: Item) -> None:
     clients = {c.slug: c for c in Client.objects.filter(organization=org)}
-    channels = {
-        ch.name: channel_data(ch, ch.site.slug if ch.site else None)
-        for ch in Channel.objects.filter(organization=org).select_related("site")
-    }
-    _fill_list(data, "channels", "name", channels)
+    channels = list(Channel.objects.filter(organization=org).select_related("site"))
+    _fill_list(data, "channels", "name", _channels_for(channels, None))
     for item in _items(data, "clients") or []:
         if not isinstance(item, dict):
             continue
         client = clients.get(_key(item.get("slug")) or "")
         if client is None:
             continue
-        _fill_list(item, "channels", "name", channels)
+        _fill_list(item, "channels", "name", _channels_for(channels, client))
         item.setdefault("name", client.name)
         _fill_sites(org, item, client)
         windows = MaintenanceWindow.objects.filter(client=client).select_related("site")

@@ -174,3 +174,20 @@ def test_it_sets_a_ping_token_from_the_placeholder_when_given(stored):
         },
     )
     assert Monitor.objects.get(name="Backup").url == new
+
+
+def test_it_lets_a_channel_move_between_owners_without_its_old_site(stored):
+    moved = SHORT.replace('channels:\n  - {name: Pager, url: "json://127.0.0.1:9/hook"}\n', "")
+    moved = moved.replace(
+        "    name: Acme\n",
+        '    name: Acme\n    channels:\n      - {name: Pager, url: "json://127.0.0.1:9/hook", '
+        "site: shop}\n",
+    )
+    apply_config(moved)
+    pager = Channel.objects.select_related("client", "site").get(name="Pager")
+    assert pager.client is not None and pager.site is not None and pager.site.slug == "shop"
+    assert pager.min_severity == "critical"  # omitted: kept through the move
+    report = apply_config(SHORT)  # back to the agency: the client's site does not follow
+    assert [c.kind for c in report.changes] == [ObjectKind.CHANNEL]
+    pager.refresh_from_db()
+    assert (pager.client_id, pager.site_id, pager.min_severity) == (None, None, "critical")
