@@ -65,8 +65,13 @@ def monitor_status(monitor: Monitor) -> str:
 
 
 def worst_status(monitors: Sequence[Monitor]) -> str:
-    """A site's state: its worst enabled monitor; paused when none is enabled."""
-    states = {m.state for m in monitors if m.enabled}
+    """A site's state: its worst enabled monitor (a heartbeat waiting for its first ping
+    counts as no data, not up); paused when none is enabled."""
+    states = {
+        Status.UNKNOWN if monitor_status(m) == Status.WAITING else m.state
+        for m in monitors
+        if m.enabled
+    }
     for status in (Status.DOWN, Status.UNKNOWN, Status.UP):
         if status in states:
             return status

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from front.summaries import Status, monitor_status, worst_status
 from front.tests.conftest import signed_in
 from monitoring.checks import heartbeat
 from monitoring.heartbeats import Ping, record_ping
@@ -114,3 +115,14 @@ def test_it_shows_the_page_to_the_client_and_hides_it_from_other_clients(world, 
     response = signed_in(world.client_b_user).get(reverse("front:monitor", args=[beat.pk]))
     assert response.status_code == 404
     assert beat.url not in response.content.decode()
+
+
+def test_it_counts_a_site_with_a_waiting_heartbeat_as_no_data_not_up(world, beat):
+    Monitor.objects.filter(pk=world.monitor_a.pk).update(state="up")
+    Monitor.objects.filter(pk=beat.pk).update(state="up")  # the verdict before any deadline
+    monitors = list(Monitor.objects.filter(site=world.site_a))
+    beat.refresh_from_db()
+    assert monitor_status(beat) == Status.WAITING
+    assert worst_status(monitors) == Status.UNKNOWN
+    Monitor.objects.filter(pk=beat.pk).update(first_ping_at=NOW)
+    assert worst_status(list(Monitor.objects.filter(site=world.site_a))) == Status.UP
