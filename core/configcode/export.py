@@ -25,7 +25,7 @@ from core.configcode.careplans import export_assignment, export_plan
 from core.configcode.loader import escape
 from core.configcode.maintenance import export_window
 from core.configcode.reconciler import allowlist_entries
-from core.configcode.statuspages import status_page_data
+from core.configcode.statuspages import pages_with_components, status_page_data
 from incidents.models import Channel, MaintenanceWindow
 from incidents.models.core import Severity
 from monitoring.models import CheckKind, Monitor
@@ -165,7 +165,7 @@ class _Exporter:
         maintenance = [_escaped(export_window(w)) for w in windows.order_by("title", "pk")]
         if maintenance:
             data["maintenance"] = maintenance
-        pages = [_escaped(status_page_data(page)) for page in client.status_pages.order_by("slug")]
+        pages = [_escaped(status_page_data(page)) for page in pages_with_components(client)]
         if pages:
             data["status_pages"] = pages
         return data

@@ -4,8 +4,12 @@ stated one (empty list and null included) changes it; the dry run shows only wha
 from __future__ import annotations
 
 import pytest
+import yaml
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.configcode import ConfigError, apply_config, export_config
+from core.configcode.keep import fill_omitted
 from core.configcode.report import Action, ObjectKind
 from incidents.models import Channel
 from monitoring.models import Monitor
@@ -191,3 +195,30 @@ def test_it_lets_a_channel_move_between_owners_without_its_old_site(stored):
     assert [c.kind for c in report.changes] == [ObjectKind.CHANNEL]
     pager.refresh_from_db()
     assert (pager.client_id, pager.site_id, pager.min_severity) == (None, None, "critical")
+
+
+def _agency_with(sites: int) -> str:
+    listed = "".join(
+        f"      - slug: s{i}\n        name: S{i}\n        monitors:\n"
+        f'          - {{name: Home, url: "http://127.0.0.1:8000/{i}"}}\n'
+        for i in range(sites)
+    )
+    page = (
+        "    status_pages:\n      - slug: sp\n        title: SP\n        components:\n"
+        "          - {site: s0, monitor: Home, name: Home}\n"
+    )
+    return (
+        "version: 1\nagency: {slug: many, name: Many, network_allowlist: [127.0.0.0/8]}\n"
+        f"clients:\n  - slug: c\n    name: C\n    sites:\n{listed}{page}"
+    )
+
+
+@pytest.mark.parametrize("sites", [2, 12])
+def test_it_reads_the_stored_objects_in_a_constant_number_of_queries(db, sites):
+    text = _agency_with(sites)
+    apply_config(text)
+    data = yaml.safe_load(text)
+    with CaptureQueriesContext(connection) as queries:
+        filled = fill_omitted(data)
+    assert len(queries) == 9  # the agency, its plans and seven kinds of objects
+    assert filled["clients"][0]["sites"][1]["monitors"][0]["kind"] == "http"
