@@ -4,6 +4,7 @@ unpublished pages 404, linked from the page."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,8 +13,10 @@ import icalendar
 import pytest
 import time_machine
 from django.test import Client as HttpClient
+from django.urls import reverse
 from django.utils import timezone
 
+from front.tests.conftest import signed_in
 from incidents.models import (
     Incident,
     MaintenanceWindow,
@@ -149,3 +152,18 @@ def test_it_hides_the_subscribe_form_and_refuses_subscribing_when_not_offered(sw
     with time_machine.travel(NOW, tick=False):
         refused = HttpClient().post(f"/status/{sw.page.slug}/subscribe/", {"email": "a@b.example"})
     assert refused.status_code == 404
+
+
+def test_it_offers_subscriptions_on_a_new_page_form_and_saves_the_choice(world):
+    browser = signed_in(world.engineer)
+    url = reverse("front:statuspages", args=[world.client_a.pk])
+    html = browser.get(url).content.decode()
+    assert re.search(r'<input type="checkbox" name="allow_subscriptions"[^>]* checked', html)
+    form = {"action": "save", "title": "T", "slug": "t-page", "accent_color": "#2563eb"}
+    assert browser.post(url, {**form, "allow_subscriptions": "on"}).status_code == 302
+    assert StatusPage.objects.get(slug="t-page").allow_subscriptions
+    page = StatusPage.objects.get(slug="t-page")
+    detail = reverse("front:statuspage", args=[page.pk])
+    assert browser.post(detail, form).status_code == 302  # the box left unticked
+    page.refresh_from_db()
+    assert not page.allow_subscriptions
