@@ -230,7 +230,10 @@ def judge(monitor_id: int, options: Options, facts: Facts, now: datetime) -> Out
     deadline = next_expected(options, reference) + timedelta(seconds=options.grace)
     details = {"last_ping": _iso(facts.last_signal_at), "expected_by": deadline.isoformat()}
     if now <= deadline:
-        message = _("Last ping at %(last)s; the next is expected by %(deadline)s.")
+        if facts.last_signal_at is None:  # waiting for the first: there is no "last ping"
+            message = _("No ping yet; the first is expected by %(deadline)s.")
+        else:
+            message = _("Last ping at %(last)s; the next is expected by %(deadline)s.")
         shown = {"last": when(reference, zone), "deadline": when(deadline, zone)}
         return Outcome(monitor_id, now, ok=True, message=message % shown, details=details)
     if facts.last_signal_at is None:

@@ -11,6 +11,7 @@ import pytest
 from django.test import override_settings
 
 from monitoring import heartbeats, views
+from monitoring.checks import heartbeat
 from monitoring.heartbeats import Ping, RateLimiter, forget_old_pings, record_ping
 from monitoring.models import HeartbeatPing, PingKind
 from monitoring.tests.test_heartbeat import URLCONF, make_heartbeat
@@ -95,3 +96,12 @@ def test_it_spares_the_latest_of_a_kind_even_when_old(world):
     assert forget_old_pings(monitor.pk, keep=4) == 6
     assert monitor.pings.filter(kind=PingKind.START).count() == 1
     assert monitor.pings.count() == 5
+
+
+def test_it_never_speaks_of_a_last_ping_before_the_first():
+    options = heartbeat.Options.model_validate({"period": 3600, "grace": 300})
+    waiting = heartbeats.judge(1, options, heartbeats.Facts(created_at=T0), T0 + timedelta(hours=1))
+    assert waiting.ok and waiting.message.startswith("No ping yet; the first is expected by")
+    assert "Last ping" not in waiting.message
+    pinged = heartbeats.Facts(T0, T0, PingKind.SUCCESS)
+    assert heartbeats.judge(1, options, pinged, T0).message.startswith("Last ping at")
