@@ -126,3 +126,13 @@ def test_it_counts_a_site_with_a_waiting_heartbeat_as_no_data_not_up(world, beat
     assert worst_status(monitors) == Status.UNKNOWN
     Monitor.objects.filter(pk=beat.pk).update(first_ping_at=NOW)
     assert worst_status(list(Monitor.objects.filter(site=world.site_a))) == Status.UP
+
+
+def test_it_leaves_the_response_chart_and_token_off_the_site_page_for_a_heartbeat(world, beat):
+    Monitor.objects.filter(pk=world.monitor_a.pk).delete()
+    with time_machine.travel(NOW, tick=False):
+        html = signed_in(world.owner).get(reverse("front:site", args=[world.site_a.pk]))
+    text = html.content.decode()
+    assert "Nightly backup" in text and "Waiting for first ping" in text
+    assert "Response time, last 24 hours" not in text and "Last response" not in text
+    assert beat.url not in text
