@@ -10,17 +10,42 @@ ids, so a feed says nothing about how many incidents or windows the agency has e
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from incidents.models import StatusPage
 from incidents.oncall_feed import CRLF, escape_text, fold
-from incidents.statuspage import IncidentView, MaintenanceView, PageSummary
+from incidents.statuspage import (
+    IncidentView,
+    MaintenanceView,
+    components_of,
+    incidents_of,
+    maintenance_of,
+)
 
 ATOM_CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 ICAL_CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class FeedContent:
+    """What both feeds show: the page's open and recent incidents and its maintenance (read
+    as the page reads them, without its 90 days of uptime bars)."""
+
+    page: StatusPage
+    generated_at: datetime
+    incidents: list[IncidentView]
+    maintenance: list[MaintenanceView]
+
+
+def feed_content(page: StatusPage, now: datetime) -> FeedContent:
+    components = components_of(page)
+    active, past = incidents_of(components, now)
+    return FeedContent(page, now, [*active, *past], maintenance_of(page, components, now))
 
 
 def _digest(*parts: object) -> str:
@@ -51,16 +76,16 @@ def _incident_text(incident: IncidentView) -> str:
     return "\n\n".join(lines)
 
 
-def atom_feed(summary: PageSummary, page_url: str, feed_url: str) -> str:
+def atom_feed(content: FeedContent, page_url: str, feed_url: str) -> str:
     """The page's open and recent incidents as an Atom document, newest change first.
 
     1. Each incident is one entry, identified by the page and its start (stable while the
        incident lives), updated at its latest public change.
-    2. The feed is updated at the newest entry's change (at the page's generation when none).
+    2. The feed is updated at the newest entry's change (Django's generator takes the
+       latest entry date; now when there is none).
     """
-    page = summary.page
-    incidents = [*summary.active_incidents, *summary.past_incidents]
-    incidents.sort(key=incident_updated, reverse=True)
+    page = content.page
+    incidents = sorted(content.incidents, key=incident_updated, reverse=True)
     feed = Atom1Feed(
         title=_("%(page)s: incidents") % {"page": page.title},
         link=page_url,
@@ -97,13 +122,13 @@ def _event(uid: str, item: MaintenanceView, stamp: datetime, url: str) -> list[s
     return lines
 
 
-def maintenance_calendar(summary: PageSummary, page_url: str) -> str:
+def maintenance_calendar(content: FeedContent, page_url: str) -> str:
     """The page's running and coming maintenance as a VCALENDAR (UTC times, CRLF, folded).
 
     Each occurrence is one event whose UID stays the same between fetches while its start
     and title do.
     """
-    page = summary.page
+    page = content.page
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -114,8 +139,8 @@ def maintenance_calendar(summary: PageSummary, page_url: str) -> str:
         "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
         "X-PUBLISHED-TTL:PT1H",
     ]
-    for item in summary.maintenance:
+    for item in content.maintenance:
         uid = f"maintenance-{_digest(page.pk, item.title, item.start)}@sitecare"
-        lines += _event(uid, item, summary.generated_at, page_url)
+        lines += _event(uid, item, content.generated_at, page_url)
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + CRLF for line in lines)

@@ -155,9 +155,9 @@ def absolute_url(request: HttpRequest, page: StatusPage) -> Callable[[str], str]
 def page_atom(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """The page's incidents and their public updates as an Atom feed."""
     page, links = load_page(request, slug)
-    summary = statuspage.summarize_page(page)
+    content = statuspage_feeds.feed_content(page, timezone.now())
     url = absolute_url(request, page)
-    body = statuspage_feeds.atom_feed(summary, url(links.page), url(links.atom))
+    body = statuspage_feeds.atom_feed(content, url(links.page), url(links.atom))
     response = HttpResponse(body, content_type=statuspage_feeds.ATOM_CONTENT_TYPE)
     response["Access-Control-Allow-Origin"] = "*"
     return secure(response, csp=RESOURCE_CSP, cache_seconds=60)
@@ -167,8 +167,8 @@ def page_atom(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 def page_ical(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """The page's running and coming maintenance as an iCalendar feed."""
     page, links = load_page(request, slug)
-    summary = statuspage.summarize_page(page)
-    body = statuspage_feeds.maintenance_calendar(summary, absolute_url(request, page)(links.page))
+    content = statuspage_feeds.feed_content(page, timezone.now())
+    body = statuspage_feeds.maintenance_calendar(content, absolute_url(request, page)(links.page))
     response = HttpResponse(body, content_type=statuspage_feeds.ICAL_CONTENT_TYPE)
     response["Content-Disposition"] = f'inline; filename="{page.slug}-maintenance.ics"'
     return secure(response, csp=RESOURCE_CSP, cache_seconds=300)
