@@ -54,6 +54,14 @@ class Examples:
 
 
 @dataclass(frozen=True)
+class PingRow:
+    """A ping as the page lists it, with its run time when it ended a started run."""
+
+    ping: HeartbeatPing
+    run_s: float | None = None
+
+
+@dataclass(frozen=True)
 class HeartbeatInfo:
     ping_url: str
     start_url: str
@@ -65,7 +73,7 @@ class HeartbeatInfo:
     last_start_at: datetime | None
     last_exit_code: int | None
     expected_by: datetime | None  # the deadline of the next ping, grace included
-    pings: list[HeartbeatPing]
+    pings: list[PingRow]
 
 
 def cron_hint(schedule: Schedule | None) -> str:
@@ -168,6 +176,20 @@ def standing_of(
     return (Standing.LATE if late else Standing.ON_TIME), deadline
 
 
+def ping_rows(pings: list[HeartbeatPing]) -> list[PingRow]:
+    """The pings (newest first) with the run time of each result that ended a started run:
+    the time since the ``/start`` just before it, as Healthchecks shows it."""
+    run_times: dict[int, float] = {}
+    started: datetime | None = None
+    for ping in reversed(pings):
+        if ping.kind == PingKind.START:
+            started = ping.received_at
+        elif started is not None:
+            run_times[ping.pk] = (ping.received_at - started).total_seconds()
+            started = None
+    return [PingRow(ping, run_times.get(ping.pk)) for ping in pings]
+
+
 def excerpt(body: str) -> str:
     return body if len(body) <= BODY_EXCERPT_CHARS else body[:BODY_EXCERPT_CHARS] + "…"
 
@@ -194,5 +216,5 @@ def heartbeat_info(monitor: Monitor, now: datetime) -> HeartbeatInfo:
         last_start_at=facts.last_start_at,
         last_exit_code=facts.last_exit_code,
         expected_by=deadline,
-        pings=pings,
+        pings=ping_rows(pings),
     )

@@ -98,6 +98,7 @@ def test_it_lists_the_latest_pings_with_their_details(world, beat):
     html = _page(world.owner, beat)
     assert html.count("203.0.113.5") == 2 and "curl/8.5.0" in html
     assert "Exit code 3" in html and "The job reported a failure" in html
+    assert "ran 10 min" in html  # the failure ended the run started ten minutes before
     assert "&lt;b&gt;tar: disk full&lt;/b&gt;" in html  # bodies are text, escaped
     assert "Waiting for first ping" not in html
     # 09:40 UTC is 10:40 in Warsaw, the viewer's zone.
