@@ -102,9 +102,10 @@ def examples_for(url: str, schedule: Schedule | None) -> Examples:
         curl=f"{CURL} {url}",
         crontab=f"{zone_line}{cron_hint(schedule)} {job} && {CURL} {url}",
         wrapped=f"{CURL} {url}/start\n{job}\n{CURL} {url}/$?",
-        failure=f"{job} 2>&1 | tail -c 1000 > /tmp/job.log\n"
-        f'if [ "${{PIPESTATUS[0]}}" -eq 0 ]; then {CURL} {url}; '
-        f"else curl -fsS -m 10 --retry 5 --data-binary @/tmp/job.log {url}/fail; fi",
+        # POSIX sh (what cron runs): the log's last KiB goes with the failure.
+        failure=f"if {job} > /tmp/job.log 2>&1; then {CURL} {url}\n"
+        f"else tail -c 1000 /tmp/job.log | curl -fsS -m 10 --retry 5 --data-binary @- {url}/fail"
+        "\nfi",
     )
 
 
