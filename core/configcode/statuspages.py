@@ -17,7 +17,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as ModelValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.configcode.errors import ConfigIssue, Loc, format_path
 from core.configcode.reconciler import Reconciler, saved
@@ -25,6 +25,7 @@ from core.configcode.report import ObjectKind
 from incidents.models import StatusComponent, StatusPage
 from incidents.models.statuspage import DEFAULT_ACCENT, normal_host
 from monitoring.models import Monitor
+from sitecare.lib.names import check_name
 from tenancy.models import Client
 
 View = dict[str, Any]
@@ -53,12 +54,13 @@ class ComponentSpec(_Spec):
 
     site: Annotated[str, Field(min_length=1, max_length=100)]
     monitor: Annotated[str, Field(min_length=1, max_length=200)]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    # A public name: the same rules as every name shown to others (sitecare.lib.names).
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_name)]
 
 
 class StatusPageSpec(_Spec):
     slug: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")]
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_name)]
     intro: str = ""
     custom_domain: str = ""
     accent_color: str = DEFAULT_ACCENT

@@ -114,6 +114,7 @@ def test_it_round_trips_through_export_and_prunes_a_dropped_page(db):
         ("monitor: Checkout, name", "monitor: Home, name", "components[1].monitor", "already"),
         ("subscriptions: false", "subscriptions: maybe", "subscriptions", "boolean"),
         ("published: true", "published: true\n        colour: red", "colour", ""),
+        ("name: Payments", 'name: "Pay\\u202ements"', "components[0].name", ""),
     ],
 )
 def test_it_refuses_a_bad_page_naming_the_path(db, old, new, path, words):
