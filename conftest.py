@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import translation
 
 from incidents.models import Channel
 from incidents.tests.tripwire import SocketLog, install_delivery_tripwire
@@ -112,3 +113,12 @@ def _deliveries_stay_on_this_machine(monkeypatch: pytest.MonkeyPatch) -> SocketL
     or looks up may leave loopback (a channel of ``json://x.example/`` would otherwise ask a
     real DNS server), even if the guard itself were broken."""
     return install_delivery_tripwire(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_the_default_language() -> Iterator[None]:
+    """A request through Django's test client leaves its language active in the thread
+    (LocaleMiddleware activates, nothing deactivates): without this, a test that asked for a
+    Polish page makes the next one, in whatever order pytest-django runs them, speak Polish."""
+    yield
+    translation.deactivate()

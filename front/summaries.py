@@ -18,7 +18,14 @@ from django.utils.translation import gettext_lazy
 
 from front.charts import Bucket, response_time_svg, wide_and_narrow
 from incidents.models import Incident, IncidentState
-from monitoring.models import HourlyRollup, Monitor, MonitorState, PauseAction, PauseEvent
+from monitoring.models import (
+    CheckKind,
+    HourlyRollup,
+    Monitor,
+    MonitorState,
+    PauseAction,
+    PauseEvent,
+)
 from monitoring.rollups import hour_of, latency_of
 from monitoring.uptime import Uptime, UptimeBatch
 from sites.models import Site
@@ -37,21 +44,34 @@ class Status:
     DOWN = MonitorState.DOWN
     UNKNOWN = MonitorState.UNKNOWN
     PAUSED = "paused"
+    WAITING = "waiting"  # a heartbeat never pinged: not up, whatever its verdict says
     LABELS = {
         UP: gettext_lazy("Up"),
         DOWN: gettext_lazy("Down"),
         UNKNOWN: gettext_lazy("No data"),
         PAUSED: gettext_lazy("Paused"),
+        WAITING: gettext_lazy("Waiting for first ping"),
     }
 
 
 def monitor_status(monitor: Monitor) -> str:
-    return monitor.state if monitor.enabled else Status.PAUSED
+    """What a monitor's badge says: paused, waiting for a heartbeat's first ping, or its state."""
+    if not monitor.enabled:
+        return Status.PAUSED
+    never_pinged = monitor.kind == CheckKind.HEARTBEAT and monitor.first_ping_at is None
+    if never_pinged and monitor.state != MonitorState.DOWN:
+        return Status.WAITING
+    return monitor.state
 
 
 def worst_status(monitors: Sequence[Monitor]) -> str:
-    """A site's state: its worst enabled monitor; paused when none is enabled."""
-    states = {m.state for m in monitors if m.enabled}
+    """A site's state: its worst enabled monitor (a heartbeat waiting for its first ping
+    counts as no data, not up); paused when none is enabled."""
+    states = {
+        Status.UNKNOWN if monitor_status(m) == Status.WAITING else m.state
+        for m in monitors
+        if m.enabled
+    }
     for status in (Status.DOWN, Status.UNKNOWN, Status.UP):
         if status in states:
             return status

@@ -48,6 +48,16 @@ class Links:
     def subscribe(self) -> str:
         return self.prefix + "subscribe/"
 
+    @property
+    def atom(self) -> str:
+        """The Atom feed of incidents and their public updates."""
+        return self.prefix + "incidents.atom"
+
+    @property
+    def ical(self) -> str:
+        """The iCalendar feed of scheduled maintenance."""
+        return self.prefix + "maintenance.ics"
+
     def badge(self, component_id: int) -> str:
         return f"{self.prefix}badge/{component_id}.svg"
 

@@ -28,8 +28,10 @@ from monitoring.failures import FailureClass
 from monitoring.logic import Outcome, record_results
 from monitoring.models import CheckKind, HeartbeatPing, Monitor, MonitorState, PingKind
 
-MAX_BODY_BYTES = 10_240
+# What a ping's body keeps (a log tail's last lines, say), and how many pings a monitor keeps.
+MAX_BODY_BYTES = 1_024
 MAX_USER_AGENT = 200
+KEPT_PINGS = 100
 # Ticks looked at past a time before giving up: a repeated DST hour of a per-minute job is 60.
 MAX_CRON_STEPS = 1_000
 UTC_ZONE = ZoneInfo("UTC")
@@ -106,8 +108,10 @@ def record_ping(monitor_id: int, token: str, ping: Ping) -> bool:
     1. Read the monitor's current token and compare it in constant time (the index may be
        stale after a token was changed or the monitor deleted).
     2. Insert the ping; the monitor's first ping ever is also noted on the monitor (the SLA
-       counts its time before it as unknown). Returning means the commit succeeded, so the
-       caller may answer 200.
+       counts its time before it as unknown).
+    3. Drop the monitor's pings past the newest ``KEPT_PINGS`` (its latest of each kind
+       stays: the verdict reads them). Returning means the commit succeeded, so the caller
+       may answer 200.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -131,7 +135,24 @@ def record_ping(monitor_id: int, token: str, ping: Ping) -> bool:
             remote_addr=clip(ping.remote_addr, 64),
             user_agent=clip(ping.user_agent, MAX_USER_AGENT),
         )
+        forget_old_pings(monitor_id)
     return True
+
+
+def forget_old_pings(monitor_id: int, keep: int = KEPT_PINGS) -> int:
+    """Delete a monitor's pings older than its newest ``keep``, sparing its latest of each
+    kind; return how many went (one indexed seek when there is nothing to delete)."""
+    mine = HeartbeatPing.objects.filter(monitor_id=monitor_id)
+    edge = mine.order_by("-pk").values_list("pk", flat=True)[keep : keep + 1].first()
+    if edge is None:
+        return 0
+    latest = [
+        mine.filter(kind=kind).order_by("-received_at", "-pk").values_list("pk", flat=True).first()
+        for kind in PingKind.values
+    ]
+    old = mine.filter(pk__lte=edge).exclude(pk__in=[pk for pk in latest if pk is not None])
+    deleted, _per_model = old.delete()
+    return deleted
 
 
 class RateLimiter:
@@ -209,7 +230,10 @@ def judge(monitor_id: int, options: Options, facts: Facts, now: datetime) -> Out
     deadline = next_expected(options, reference) + timedelta(seconds=options.grace)
     details = {"last_ping": _iso(facts.last_signal_at), "expected_by": deadline.isoformat()}
     if now <= deadline:
-        message = _("Last ping at %(last)s; the next is expected by %(deadline)s.")
+        if facts.last_signal_at is None:  # waiting for the first: there is no "last ping"
+            message = _("No ping yet; the first is expected by %(deadline)s.")
+        else:
+            message = _("Last ping at %(last)s; the next is expected by %(deadline)s.")
         shown = {"last": when(reference, zone), "deadline": when(deadline, zone)}
         return Outcome(monitor_id, now, ok=True, message=message % shown, details=details)
     if facts.last_signal_at is None:

@@ -28,6 +28,7 @@ from monitoring.heartbeats import (
 )
 from monitoring.models import PingKind
 from monitoring.ping_gate import LOCK_WAIT_S, Outcome, PingGate
+from sitecare.lib.client_address import client_address
 from sitecare.lib.dbwait import lock_wait
 from sitecare.lib.logthrottle import ThrottledLog
 
@@ -53,7 +54,8 @@ def _text(status: int, body: str, retry_after: int | None = None) -> HttpRespons
 
 
 def _received(request: HttpRequest, kind: str, exit_code: int | None) -> Ping:
-    """The ping as sent: its signal, the body's first 10 KiB as text, who sent it.
+    """The ping as sent: its signal, the body's first KiB as text, who sent it (the peer, or
+    behind a trusted proxy the address it forwarded: ``sitecare.lib.client_address``).
 
     Raises ``UnreadablePostError`` when the client drops the connection mid-body.
     """
@@ -63,7 +65,7 @@ def _received(request: HttpRequest, kind: str, exit_code: int | None) -> Ping:
         exit_code=exit_code,
         # NUL is no character of a log line, and PostgreSQL refuses it in text.
         body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
-        remote_addr=request.META.get("REMOTE_ADDR", "") or "",
+        remote_addr=client_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "") or "",
     )
 

@@ -47,6 +47,9 @@ class PageIn(InputSchema):
     accent_color: str = Field(default=DEFAULT_ACCENT, max_length=7, description="#rrggbb")
     agency_name: DisplayName = Field(default="", max_length=200, description="shown in the footer")
     logo_url: str = Field(default="", max_length=500, description="an https:// image address")
+    allow_subscriptions: bool = Field(
+        default=True, description="whether readers may subscribe to email updates"
+    )
 
 
 class PageOut(Schema):
@@ -60,6 +63,7 @@ class PageOut(Schema):
     accent_color: str
     agency_name: str
     logo_url: str
+    allow_subscriptions: bool
     url: str = Field(description="the public page's path on sitecare's own host")
     subscribers: int = Field(description="confirmed subscribers")
     subscribers_pending: int = Field(description="subscribers yet to confirm")

@@ -1,10 +1,12 @@
 """Writing an agency's configuration back as the YAML that ``apply`` reads.
 
-Channel URLs and secret monitor options (HTTP credentials, header values) are secrets. Unless
-``include_secrets`` is asked for, each is written as a placeholder (``${SITECARE_CHANNEL_<NAME>}``,
-``${SITECARE_MONITOR_<CLIENT>_<SITE>_<MONITOR>_<FIELD>}``) and the header lists the variables to
-set, so an exported file can be committed without leaking a token. Any other ``${`` in the data is
-escaped as ``$${`` so that applying the export gives back exactly what was stored.
+Channel URLs, secret monitor options (HTTP credentials, header values) and heartbeat ping
+tokens are secrets. Unless ``include_secrets`` is asked for, each is written as a placeholder
+(``${SITECARE_CHANNEL_<NAME>}``, ``${SITECARE_MONITOR_<CLIENT>_<SITE>_<MONITOR>_<FIELD>}``; a
+ping token's with an empty default, ``${…_TOKEN:-}``, so that applying the file without it
+keeps the stored token) and the header lists the variables to set, so an exported file can be
+committed without leaking a token. Any other ``${`` in the data is escaped as ``$${`` so that
+applying the export gives back exactly what was stored.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from core.configcode.careplans import export_assignment, export_plan
 from core.configcode.loader import escape
 from core.configcode.maintenance import export_window
 from core.configcode.reconciler import allowlist_entries
+from core.configcode.statuspages import pages_with_components, status_page_data
 from incidents.models import Channel, MaintenanceWindow
 from incidents.models.core import Severity
-from monitoring.models import Monitor
+from monitoring.models import CheckKind, Monitor
 from monitoring.spec import NAMING_KEYS, monitor_as_data, secret_options
 from sites.models import Site
 from sla.models import CarePlan, ClientPlan
@@ -119,6 +122,11 @@ class _Exporter:
             return data
         where = [client.slug, site.slug, monitor.name]
         label = f"{client.slug}/{site.slug}/{monitor.name}"
+        if monitor.kind == CheckKind.HEARTBEAT:
+            # The ping token is a secret. Unset, the placeholder is empty, and an empty
+            # heartbeat target keeps the stored token (or makes one for a new monitor).
+            variable = self.secret([*where, "token"], f"{label}: ping token")
+            data["url"] = variable[:-1] + ":-}"
         for key in secret_options(monitor.kind) & data.keys():
             value = data[key]
             if not isinstance(value, dict):
@@ -157,6 +165,9 @@ class _Exporter:
         maintenance = [_escaped(export_window(w)) for w in windows.order_by("title", "pk")]
         if maintenance:
             data["maintenance"] = maintenance
+        pages = [_escaped(status_page_data(page)) for page in pages_with_components(client)]
+        if pages:
+            data["status_pages"] = pages
         return data
 
     def document(self, org: Organization) -> dict[str, Any]:
@@ -200,15 +211,16 @@ def _header(org: Organization, exporter: _Exporter) -> str:
     if exporter.include_secrets:
         paragraphs.append(
             _(
-                "This file contains secrets (channel URLs, monitor credentials): keep it "
-                "private, never commit it."
+                "This file contains secrets (channel URLs, monitor credentials, ping tokens): "
+                "keep it private, never commit it."
             )
         )
     elif exporter.placeholders:
         paragraphs.append(
             _(
-                "Channel URLs and monitor credentials are secrets and are not written here. "
-                "Set these environment variables to them before applying:"
+                "Channel URLs, monitor credentials and ping tokens are secrets and are not "
+                "written here. Set these environment variables to them before applying (a "
+                "ping token left unset keeps the stored one):"
             )
         )
     lines = [line for text in paragraphs for line in textwrap.wrap(text, width=96)]

@@ -35,6 +35,7 @@ from core.configcode.reconciler import (
 )
 from core.configcode.report import ApplyReport, ObjectKind
 from core.configcode.schema import AgencySpec, ChannelSpec, ClientSpec, SiteSpec, ValidConfig
+from core.configcode.statuspages import MonitorIndex, reconcile_status_pages
 from incidents.models import Channel, MaintenanceWindow
 from monitoring.models import Monitor
 from monitoring.pauses import Actor, record_created, set_enabled
@@ -170,7 +171,7 @@ def _site(work: Reconciler, client: Client | None, label: str, spec: SiteSpec) -
 
 def _monitors(
     work: Reconciler, site: Site | None, label: str, definitions: list[MonitorDefinition]
-) -> None:
+) -> dict[str, Monitor | None]:
     """Create or update the site's monitors; the stored ones the file drops are stale.
 
     ``enabled`` is diffed with the rest but written by ``monitoring.pauses``, which records
@@ -178,6 +179,7 @@ def _monitors(
     """
     stored = work.stored.monitors[site.pk] if site is not None else {}
     actor = Actor.config(work.report.source)
+    found: dict[str, Monitor | None] = {}
     for definition in definitions:
         values = definition.model_fields_for(stored.get(definition.common.name))
         name = values.pop("name")
@@ -190,6 +192,7 @@ def _monitors(
             stored_monitor_view,
             (monitor_view(values), write),
         )
+        found[name] = monitor
         wanted = values["enabled"]
         if monitor is not None and not work.report.dry_run and monitor.enabled != wanted:
             set_enabled(monitor, wanted, actor)
@@ -197,6 +200,7 @@ def _monitors(
     for name, monitor in stored.items():
         if name not in listed:
             work.stale(ObjectKind.MONITOR, f"{label}/{name}", monitor)
+    return found
 
 
 def _new_monitor(site: Site | None, name: str, values: dict[str, Any], actor: Actor) -> Monitor:
@@ -325,8 +329,9 @@ def reconcile(config: ValidConfig, report: ApplyReport) -> None:
 
     1. The agency (created when missing), then the agency's stored objects, read at once.
     2. Care plans (before the clients that name them).
-    3. Each client with its plan, its sites, each site's monitors, its maintenance windows;
-       stale monitors, windows and sites of listed clients and sites.
+    3. Each client with its plan, its sites, each site's monitors, its status pages (after
+       the monitors they show), its maintenance windows; stale monitors, pages, windows and
+       sites of listed clients and sites.
     4. Channels (after clients, which they may belong to); stale channels.
     5. Stale clients (a channel may just have moved away from one), then stale plans (last:
        a client may just have moved to another plan).
@@ -341,11 +346,14 @@ def reconcile(config: ValidConfig, report: ApplyReport) -> None:
     for ci, client_spec in enumerate(config.document.clients):
         client = _client(work, org, client_spec, plans)
         clients[client_spec.slug] = client
+        monitors: MonitorIndex = {}
         for si, site_spec in enumerate(client_spec.sites):
             label = f"{client_spec.slug}/{site_spec.slug}"
             site = _site(work, client, label, site_spec)
             sites[(client_spec.slug, site_spec.slug)] = site
-            _monitors(work, site, label, config.monitors.get((ci, si), []))
+            found = _monitors(work, site, label, config.monitors.get((ci, si), []))
+            monitors.update({(site_spec.slug, name): m for name, m in found.items()})
+        reconcile_status_pages(work, client, list(client_spec.status_pages), monitors)
         # Before stale sites: a window may move off a site that is about to be deleted.
         _windows(work, client, client_spec, config.windows.get(ci, []), sites)
         _stale_sites(work, client, client_spec)

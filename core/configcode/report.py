@@ -32,6 +32,7 @@ class ObjectKind(models.TextChoices):
     MONITOR = "monitor", gettext_lazy("monitor")
     PLAN = "plan", gettext_lazy("care plan")
     WINDOW = "maintenance_window", gettext_lazy("maintenance window")
+    STATUS_PAGE = "status_page", gettext_lazy("status page")
 
 
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}

@@ -23,6 +23,7 @@ from pydantic import (
     Field,
 )
 
+from core.configcode.statuspages import STATUS_PAGE_FIELDS, StatusPageSpec
 from incidents.channels import validate_channel_url
 from incidents.templating import check_template
 from monitoring.spec import MonitorDefinition
@@ -131,6 +132,8 @@ class ClientSpec(Spec):
     sites: Annotated[list[SiteSpec], NoneIsEmpty] = []
     # Each item is checked by core.configcode.maintenance and the window model in validate_data.
     maintenance: Annotated[list[dict[str, Any]], NoneIsEmpty] = []
+    # Components are checked against the file's monitors by core.configcode.statuspages.
+    status_pages: Annotated[list[StatusPageSpec], NoneIsEmpty] = []
 
 
 class TargetSpec(Spec):
@@ -202,10 +205,13 @@ class Document(Spec):
     clients: Annotated[list[ClientSpec], NoneIsEmpty] = []
 
 
-SCHEMA_FIELDS = frozenset(
-    name
-    for model in (Document, AgencySpec, ChannelSpec, ClientSpec, SiteSpec)
-    for name in model.model_fields
+SCHEMA_FIELDS = (
+    frozenset(
+        name
+        for model in (Document, AgencySpec, ChannelSpec, ClientSpec, SiteSpec)
+        for name in model.model_fields
+    )
+    | STATUS_PAGE_FIELDS
 )
 PLAN_FIELDS = frozenset(name for model in (PlanSpec, TargetSpec) for name in model.model_fields)
 

@@ -20,9 +20,11 @@ from core.configcode.errors import (
     issues_from_pydantic,
     locate,
 )
+from core.configcode.keep import fill_omitted
 from core.configcode.loader import parse_yaml, substitute
 from core.configcode.maintenance import ambiguous_titles, check_window
 from core.configcode.schema import PLAN_FIELDS, SCHEMA_FIELDS, Document, PlanSpec, ValidConfig
+from core.configcode.statuspages import check_status_pages
 from monitoring.checks import OPTIONS
 from monitoring.spec import COMMON_FIELDS, MonitorDefinition, parse_monitor
 from sitecare.lib.netpolicy import IPNetwork
@@ -251,12 +253,16 @@ def validate_data(data: Any, skip: list[Loc] | None = None) -> ValidConfig | lis
     3. Monitors are validated by ``parse_monitor`` with the allowlist given in the same file;
        care plans by ``PlanSpec`` and the care plan model; maintenance windows by
        ``check_window`` and the window model.
-    4. Slugs, names and titles that must be unique are checked; a client's plan must exist.
+    4. Slugs, names and titles that must be unique are checked; a client's plan must exist;
+       status pages' components must name monitors of the file.
+    Before all this, each stored object's fields the file omits are filled in with their
+    stored values (``core.configcode.keep``): an omitted field keeps its value.
     Issues under a path in ``skip`` (values whose substitution failed) are dropped: the
     substitution error already names them.
     """
     if not isinstance(data, dict):
         return [ConfigIssue((), _("the file must be a mapping with agency, channels, clients"))]
+    data = fill_omitted(data)
     issues: list[ConfigIssue] = []
     document: Document | None = None
     try:
@@ -267,7 +273,7 @@ def validate_data(data: Any, skip: list[Loc] | None = None) -> ValidConfig | lis
     plans, plan_issues = _parse_plans(data)
     windows, window_issues = _parse_windows(data)
     issues += monitor_issues + plan_issues + window_issues + _duplicates(data)
-    issues += _channel_sites(data) + _plan_references(data)
+    issues += _channel_sites(data) + _plan_references(data) + check_status_pages(data)
     issues = [issue for issue in issues if not _under(issue.loc, skip or [])]
     if issues or document is None:
         return issues

@@ -22,7 +22,7 @@ from core.configcode import (
     export_config,
 )
 from core.configcode.export import placeholder_name
-from incidents.models import Channel
+from incidents.models import Channel, StatusPage
 from monitoring.models import Monitor, MonitorState
 from sites.models import Site
 from tenancy.models import Client, Organization
@@ -107,7 +107,10 @@ def test_it_updates_only_the_changed_fields_and_keeps_the_monitor_state(db, env,
     apply_file(FILE)
     home = Monitor.objects.get(site__slug="shop", name="Home")
     Monitor.objects.filter(pk=home.pk).update(state=MonitorState.DOWN, streak_count=7)
-    text = FILE.read_text().replace("interval: 60, keyword: Add to cart", "interval: 120")
+    # An omitted field keeps its value: dropping the keyword takes an explicit null.
+    text = FILE.read_text().replace(
+        "interval: 60, keyword: Add to cart", "interval: 120, keyword: null"
+    )
 
     with CaptureQueriesContext(connection) as queries:
         report = apply_config(text)
@@ -375,6 +378,10 @@ def test_it_loads_the_demo_configuration_with_its_defaults(db, monkeypatch):
     assert monitors["Checkout"].url == "http://127.0.0.1:8001/checkout"
     assert monitors["Checkout"].config == {"keyword": '"status": "ok"'}
     assert {(m.interval_s, m.confirm_down) for m in monitors.values()} == {(15, 2)}
+    page = StatusPage.objects.get(client__organization=org)
+    assert (page.slug, page.published, page.allow_subscriptions) == ("demo-shop", True, True)
+    shown = page.components.order_by("position").values_list("name", "monitor__name")
+    assert list(shown) == [("Shop", "Home"), ("Checkout", "Checkout")]
 
 
 def test_it_follows_the_demo_environment(db, monkeypatch, settings):

@@ -99,6 +99,9 @@ def test_it_sets_the_agency_flap_window(db):
     with pytest.raises(ConfigError) as refused:
         apply_config(DOCUMENT.replace("name: Routed}", "name: Routed, flap_window_seconds: -1}"))
     assert "agency.flap_window_seconds" in str(refused.value)
-    default = apply_config(DOCUMENT)  # left out: back to the default window
-    assert "flap_window_seconds" in default.render()
+    kept = apply_config(DOCUMENT)  # left out: the stored window stays
+    assert "flap_window_seconds" not in kept.render()
+    assert Organization.objects.get(slug="routed").flap_window_seconds == 120
+    stated = DOCUMENT.replace("name: Routed}", "name: Routed, flap_window_seconds: 600}")
+    assert "flap_window_seconds" in apply_config(stated).render()
     assert Organization.objects.get(slug="routed").flap_window_seconds == 600

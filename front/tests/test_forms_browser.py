@@ -129,7 +129,7 @@ def test_it_runs_the_agency_from_its_own_pages(
     tab.fill("#id_name", "Kopia zapasowa")
     tab.fill("#id_period", "3600")
     steps.submit("button[value=save]")
-    ping_url = tab.inner_text("code.ping-url")
+    ping_url = tab.input_value("#ping-url")
     assert ping_url.startswith(f"{live_server.url}/ping/")
     with urllib.request.urlopen(ping_url, timeout=5) as answer:  # the job's ping
         assert (answer.status, answer.read()) == (200, b"OK")

@@ -20,7 +20,7 @@ from front import summaries
 from front.pause_words import pause_line, paused_time_note
 from incidents.models import Incident
 from monitoring.content import ContentError, accept_current_content, changed_content
-from monitoring.heartbeats import ping_url
+from monitoring.heartbeat_page import heartbeat_info
 from monitoring.models import (
     CheckKind,
     CheckResult,
@@ -70,9 +70,11 @@ def monitor_detail(request: HttpRequest, monitor_id: int) -> HttpResponse:
     scope = scope_for(request.user)
     monitor = scope.get(Monitor.objects.select_related("site__client"), pk=monitor_id)
     now = timezone.now()
+    beats = monitor.kind == CheckKind.HEARTBEAT
     context = {
         "monitor": monitor,
-        "row": summaries.monitor_rows(scope, [monitor], now=now)[0],
+        # A heartbeat has no response times: no chart to draw.
+        "row": summaries.monitor_rows(scope, [monitor], now=now, charts=not beats)[0],
         "results": scope.visible(CheckResult)
         .filter(monitor=monitor)
         .order_by("-checked_at")[:RECENT_RESULTS],
@@ -83,7 +85,7 @@ def monitor_detail(request: HttpRequest, monitor_id: int) -> HttpResponse:
         "incidents": scope.visible(Incident).filter(monitor=monitor).order_by("-opened_at")[:10],
         **content_context(scope, monitor),
         "can_edit": scope.can_edit,
-        "ping_url": ping_url(monitor.url) if monitor.kind == CheckKind.HEARTBEAT else "",
+        "heartbeat": heartbeat_info(monitor, now) if beats else None,
     }
     return render(request, "front/monitor.html", context)
 

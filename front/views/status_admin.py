@@ -56,6 +56,7 @@ class StatusPageForm(forms.ModelForm):
             "accent_color",
             "agency_name",
             "logo_url",
+            "allow_subscriptions",
         ]
         widgets = {
             "intro": forms.Textarea(attrs={"rows": 3}),

@@ -24,7 +24,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from incidents import statuspage, statuspage_mail
+from incidents import statuspage, statuspage_feeds, statuspage_mail
 from incidents.models import StatusComponent, StatusPage
 from incidents.models.statuspage import DEFAULT_ACCENT, validate_accent_color
 from incidents.statuspage_links import Links, as_public_json
@@ -141,6 +141,39 @@ def page_json(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     return secure(response, csp=RESOURCE_CSP, cache_seconds=30)
 
 
+def absolute_url(request: HttpRequest, page: StatusPage) -> Callable[[str], str]:
+    """Makes a page's path absolute: on its custom domain when asked there, else under the
+    configured base URL (the Host header is never echoed into a feed)."""
+    if getattr(request, "status_page_id", None) is not None and page.custom_domain:
+        base = f"{request.scheme}://{page.custom_domain}"
+    else:
+        base = str(settings.SITECARE_BASE_URL).rstrip("/")
+    return lambda path: base + path
+
+
+@public_view
+def page_atom(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """The page's incidents and their public updates as an Atom feed."""
+    page, links = load_page(request, slug)
+    content = statuspage_feeds.feed_content(page, timezone.now())
+    url = absolute_url(request, page)
+    body = statuspage_feeds.atom_feed(content, url(links.page), url(links.atom))
+    response = HttpResponse(body, content_type=statuspage_feeds.ATOM_CONTENT_TYPE)
+    response["Access-Control-Allow-Origin"] = "*"
+    return secure(response, csp=RESOURCE_CSP, cache_seconds=60)
+
+
+@public_view
+def page_ical(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """The page's running and coming maintenance as an iCalendar feed."""
+    page, links = load_page(request, slug)
+    content = statuspage_feeds.feed_content(page, timezone.now())
+    body = statuspage_feeds.maintenance_calendar(content, absolute_url(request, page)(links.page))
+    response = HttpResponse(body, content_type=statuspage_feeds.ICAL_CONTENT_TYPE)
+    response["Content-Disposition"] = f'inline; filename="{page.slug}-maintenance.ics"'
+    return secure(response, csp=RESOURCE_CSP, cache_seconds=300)
+
+
 @public_view
 def page_css(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     page, _links = load_page(request, slug)
@@ -201,6 +234,8 @@ def badge_context(name: str, percent: float | None) -> dict[str, Any]:
 def subscribe(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """Subscribe form: the same answer whether the address was new, pending or confirmed."""
     page, links = load_page(request, slug)
+    if not page.allow_subscriptions:
+        raise Http404("not found")
     if request.method != "POST":
         return secure(HttpResponse(status=405, headers={"Allow": "POST"}))
     if not statuspage_mail.allow_subscribe_attempt(page, client_address(request)):

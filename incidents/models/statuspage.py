@@ -100,6 +100,11 @@ class StatusPage(NamedModel):
     published = models.BooleanField(
         _("published"), default=False, help_text=_("Unpublished pages answer 404 to everyone.")
     )
+    allow_subscriptions = models.BooleanField(
+        _("readers may subscribe"),
+        default=True,
+        help_text=_("Offer the page's readers email updates of its incidents."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

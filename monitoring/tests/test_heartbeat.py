@@ -226,7 +226,7 @@ def test_it_stops_accepting_a_token_once_it_was_changed(world, client):
 
 
 @override_settings(ROOT_URLCONF=URLCONF)
-def test_it_truncates_the_body_to_10_kib(world, client):
+def test_it_truncates_the_body_to_1_kib(world, client):
     monitor = make_heartbeat(world)
     body = "log line\n" * 5000
     response = client.post(f"/ping/{monitor.url}/fail", data=body, content_type="text/plain")
