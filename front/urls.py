@@ -9,6 +9,7 @@ from front.views import (
     incident_actions,
     incidents,
     maintenance,
+    monitor_list,
     monitors,
     oncall,
     overview,
@@ -17,6 +18,7 @@ from front.views import (
     sla,
     sla_overview,
     status_admin,
+    tags,
     two_factor,
 )
 
@@ -39,7 +41,12 @@ urlpatterns: list[URLPattern] = [
     path("plans/examples/", plans.plan_examples, name="plan_examples"),
     path("plans/<int:plan_id>/", plans.plan_detail, name="plan"),
     path("sites/<int:site_id>/", overview.site_detail, name="site"),
+    path("monitors/", monitor_list.monitor_list_page, name="monitors"),
+    path("monitors/bulk/", monitor_list.monitors_bulk, name="monitors_bulk"),
     path("monitors/<int:monitor_id>/", monitors.monitor_detail, name="monitor"),
+    path("tags/", tags.tag_list, name="tags"),
+    path("tags/delete/", tags.tag_delete, name="tag_delete"),
+    path("tags/<int:tag_id>/", tags.tag_edit, name="tag"),
     path(
         "monitors/content-baseline/accept/",
         monitors.monitor_accept_content,
