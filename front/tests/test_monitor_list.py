@@ -57,9 +57,15 @@ def test_it_gives_client_users_no_checkboxes_and_no_bulk_actions(world):
 
 def test_it_searches_by_name_address_and_host(world):
     add_monitors(world.site_a, 3, prefix="Checkout")
-    Monitor.objects.create(site=world.site_a, name="API", kind=CheckKind.TCP, url="db.shop-a.example:5432")
+    Monitor.objects.create(
+        site=world.site_a, name="API", kind=CheckKind.TCP, url="db.shop-a.example:5432"
+    )
     browser = signed_in(world.owner)
-    assert names(browser.get(URL, {"q": "checkout"})) == ["Checkout 000", "Checkout 001", "Checkout 002"]
+    assert names(browser.get(URL, {"q": "checkout"})) == [
+        "Checkout 000",
+        "Checkout 001",
+        "Checkout 002",
+    ]
     assert names(browser.get(URL, {"q": "db.shop-a"})) == ["API"]
     assert names(browser.get(URL, {"q": "checkout 001"})) == ["Checkout 001"]  # every word
     # The site's address finds its monitors (a.example is shop A's host).
@@ -68,10 +74,21 @@ def test_it_searches_by_name_address_and_host(world):
 
 def test_it_filters_by_client_site_kind_state_tag_and_paused(world):
     other_site = Site.objects.create(client=world.client_a, name="Blog A", slug="blog-a")
-    down = Monitor.objects.create(site=other_site, name="Blog", kind=CheckKind.HTTP,
-                                  url="https://blog.a.example/", state=MonitorState.DOWN)
-    paused = Monitor.objects.create(site=other_site, name="DNS", kind=CheckKind.DNS,
-                                    url="blog.a.example", enabled=False, state=MonitorState.UP)
+    down = Monitor.objects.create(
+        site=other_site,
+        name="Blog",
+        kind=CheckKind.HTTP,
+        url="https://blog.a.example/",
+        state=MonitorState.DOWN,
+    )
+    paused = Monitor.objects.create(
+        site=other_site,
+        name="DNS",
+        kind=CheckKind.DNS,
+        url="blog.a.example",
+        enabled=False,
+        state=MonitorState.UP,
+    )
     tag = Tag.objects.create(organization=world.agency, name="WooCommerce", colour=TagColour.PURPLE)
     down.tags.add(tag)
     browser = signed_in(world.owner)
