@@ -68,8 +68,10 @@ def test_it_refuses_a_name_the_agency_has_in_another_case(world):
     [
         ({"name": "", "colour": "blue"}, "name", "This field is required."),
         ({"name": "a,b", "colour": "blue"}, "name", "A tag name cannot contain a comma."),
-        ({"name": "x" * 51, "colour": "blue"}, "name", "Ensure this value has at most 50 characters (it has 51)."),
-        ({"name": "Shop", "colour": "yellow"}, "colour", "Select a valid choice. yellow is not one of the available choices."),
+        ({"name": "x" * 51, "colour": "blue"}, "name",
+         "Ensure this value has at most 50 characters (it has 51)."),
+        ({"name": "Shop", "colour": "yellow"}, "colour",
+         "Select a valid choice. yellow is not one of the available choices."),
     ],
 )  # fmt: skip
 def test_it_names_the_field_of_a_bad_tag(world, data, field, message):
