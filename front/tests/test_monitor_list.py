@@ -81,7 +81,7 @@ def test_it_filters_by_client_site_kind_state_tag_and_paused(world):
         url="https://blog.a.example/",
         state=MonitorState.DOWN,
     )
-    paused = Monitor.objects.create(
+    Monitor.objects.create(
         site=other_site,
         name="DNS",
         kind=CheckKind.DNS,
