@@ -17,6 +17,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import CheckKind, Monitor, MonitorState, Tag
+from monitoring.tags import visible_tags
 from sites.models import Site
 from tenancy.models import Client
 from tenancy.scoping import Scope
@@ -190,15 +191,6 @@ def ordered(monitors: QuerySet[Monitor], sort: str) -> QuerySet[Monitor]:
     return monitors.order_by(*order)
 
 
-def visible_tags(scope: Scope) -> list[Tag]:
-    """The tags this user may filter by: the agency's, or for a client user the tags their
-    monitors carry."""
-    if scope.is_agency:
-        return list(scope.visible(Tag).order_by("name"))
-    monitors = scope.visible(Monitor)
-    return list(Tag.objects.filter(monitors__in=monitors).distinct().order_by("name"))
-
-
 def monitor_list(scope: Scope, params: QueryDict) -> MonitorList:
     """One page of the monitors the scope sees, as ``params`` filter, sort and page them.
 
@@ -208,7 +200,7 @@ def monitor_list(scope: Scope, params: QueryDict) -> MonitorList:
        one reads the page's tags.
     """
     clients = list(scope.visible(Client).order_by("name"))
-    tags = visible_tags(scope)
+    tags = list(visible_tags(scope))
     chosen_client = params.get("client", "")
     sites: list[Site] = []
     if chosen_client.isdigit():

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, Field
 
 from monitoring.models import Monitor, Tag, TagColour
 from sitecare.lib.names import check_name
+from tenancy.scoping import Scope
 
 TAG_NAME_MAX = 50
 # Background of each colour (white text on it); the CSS classes tag--<colour> use these.
@@ -94,6 +95,15 @@ def resolve_names(organization_id: int, names: Sequence[str]) -> list[Tag]:
     if missing:
         raise ValueError(unknown_tags_message(missing))
     return list({by_key[name_key(name)].pk: by_key[name_key(name)] for name in names}.values())
+
+
+def visible_tags(scope: Scope) -> QuerySet[Tag]:
+    """The tags this user may read: the agency's for its members, and for a client user the
+    tags their client's monitors carry (never the agency's whole list)."""
+    if scope.is_agency:
+        return scope.visible(Tag).order_by("name")
+    tagged = Monitor.tags.through.objects.filter(monitor__in=scope.visible(Monitor))
+    return Tag.objects.filter(pk__in=tagged.values("tag_id")).order_by("name")
 
 
 def agency_tags(organization_id: int) -> QuerySet[Tag]:
