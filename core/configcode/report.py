@@ -32,6 +32,7 @@ class ObjectKind(models.TextChoices):
     MONITOR = "monitor", gettext_lazy("monitor")
     PLAN = "plan", gettext_lazy("care plan")
     WINDOW = "maintenance_window", gettext_lazy("maintenance window")
+    TAG = "tag", gettext_lazy("tag")
 
 
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
