@@ -74,7 +74,8 @@ def test_it_shows_tag_changes_in_the_dry_run_and_writes_nothing(db):
          "Input should be 'slate', 'red'"),
         ("  - name: Blogs", "  - name: sklepy", "tags[2].name",
          "duplicate tag name sklepy (names differ in more than case), also at tags[0].name"),
-        ("  - name: Blogs", '  - name: "a,b"', "tags[2].name", "A tag name cannot contain a comma."),
+        ("  - name: Blogs", '  - name: "a,b"', "tags[2].name",
+         "A tag name cannot contain a comma."),
     ],
 )  # fmt: skip
 def test_it_refuses_bad_tags_with_their_path(db, old, new, path, words):
