@@ -16,8 +16,10 @@ from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from front import formatting
+from front.summaries import Status, monitor_status
 from monitoring.models import CheckKind, Monitor, MonitorState, Tag
-from monitoring.tags import visible_tags
+from monitoring.tags import name_key, visible_tags
 from sites.models import Site
 from tenancy.models import Client
 from tenancy.scoping import Scope
@@ -35,7 +37,8 @@ SORTS: dict[str, Any] = {
     "name": ("name", "site__name", "pk"),
     "state": ("state_rank", "name", "pk"),
     "client": ("site__client__name", "site__name", "name", "pk"),
-    "last_check": (F("last_checked_at").asc(nulls_first=True), "pk"),
+    # Never checked sorts as the oldest check: first ascending, last descending.
+    "last_check": (F("last_checked_at"), "pk"),
     "kind": ("kind", "name", "pk"),
 }
 SORT_LABELS = {
@@ -48,10 +51,14 @@ SORT_LABELS = {
 DEFAULT_SORT = "name"
 
 
+def _forward(key: Any) -> Any:
+    return key.asc(nulls_first=True) if isinstance(key, F) else key
+
+
 def _reversed(key: Any) -> Any:
-    if isinstance(key, str):
-        return key[1:] if key.startswith("-") else f"-{key}"
-    return key.desc(nulls_last=True)
+    if isinstance(key, F):
+        return key.desc(nulls_last=True)
+    return key[1:] if key.startswith("-") else f"-{key}"
 
 
 class MonitorFilter(forms.Form):
@@ -86,6 +93,66 @@ class MonitorFilter(forms.Form):
         """The valid values, each bad one dropped (the form shows it unselected)."""
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    selected: bool
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """A filter's select, its options worked out once (Django's widget templates cost more
+    than the rest of the page)."""
+
+    name: str
+    label: str
+    options: list[Option]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One monitor as the list shows it, its texts worked out once for the page."""
+
+    monitor: Monitor
+    status: str
+    status_label: str
+    tags: list[Tag]
+    last_check: str
+    interval: str
+    kind: str
+
+
+def filter_fields(form: MonitorFilter, names: list[str]) -> list[FilterField]:
+    fields = []
+    for name in names:
+        bound = form[name]
+        chosen = str(bound.value() or "")
+        choices = form.fields[name].choices  # type: ignore[attr-defined]
+        options = [Option(str(v), str(label), str(v) == chosen) for v, label in choices]
+        fields.append(FilterField(name, str(bound.label), options))
+    return fields
+
+
+def rows(monitors: list[Monitor]) -> list[Row]:
+    """The page's rows; tags, site and client come from the page's own queries."""
+    found = []
+    for monitor in monitors:
+        status = monitor_status(monitor)
+        found.append(
+            Row(
+                monitor=monitor,
+                status=status,
+                status_label=str(Status.LABELS[status]),
+                tags=sorted(monitor.tags.all(), key=lambda tag: name_key(tag.name)),
+                last_check=formatting.moment(monitor.last_checked_at),
+                interval=formatting.human_duration(monitor.interval_s),
+                kind=monitor.get_kind_display(),
+            )
+        )
+    return found
 
 
 @dataclass
@@ -175,9 +242,9 @@ def filtered(monitors: QuerySet[Monitor], values: dict[str, Any]) -> QuerySet[Mo
 def ordered(monitors: QuerySet[Monitor], sort: str) -> QuerySet[Monitor]:
     """Sorted by a key of :data:`SORTS` (``-`` first: reversed); by state, the worst first."""
     key = sort.removeprefix("-")
-    order = SORTS.get(key, SORTS[DEFAULT_SORT])
-    if sort.startswith("-"):
-        order = tuple(_reversed(part) for part in order)
+    parts = SORTS.get(key, SORTS[DEFAULT_SORT])
+    turn = _reversed if sort.startswith("-") else _forward
+    order = tuple(turn(part) for part in parts)
     if key == "state":
         monitors = monitors.annotate(
             state_rank=Case(

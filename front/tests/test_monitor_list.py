@@ -3,12 +3,14 @@ parameters, in a constant number of queries whatever the number of monitors."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from html import unescape
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import make_user
 from front.tests.conftest import signed_in
@@ -21,7 +23,7 @@ URL = reverse("front:monitors")
 
 def names(response) -> list[str]:
     """The monitor names of the page's rows, in order."""
-    return [m.name for m, _status in response.context["rows"]]
+    return [row.monitor.name for row in response.context["rows"]]
 
 
 def add_monitors(site: Site, count: int, prefix: str = "Check", **values) -> list[Monitor]:
@@ -37,13 +39,13 @@ def add_monitors(site: Site, count: int, prefix: str = "Check", **values) -> lis
 def test_it_shows_a_client_user_only_their_clients_monitors(world):
     page = signed_in(world.client_a_user).get(URL)
     assert page.status_code == 200
-    assert [m.pk for m, _s in page.context["rows"]] == [world.monitor_a.pk]
+    assert [row.monitor.pk for row in page.context["rows"]] == [world.monitor_a.pk]
     # Naming client B in the filter shows nothing of it, not even its name in the choices.
     page = signed_in(world.client_a_user).get(URL, {"client": world.client_b.pk})
-    assert [m.pk for m, _s in page.context["rows"]] == [world.monitor_a.pk]
+    assert [row.monitor.pk for row in page.context["rows"]] == [world.monitor_a.pk]
     assert "Client B" not in unescape(page.content.decode())
     page = signed_in(world.client_b_user).get(URL)
-    assert [m.pk for m, _s in page.context["rows"]] == [world.monitor_b.pk]
+    assert [row.monitor.pk for row in page.context["rows"]] == [world.monitor_b.pk]
 
 
 def test_it_gives_client_users_no_checkboxes_and_no_bulk_actions(world):
@@ -114,12 +116,23 @@ def test_it_sorts_by_name_state_client_last_check_and_kind(world):
     world.monitor_b.save()
     Monitor.objects.create(site=world.site_a, name="Alpha", kind=CheckKind.TCP, url="a.example:443")
     browser = signed_in(world.owner)
-    pks = lambda page: [m.pk for m, _s in page.context["rows"]]  # noqa: E731
+    pks = lambda page: [row.monitor.pk for row in page.context["rows"]]  # noqa: E731
     assert names(browser.get(URL, {"sort": "name"}))[0] == "Alpha"
     assert names(browser.get(URL, {"sort": "-name"}))[-1] == "Alpha"
     assert pks(browser.get(URL, {"sort": "state"}))[0] == world.monitor_b.pk  # down first
     assert pks(browser.get(URL, {"sort": "-client"}))[0] == world.monitor_b.pk  # Client B
     assert names(browser.get(URL, {"sort": "kind"}))[-1] == "Alpha"  # http < tcp
+    # By last check: never checked counts as the oldest, first ascending and last descending.
+    Monitor.objects.filter(pk=world.monitor_a.pk).update(last_checked_at=timezone.now())
+    Monitor.objects.filter(pk=world.monitor_b.pk).update(
+        last_checked_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert names(browser.get(URL, {"sort": "last_check"}))[0] == "Alpha"
+    assert pks(browser.get(URL, {"sort": "-last_check"})) == [
+        world.monitor_a.pk,
+        world.monitor_b.pk,
+        Monitor.objects.get(name="Alpha").pk,
+    ]
 
 
 def test_it_pages_by_fifty_keeping_filters_and_sort_in_the_links(world):

@@ -23,8 +23,7 @@ from front.bulk_actions import (
     perform,
     routing_choices,
 )
-from front.monitor_list import monitor_list
-from front.summaries import monitor_status
+from front.monitor_list import filter_fields, monitor_list, rows
 from front.views.common import agency_scope
 from tenancy.scoping import scope_for
 
@@ -33,9 +32,15 @@ from tenancy.scoping import scope_for
 def monitor_list_page(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     listing = monitor_list(scope, request.GET)
+    chosen = ["client", "site", "kind", "state", "tag", "paused"]
+    if not listing.form["client"].value():
+        chosen.remove("site")  # a thousand sites would be no choice: pick the client first
+    if not listing.tags:
+        chosen.remove("tag")
     context = {
         "listing": listing,
-        "rows": [(m, monitor_status(m)) for m in listing.monitors],
+        "rows": rows(listing.monitors),
+        "filters": filter_fields(listing.form, chosen),
         "can_edit": scope.can_edit,
         "bulk_tags": listing.tags if scope.can_edit else [],
         "routing_choices": routing_choices(scope) if scope.can_edit else [],
