@@ -120,22 +120,15 @@ class Outcome:
     errors: tuple[str, ...] = ()
 
 
-def _count(singular: str, plural: str, count: int, **values: str) -> str:
-    return ngettext(singular, plural, count) % {"count": count, **values}
-
-
 def _interval(monitors: list[Monitor], interval: str, scope: Scope) -> Outcome:
     try:
         changed = bulk.set_interval(monitors, interval, scope.organization().allowed_networks())
     except bulk.BulkRefused as exc:
         return Outcome(errors=tuple(_refusal(r) for r in exc.refusals))
-    return Outcome(
-        _count(
-            "Set the interval of %(count)d monitor.",
-            "Set the interval of %(count)d monitors.",
-            changed,
-        )
+    text = ngettext(
+        "Set the interval of %(count)d monitor.", "Set the interval of %(count)d monitors.", changed
     )
+    return Outcome(text % {"count": changed})
 
 
 def _refusal(refusal: bulk.Refusal) -> str:
@@ -150,45 +143,64 @@ def _routing(monitors: list[Monitor], choice: str, scope: Scope) -> Outcome:
     policy = None if choice == INHERIT else scope.get(EscalationPolicy, pk=choice)
     changed = set_monitor_policy(monitors, policy)
     if policy is None:
-        return Outcome(
-            _count(
-                "%(count)d monitor now follows its site's or client's escalation policy.",
-                "%(count)d monitors now follow their site's or client's escalation policy.",
-                changed,
-            )
-        )
-    return Outcome(
-        _count(
-            "Routed %(count)d monitor to escalation policy %(policy)s.",
-            "Routed %(count)d monitors to escalation policy %(policy)s.",
+        text = ngettext(
+            "%(count)d monitor now follows its site's or client's escalation policy.",
+            "%(count)d monitors now follow their site's or client's escalation policy.",
             changed,
-            policy=policy.name,
         )
+        return Outcome(text % {"count": changed})
+    text = ngettext(
+        "Routed %(count)d monitor to escalation policy %(policy)s.",
+        "Routed %(count)d monitors to escalation policy %(policy)s.",
+        changed,
     )
+    return Outcome(text % {"count": changed, "policy": policy.name})
+
+
+def _pausing(monitors: list[Monitor], paused: bool, user: Any) -> Outcome:
+    changed = bulk.set_paused(monitors, paused, Actor.web(user))
+    if paused:
+        text = ngettext("Paused %(count)d monitor.", "Paused %(count)d monitors.", changed)
+    else:
+        text = ngettext("Resumed %(count)d monitor.", "Resumed %(count)d monitors.", changed)
+    return Outcome(text % {"count": changed})
+
+
+def _deleting(monitors: list[Monitor]) -> Outcome:
+    deleted = bulk.delete_monitors(monitors)
+    text = ngettext("Deleted %(count)d monitor.", "Deleted %(count)d monitors.", deleted)
+    return Outcome(text % {"count": deleted})
+
+
+def _tagging(monitors: list[Monitor], tag: Tag, adding: bool) -> Outcome:
+    if adding:
+        changed = bulk.add_tag(monitors, tag)
+        text = ngettext(
+            "Tagged %(count)d monitor with %(tag)s.",
+            "Tagged %(count)d monitors with %(tag)s.",
+            changed,
+        )
+    else:
+        changed = bulk.remove_tag(monitors, tag)
+        text = ngettext(
+            "Removed tag %(tag)s from %(count)d monitor.",
+            "Removed tag %(tag)s from %(count)d monitors.",
+            changed,
+        )
+    return Outcome(text % {"count": changed, "tag": tag.name})
 
 
 def perform(scope: Scope, form: BulkForm, user: Any) -> Outcome:
-    """Run the form's action on its monitors in one transaction (deletion is confirmed first
-    by the view, then done here)."""
+    """Run the form's action on its monitors in one transaction, all or nothing (deletion is
+    confirmed first by the view, then done here)."""
     data = form.cleaned_data
     action = data["action"]
     with transaction.atomic():
         monitors = chosen_monitors(scope, data["monitor"])
         if action in (Action.PAUSE, Action.RESUME):
-            paused = action == Action.PAUSE
-            changed = bulk.set_paused(monitors, paused, Actor.web(user))
-            if paused:
-                return Outcome(
-                    _count("Paused %(count)d monitor.", "Paused %(count)d monitors.", changed)
-                )
-            return Outcome(
-                _count("Resumed %(count)d monitor.", "Resumed %(count)d monitors.", changed)
-            )
+            return _pausing(monitors, action == Action.PAUSE, user)
         if action == Action.DELETE:
-            deleted = bulk.delete_monitors(monitors)
-            return Outcome(
-                _count("Deleted %(count)d monitor.", "Deleted %(count)d monitors.", deleted)
-            )
+            return _deleting(monitors)
         if action in (Action.ADD_TAG, Action.REMOVE_TAG):
             return _tagging(monitors, data["tag"], action == Action.ADD_TAG)
         if action == Action.SET_INTERVAL:
@@ -198,26 +210,6 @@ def perform(scope: Scope, form: BulkForm, user: Any) -> Outcome:
         if outcome.errors:
             transaction.set_rollback(True)
         return outcome
-
-
-def _tagging(monitors: list[Monitor], tag: Tag, adding: bool) -> Outcome:
-    if adding:
-        return Outcome(
-            _count(
-                "Tagged %(count)d monitor with %(tag)s.",
-                "Tagged %(count)d monitors with %(tag)s.",
-                bulk.add_tag(monitors, tag),
-                tag=tag.name,
-            )
-        )
-    return Outcome(
-        _count(
-            "Removed tag %(tag)s from %(count)d monitor.",
-            "Removed tag %(tag)s from %(count)d monitors.",
-            bulk.remove_tag(monitors, tag),
-            tag=tag.name,
-        )
-    )
 
 
 @dataclass(frozen=True)
