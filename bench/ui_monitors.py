@@ -23,7 +23,6 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -52,6 +51,8 @@ def parse_args() -> argparse.Namespace:
 
 def seed(sites: int, monitors_per_site: int, rng: random.Random) -> Any:
     """Write the agency, its clients, sites, monitors and tags; return the owner (a User)."""
+    from datetime import timedelta
+
     from django.contrib.auth.models import User
     from django.utils import timezone
 
@@ -93,7 +94,7 @@ def seed(sites: int, monitors_per_site: int, rng: random.Random) -> Any:
                     url=f"https://{site.slug}.example/{n}",
                     state=rng.choice(states),
                     enabled=rng.random() > 0.05,
-                    last_checked_at=now - timezone.timedelta(seconds=rng.randint(0, 3600)),
+                    last_checked_at=now - timedelta(seconds=rng.randint(0, 3600)),
                     last_response_ms=rng.uniform(50, 900),
                 )
             )
@@ -179,4 +180,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -60,8 +60,10 @@ class BulkForm(forms.Form):
 
     def __init__(self, data: Any, scope: Scope) -> None:
         super().__init__(data)
-        self.fields["tag"].queryset = scope.visible(Tag)
-        self.fields["policy"].choices = routing_choices(scope)
+        tag, policy = self.fields["tag"], self.fields["policy"]
+        assert isinstance(tag, forms.ModelChoiceField) and isinstance(policy, forms.ChoiceField)
+        tag.queryset = scope.visible(Tag)
+        policy.choices = routing_choices(scope)
         self.fields["monitor"].error_messages["required"] = gettext_lazy(
             "Choose at least one monitor."
         )
@@ -75,7 +77,7 @@ class BulkForm(forms.Form):
         return chosen
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         action = data.get("action")
         if action in (Action.ADD_TAG, Action.REMOVE_TAG) and data.get("tag") is None:
             self.add_error("tag", _("Choose a tag."))

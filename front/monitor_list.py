@@ -81,13 +81,19 @@ class MonitorFilter(forms.Form):
         self, data: QueryDict, *, clients: list[Client], sites: list[Site], tags: list[Tag]
     ):
         super().__init__(data)
-        any_choice = [("", _("Any"))]
-        self.fields["client"].choices = any_choice + [(c.pk, c.name) for c in clients]
-        self.fields["site"].choices = any_choice + [(s.pk, s.name) for s in sites]
-        self.fields["kind"].choices = any_choice + list(CheckKind.choices)
-        self.fields["state"].choices = any_choice + STATE_CHOICES
-        self.fields["tag"].choices = any_choice + [(t.pk, t.name) for t in tags]
-        self.fields["sort"].choices = [(k, k) for key in SORTS for k in (key, f"-{key}")]
+        any_choice: list[tuple[Any, Any]] = [("", _("Any"))]
+        choices: dict[str, list[tuple[Any, Any]]] = {
+            "client": any_choice + [(c.pk, c.name) for c in clients],
+            "site": any_choice + [(s.pk, s.name) for s in sites],
+            "kind": any_choice + list(CheckKind.choices),
+            "state": any_choice + STATE_CHOICES,
+            "tag": any_choice + [(t.pk, t.name) for t in tags],
+            "sort": [(k, k) for key in SORTS for k in (key, f"-{key}")],
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
 
     def values(self) -> dict[str, Any]:
         """The valid values, each bad one dropped (the form shows it unselected)."""

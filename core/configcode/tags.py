@@ -61,13 +61,13 @@ def duplicate_tags(data: Any) -> list[ConfigIssue]:
 
 def monitor_tags(
     item: dict[str, Any], loc: Loc, listed: dict[str, Loc]
-) -> list[str] | list[ConfigIssue]:
-    """A monitor's ``tags`` as names (none when left out), or the issues at their paths."""
+) -> tuple[list[str], list[ConfigIssue]]:
+    """A monitor's ``tags`` as names (none when left out), and the issues at their paths."""
     names = item.get("tags", [])
     if names is None:
-        return []
+        return [], []
     if not isinstance(names, list):
-        return [ConfigIssue((*loc, "tags"), _("must be a list of tag names"))]
+        return [], [ConfigIssue((*loc, "tags"), _("must be a list of tag names"))]
     issues: list[ConfigIssue] = []
     cleaned: list[str] = []
     for index, name in enumerate(names):
@@ -84,7 +84,7 @@ def monitor_tags(
             message = _("no tag %(name)s in this file's tags list") % {"name": name}
             issues.append(ConfigIssue(where, message))
         cleaned.append(name)
-    return issues or cleaned
+    return cleaned, issues
 
 
 def sync_tags(work: Reconciler, org: Organization | None, specs: list[TagSpec]) -> Tags:

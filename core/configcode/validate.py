@@ -145,15 +145,14 @@ def _parse_monitors(data: Any) -> tuple[Monitors, MonitorTags, list[ConfigIssue]
                 # parse_monitor looks the kind up in a dict: a list here would crash it.
                 issues.append(ConfigIssue((*loc, "kind"), _("must be text, like http")))
                 continue
-            tags = monitor_tags(item, loc, listed)
-            if tags and isinstance(tags[0], ConfigIssue):
-                issues += tags  # type: ignore[arg-type]
+            tags, tag_issues = monitor_tags(item, loc, listed)
+            issues += tag_issues
             fields = {key: value for key, value in item.items() if key != "tags"}
             try:
                 definitions.append(parse_monitor(fields, allowlist))
             except ValidationError as exc:
                 issues += issues_from_pydantic(exc, loc, _monitor_fields(item))
-            names.append([name for name in tags if isinstance(name, str)])
+            names.append(tags)
     return parsed, tagged, issues
 
 

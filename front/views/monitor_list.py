@@ -66,7 +66,7 @@ def monitors_bulk(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(_back(request))
     data = form.cleaned_data
     try:
