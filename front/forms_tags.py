@@ -11,7 +11,7 @@ from monitoring.models import Tag
 from monitoring.tags import check_tag_name, name_key
 
 
-class TagForm(forms.ModelForm[Tag]):
+class TagForm(forms.ModelForm):
     class Meta:
         model = Tag
         fields = ["name", "colour"]
