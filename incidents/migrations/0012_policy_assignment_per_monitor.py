@@ -8,7 +8,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('incidents', '0011_notification_failed_at_superseded'),
-        ('monitoring', '0013_monitor_tags_and_list_indexes'),
+        # Only the monitors table is needed (it exists since monitoring's first migration);
+        # depending on monitoring's latest would drag it forward wherever incidents goes.
+        ('monitoring', '0001_initial'),
         ('sites', '0002_site_time_zone_validator'),
         ('tenancy', '0009_recovery_codes_keyed'),
     ]
