@@ -176,11 +176,6 @@ class Monitor(NamedModel):
         constraints = [
             models.UniqueConstraint(fields=["site", "name"], name="monitor_name_per_site")
         ]
-        # The monitors list sorts a page out of thousands by these.
-        indexes = [
-            models.Index(fields=["name"], name="monitor_name"),
-            models.Index(fields=["last_checked_at"], name="monitor_last_checked"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.site.name}: {self.name}"
