@@ -100,15 +100,12 @@ class NotInScope(Exception):
     """Some chosen id is not a monitor this user may see: the action is refused whole."""
 
 
-def chosen_monitors(scope: Scope, ids: list[int]) -> list[Monitor]:
-    """The chosen monitors, locked for the action; NotInScope when any id is not visible."""
+def chosen_monitors(scope: Scope, ids: list[int], *, lock: bool = True) -> list[Monitor]:
+    """The chosen monitors, locked for the action (inside its transaction) unless ``lock`` is
+    false; NotInScope when any id is not visible."""
     wanted = set(ids)
-    monitors = list(
-        scope.visible(Monitor)
-        .select_related("site__client")
-        .select_for_update()
-        .filter(pk__in=wanted)
-    )
+    found = scope.visible(Monitor).select_related("site__client").filter(pk__in=wanted)
+    monitors = list(found.select_for_update() if lock else found)
     if len(monitors) != len(wanted):
         raise NotInScope
     return sorted(monitors, key=lambda m: (m.site.name, m.name, m.pk))
@@ -227,7 +224,7 @@ class DeletionSummary:
 
 def deletion_summary(scope: Scope, ids: list[int]) -> DeletionSummary:
     """The chosen monitors (NotInScope when any is not visible) and what goes with them."""
-    monitors = chosen_monitors(scope, ids)
+    monitors = chosen_monitors(scope, ids, lock=False)  # only read, outside a transaction
     counts: QuerySet[Monitor] = Monitor.objects.filter(pk__in=ids)
     figures = {
         name: counts.aggregate(n=Count(relation))["n"]
