@@ -28,8 +28,9 @@ from incidents.models import Channel, Incident, IncidentEvent, IncidentState
 from incidents.models.core import Severity
 from incidents.templating import PLACEHOLDERS, check_template
 from monitoring.checks import OPTIONS
-from monitoring.models import ContentBaseline, Monitor, MonitorState
+from monitoring.models import ContentBaseline, Monitor, MonitorState, TagColour
 from monitoring.spec import MonitorCommon, mask_secrets
+from monitoring.tags import TAG_NAME_MAX, TagName, tag_names
 from sitecare.lib.names import DisplayName
 from sitecare.lib.timeutil import known_time_zone
 from sites.models import Site
@@ -107,12 +108,17 @@ class MonitorOut(Schema):
     last_response_ms: float | None
     last_failure_class: str
     last_message: str
+    tags: list[str] = Field(description="names of the agency's tags on the monitor")
     created_at: datetime
     updated_at: datetime
 
     @staticmethod
     def resolve_site(obj: Monitor) -> int:
         return obj.site_id
+
+    @staticmethod
+    def resolve_tags(obj: Monitor) -> list[str]:
+        return tag_names(obj)
 
     @staticmethod
     def resolve_interval(obj: Monitor) -> int:
@@ -150,6 +156,32 @@ class ContentBaselineOut(Schema):
         return obj.accepted_by.get_username() if obj.accepted_by is not None else None
 
 
+class TagIn(InputSchema):
+    name: TagName = Field(max_length=TAG_NAME_MAX, description="unique in the agency, any case")
+    # Text, not the enum: the PATCH body model is rebuilt where the enum's name is unknown.
+    colour: str = Field(
+        default=TagColour.BLUE.value,
+        description="a colour of the palette (white text on it is readable: WCAG AA)",
+        json_schema_extra={"enum": list(TagColour.values)},
+    )
+
+    @field_validator("colour")
+    @classmethod
+    def _palette(cls, value: str | None) -> str | None:
+        if value is not None and value not in TagColour.values:
+            raise ValueError(
+                _("must be one of: %(values)s") % {"values": ", ".join(TagColour.values)}
+            )
+        return value
+
+
+class TagOut(Schema):
+    id: int
+    name: str
+    colour: str
+    created_at: datetime
+
+
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
     """Replace ``#/$defs/…`` references by their definitions (OpenAPI cannot resolve them)."""
     defs = schema.pop("$defs", {})
@@ -170,7 +202,17 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
 
 def monitor_body_openapi(*, site_required: bool, partial: bool) -> dict[str, Any]:
     """The OpenAPI request body of a monitor, built from the validator's own models."""
-    properties: dict[str, Any] = {"site": {"type": "integer", "description": "id of the site"}}
+    properties: dict[str, Any] = {
+        "site": {"type": "integer", "description": "id of the site"},
+        "tags": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "maxLength": TAG_NAME_MAX},
+            "description": (
+                "names of the agency's tags (any case); on PUT and POST left out means none, "
+                "on PATCH left out keeps them"
+            ),
+        },
+    }
     required: list[str] = ["site"] if site_required else []
     models: list[type[BaseModel]] = [MonitorCommon, *OPTIONS.values()]
     for model in models:

@@ -22,6 +22,7 @@ from api.routers import (
     sla,
     sla_overview,
     statuspages,
+    tags,
     tokens,
 )
 
@@ -43,6 +44,7 @@ api.add_router("/sla", sla_overview.router)
 api.add_router("/plans", plans.router)
 api.add_router("/sites", sites.router)
 api.add_router("/monitors", monitors.router)
+api.add_router("/tags", tags.router)
 api.add_router("/channels", channels.router)
 api.add_router("/incidents", incidents.router)
 api.add_router("/maintenance-windows", maintenance.router)

@@ -13,6 +13,7 @@ from front.views import (
     manage_sites,
     monitor_actions,
     monitor_forms,
+    monitor_list,
     monitors,
     oncall,
     overview,
@@ -21,6 +22,7 @@ from front.views import (
     sla,
     sla_overview,
     status_admin,
+    tags,
     two_factor,
 )
 
@@ -51,6 +53,8 @@ urlpatterns: list[URLPattern] = [
     path("sites/<int:site_id>/delete/", manage_sites.site_delete, name="site_delete"),
     path("sites/<int:site_id>/monitors/new/", monitor_forms.monitor_new, name="monitor_new"),
     path("sites/<int:site_id>/monitors/test/", monitor_forms.monitor_test, name="monitor_test"),
+    path("monitors/", monitor_list.monitor_list_page, name="monitors"),
+    path("monitors/bulk/", monitor_list.monitors_bulk, name="monitors_bulk"),
     path("monitors/<int:monitor_id>/", monitors.monitor_detail, name="monitor"),
     path("monitors/<int:monitor_id>/edit/", monitor_forms.monitor_edit, name="monitor_edit"),
     path("monitors/<int:monitor_id>/clone/", monitor_actions.monitor_clone, name="monitor_clone"),
@@ -61,6 +65,9 @@ urlpatterns: list[URLPattern] = [
     path(
         "monitors/<int:monitor_id>/resume/", monitor_actions.monitor_resume, name="monitor_resume"
     ),
+    path("tags/", tags.tag_list, name="tags"),
+    path("tags/delete/", tags.tag_delete, name="tag_delete"),
+    path("tags/<int:tag_id>/", tags.tag_edit, name="tag"),
     path(
         "monitors/content-baseline/accept/",
         monitors.monitor_accept_content,

@@ -60,13 +60,14 @@ DUE_BATCH = 50
 
 
 def policy_for(monitor: Monitor) -> EscalationPolicy | None:
-    """The policy of the monitor's site, else of its client, else the agency's default."""
+    """The policy of the monitor, else of its site, else of its client, else the agency's
+    default."""
     site = monitor.site
     assignments = PolicyAssignment.objects.filter(
-        Q(site_id=site.pk) | Q(client_id=site.client_id)
+        Q(monitor_id=monitor.pk) | Q(site_id=site.pk) | Q(client_id=site.client_id)
     ).select_related("policy")
-    # At most one of each (unique constraints); the site's wins.
-    for assignment in sorted(assignments, key=lambda a: a.site_id is None):
+    # At most one of each (unique constraints); the monitor's wins, then the site's.
+    for assignment in sorted(assignments, key=lambda a: (a.monitor_id is None, a.site_id is None)):
         return assignment.policy
     return EscalationPolicy.objects.filter(
         organization_id=site.client.organization_id, is_default=True

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 
 from monitoring.logic import STATE_FIELDS
-from monitoring.models import CheckResult, EngineRun, Monitor, PauseEvent, StateChange
+from monitoring.models import CheckResult, EngineRun, Monitor, PauseEvent, StateChange, Tag
 from monitoring.pauses import Actor, record_created, set_enabled
 from monitoring.spec import MODEL_FIELD_FOR_KEY, mask_secrets, parse_monitor, unmask_secrets
 from sitecare.lib.validation_messages import error_message
@@ -197,6 +197,15 @@ class MonitorAdmin(admin.ModelAdmin):
             fields = [f for f in EDITABLE_FIELDS if f != "enabled"]
             obj.save(update_fields=[*fields, "updated_at"])
             set_enabled(obj, obj.enabled, actor)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    """The agencies' tags; agencies manage theirs on the tags page (``front:tags``)."""
+
+    list_display = ["name", "colour", "organization"]
+    list_filter = ["organization", "colour"]
+    search_fields = ["name"]
 
 
 @admin.register(CheckResult)

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,7 @@ from monitoring.failures import FailureClass
 from sitecare.lib.crypto import EncryptedJSONField
 from sitecare.lib.names import NamedModel
 from sites.models import Site
+from tenancy.models import Organization
 
 
 class CheckKind(models.TextChoices):
@@ -47,6 +49,55 @@ class MonitorState(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
     UP = "up", _("Up")
     DOWN = "down", _("Down")
+
+
+class TagColour(models.TextChoices):
+    """The tag palette: each colour carries white text at WCAG AA contrast (at least 4.5:1),
+    see ``monitoring.tags.PALETTE``; the CSS classes ``tag--<value>`` paint them."""
+
+    SLATE = "slate", _("Slate")
+    RED = "red", _("Red")
+    ORANGE = "orange", _("Orange")
+    GREEN = "green", _("Green")
+    TEAL = "teal", _("Teal")
+    BLUE = "blue", _("Blue")
+    INDIGO = "indigo", _("Indigo")
+    PURPLE = "purple", _("Purple")
+    PINK = "pink", _("Pink")
+    BROWN = "brown", _("Brown")
+
+
+class Tag(NamedModel):
+    """An agency's coloured label for grouping monitors (names unique per agency, any case)."""
+
+    TENANT_ORG_PATH = "organization_id"
+    # Client users see the tags of their monitors only through those monitors.
+    TENANT_CLIENT_PATH = None
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="tags", verbose_name=_("agency")
+    )
+    name = models.CharField(_("name"), max_length=50)
+    colour = models.CharField(
+        _("colour"), max_length=16, choices=TagColour.choices, default=TagColour.BLUE
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "organization",
+                name="tag_name_per_org_any_case",
+                violation_error_message=_("The agency already has a tag of this name."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Monitor(NamedModel):
@@ -114,6 +165,7 @@ class Monitor(NamedModel):
     # A heartbeat's first ping ever (set once, kept when pings are pruned): before it, nobody
     # knew whether the job ran, so the SLA counts that time as unknown.
     first_ping_at = models.DateTimeField(_("first ping"), null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="monitors", verbose_name=_("tags"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -2,7 +2,8 @@
 plus ``site`` (the site's id) on create; the engine's state columns are never written here.
 Secret options are read back masked; a masked value sent back on PUT or PATCH keeps the secret.
 ``enabled`` pauses and resumes through ``monitoring.pauses``, which records when and by whom
-(the token and its owner).
+(the token and its owner). ``tags`` names the agency's tags (``monitoring.tags``): left out
+on POST and PUT it means none, on PATCH it keeps the monitor's.
 """
 
 # No "from __future__ import annotations": ninja reads these signatures at runtime.
@@ -25,7 +26,7 @@ from api.paging import paged
 from api.schemas import ContentBaselineOut, MonitorOut, monitor_body_openapi
 from api.writes import assign, related, save_checked
 from monitoring.content import ContentError, accept_current_content
-from monitoring.models import CheckKind, ContentBaseline, Monitor
+from monitoring.models import CheckKind, ContentBaseline, Monitor, Tag
 from monitoring.pauses import Actor, record_created, set_enabled
 from monitoring.spec import (
     MODEL_FIELD_FOR_KEY,
@@ -34,6 +35,7 @@ from monitoring.spec import (
     parse_monitor,
     unmask_secrets,
 )
+from monitoring.tags import check_tag_name, resolve_names, set_tags
 from sites.models import Site
 from tenancy.scoping import Scope
 
@@ -49,7 +51,7 @@ BODY_NAMES = {
 @router.get("", response=list[MonitorOut])
 @paged()
 def list_monitors(request: HttpRequest, site: Id | None = None) -> QuerySet[Monitor]:
-    monitors = scope(request).visible(Monitor)
+    monitors = scope(request).visible(Monitor).prefetch_related("tags")
     if site is not None:
         monitors = monitors.filter(site_id=site)
     return monitors
@@ -64,8 +66,23 @@ def _site(sc: Scope, data: dict[str, Any], current: Site | None) -> Site:
     return related(sc, Site, data.pop("site"), "site")
 
 
-def _parse(sc: Scope, data: dict[str, Any], current: Site | None) -> tuple[Site, MonitorDefinition]:
-    """The target site and the validated definition; all errors of the body reported together.
+def _tags(sc: Scope, names: Any) -> list[Tag]:
+    """The agency's tags a body names in ``tags``; a 422 on ``tags`` naming what is wrong."""
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise InvalidInput.one("tags", _("Give a list of tag names."))
+    try:
+        assert sc.organization_id is not None
+        return resolve_names(sc.organization_id, [check_tag_name(name) for name in names])
+    except ValueError as exc:
+        raise InvalidInput.one("tags", str(exc)) from None
+
+
+Parsed = tuple[Site, MonitorDefinition, list[Tag] | None]
+
+
+def _parse(sc: Scope, data: dict[str, Any], current: Site | None) -> Parsed:
+    """The target site, the validated definition and the tags (None: not given); all errors
+    of the body reported together.
 
     Every site the caller can see belongs to their agency, so the agency's allowlist applies
     even when ``site`` itself is wrong.
@@ -73,10 +90,16 @@ def _parse(sc: Scope, data: dict[str, Any], current: Site | None) -> tuple[Site,
     data = dict(data)
     errors: list[FieldError] = []
     site: Site | None = None
+    tags: list[Tag] | None = None
     try:
         site = _site(sc, data, current)
     except InvalidInput as exc:
         errors.extend(exc.errors)
+    if "tags" in data:
+        try:
+            tags = _tags(sc, data.pop("tags"))
+        except InvalidInput as exc:
+            errors.extend(exc.errors)
     try:
         definition = parse_monitor(data, sc.organization().allowed_networks())
     except pydantic.ValidationError as exc:
@@ -84,7 +107,7 @@ def _parse(sc: Scope, data: dict[str, Any], current: Site | None) -> tuple[Site,
     if errors:
         raise InvalidInput(errors)
     assert site is not None
-    return site, definition
+    return site, definition, tags
 
 
 def _keep_secrets(data: dict[str, Any], monitor: Monitor) -> dict[str, Any]:
@@ -95,9 +118,14 @@ def _keep_secrets(data: dict[str, Any], monitor: Monitor) -> dict[str, Any]:
 
 
 def _store(
-    request: HttpRequest, monitor: Monitor, site: Site, definition: MonitorDefinition
+    request: HttpRequest,
+    monitor: Monitor,
+    site: Site,
+    definition: MonitorDefinition,
+    tags: list[Tag] | None,
 ) -> None:
-    """Save the definition; a change of ``enabled`` is a pause or resume, recorded."""
+    """Save the definition and the tags (when given); a change of ``enabled`` is a pause or
+    resume, recorded."""
     values = definition.model_fields_for(monitor if monitor.pk is not None else None)
     actor = Actor.api(caller(request), token_of(request))
     with transaction.atomic():
@@ -105,6 +133,7 @@ def _store(
             assign(monitor, {**values, "site": site})
             save_checked(monitor, non_field="name", names=BODY_NAMES)
             record_created(monitor, actor)
+            set_tags(monitor, tags or [])
             return
         enabled = values.pop("enabled")
         assign(monitor, {**values, "site": site})
@@ -113,6 +142,8 @@ def _store(
         fields = [*values, "site", "updated_at"]
         save_checked(monitor, non_field="name", names=BODY_NAMES, update_fields=fields)
         set_enabled(monitor, enabled, actor)
+        if tags is not None:
+            set_tags(monitor, tags)
 
 
 @router.post(
@@ -149,9 +180,10 @@ def _editable(request: HttpRequest, monitor_id: int) -> tuple[Scope, Monitor]:
 def replace_monitor(
     request: HttpRequest, monitor_id: int, payload: Body[dict[str, Any]]
 ) -> Monitor:
-    """Replace the definition: fields left out take their defaults."""
+    """Replace the definition: fields left out take their defaults (``tags``: none)."""
     sc, monitor = _editable(request, monitor_id)
-    _store(request, monitor, *_parse(sc, _keep_secrets(payload, monitor), monitor.site))
+    data = _keep_secrets({"tags": [], **payload}, monitor)
+    _store(request, monitor, *_parse(sc, data, monitor.site))
     return monitor
 
 

@@ -38,6 +38,7 @@ from incidents.models import (
     StatusComponent,
     StatusPage,
 )
+from monitoring.models import Tag
 from sla.models import CarePlan
 from tenancy.models import ApiToken
 
@@ -75,6 +76,8 @@ def _objects(world) -> dict[str, int]:
     page = StatusPage.objects.create(client=world.client_a, title="Status", slug="status")
     component = StatusComponent.objects.create(page=page, monitor=world.monitor_a, name="Shop")
     incident = Incident.objects.create(monitor=world.monitor_a, opened_at=now)
+    tag = Tag.objects.create(organization=world.agency, name="Shops")
+    world.monitor_a.tags.add(tag)  # so a client user reads it too
     return {
         "client_id": world.client_a.pk,
         "site_id": world.site_a.pk,
@@ -88,6 +91,7 @@ def _objects(world) -> dict[str, int]:
         "page_id": page.pk,
         "component_id": component.pk,
         "incident_id": incident.pk,
+        "tag_id": tag.pk,
     }
 
 

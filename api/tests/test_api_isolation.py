@@ -16,6 +16,7 @@ from api.urls import api, urlpatterns
 from incidents.models import Channel, EscalationPolicy, Incident, MaintenanceWindow
 from incidents.models.oncall import OnCallOverride, OnCallSchedule
 from incidents.tests.statuspages import status_walk_bodies, status_walk_objects
+from monitoring.models import Tag
 from sla.models import CarePlan
 from tenancy.models import ApiToken
 
@@ -71,12 +72,16 @@ def agency_objects(world) -> dict[str, int]:
     plan = CarePlan.objects.create(
         organization=world.agency, name="Walk", slug="walk", availability_target=99
     )
+    # A tag on client A's monitor: client A's users read it, client B's never learn of it.
+    tag = Tag.objects.create(organization=world.agency, name="Walk")
+    world.monitor_a.tags.add(tag)
     return {
         "schedule_id": schedule.pk,
         "override_id": override.pk,
         "policy_id": policy.pk,
         "personal_channel_id": personal.pk,
         "plan_id": plan.pk,
+        "tag_id": tag.pk,
     }
 
 
@@ -116,6 +121,7 @@ def bodies(world) -> dict[str, dict]:
         "monitor_id": {"name": "X", "url": "https://x.example/"},
         "channel_id": {"name": "X", "url": "json://x.example/"},
         "schedule_id": {"name": "X"},
+        "tag_id": {"name": "X"},
         "incident_id": {"text": "X"},  # a note's
         "policy_id": {"name": "X", "steps": [{"wait_minutes": 5, "users": [1]}]},
         "override_id": {

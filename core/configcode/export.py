@@ -26,10 +26,12 @@ from core.configcode.loader import escape
 from core.configcode.maintenance import export_window
 from core.configcode.reconciler import allowlist_entries
 from core.configcode.statuspages import pages_with_components, status_page_data
+from core.configcode.tags import export_tags
 from incidents.models import Channel, MaintenanceWindow
 from incidents.models.core import Severity
 from monitoring.models import CheckKind, Monitor
 from monitoring.spec import NAMING_KEYS, monitor_as_data, secret_options
+from monitoring.tags import tag_names
 from sites.models import Site
 from sla.models import CarePlan, ClientPlan
 from sla.plan_history import plan_histories
@@ -118,6 +120,9 @@ class _Exporter:
     def monitor(self, client: Client, site: Site, monitor: Monitor) -> dict[str, Any]:
         """A monitor's definition; secret option values become placeholders unless asked."""
         data: dict[str, Any] = _escaped(monitor_as_data(monitor))
+        tags = tag_names(monitor)
+        if tags:
+            data["tags"] = _escaped(tags)
         if self.include_secrets:
             return data
         where = [client.slug, site.slug, monitor.name]
@@ -148,7 +153,8 @@ class _Exporter:
         if site.time_zone != Site._meta.get_field("time_zone").default:
             data["time_zone"] = site.time_zone
         data = _escaped(data)
-        monitors = [self.monitor(client, site, m) for m in site.monitors.order_by("name")]
+        ordered = site.monitors.order_by("name").prefetch_related("tags")
+        monitors = [self.monitor(client, site, m) for m in ordered]
         if monitors:
             data["monitors"] = monitors
         return data
@@ -182,6 +188,9 @@ class _Exporter:
             Channel.objects.filter(organization=org).select_related("site").order_by("name")
         )
         data: dict[str, Any] = {"version": 1, "agency": agency}
+        tags = export_tags(org)
+        if tags:
+            data["tags"] = _escaped(tags)
         agency_wide = [self.channel(ch) for ch in channels if ch.client_id is None]
         if agency_wide:
             data["channels"] = agency_wide
@@ -231,8 +240,8 @@ def _header(org: Organization, exporter: _Exporter) -> str:
 
 
 def export_config(organization: Organization, include_secrets: bool = False) -> str:
-    """The agency's care plans, clients, sites, monitors, maintenance windows and channels as
-    YAML for ``apply``."""
+    """The agency's tags, care plans, clients, sites, monitors, maintenance windows and
+    channels as YAML for ``apply``."""
     exporter = _Exporter(include_secrets)
     data = exporter.document(organization)
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -36,6 +36,14 @@ from core.configcode.reconciler import (
 from core.configcode.report import ApplyReport, ObjectKind
 from core.configcode.schema import AgencySpec, ChannelSpec, ClientSpec, SiteSpec, ValidConfig
 from core.configcode.statuspages import MonitorIndex, reconcile_status_pages
+from core.configcode.tags import (
+    Tags,
+    stale_tags,
+    stored_tag_view,
+    sync_tags,
+    tag_view,
+    write_monitor_tags,
+)
 from incidents.models import Channel, MaintenanceWindow
 from monitoring.models import Monitor
 from monitoring.pauses import Actor, record_created, set_enabled
@@ -170,32 +178,41 @@ def _site(work: Reconciler, client: Client | None, label: str, spec: SiteSpec) -
 
 
 def _monitors(
-    work: Reconciler, site: Site | None, label: str, definitions: list[MonitorDefinition]
+    work: Reconciler,
+    site: Site | None,
+    label: str,
+    definitions: list[MonitorDefinition],
+    tagging: tuple[list[list[str]], Tags],
 ) -> dict[str, Monitor | None]:
     """Create or update the site's monitors; the stored ones the file drops are stale.
 
     ``enabled`` is diffed with the rest but written by ``monitoring.pauses``, which records
-    the pause or resume with the file as the actor.
+    the pause or resume with the file as the actor; ``tags`` (each monitor's names, and the
+    file's tags by name key) too, written as the monitor's tags.
     """
     stored = work.stored.monitors[site.pk] if site is not None else {}
     actor = Actor.config(work.report.source)
     found: dict[str, Monitor | None] = {}
-    for definition in definitions:
+    names, tags = tagging
+    for index, definition in enumerate(definitions):
         values = definition.model_fields_for(stored.get(definition.common.name))
         name = values.pop("name")
         write = {attr: value for attr, value in values.items() if attr != "enabled"}
+        wanted_tags = names[index] if index < len(names) else []
         monitor = work.sync(
             ObjectKind.MONITOR,
             f"{label}/{name}",
             stored.get(name),
             partial(_new_monitor, site, name, values, actor),
-            stored_monitor_view,
-            (monitor_view(values), write),
+            lambda m: {**stored_monitor_view(m), **stored_tag_view(m)},
+            ({**monitor_view(values), **tag_view(wanted_tags, tags)}, write),
         )
         found[name] = monitor
-        wanted = values["enabled"]
-        if monitor is not None and not work.report.dry_run and monitor.enabled != wanted:
-            set_enabled(monitor, wanted, actor)
+        if monitor is None or work.report.dry_run:
+            continue
+        if monitor.enabled != values["enabled"]:
+            set_enabled(monitor, values["enabled"], actor)
+        write_monitor_tags(monitor, wanted_tags, tags)
     listed = {d.common.name for d in definitions}
     for name, monitor in stored.items():
         if name not in listed:
@@ -328,18 +345,19 @@ def reconcile(config: ValidConfig, report: ApplyReport) -> None:
     """Diff the document against the database, writing unless the report is a dry run.
 
     1. The agency (created when missing), then the agency's stored objects, read at once.
-    2. Care plans (before the clients that name them).
+    2. Tags and care plans (before the monitors and clients that name them).
     3. Each client with its plan, its sites, each site's monitors, its status pages (after
        the monitors they show), its maintenance windows; stale monitors, pages, windows and
        sites of listed clients and sites.
     4. Channels (after clients, which they may belong to); stale channels.
     5. Stale clients (a channel may just have moved away from one), then stale plans (last:
-       a client may just have moved to another plan).
+       a client may just have moved to another plan), then stale tags.
     The caller runs this in one transaction.
     """
     work = Reconciler(report)
     org = _agency(work, config.document.agency)
     work.stored = Stored.load(org)
+    tags = sync_tags(work, org, config.document.tags)
     plans = _plans(work, org, config)
     clients: dict[str, Client | None] = {}
     sites: dict[tuple[str, str], Site | None] = {}
@@ -351,7 +369,8 @@ def reconcile(config: ValidConfig, report: ApplyReport) -> None:
             label = f"{client_spec.slug}/{site_spec.slug}"
             site = _site(work, client, label, site_spec)
             sites[(client_spec.slug, site_spec.slug)] = site
-            found = _monitors(work, site, label, config.monitors.get((ci, si), []))
+            tagging = (config.monitor_tags.get((ci, si), []), tags)
+            found = _monitors(work, site, label, config.monitors.get((ci, si), []), tagging)
             monitors.update({(site_spec.slug, name): m for name, m in found.items()})
         reconcile_status_pages(work, client, list(client_spec.status_pages), monitors)
         # Before stale sites: a window may move off a site that is about to be deleted.
@@ -360,3 +379,4 @@ def reconcile(config: ValidConfig, report: ApplyReport) -> None:
     _channels(work, org, config, clients, sites)
     _stale_clients(work, config)
     _stale_plans(work, config)
+    stale_tags(work, config.document.tags)

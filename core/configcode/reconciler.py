@@ -25,8 +25,9 @@ from core.configcode.report import (
 )
 from incidents.models import Channel, MaintenanceWindow
 from monitoring.logic import STATE_FIELDS
-from monitoring.models import Monitor
+from monitoring.models import Monitor, Tag
 from monitoring.spec import MODEL_FIELD_FOR_KEY, masked_value, secret_options
+from monitoring.tags import name_key
 from sites.models import Site
 from sla.models import CarePlan, ClientPlan
 from tenancy.models import Client, Organization
@@ -98,17 +99,19 @@ class Stored:
         default_factory=lambda: defaultdict(dict)
     )
     windows: dict[int, list[MaintenanceWindow]] = field(default_factory=lambda: defaultdict(list))
+    tags: dict[str, Tag] = field(default_factory=dict)  # by name key (case folded)
 
     @classmethod
     def load(cls, org: Organization | None) -> Stored:
-        """Read everything in seven queries (none when the agency does not exist yet)."""
+        """Read everything in nine queries (none when the agency does not exist yet)."""
         stored = cls()
         if org is None:
             return stored
         stored.clients = {c.slug: c for c in Client.objects.filter(organization=org)}
         for site in Site.objects.filter(client__organization=org):
             stored.sites[site.client_id][site.slug] = site
-        for monitor in Monitor.objects.filter(site__client__organization=org):
+        monitors = Monitor.objects.filter(site__client__organization=org).prefetch_related("tags")
+        for monitor in monitors:
             stored.monitors[monitor.site_id][monitor.name] = monitor
         stored.channels = {c.name: c for c in Channel.objects.filter(organization=org)}
         stored.plans = {p.slug: p for p in CarePlan.objects.filter(organization=org)}
@@ -117,6 +120,7 @@ class Stored:
             stored.plan_steps[step.client_id][step.starts_on] = step
         for window in MaintenanceWindow.objects.filter(client__organization=org).order_by("pk"):
             stored.windows[window.client_id].append(window)
+        stored.tags = {name_key(t.name): t for t in Tag.objects.filter(organization=org)}
         return stored
 
     def client_slug(self, client_id: int | None) -> str | None:

@@ -33,6 +33,7 @@ class ObjectKind(models.TextChoices):
     PLAN = "plan", gettext_lazy("care plan")
     WINDOW = "maintenance_window", gettext_lazy("maintenance window")
     STATUS_PAGE = "status_page", gettext_lazy("status page")
+    TAG = "tag", gettext_lazy("tag")
 
 
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}

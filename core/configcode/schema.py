@@ -26,7 +26,9 @@ from pydantic import (
 from core.configcode.statuspages import STATUS_PAGE_FIELDS, StatusPageSpec
 from incidents.channels import validate_channel_url
 from incidents.templating import check_template
+from monitoring.models import TagColour
 from monitoring.spec import MonitorDefinition
+from monitoring.tags import TagName
 from sitecare.lib.names import check_name
 from sitecare.lib.netpolicy import IPNetwork, validate_check_url
 from sitecare.lib.timeutil import known_time_zone
@@ -108,6 +110,13 @@ class ChannelSpec(Spec):
     body_template: Annotated[str, Field(max_length=4000), AfterValidator(check_template)] = ""
 
 
+class TagSpec(Spec):
+    """A tag of the agency: a name (unique in any case) and a colour of the palette."""
+
+    name: TagName
+    colour: Literal[tuple(TagColour.values)] = TagColour.BLUE.value  # type: ignore[valid-type]
+
+
 class SiteSpec(Spec):
     slug: Slug
     name: Name
@@ -115,7 +124,8 @@ class SiteSpec(Spec):
     time_zone: Annotated[str, AfterValidator(known_time_zone)] = Field(
         default_factory=lambda: str(Site._meta.get_field("time_zone").default)
     )
-    # Each item is checked by monitoring.spec.parse_monitor in validate_document.
+    # Each item is checked by monitoring.spec.parse_monitor in validate_document (its
+    # ``tags`` by core.configcode.tags).
     monitors: Annotated[list[dict[str, Any]], NoneIsEmpty] = []
 
 
@@ -195,10 +205,11 @@ class AgencySpec(Spec):
 
 
 class Document(Spec):
-    """The whole file: one agency, its agency-wide channels and its clients."""
+    """The whole file: one agency, its tags, its agency-wide channels and its clients."""
 
     version: Literal[1] = 1
     agency: AgencySpec
+    tags: Annotated[list[TagSpec], NoneIsEmpty] = []
     channels: Annotated[list[ChannelSpec], NoneIsEmpty] = []
     # Each item is checked by PlanSpec and the care plan model in validate_document.
     plans: Annotated[list[dict[str, Any]], NoneIsEmpty] = []
@@ -208,7 +219,7 @@ class Document(Spec):
 SCHEMA_FIELDS = (
     frozenset(
         name
-        for model in (Document, AgencySpec, ChannelSpec, ClientSpec, SiteSpec)
+        for model in (Document, AgencySpec, TagSpec, ChannelSpec, ClientSpec, SiteSpec)
         for name in model.model_fields
     )
     | STATUS_PAGE_FIELDS
@@ -220,9 +231,11 @@ PLAN_FIELDS = frozenset(name for model in (PlanSpec, TargetSpec) for name in mod
 class ValidConfig:
     """A document that passed validation, with its monitors parsed (by client and site index),
     its care plans as model values, checked and normalised by the model (in file order), and
-    its maintenance windows as model values with their site's slug (by client index)."""
+    its maintenance windows as model values with their site's slug (by client index), and
+    each monitor's tag names (in the order of ``monitors``)."""
 
     document: Document
     monitors: dict[tuple[int, int], list[MonitorDefinition]]
+    monitor_tags: dict[tuple[int, int], list[list[str]]] = field(default_factory=dict)
     plans: list[dict[str, Any]] = field(default_factory=list)
     windows: dict[int, list[dict[str, Any]]] = field(default_factory=dict)

@@ -25,6 +25,7 @@ from core.configcode.loader import parse_yaml, substitute
 from core.configcode.maintenance import ambiguous_titles, check_window
 from core.configcode.schema import PLAN_FIELDS, SCHEMA_FIELDS, Document, PlanSpec, ValidConfig
 from core.configcode.statuspages import check_status_pages
+from core.configcode.tags import duplicate_tags, listed_tag_keys, monitor_tags
 from monitoring.checks import OPTIONS
 from monitoring.spec import COMMON_FIELDS, MonitorDefinition, parse_monitor
 from sitecare.lib.netpolicy import IPNetwork
@@ -122,28 +123,39 @@ def _allowlist(data: Any) -> list[IPNetwork]:
 def _monitor_fields(item: Mapping[str, Any]) -> set[str]:
     kind = item.get("kind", "http")
     model = OPTIONS.get(kind) if isinstance(kind, str) else None
-    return set(COMMON_FIELDS) | (set(model.model_fields) if model is not None else set())
+    known = set(COMMON_FIELDS) | {"tags"}
+    return known | (set(model.model_fields) if model is not None else set())
 
 
-def _parse_monitors(
-    data: Any,
-) -> tuple[dict[tuple[int, int], list[MonitorDefinition]], list[ConfigIssue]]:
-    """Each site's monitors through ``parse_monitor`` with the file's allowlist."""
+Monitors = dict[tuple[int, int], list[MonitorDefinition]]
+MonitorTags = dict[tuple[int, int], list[list[str]]]
+
+
+def _parse_monitors(data: Any) -> tuple[Monitors, MonitorTags, list[ConfigIssue]]:
+    """Each site's monitors through ``parse_monitor`` with the file's allowlist, and their
+    ``tags`` (names of the file's tags) apart."""
     allowlist = _allowlist(data)
-    parsed: dict[tuple[int, int], list[MonitorDefinition]] = {}
+    listed = listed_tag_keys(data)
+    parsed: Monitors = {}
+    tagged: MonitorTags = {}
     issues: list[ConfigIssue] = []
     for ci, si, (site_loc, site) in _sites(data):
         definitions = parsed.setdefault((ci, si), [])
+        names = tagged.setdefault((ci, si), [])
         for loc, item in _entries(site, "monitors", site_loc):
             if not isinstance(item.get("kind", ""), str):
                 # parse_monitor looks the kind up in a dict: a list here would crash it.
                 issues.append(ConfigIssue((*loc, "kind"), _("must be text, like http")))
                 continue
+            tags, tag_issues = monitor_tags(item, loc, listed)
+            issues += tag_issues
+            fields = {key: value for key, value in item.items() if key != "tags"}
             try:
-                definitions.append(parse_monitor(item, allowlist))
+                definitions.append(parse_monitor(fields, allowlist))
             except ValidationError as exc:
                 issues += issues_from_pydantic(exc, loc, _monitor_fields(item))
-    return parsed, issues
+            names.append(tags)
+    return parsed, tagged, issues
 
 
 def _check_plan(loc: Loc, values: dict[str, Any]) -> list[ConfigIssue]:
@@ -269,15 +281,26 @@ def validate_data(data: Any, skip: list[Loc] | None = None) -> ValidConfig | lis
         document = Document.model_validate(data)
     except ValidationError as exc:
         issues += issues_from_pydantic(exc, (), SCHEMA_FIELDS)
-    monitors, monitor_issues = _parse_monitors(data)
+    monitors, monitor_tags_, monitor_issues = _parse_monitors(data)
     plans, plan_issues = _parse_plans(data)
     windows, window_issues = _parse_windows(data)
     issues += monitor_issues + plan_issues + window_issues + _duplicates(data)
-    issues += _channel_sites(data) + _plan_references(data) + check_status_pages(data)
+    issues += (
+        _channel_sites(data)
+        + _plan_references(data)
+        + check_status_pages(data)
+        + duplicate_tags(data)
+    )
     issues = [issue for issue in issues if not _under(issue.loc, skip or [])]
     if issues or document is None:
         return issues
-    return ValidConfig(document=document, monitors=monitors, plans=plans, windows=windows)
+    return ValidConfig(
+        document=document,
+        monitors=monitors,
+        monitor_tags=monitor_tags_,
+        plans=plans,
+        windows=windows,
+    )
 
 
 def validate_text(

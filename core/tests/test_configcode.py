@@ -362,7 +362,12 @@ def test_it_accepts_the_example_agency_file(db, monkeypatch):
         monkeypatch.setenv(name, url)
     report = apply_file(EXAMPLES / "sites.yaml")
     assert Client.objects.count() == 3 and Monitor.objects.count() == 12
-    assert report.count(Action.CREATE) == 1 + 5 + 3 + 3 + 5 + 12 + 1  # …, 3 care plans, …, 1 window
+    # The agency, 2 tags, 5 channels, 3 care plans, 3 clients, 5 sites, 12 monitors, 1 window.
+    assert report.count(Action.CREATE) == 1 + 2 + 5 + 3 + 3 + 5 + 12 + 1
+    assert sorted(t.name for t in Monitor.objects.get(name="Koszyk").tags.all()) == [
+        "Checkout",
+        "Sklepy",
+    ]
     assert apply_file(EXAMPLES / "sites.yaml").is_empty
 
 

@@ -112,7 +112,7 @@ def test_it_round_trips_through_export_and_prunes_a_dropped_page(db):
         ("https://acme.example/logo.png", "http://acme.example/l.png", "logo_url", "https://"),
         ("Status.Acme.Example", "https://status.acme.example/", "custom_domain", "host name"),
         ("monitor: Checkout, name", "monitor: Home, name", "components[1].monitor", "already"),
-        ("subscriptions: false", "subscriptions: maybe", "subscriptions", "boolean"),
+        ("subscriptions: false", "subscriptions: maybe", "subscriptions", "true or false"),
         ("published: true", "published: true\n        colour: red", "colour", ""),
         ("name: Payments", 'name: "Pay\\u202ements"', "components[0].name", ""),
     ],

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from front.tests.conftest import signed_in_superuser
 from incidents.models import EscalationPolicy, MaintenanceWindow, OnCallSchedule, StatusPage
+from monitoring.models import Tag
 from sitecare.lib.names import NamedModel
 from sla.models import CarePlan
 from tenancy.models import Client
@@ -33,6 +34,7 @@ def _objects(world) -> None:
     StatusPage.objects.create(client=world.client_a, slug="shop", title="Shop")
     EscalationPolicy.objects.create(organization=world.agency, name="Default")
     OnCallSchedule.objects.create(organization=world.agency, name="Week")
+    Tag.objects.create(organization=world.agency, name="Shops")
     MaintenanceWindow.objects.create(
         client=world.client_a,
         title="Updates",

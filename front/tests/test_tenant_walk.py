@@ -14,6 +14,7 @@ from front.tests.conftest import signed_in
 from incidents.models import Channel, EscalationPolicy, MaintenanceWindow
 from incidents.models.oncall import OnCallSchedule
 from incidents.tests.statuspages import status_walk_objects
+from monitoring.models import Tag
 from sla.models import CarePlan
 
 
@@ -44,6 +45,7 @@ def client_a_objects(world, incident_a) -> dict[str, object]:
         # The agency's own (see AGENCY_ONLY): no client owns a schedule.
         "schedule_id": OnCallSchedule.objects.create(organization=world.agency, name="Walk"),
         "policy_id": EscalationPolicy.objects.create(organization=world.agency, name="Walk"),
+        "tag_id": Tag.objects.create(organization=world.agency, name="Walk"),
         "plan_id": CarePlan.objects.create(
             organization=world.agency, name="Walk", slug="walk", availability_target=99
         ),
@@ -57,7 +59,7 @@ def client_a_objects(world, incident_a) -> dict[str, object]:
     }
 
 
-# Pages of the agency's own objects (on-call schedules): every client user gets 404.
+# Pages of the agency's own objects (on-call schedules, tags): every client user gets 404.
 AGENCY_ONLY = {
     "front:oncall_schedule",
     "front:oncall_edit",
@@ -73,6 +75,7 @@ AGENCY_ONLY = {
     "front:monitor_edit",
     "front:monitor_clone",
     "front:monitor_delete",
+    "front:tag",
 }
 # Actions with no page (POST only): walked with a POST; client users get 404 all the same.
 POST_ONLY = {"front:monitor_pause", "front:monitor_resume", "front:monitor_test"}
@@ -120,7 +123,7 @@ def test_it_answers_404_for_ids_that_do_not_exist(world):
 
 def test_it_keeps_client_b_out_of_client_a_in_lists(world, incident_a):
     intruder = signed_in(world.client_b_user)
-    for name in ("front:dashboard", "front:incidents", "front:channels"):
+    for name in ("front:dashboard", "front:incidents", "front:channels", "front:monitors"):
         html = intruder.get(reverse(name)).content.decode()
         assert "Client A" not in html, name
         assert "Shop A" not in html, name

@@ -127,7 +127,9 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     scope = agency_scope(request)
     policies = (
         scope.visible(EscalationPolicy)
-        .prefetch_related("steps", "assignments__client", "assignments__site")
+        .prefetch_related(
+            "steps", "assignments__client", "assignments__site", "assignments__monitor"
+        )
         .order_by("-is_default", "name")
     )
     return render(request, "front/escalation_list.html", {"policies": policies})

@@ -1,8 +1,9 @@
 """Escalation policies: who is paged, in which order, until someone acknowledges.
 
 A policy is the agency's own business (``TENANT_CLIENT_PATH = None``): owners and engineers see
-and edit it, client users never learn it exists. It applies to a site through a
-``PolicyAssignment`` of the site, else of its client, else the agency's default policy.
+and edit it, client users never learn it exists. It applies to a monitor through a
+``PolicyAssignment`` of the monitor, else of its site, else of its client, else the agency's
+default policy.
 An ``EscalationRun`` follows one incident through the steps of the policy it started with
 (a snapshot, so editing a policy never reshuffles an escalation in flight); the runtime is
 ``incidents.escalation``.
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models.core import Channel, Incident
 from incidents.models.oncall import OnCallSchedule
+from monitoring.models import Monitor
 from sitecare.lib.names import NamedModel
 from sites.models import Site
 from tenancy.models import Client, Organization
@@ -114,7 +116,7 @@ class EscalationStep(models.Model):
 
 
 class PolicyAssignment(models.Model):
-    """A policy chosen for one client or one site (exactly one of them)."""
+    """A policy chosen for one client, one site or one monitor (exactly one of them)."""
 
     TENANT_ORG_PATH = "policy__organization_id"
     TENANT_CLIENT_PATH = None
@@ -141,15 +143,26 @@ class PolicyAssignment(models.Model):
         related_name="+",
         verbose_name=_("site"),
     )
+    monitor = models.ForeignKey(
+        Monitor,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("monitor"),
+    )
 
     class Meta:
         verbose_name = _("policy assignment")
         verbose_name_plural = _("policy assignments")
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(client__isnull=True) & models.Q(site__isnull=False))
-                | (models.Q(client__isnull=False) & models.Q(site__isnull=True)),
-                name="policy_assignment_client_or_site",
+                condition=(
+                    models.Q(client__isnull=False, site__isnull=True, monitor__isnull=True)
+                    | models.Q(client__isnull=True, site__isnull=False, monitor__isnull=True)
+                    | models.Q(client__isnull=True, site__isnull=True, monitor__isnull=False)
+                ),
+                name="policy_assignment_one_target",
             ),
             models.UniqueConstraint(
                 fields=["client"],
@@ -159,10 +172,15 @@ class PolicyAssignment(models.Model):
             models.UniqueConstraint(
                 fields=["site"], condition=models.Q(site__isnull=False), name="one_policy_per_site"
             ),
+            models.UniqueConstraint(
+                fields=["monitor"],
+                condition=models.Q(monitor__isnull=False),
+                name="one_policy_per_monitor",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.policy} → {self.site or self.client}"
+        return f"{self.policy} → {self.monitor or self.site or self.client}"
 
 
 class EscalationStop(models.TextChoices):
