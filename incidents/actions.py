@@ -25,7 +25,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from incidents.escalation import stop_escalation
@@ -41,6 +40,7 @@ from incidents.models import (
 )
 from incidents.models.core import Severity
 from monitoring.models import Monitor, MonitorState
+from sitecare.lib.messages import deferred as _
 from tenancy.scoping import Scope
 
 NOTE_MAX_CHARS = 1000
@@ -92,13 +92,15 @@ def acknowledge(
         incident.acknowledged_at, incident.acknowledged_by = now, user
         details: dict[str, Any] = {"via": str(via)}
         with translation.override(_language(incident)):
-            message = _("By %(person)s, through %(via)s.") % {
-                "person": _name(user),
-                "via": via.label,
-            }
+            said = {"person": _name(user), "via": via.label}
+            message = _("By %(person)s, through %(via)s.") % said
             if channel is not None:
                 details["channel"] = channel.pk
-                message += " " + _("The link was sent to %(channel)s.") % {"channel": channel.name}
+                # One sentence, not two joined: the timeline renders it in each reader's language.
+                message = _("By %(person)s, through %(via)s. The link was sent to %(channel)s.") % {
+                    **said,
+                    "channel": channel.name,
+                }
         IncidentEvent.objects.create(
             incident=incident,
             at=now,

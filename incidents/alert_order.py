@@ -27,9 +27,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import gettext as _
 
 from incidents.models import EventKind, IncidentState, Notification, NotificationState
+from sitecare.lib.messages import deferred as _
 
 
 def _chain_before(state: str) -> Exists:

@@ -32,7 +32,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from incidents.ack import ack_url
 from incidents.models import (
@@ -52,6 +51,7 @@ from incidents.models.oncall import agency_people
 from incidents.oncall import on_call_in
 from monitoring.failures import FailureClass
 from monitoring.models import Monitor
+from sitecare.lib.messages import deferred as _
 
 DUE_BATCH = 50
 
@@ -429,7 +429,7 @@ def render_page(
             reason = FailureClass(incident.failure_class).label
             lines.append(_("Reason: %(reason)s") % {"reason": reason})
         if incident.message:
-            lines.append(_("Details: %(message)s") % {"message": incident.message})
+            lines.append(_("Details: %(message)s") % {"message": incident.message_text})
         lines.append(_("Down since: %(since)s") % {"since": since})
         if recipient.schedule:
             lines.append(_("You are on call in %(schedule)s.") % {"schedule": recipient.schedule})

@@ -25,7 +25,6 @@ from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.models import F
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from incidents import alert_order, channel_health, outbox
 from incidents.channel_url import ChannelRefused, ChannelUrl, apprise_log, judge, read_channel_url
@@ -43,6 +42,7 @@ from incidents.models import (
 from incidents.outbox import backoff_seconds, lease_seconds
 from incidents.statuspage_mail import send_due_status_emails
 from jobs.leases import SingletonLease
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.netpolicy import IPNetwork
 from tenancy.models import Organization
 
@@ -137,7 +137,7 @@ def _timeline(
         incident_id=notification.incident_id,
         at=now,
         kind=kind,
-        message=message[:1000],
+        message=message,
         details={"channel": notification.channel_id, **details},
     )
 
@@ -212,7 +212,9 @@ def _notify(service: apprise.NotifyBase, notification: Notification) -> bool:
 
 
 def _invalid_url_error(apprise_log: list[str], url: str) -> str:
-    error = _("The channel address is not a valid Apprise URL, or its service is not available.")
+    error: str = _(
+        "The channel address is not a valid Apprise URL, or its service is not available."
+    )
     if apprise_log:
         error += " " + scrub_secrets("; ".join(apprise_log), url)
     return error[:ERROR_MAX_CHARS]

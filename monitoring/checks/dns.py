@@ -17,7 +17,6 @@ import dns.nameserver
 import dns.rdata
 import dns.resolver
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from dns.rdtypes.ANY.MX import MX
 from dns.rdtypes.IN.A import A
 from dns.rdtypes.IN.AAAA import AAAA
@@ -29,6 +28,7 @@ from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from sitecare.lib.http import OutboundClient
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.netpolicy import blocked_message, is_address_allowed
 
 RecordType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"]
