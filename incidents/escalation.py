@@ -51,6 +51,7 @@ from incidents.models.oncall import agency_people
 from incidents.oncall import on_call_in
 from monitoring.failures import FailureClass
 from monitoring.models import Monitor
+from sitecare.lib import messages
 from sitecare.lib.messages import deferred as _
 
 DUE_BATCH = 50
@@ -388,12 +389,13 @@ def _step_message(
     run: EscalationRun, incident: Incident, index: int, round_: int, found: Reach
 ) -> str:
     with translation.override(incident.monitor.site.client.organization.language):
-        where = _("Step %(step)d of %(steps)d") % {"step": index + 1, "steps": len(run.steps)}
+        where: str = _("Step %(step)d of %(steps)d") % {"step": index + 1, "steps": len(run.steps)}
         if run.repeat:
-            where += ", " + _("round %(round)d of %(rounds)d") % {
+            round_of = _("round %(round)d of %(rounds)d") % {
                 "round": round_ + 1,
                 "rounds": run.repeat + 1,
             }
+            where = messages.joined([where, round_of], ", ")
         names = [
             f"{r.channel.name} ({r.user.get_username()})" if r.user else r.channel.name
             for r in found.recipients
@@ -402,7 +404,7 @@ def _step_message(
             text = _("%(where)s: paged %(names)s.") % {"where": where, "names": ", ".join(names)}
         else:
             text = _("%(where)s reached nobody; going on to the next step.") % {"where": where}
-        return " ".join([text, *found.gaps])[:1000]
+        return messages.joined([text, *found.gaps])
 
 
 def _language(incident: Incident, user: User | None) -> str:

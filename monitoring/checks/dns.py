@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
+from sitecare.lib import messages
 from sitecare.lib.http import OutboundClient
 from sitecare.lib.messages import deferred as _
 from sitecare.lib.netpolicy import blocked_message, is_address_allowed
@@ -383,7 +384,7 @@ def mismatch_message(name: str, kind: str, missing: list[str], unexpected: list[
         parts.append(
             _("Unexpected: %(values)s.") % {"values": ", ".join(unexpected[:SHOWN_ANSWERS])}
         )
-    return " ".join(parts)
+    return messages.joined(parts)
 
 
 def _failed(

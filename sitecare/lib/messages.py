@@ -19,7 +19,7 @@ reader's time zone) and a day as ``{"$date": iso}``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,8 @@ NESTED = "$message"
 NESTED_ARGS = "$args"
 MOMENT = "$datetime"
 DAY = "$date"
+# The code of sentences joined into one text (each part rendered on its own).
+JOINED = "$joined"
 
 
 class Message(str):
@@ -108,6 +110,11 @@ def deferred_plural(singular: str, plural: str, count: int) -> Message:
     return Message(singular, plural=plural, number=count)
 
 
+def joined(parts: Iterable[str], separator: str = " ") -> Message:
+    """Sentences shown one after the other, each rendered in the reader's language."""
+    return Message(JOINED, {"parts": list(parts), "separator": separator})
+
+
 def encode(value: Any) -> Any:
     """A value of the args as JSON data (see the module's docstring)."""
     if isinstance(value, Message):
@@ -115,6 +122,8 @@ def encode(value: Any) -> Any:
         return {NESTED: code, NESTED_ARGS: args}
     if isinstance(value, bool | int | float | dict) or value is None:
         return value  # a dict: a value stored already (a message restored from its row)
+    if isinstance(value, list | tuple):
+        return [encode(item) for item in value]
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, Promise):
@@ -131,6 +140,8 @@ def encode(value: Any) -> Any:
 
 def decode(value: Any) -> Any:
     """A stored value as shown in the active language and time zone."""
+    if isinstance(value, list):
+        return [decode(item) for item in value]
     if isinstance(value, dict):
         if NESTED in value:
             return render(str(value[NESTED]), value.get(NESTED_ARGS) or {})
@@ -225,6 +236,10 @@ def render_in(language: str, code: str, args: Mapping[str, Any] | None, fallback
 def _text(
     code: str, values: dict[str, Any], plural: str, count: int | None, *, encoded: bool
 ) -> str:
+    if code == JOINED:
+        parts = values.get("parts") or []
+        shown_parts = decode(parts if encoded else encode(parts))
+        return str(values.get("separator", " ")).join(str(part) for part in shown_parts)
     template = (
         translation.ngettext(code, plural, count)
         if plural and count is not None
@@ -244,6 +259,7 @@ __all__ = [
     "deferred",
     "deferred_plural",
     "encode",
+    "joined",
     "render",
     "render_in",
     "stored",

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone, translation
 
+from monitoring.checks import dns
 from monitoring.failures import FailureClass
 from sitecare.lib import message_history
-from sitecare.lib.messages import Message, deferred, deferred_plural, render, render_in
+from sitecare.lib.messages import Message, deferred, deferred_plural, render, render_in, stored
 
 _ = deferred
 
@@ -100,3 +101,14 @@ def test_it_reads_old_english_and_polish_sentences_back_into_codes():
         {"status": 503, "expected": "200-399"},
     )
     assert message_history.read_back("Something someone typed.") is None
+
+
+def test_it_renders_joined_sentences_each_in_the_readers_language():
+    with translation.override("en"):
+        made = dns.mismatch_message("a.example", "A", ["192.0.2.1"], [])
+    assert made == "A a.example is not as expected. Missing: 192.0.2.1."
+    _text, code, args = stored(made, 1000)
+    with translation.override("pl"):
+        assert render(code, args) == (
+            "A a.example ma inną wartość niż oczekiwana. Brakuje: 192.0.2.1."
+        )
