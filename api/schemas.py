@@ -264,7 +264,9 @@ class ChannelOut(Schema):
         description="when a notification last ran out of attempts here (the owners were told)"
     )
     consecutive_failures: int
-    last_error: str
+    last_error: str = Field(description=MESSAGE_TEXT)
+    last_error_code: str = Field(description=MESSAGE_CODE)
+    last_error_args: dict[str, Any] = Field(description=MESSAGE_ARGS)
     last_error_at: datetime | None
     last_success_at: datetime | None
     created_at: datetime
@@ -272,6 +274,10 @@ class ChannelOut(Schema):
     @staticmethod
     def resolve_client(obj: Channel) -> int | None:
         return obj.client_id
+
+    @staticmethod
+    def resolve_last_error(obj: Channel) -> str:
+        return obj.last_error_text
 
     @staticmethod
     def resolve_site(obj: Channel) -> int | None:

@@ -42,6 +42,7 @@ from incidents.models import (
 from incidents.outbox import backoff_seconds, lease_seconds
 from incidents.statuspage_mail import send_due_status_emails
 from jobs.leases import SingletonLease
+from sitecare.lib import messages
 from sitecare.lib.messages import deferred as _
 from sitecare.lib.netpolicy import IPNetwork
 from tenancy.models import Organization
@@ -254,7 +255,11 @@ def _record_delivered(notification: Notification, now: datetime) -> None:
     with transaction.atomic():
         recorded = Notification.objects.filter(
             pk=notification.pk, state=NotificationState.PENDING
-        ).update(state=NotificationState.DELIVERED, delivered_at=now, last_error="")
+        ).update(
+            state=NotificationState.DELIVERED,
+            delivered_at=now,
+            **messages.columns("last_error", "", ERROR_MAX_CHARS),
+        )
         Channel.objects.filter(pk=notification.channel_id).update(
             consecutive_failures=0, last_success_at=now
         )
@@ -275,7 +280,7 @@ def _record_delivered(notification: Notification, now: datetime) -> None:
 def _record_failure(notification: Notification, outcome: SendOutcome, now: datetime) -> None:
     """Schedule the next attempt with backoff, or give up visibly after the last one."""
     give_up = outcome.final or notification.attempts >= settings.SITECARE_ALERT_MAX_ATTEMPTS
-    changes: dict[str, Any] = {"last_error": outcome.error}
+    changes: dict[str, Any] = messages.columns("last_error", outcome.error, ERROR_MAX_CHARS)
     if give_up:
         changes.update(state=NotificationState.FAILED, failed_at=now)
     else:
@@ -286,8 +291,8 @@ def _record_failure(notification: Notification, outcome: SendOutcome, now: datet
         ).update(**changes)
         Channel.objects.filter(pk=notification.channel_id).update(
             consecutive_failures=F("consecutive_failures") + 1,
-            last_error=outcome.error,
             last_error_at=now,
+            **messages.columns("last_error", outcome.error, ERROR_MAX_CHARS),
         )
         if recorded and give_up:
             message = _failed_event_message(notification, outcome.error)

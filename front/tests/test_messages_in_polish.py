@@ -15,9 +15,18 @@ from django.utils.html import escape
 
 from api.tests.conftest import ApiCaller
 from front.tests.conftest import signed_in
-from incidents.models import EventKind, Incident, IncidentEvent, IncidentState
+from incidents import alert_order
+from incidents.models import (
+    Channel,
+    EventKind,
+    Incident,
+    IncidentEvent,
+    IncidentState,
+    Notification,
+)
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome, record_results
+from sitecare.lib import messages
 from sitecare.lib.message_history import TEMPLATES
 from sitecare.lib.messages import Message, deferred, render
 from tenancy.models import ApiToken, Membership
@@ -151,3 +160,27 @@ def test_it_answers_the_api_with_the_code_the_args_and_the_text_in_its_language(
     events = {e["message_code"]: e for e in found.get("events", [])}
     sent = events["Sent to %(channel)s."]
     assert sent["message"] == "Wysłano do kanału <channel>."
+
+
+def test_it_shows_why_an_alert_was_held_back_in_polish(world, stored, polish_owner):
+    channel = Channel.objects.get(client=world.client_a)
+    notification = Notification.objects.create(
+        channel=channel,
+        incident=stored,
+        event=EventKind.OPENED,
+        dedup_key="held-1",
+        title="[DOWN]",
+        body="…",
+        next_attempt_at=NOW,
+        created_at=NOW,
+    )
+    with translation.override("en"):  # the agency's language when it was held back
+        error = alert_order.held_back_error()
+    held = messages.columns("last_error", error, 500)
+    Notification.objects.filter(pk=notification.pk).update(state="failed", **held)
+    Channel.objects.filter(pk=channel.pk).update(**held)
+    english, polish = translated(held["last_error_code"], {})
+    for path in (f"/incidents/{stored.pk}/", f"/channels/{channel.pk}/"):
+        page = polish_owner.get(path).content.decode()
+        assert polish[:100] in page, path
+        assert english[:100] not in page, path

@@ -10,6 +10,8 @@ def read_back_sentences(apps, schema_editor):
     """Stored sentences become codes and args where a template reads them (the rest stays
     text, shown as it is)."""
     message_history.convert(apps.get_model("incidents", "Incident"), ["message"])
+    message_history.convert(apps.get_model("incidents", "Channel"), ["last_error"])
+    message_history.convert(apps.get_model("incidents", "Notification"), ["last_error"])
     # Notes, and the note of a manual resolve, are what people typed: never read as templates.
     events = apps.get_model("incidents", "IncidentEvent")
     message_history.convert(
@@ -41,6 +43,26 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="incidentevent",
             name="message_code",
+            field=models.TextField(blank=True, default="", editable=False),
+        ),
+        migrations.AddField(
+            model_name="channel",
+            name="last_error_args",
+            field=models.JSONField(blank=True, default=dict, editable=False),
+        ),
+        migrations.AddField(
+            model_name="channel",
+            name="last_error_code",
+            field=models.TextField(blank=True, default="", editable=False),
+        ),
+        migrations.AddField(
+            model_name="notification",
+            name="last_error_args",
+            field=models.JSONField(blank=True, default=dict, editable=False),
+        ),
+        migrations.AddField(
+            model_name="notification",
+            name="last_error_code",
             field=models.TextField(blank=True, default="", editable=False),
         ),
         migrations.RunPython(read_back_sentences, migrations.RunPython.noop),

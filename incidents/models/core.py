@@ -260,6 +260,8 @@ class Channel(NamedModel):
     failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True, default="")
+    last_error_code = messages.code_field()
+    last_error_args = messages.args_field()
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     last_success_at = models.DateTimeField(_("last delivery"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -295,6 +297,11 @@ class Channel(NamedModel):
     def redacted_url(self) -> str:
         return redact_url(self.url)
 
+    @property
+    def last_error_text(self) -> str:
+        """The last delivery error, in the active language."""
+        return messages.render(self.last_error_code, self.last_error_args, self.last_error)
+
 
 class NotificationState(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -328,6 +335,8 @@ class Notification(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"))
     last_error = models.CharField(_("last error"), max_length=500, blank=True, default="")
+    last_error_code = messages.code_field()
+    last_error_args = messages.args_field()
     created_at = models.DateTimeField(_("created"))
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     # When it failed for good (its last attempt, or held back after an earlier one failed):
@@ -342,3 +351,8 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.dedup_key
+
+    @property
+    def last_error_text(self) -> str:
+        """Why it was not delivered, in the active language."""
+        return messages.render(self.last_error_code, self.last_error_args, self.last_error)

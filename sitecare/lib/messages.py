@@ -194,6 +194,13 @@ class StoresMessages:
         )
 
 
+def columns(name: str, value: str, limit: int) -> dict[str, Any]:
+    """The ``<name>``, ``<name>_code`` and ``<name>_args`` columns of a message, for an
+    ``update()`` (which bypasses :class:`StoresMessages`)."""
+    text, code, args = stored(value, limit)
+    return {name: text, f"{name}_code": code, f"{name}_args": args}
+
+
 def stored(value: str, limit: int) -> tuple[str, str, dict[str, Any]]:
     """What a model keeps of a message: its text (cut to ``limit``), code and args."""
     if isinstance(value, Message):
