@@ -40,6 +40,7 @@ from incidents.models import (
 )
 from incidents.models.core import Severity
 from monitoring.models import Monitor, MonitorState
+from sitecare.lib import messages
 from sitecare.lib.messages import deferred as _
 from tenancy.scoping import Scope
 
@@ -286,15 +287,16 @@ def _write_details(
                 )
             others = sorted(set(changes) - {"severity"})
             if others:
-                labels = [
-                    str(getattr(Incident._meta.get_field(f), "verbose_name", f)) for f in others
-                ]
+                # The fields' own (lazy) names: each reads in the language of the timeline's reader.
+                labels = messages.joined(
+                    [getattr(Incident._meta.get_field(f), "verbose_name", f) for f in others], ", "
+                )
                 IncidentEvent.objects.create(
                     incident=incident,
                     at=now,
                     kind=EventKind.UPDATED,
                     actor=user,
-                    message=_("Changed: %(fields)s.") % {"fields": ", ".join(labels)},
+                    message=_("Changed: %(fields)s.") % {"fields": labels},
                     details={"fields": others},
                 )
 

@@ -110,7 +110,7 @@ def deferred_plural(singular: str, plural: str, count: int) -> Message:
     return Message(singular, plural=plural, number=count)
 
 
-def joined(parts: Iterable[str], separator: str = " ") -> Message:
+def joined(parts: Iterable[object], separator: str = " ") -> Message:
     """Sentences shown one after the other, each rendered in the reader's language."""
     return Message(JOINED, {"parts": list(parts), "separator": separator})
 

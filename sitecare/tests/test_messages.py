@@ -7,10 +7,19 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone, translation
 
+from incidents.models import Incident
 from monitoring.checks import dns
 from monitoring.failures import FailureClass
 from sitecare.lib import message_history
-from sitecare.lib.messages import Message, deferred, deferred_plural, render, render_in, stored
+from sitecare.lib.messages import (
+    Message,
+    deferred,
+    deferred_plural,
+    joined,
+    render,
+    render_in,
+    stored,
+)
 
 _ = deferred
 
@@ -112,3 +121,14 @@ def test_it_renders_joined_sentences_each_in_the_readers_language():
         assert render(code, args) == (
             "A a.example ma inną wartość niż oczekiwana. Brakuje: 192.0.2.1."
         )
+
+
+def test_it_names_changed_fields_in_the_readers_language():
+    fields = {field.name: field.verbose_name for field in Incident._meta.fields}
+    names = [fields["postmortem"], fields["root_cause"]]
+    with translation.override("en"):
+        made = _("Changed: %(fields)s.") % {"fields": joined(names, ", ")}
+    assert made == "Changed: postmortem, root cause."
+    with translation.override("pl"):
+        assert render(*made.data()).startswith("Zmieniono: ")
+        assert "root cause" not in render(*made.data())
