@@ -91,6 +91,10 @@ class Message(str):
         made.number = number if isinstance(number, int) else None
         return made
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (a job's payload, a cache) as it reads now, with its code and args.
+        return (_unpickle, (str(self), self.code, self.args, self.plural, self.number))
+
     def data(self) -> tuple[str, dict[str, Any]]:
         """The code and the JSON-safe args to store."""
         stored = {key: encode(value) for key, value in self.args.items()}
@@ -98,6 +102,14 @@ class Message(str):
             stored[PLURAL] = self.plural
             stored[COUNT] = self.number
         return self.code, stored
+
+
+def _unpickle(
+    text: str, code: str, args: dict[str, Any], plural: str, number: int | None
+) -> Message:
+    made = str.__new__(Message, text)
+    made.code, made.args, made.plural, made.number = code, args, plural, number
+    return made
 
 
 def deferred(code: str) -> Message:

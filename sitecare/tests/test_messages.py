@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -132,3 +133,10 @@ def test_it_names_changed_fields_in_the_readers_language():
     with translation.override("pl"):
         assert render(*made.data()).startswith("Zmieniono: ")
         assert "root cause" not in render(*made.data())
+
+
+def test_it_survives_pickling_with_its_text_code_and_args():
+    with translation.override("pl"):
+        made = _("Sent to %(channel)s.") % {"channel": "Ops"}
+    again = pickle.loads(pickle.dumps(made))
+    assert (again, again.data()) == ("Wysłano do kanału Ops.", made.data())
