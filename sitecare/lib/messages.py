@@ -64,9 +64,13 @@ class Message(str):
 
     def __mod__(self, values: Any) -> Any:
         """``_("… %(name)s …") % {...}``: the same code with its args (a plain ``%`` else)."""
-        if isinstance(values, Mapping) and not self.args:
-            return Message(self.code, values, plural=self.plural, number=self.number)
-        return str(self) % values
+        if not isinstance(values, Mapping) or self.args:
+            return str(self) % values
+        # The template translated already is this text: fill it (no second catalogue look-up).
+        shown = {key: decode(encode(value)) for key, value in values.items()}
+        return _assembled(
+            str.__mod__(self, shown), self.code, dict(values), self.plural, self.number
+        )
 
     def clipped(self, limit: int) -> Message:
         """The message with its text cut to ``limit`` characters (a column's size); the code
@@ -93,7 +97,7 @@ class Message(str):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled (a job's payload, a cache) as it reads now, with its code and args.
-        return (_unpickle, (str(self), self.code, self.args, self.plural, self.number))
+        return (_assembled, (str(self), self.code, self.args, self.plural, self.number))
 
     def data(self) -> tuple[str, dict[str, Any]]:
         """The code and the JSON-safe args to store."""
@@ -104,7 +108,7 @@ class Message(str):
         return self.code, stored
 
 
-def _unpickle(
+def _assembled(
     text: str, code: str, args: dict[str, Any], plural: str, number: int | None
 ) -> Message:
     made = str.__new__(Message, text)
