@@ -77,12 +77,10 @@ class Message(str):
         and args stay whole, so it still renders in full in every language."""
         if len(self) <= limit:
             return self
-        cut = str.__new__(Message, str(self)[:limit])
-        cut.code, cut.args, cut.plural, cut.number = self.code, self.args, self.plural, self.number
-        return cut
+        return _assembled(str(self)[:limit], self.code, self.args, self.plural, self.number)
 
-    @classmethod
-    def restored(cls, text: str, code: str, args: Mapping[str, Any] | None) -> str:
+    @staticmethod
+    def restored(text: str, code: str, args: Mapping[str, Any] | None) -> str:
         """A stored message as a value again (to copy it into another row); plain text when
         it was stored without a code."""
         if not code:
@@ -90,10 +88,7 @@ class Message(str):
         values = dict(args or {})
         plural = str(values.pop(PLURAL, "") or "")
         number = values.pop(COUNT, None)
-        made = str.__new__(cls, text)
-        made.code, made.args, made.plural = code, values, plural
-        made.number = number if isinstance(number, int) else None
-        return made
+        return _assembled(text, code, values, plural, number if isinstance(number, int) else None)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled (a job's payload, a cache) as it reads now, with its code and args.
