@@ -39,6 +39,12 @@ from tenancy.models import ApiToken
 # --- clients -------------------------------------------------------------------------------
 
 
+# Messages are stored as data (sitecare.lib.messages) and read in the request's language.
+MESSAGE_TEXT = "the message in the request's language"
+MESSAGE_CODE = "the message's catalogue key (its English template); empty: a text kept as typed"
+MESSAGE_ARGS = "the values of the message's placeholders"
+
+
 class ClientIn(InputSchema):
     name: DisplayName = Field(min_length=1, max_length=200)
     slug: str = Field(min_length=1, max_length=100)
@@ -107,10 +113,16 @@ class MonitorOut(Schema):
     last_ok: bool | None
     last_response_ms: float | None
     last_failure_class: str
-    last_message: str
+    last_message: str = Field(description=MESSAGE_TEXT)
+    last_message_code: str = Field(description=MESSAGE_CODE)
+    last_message_args: dict[str, Any] = Field(description=MESSAGE_ARGS)
     tags: list[str] = Field(description="names of the agency's tags on the monitor")
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_last_message(obj: Monitor) -> str:
+        return obj.last_message_text
 
     @staticmethod
     def resolve_site(obj: Monitor) -> int:
@@ -294,7 +306,9 @@ class ChannelOut(Schema):
         description="when a notification last ran out of attempts here (the owners were told)"
     )
     consecutive_failures: int
-    last_error: str
+    last_error: str = Field(description=MESSAGE_TEXT)
+    last_error_code: str = Field(description=MESSAGE_CODE)
+    last_error_args: dict[str, Any] = Field(description=MESSAGE_ARGS)
     last_error_at: datetime | None
     last_success_at: datetime | None
     created_at: datetime
@@ -302,6 +316,10 @@ class ChannelOut(Schema):
     @staticmethod
     def resolve_client(obj: Channel) -> int | None:
         return obj.client_id
+
+    @staticmethod
+    def resolve_last_error(obj: Channel) -> str:
+        return obj.last_error_text
 
     @staticmethod
     def resolve_site(obj: Channel) -> int | None:
@@ -327,13 +345,19 @@ class ChannelTestOut(Schema):
 class IncidentEventOut(Schema):
     at: datetime
     kind: str
-    message: str
+    message: str = Field(description=MESSAGE_TEXT)
+    message_code: str = Field(description=MESSAGE_CODE)
+    message_args: dict[str, Any] = Field(description=MESSAGE_ARGS)
     actor: str | None = Field(description="who did it (user name); null: sitecare itself")
     details: dict[str, Any]
 
     @staticmethod
     def resolve_actor(obj: IncidentEvent) -> str | None:
         return obj.actor.get_username() if obj.actor is not None else None
+
+    @staticmethod
+    def resolve_message(obj: IncidentEvent) -> str:
+        return obj.message_text
 
 
 class IncidentOut(Schema):
@@ -346,7 +370,9 @@ class IncidentOut(Schema):
     resolved_at: datetime | None
     duration_seconds: float
     failure_class: str
-    message: str
+    message: str = Field(description=MESSAGE_TEXT)
+    message_code: str = Field(description=MESSAGE_CODE)
+    message_args: dict[str, Any] = Field(description=MESSAGE_ARGS)
     severity: Severity
     acknowledged_at: datetime | None
     acknowledged_by: str | None = Field(description="user name; null: not known or not yet")
@@ -354,6 +380,10 @@ class IncidentOut(Schema):
     @staticmethod
     def resolve_monitor(obj: Incident) -> int:
         return obj.monitor_id
+
+    @staticmethod
+    def resolve_message(obj: Incident) -> str:
+        return obj.message_text
 
     @staticmethod
     def resolve_acknowledged_by(obj: Incident) -> str | None:

@@ -6,12 +6,39 @@ import math
 from datetime import date, datetime
 
 from django.utils import timezone
-from django.utils.formats import date_format, get_format, number_format
+from django.utils.formats import date_format, get_format, get_format_modules, number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 # How much of a moment to show (``moment``): the reader's language's named formats, with the
 # seconds, the weekday or without the year added where a page needs them.
-MOMENT_DETAILS = ("", "s", "day", "short", "short_s", "weekday", "weekday_short")
+# The "abbr" details write the month short ("7 Dec 2026", Polish "7 gru 2026"), for tables and
+# tooltips where a full month name takes too much room.
+MOMENT_DETAILS = (
+    "",
+    "s",
+    "day",
+    "short",
+    "short_s",
+    "weekday",
+    "weekday_short",
+    "abbr",
+    "abbr_s",
+    "day_abbr",
+)
+
+
+def short_month() -> str:
+    """The format letter of the short month in the active language: ``M`` ("Dec"), or ``b``
+    where the language writes it in lower case (Polish "gru": Django's ``M`` capitalises).
+
+    Read from the language's ``SHORT_MONTH`` in ``sitecare/formats``; ``M`` if it has none.
+    """
+    for module in get_format_modules(get_language()):
+        letter = getattr(module, "SHORT_MONTH", None)
+        if letter:
+            return str(letter)
+    return "M"
 
 
 def moment_format(detail: str = "") -> str:
@@ -32,6 +59,9 @@ def moment_format(detail: str = "") -> str:
         "short_s": f"{short}:s",
         "weekday": f"D {full}",
         "weekday_short": f"D {short}",
+        "abbr": f"j {short_month()} Y, H:i",
+        "abbr_s": f"j {short_month()} Y, H:i:s",
+        "day_abbr": f"j {short_month()} Y",
     }
     return found[detail]
 

@@ -19,6 +19,7 @@ from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from front.widgets import DateInput
 from sla import terms
 from sla.calendar import WEEKDAYS as DAY_NAMES
 from sla.models import CarePlan, ClientPlan, Priority, UnknownTime
@@ -211,7 +212,7 @@ class ClientPlanForm(forms.ModelForm):
     class Meta:
         model = ClientPlan
         fields = ["plan", "monthly_fee", "starts_on"]
-        widgets = {"starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        widgets = {"starts_on": DateInput()}
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
         kwargs.setdefault("instance", ClientPlan(client=client))

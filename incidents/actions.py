@@ -25,7 +25,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from incidents.escalation import stop_escalation
@@ -41,6 +40,8 @@ from incidents.models import (
 )
 from incidents.models.core import Severity
 from monitoring.models import Monitor, MonitorState
+from sitecare.lib import messages
+from sitecare.lib.messages import deferred as _
 from tenancy.scoping import Scope
 
 NOTE_MAX_CHARS = 1000
@@ -92,13 +93,15 @@ def acknowledge(
         incident.acknowledged_at, incident.acknowledged_by = now, user
         details: dict[str, Any] = {"via": str(via)}
         with translation.override(_language(incident)):
-            message = _("By %(person)s, through %(via)s.") % {
-                "person": _name(user),
-                "via": via.label,
-            }
+            said = {"person": _name(user), "via": via.label}
+            message = _("By %(person)s, through %(via)s.") % said
             if channel is not None:
                 details["channel"] = channel.pk
-                message += " " + _("The link was sent to %(channel)s.") % {"channel": channel.name}
+                # One sentence, not two joined: the timeline renders it in each reader's language.
+                message = _("By %(person)s, through %(via)s. The link was sent to %(channel)s.") % {
+                    **said,
+                    "channel": channel.name,
+                }
         IncidentEvent.objects.create(
             incident=incident,
             at=now,
@@ -288,15 +291,16 @@ def _write_details(
                     enqueue_notifications(incident, EventKind.OPENED, now=now)
             others = sorted(set(changes) - {"severity"})
             if others:
-                labels = [
-                    str(getattr(Incident._meta.get_field(f), "verbose_name", f)) for f in others
-                ]
+                # The fields' own (lazy) names: each reads in the language of the timeline's reader.
+                labels = messages.joined(
+                    [getattr(Incident._meta.get_field(f), "verbose_name", f) for f in others], ", "
+                )
                 IncidentEvent.objects.create(
                     incident=incident,
                     at=now,
                     kind=EventKind.UPDATED,
                     actor=user,
-                    message=_("Changed: %(fields)s.") % {"fields": ", ".join(labels)},
+                    message=_("Changed: %(fields)s.") % {"fields": labels},
                     details={"fields": others},
                 )
 

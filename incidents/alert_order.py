@@ -27,9 +27,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import gettext as _
 
 from incidents.models import EventKind, IncidentState, Notification, NotificationState
+from sitecare.lib import messages
+from sitecare.lib.messages import deferred as _
+
+ERROR_CHARS = 500  # Notification.last_error's size
 
 
 def _chain_before(state: str) -> Exists:
@@ -70,7 +73,11 @@ def hold_back(notification: Notification, now: datetime) -> bool:
     held = (
         Notification.objects.filter(pk=notification.pk, state=NotificationState.PENDING)
         .filter(_chain_before(NotificationState.FAILED))
-        .update(state=NotificationState.FAILED, last_error=held_back_error(), failed_at=now)
+        .update(
+            state=NotificationState.FAILED,
+            failed_at=now,
+            **messages.columns("last_error", held_back_error(), ERROR_CHARS),
+        )
     )
     return held == 1
 
@@ -111,7 +118,11 @@ def resend_after_recovery(channel_id: int, since: datetime, now: datetime) -> in
     still_asking = Q(incident__state=IncidentState.OPEN, incident__acknowledged_at__isnull=True)
     failed.filter(event=EventKind.ESCALATED).exclude(still_asking).update(
         state=NotificationState.SUPERSEDED,
-        last_error=_("Not sent again: the incident was acknowledged or resolved meanwhile."),
+        **messages.columns(
+            "last_error",
+            _("Not sent again: the incident was acknowledged or resolved meanwhile."),
+            ERROR_CHARS,
+        ),
     )
     told_part = Exists(
         Notification.objects.filter(
@@ -125,6 +136,6 @@ def resend_after_recovery(channel_id: int, since: datetime, now: datetime) -> in
         state=NotificationState.PENDING,
         attempts=0,
         next_attempt_at=now,
-        last_error="",
         failed_at=None,
+        **messages.columns("last_error", "", ERROR_CHARS),
     )

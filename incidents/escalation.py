@@ -32,7 +32,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from incidents.ack import ack_url
 from incidents.models import (
@@ -52,6 +51,8 @@ from incidents.models.oncall import agency_people
 from incidents.oncall import on_call_in
 from monitoring.failures import FailureClass
 from monitoring.models import Monitor
+from sitecare.lib import messages
+from sitecare.lib.messages import deferred as _
 
 DUE_BATCH = 50
 
@@ -389,12 +390,13 @@ def _step_message(
     run: EscalationRun, incident: Incident, index: int, round_: int, found: Reach
 ) -> str:
     with translation.override(incident.monitor.site.client.organization.language):
-        where = _("Step %(step)d of %(steps)d") % {"step": index + 1, "steps": len(run.steps)}
+        where: str = _("Step %(step)d of %(steps)d") % {"step": index + 1, "steps": len(run.steps)}
         if run.repeat:
-            where += ", " + _("round %(round)d of %(rounds)d") % {
+            round_of = _("round %(round)d of %(rounds)d") % {
                 "round": round_ + 1,
                 "rounds": run.repeat + 1,
             }
+            where = messages.joined([where, round_of], ", ")
         names = [
             f"{r.channel.name} ({r.user.get_username()})" if r.user else r.channel.name
             for r in found.recipients
@@ -403,7 +405,7 @@ def _step_message(
             text = _("%(where)s: paged %(names)s.") % {"where": where, "names": ", ".join(names)}
         else:
             text = _("%(where)s reached nobody; going on to the next step.") % {"where": where}
-        return " ".join([text, *found.gaps])[:1000]
+        return messages.joined([text, *found.gaps])
 
 
 def _language(incident: Incident, user: User | None) -> str:
@@ -430,7 +432,7 @@ def render_page(
             reason = FailureClass(incident.failure_class).label
             lines.append(_("Reason: %(reason)s") % {"reason": reason})
         if incident.message:
-            lines.append(_("Details: %(message)s") % {"message": incident.message})
+            lines.append(_("Details: %(message)s") % {"message": incident.message_text})
         lines.append(_("Down since: %(since)s") % {"since": since})
         if recipient.schedule:
             lines.append(_("You are on call in %(schedule)s.") % {"schedule": recipient.schedule})

@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 
 from django.db.models import F
 from django.utils import translation
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from incidents.models import EventKind, Incident, IncidentEvent, IncidentState
 from incidents.templating import human_duration
 from monitoring.models import Monitor, StateChange
+from sitecare.lib.messages import deferred as _
+from sitecare.lib.messages import deferred_plural as ngettext
 from tenancy.models import Organization
 
 

@@ -8,8 +8,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from incidents import flapping
 from incidents.ack import ack_url
@@ -29,6 +27,8 @@ from incidents.models.core import severities_at_most
 from incidents.templating import custom_texts, human_duration, local_since, placeholder_values
 from monitoring.failures import FailureClass
 from monitoring.models import Monitor, MonitorState, StateChange
+from sitecare.lib.messages import deferred as _
+from sitecare.lib.messages import deferred_plural as ngettext
 
 
 def on_state_change(change: StateChange, *, detected_at: datetime) -> Incident | None:
@@ -74,14 +74,14 @@ def open_incident(monitor: Monitor, change: StateChange, *, detected_at: datetim
             monitor=monitor,
             opened_at=change.at,
             failure_class=change.failure_class,
-            message=change.message,
+            message=change.stored_message(),
             announced_at=detected_at,
         )
         IncidentEvent.objects.create(
             incident=incident,
             at=detected_at,
             kind=EventKind.OPENED,
-            message=change.message,
+            message=change.stored_message(),
         )
         enqueue_notifications(incident, EventKind.OPENED, now=detected_at)
         start_escalation(incident, now=detected_at)  # pages its policy's first step
@@ -220,7 +220,7 @@ def render_message(
                 _("%(monitor)s on %(site)s (%(client)s) is down.")
                 % {"monitor": monitor.name, "site": site.name, "client": site.client.name},
                 _("Reason: %(reason)s") % {"reason": reason},
-                _("Details: %(message)s") % {"message": incident.message}
+                _("Details: %(message)s") % {"message": incident.message_text}
                 if incident.message
                 else "",
                 _("Down since: %(since)s") % {"since": since},

@@ -27,7 +27,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
-from django.utils.translation import gettext as _
+
+from sitecare.lib.messages import deferred as _
 
 ALLOWED_PARTS = frozenset(
     {

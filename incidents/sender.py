@@ -25,7 +25,6 @@ from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.models import F
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from incidents import alert_order, channel_health, outbox
 from incidents.channel_url import ChannelRefused, ChannelUrl, apprise_log, judge, read_channel_url
@@ -43,6 +42,8 @@ from incidents.models import (
 from incidents.outbox import backoff_seconds, lease_seconds
 from incidents.statuspage_mail import send_due_status_emails
 from jobs.leases import SingletonLease
+from sitecare.lib import messages
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.netpolicy import IPNetwork
 from tenancy.models import Organization
 
@@ -137,7 +138,7 @@ def _timeline(
         incident_id=notification.incident_id,
         at=now,
         kind=kind,
-        message=message[:1000],
+        message=message,
         details={"channel": notification.channel_id, **details},
     )
 
@@ -212,7 +213,9 @@ def _notify(service: apprise.NotifyBase, notification: Notification) -> bool:
 
 
 def _invalid_url_error(apprise_log: list[str], url: str) -> str:
-    error = _("The channel address is not a valid Apprise URL, or its service is not available.")
+    error: str = _(
+        "The channel address is not a valid Apprise URL, or its service is not available."
+    )
     if apprise_log:
         error += " " + scrub_secrets("; ".join(apprise_log), url)
     return error[:ERROR_MAX_CHARS]
@@ -252,7 +255,11 @@ def _record_delivered(notification: Notification, now: datetime) -> None:
     with transaction.atomic():
         recorded = Notification.objects.filter(
             pk=notification.pk, state=NotificationState.PENDING
-        ).update(state=NotificationState.DELIVERED, delivered_at=now, last_error="")
+        ).update(
+            state=NotificationState.DELIVERED,
+            delivered_at=now,
+            **messages.columns("last_error", "", ERROR_MAX_CHARS),
+        )
         Channel.objects.filter(pk=notification.channel_id).update(
             consecutive_failures=0, last_success_at=now
         )
@@ -273,7 +280,7 @@ def _record_delivered(notification: Notification, now: datetime) -> None:
 def _record_failure(notification: Notification, outcome: SendOutcome, now: datetime) -> None:
     """Schedule the next attempt with backoff, or give up visibly after the last one."""
     give_up = outcome.final or notification.attempts >= settings.SITECARE_ALERT_MAX_ATTEMPTS
-    changes: dict[str, Any] = {"last_error": outcome.error}
+    changes: dict[str, Any] = messages.columns("last_error", outcome.error, ERROR_MAX_CHARS)
     if give_up:
         changes.update(state=NotificationState.FAILED, failed_at=now)
     else:
@@ -284,8 +291,8 @@ def _record_failure(notification: Notification, outcome: SendOutcome, now: datet
         ).update(**changes)
         Channel.objects.filter(pk=notification.channel_id).update(
             consecutive_failures=F("consecutive_failures") + 1,
-            last_error=outcome.error,
             last_error_at=now,
+            **messages.columns("last_error", outcome.error, ERROR_MAX_CHARS),
         )
         if recorded and give_up:
             message = _failed_event_message(notification, outcome.error)

@@ -143,7 +143,7 @@ def placeholder_values(
             "url": monitor.url,
             "state": _state_word(event, incident),
             "reason": str(reason),
-            "message": incident.message,
+            "message": incident.message_text,
             "since": local_since(incident),
             "duration": human_duration(incident.duration_seconds),
             "flaps": str(incident.flap_count),

@@ -18,11 +18,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DatabaseError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from monitoring.checks.content import Baseline, Verdict
 from monitoring.logic import Outcome
 from monitoring.models import CheckKind, CheckResult, ContentBaseline, Monitor
+from sitecare.lib.messages import deferred as _
 
 logger = logging.getLogger("sitecare.engine")
 

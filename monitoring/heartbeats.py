@@ -20,13 +20,13 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from monitoring.checks.heartbeat import Options
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome, record_results
 from monitoring.models import CheckKind, HeartbeatPing, Monitor, MonitorState, PingKind
+from sitecare.lib.messages import deferred as _
 
 # What a ping's body keeps (a log tail's last lines, say), and how many pings a monitor keeps.
 MAX_BODY_BYTES = 1_024
@@ -207,8 +207,9 @@ def next_expected(options: Options, reference: datetime) -> datetime:
 # --- the verdict ------------------------------------------------------------------------------
 
 
-def when(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+def when(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A moment of a verdict, kept as a moment: the message shows it in its reader's zone."""
+    return moment.astimezone(zone)
 
 
 def judge(monitor_id: int, options: Options, facts: Facts, now: datetime) -> Outcome:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.translation import gettext as _
+from sitecare.lib.messages import deferred as _
 
 MAX_EXPRESSION_LENGTH = 500
 OPERATORS = ("==", "!=", ">=", "<=", ">", "<")

@@ -16,6 +16,7 @@ from monitoring.failures import FailureClass
 from monitoring.models import CheckResult, Monitor, MonitorState, StateChange
 from monitoring.rollups import add_to_rollups
 from monitoring.streaks import Streak, advance
+from sitecare.lib import messages
 from sitecare.lib.bulksql import BulkWriter
 
 # Columns the engine owns. UI/API saves of a monitor must not write these (use update_fields).
@@ -29,6 +30,8 @@ STREAK_FIELDS = (
     "last_response_ms",
     "last_failure_class",
     "last_message",
+    "last_message_code",
+    "last_message_args",
 )
 STATE_FIELDS = ["state", "state_since", *STREAK_FIELDS]
 RESULT_FIELDS = (
@@ -39,6 +42,8 @@ RESULT_FIELDS = (
     "response_ms",
     "failure_class",
     "message",
+    "message_code",
+    "message_args",
     "dns_ms",
     "connect_ms",
     "tls_ms",
@@ -116,7 +121,7 @@ def _flip(
         from_state=old_state,
         to_state=new_state,
         failure_class="" if outcome.ok else outcome.failure_class,
-        message="" if outcome.ok else outcome.message[:500],
+        message="" if outcome.ok else outcome.message,
     )
     incident_logic.on_state_change(change, detected_at=outcome.checked_at)
     return change
@@ -250,7 +255,7 @@ def _result_row(o: Outcome) -> tuple[Any, ...]:
         o.status_code,
         o.response_ms,
         o.failure_class,
-        o.message[:500],
+        *messages.stored(o.message, 500),
         o.dns_ms,
         o.connect_ms,
         o.tls_ms,
@@ -270,7 +275,7 @@ def _streak_row(monitor_id: int, t: _Tracked) -> tuple[Any, ...]:
         last.ok,
         last.response_ms,
         last.failure_class,
-        last.message[:500],
+        *messages.stored(last.message, 500),
         monitor_id,
     )
 

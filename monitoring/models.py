@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.failures import FailureClass
+from sitecare.lib import messages
 from sitecare.lib.crypto import EncryptedJSONField
 from sitecare.lib.names import NamedModel
 from sites.models import Site
@@ -162,6 +163,9 @@ class Monitor(NamedModel):
         max_length=32, choices=FailureClass.choices, blank=True, default=""
     )
     last_message = models.CharField(max_length=500, blank=True, default="")
+    # The last message as data, rendered in the reader's language (sitecare.lib.messages).
+    last_message_code = messages.code_field()
+    last_message_args = messages.args_field()
     # A heartbeat's first ping ever (set once, kept when pings are pruned): before it, nobody
     # knew whether the job ran, so the SLA counts that time as unknown.
     first_ping_at = models.DateTimeField(_("first ping"), null=True, blank=True)
@@ -183,8 +187,13 @@ class Monitor(NamedModel):
     def config_for_engine(self) -> dict[str, Any]:
         return dict(self.config or {})
 
+    @property
+    def last_message_text(self) -> str:
+        """The last check's message in the active language."""
+        return messages.render(self.last_message_code, self.last_message_args, self.last_message)
 
-class CheckResult(models.Model):
+
+class CheckResult(messages.StoresMessages, models.Model):
     """One check's outcome. Raw results are kept for a retention period."""
 
     TENANT_ORG_PATH = "monitor__site__client__organization_id"
@@ -199,6 +208,8 @@ class CheckResult(models.Model):
         _("failure"), max_length=32, choices=FailureClass.choices, blank=True, default=""
     )
     message = models.CharField(_("message"), max_length=500, blank=True, default="")
+    message_code = messages.code_field()
+    message_args = messages.args_field()
     # Phases of the request, where the kind has them (HTTP: all; TCP: connect; TLS: + tls).
     dns_ms = models.FloatField(_("DNS lookup (ms)"), null=True, blank=True)
     connect_ms = models.FloatField(_("connect (ms)"), null=True, blank=True)
@@ -215,8 +226,13 @@ class CheckResult(models.Model):
     def __str__(self) -> str:
         return f"{self.monitor_id} @ {self.checked_at:%Y-%m-%d %H:%M:%S}: {self.ok}"
 
+    @property
+    def message_text(self) -> str:
+        """The message in the active language."""
+        return messages.render(self.message_code, self.message_args, self.message)
 
-class StateChange(models.Model):
+
+class StateChange(messages.StoresMessages, models.Model):
     """A monitor's flip between up and down: the exact outage intervals, kept forever."""
 
     TENANT_ORG_PATH = "monitor__site__client__organization_id"
@@ -230,6 +246,8 @@ class StateChange(models.Model):
         max_length=32, choices=FailureClass.choices, blank=True, default=""
     )
     message = models.CharField(max_length=500, blank=True, default="")
+    message_code = messages.code_field()
+    message_args = messages.args_field()
 
     class Meta:
         verbose_name = _("state change")
@@ -239,6 +257,11 @@ class StateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def message_text(self) -> str:
+        """The message in the active language."""
+        return messages.render(self.message_code, self.message_args, self.message)
 
 
 class PauseAction(models.TextChoices):

@@ -95,6 +95,8 @@ def _make_monitor_down(monitor: Monitor) -> dict:
         "last_response_ms": 12.5,
         "last_failure_class": "",
         "last_message": "connection refused",
+        "last_message_code": "HTTP %(status)d, expected %(expected)s.",
+        "last_message_args": {"status": 500, "expected": "200-399"},
     }
     assert set(state) == set(STATE_FIELDS)
     Monitor.objects.filter(pk=monitor.pk).update(**state)
@@ -106,7 +108,9 @@ def test_it_updates_a_monitor_without_touching_its_state(world, api_as):
     state = _make_monitor_down(world.monitor_a)
     got = api.get(f"/monitors/{world.monitor_a.pk}").json()
     assert got["state"] == "down"
-    assert got["last_message"] == "connection refused"
+    # The message read from its code and args, in the request's language (English here).
+    assert got["last_message"] == "HTTP 500, expected 200-399."
+    assert got["last_message_code"] == "HTTP %(status)d, expected %(expected)s."
     assert got["last_response_ms"] == 12.5
 
     patched = api.patch(f"/monitors/{world.monitor_a.pk}", {"interval": 120, "keyword": "Shop"})

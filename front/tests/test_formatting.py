@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.utils import timezone, translation
 
 from front.charts import Bucket, axis_number, response_time_svg
 from front.formatting import human_duration, moment, response_time, uptime_percent
+from front.tests.conftest import signed_in
+from tenancy.models import ApiToken, Membership
 
 
 @pytest.mark.parametrize(
@@ -78,3 +84,45 @@ def test_it_writes_chart_axes_with_the_language_s_decimal_comma():
         assert f">{label}<" in svg, language
         with translation.override(language):
             assert axis_number(0.5) == ("0,5" if language == "pl" else "0.5")
+
+
+@pytest.mark.parametrize(
+    ("language", "detail", "text"),
+    [
+        ("pl", "abbr", "7 gru 2026, 21:02"),
+        ("pl", "abbr_s", "7 gru 2026, 21:02:09"),
+        ("pl", "day_abbr", "7 gru 2026"),
+        ("pl", "", "7 grudnia 2026 21:02"),
+        ("en", "abbr", "7 Dec 2026, 21:02"),
+        ("en", "day_abbr", "7 Dec 2026"),
+    ],
+)
+def test_it_writes_short_months_as_each_language_does(language, detail, text):
+    at = datetime(2026, 12, 7, 20, 2, 9, tzinfo=UTC)
+    with translation.override(language), timezone.override(ZoneInfo("Europe/Warsaw")):
+        assert moment(at, detail) == text
+
+
+# ``M`` in a date format is Django's capitalised short month ("Gru" in Polish): templates say
+# ``|moment:"abbr"`` (or "day_abbr", "abbr_s") instead, which writes each language's own.
+CAPITALISED_MONTH = re.compile(r"""\|date:\s*(["'])[^"']*(?<!\\)M[^"']*\1""")
+
+
+def test_it_never_writes_a_capitalised_short_month_in_a_template():
+    templates = Path(settings.BASE_DIR) / "templates"
+    found = [
+        f"{path.relative_to(templates)}: {match.group(0)}"
+        for path in templates.rglob("*.html")
+        for match in CAPITALISED_MONTH.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+def test_it_shows_lower_case_polish_months_on_the_profile_page(world):
+    ApiToken.issue(world.owner, "deploy")
+    Membership.objects.filter(user=world.owner).update(language="pl")
+    with time_machine.travel(datetime(2026, 12, 7, 20, 2, tzinfo=UTC), tick=False):
+        ApiToken.objects.filter(user=world.owner).update(created_at=timezone.now())
+        page = signed_in(world.owner).get("/profile/").content.decode()
+    assert "7 gru 2026, 21:02" in page
+    assert "Gru" not in page

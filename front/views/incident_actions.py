@@ -133,7 +133,7 @@ def incident_timeline(scope: Scope, incident: Incident, *, now: datetime) -> lis
             event.kind,
             str(event.get_kind_display()),
             event.actor.get_username() if event.actor else "",
-            event.message,
+            event.message_text,
         )
         for event in timeline_for(scope, incident)
     ]

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from front.widgets import DateInput, TimeInput
 from incidents import maintenance
 from incidents.maintenance import Occurrence, Repeat
 from incidents.models import MaintenanceWindow
@@ -45,12 +46,10 @@ class WindowForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("All sites of the client"),
     )
-    start_date = forms.DateField(
-        label=gettext_lazy("First day"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start_date = forms.DateField(label=gettext_lazy("First day"), widget=DateInput())
     start_time = forms.TimeField(
         label=gettext_lazy("Start time"),
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        widget=TimeInput(),
         help_text=gettext_lazy(
             "Local time of the site (for all sites: of each site), summer time included."
         ),

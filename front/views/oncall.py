@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from front.views.common import agency_scope, posted_id
+from front.widgets import DateInput, DateTimeLocalInput, TimeInput
 from incidents.models import OnCallOverride, OnCallSchedule, Weekday
 from incidents.models.oncall import MAX_ROTATION_WEEKS, agency_people
 from incidents.oncall import on_call_now, shifts, with_timetable
@@ -37,8 +38,6 @@ from sitecare.lib.names import validate_name
 from tenancy.scoping import Scope
 
 UPCOMING = timedelta(days=14)
-LOCAL_INPUT = {"type": "datetime-local"}
-LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends and expects
 
 
 class ScheduleForm(forms.Form):
@@ -56,15 +55,11 @@ class ScheduleForm(forms.Form):
     handoff_weekday = forms.TypedChoiceField(
         label=gettext_lazy("Hand-off day"), choices=Weekday.choices, coerce=int
     )
-    handoff_time = forms.TimeField(
-        label=gettext_lazy("Hand-off time"), widget=forms.TimeInput(attrs={"type": "time"})
-    )
+    handoff_time = forms.TimeField(label=gettext_lazy("Hand-off time"), widget=TimeInput())
     length_weeks = forms.IntegerField(
         label=gettext_lazy("Weeks per turn"), min_value=1, max_value=MAX_ROTATION_WEEKS
     )
-    starts_on = forms.DateField(
-        label=gettext_lazy("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = forms.DateField(label=gettext_lazy("Starts on"), widget=DateInput())
 
     def __init__(self, *args: Any, people: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -111,8 +106,8 @@ class OverrideForm(forms.ModelForm):
         model = OnCallOverride
         fields = ["user", "starts_at", "ends_at", "reason"]
         widgets = {
-            "starts_at": forms.DateTimeInput(LOCAL_INPUT, format=LOCAL_FORMAT),
-            "ends_at": forms.DateTimeInput(LOCAL_INPUT, format=LOCAL_FORMAT),
+            "starts_at": DateTimeLocalInput(),
+            "ends_at": DateTimeLocalInput(),
         }
 
     def __init__(self, *args: Any, schedule: OnCallSchedule, **kwargs: Any) -> None:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.templating import validate_template
 from monitoring.failures import FailureClass
 from monitoring.models import Monitor
+from sitecare.lib import messages
 from sitecare.lib.crypto import EncryptedTextField, redact_url
 from sitecare.lib.names import NamedModel
 from sites.models import Site
@@ -44,7 +45,7 @@ def severities_at_most(severity: str) -> list[str]:
     return [str(s) for s, r in SEVERITY_RANK.items() if r <= rank]
 
 
-class Incident(models.Model):
+class Incident(messages.StoresMessages, models.Model):
     """A confirmed outage of one monitor, from the down flip to the up flip."""
 
     TENANT_ORG_PATH = "monitor__site__client__organization_id"
@@ -62,6 +63,8 @@ class Incident(models.Model):
         _("cause"), max_length=32, choices=FailureClass.choices, blank=True, default=""
     )
     message = models.CharField(_("message"), max_length=500, blank=True, default="")
+    message_code = messages.code_field()
+    message_args = messages.args_field()
     severity = models.CharField(
         _("severity"), max_length=16, choices=Severity.choices, default=Severity.MAJOR
     )
@@ -118,6 +121,11 @@ class Incident(models.Model):
         return f"#{self.pk} {self.monitor}"
 
     @property
+    def message_text(self) -> str:
+        """The message (what the monitor saw) in the active language."""
+        return messages.render(self.message_code, self.message_args, self.message)
+
+    @property
     def duration_seconds(self) -> float:
         end = self.resolved_at or timezone.now()
         return max(0.0, (end - self.opened_at).total_seconds())
@@ -142,7 +150,7 @@ class EventKind(models.TextChoices):
     BUDGET_EXHAUSTED = "budget_exhausted", _("Error budget used up")
 
 
-class IncidentEvent(models.Model):
+class IncidentEvent(messages.StoresMessages, models.Model):
     """One line of an incident's timeline."""
 
     TENANT_ORG_PATH = "incident__monitor__site__client__organization_id"
@@ -152,6 +160,8 @@ class IncidentEvent(models.Model):
     at = models.DateTimeField(_("at"))
     kind = models.CharField(_("kind"), max_length=32, choices=EventKind.choices)
     message = models.CharField(_("message"), max_length=1000, blank=True, default="")
+    message_code = messages.code_field()
+    message_args = messages.args_field()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -169,6 +179,11 @@ class IncidentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def message_text(self) -> str:
+        """The timeline line's text in the active language (a note: as its author wrote it)."""
+        return messages.render(self.message_code, self.message_args, self.message)
 
 
 class ChannelQuerySet(models.QuerySet["Channel"]):
@@ -245,6 +260,8 @@ class Channel(NamedModel):
     failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True, default="")
+    last_error_code = messages.code_field()
+    last_error_args = messages.args_field()
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     last_success_at = models.DateTimeField(_("last delivery"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -280,6 +297,11 @@ class Channel(NamedModel):
     def redacted_url(self) -> str:
         return redact_url(self.url)
 
+    @property
+    def last_error_text(self) -> str:
+        """The last delivery error, in the active language."""
+        return messages.render(self.last_error_code, self.last_error_args, self.last_error)
+
 
 class NotificationState(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -313,6 +335,8 @@ class Notification(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"))
     last_error = models.CharField(_("last error"), max_length=500, blank=True, default="")
+    last_error_code = messages.code_field()
+    last_error_args = messages.args_field()
     created_at = models.DateTimeField(_("created"))
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     # When it failed for good (its last attempt, or held back after an earlier one failed):
@@ -327,3 +351,8 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.dedup_key
+
+    @property
+    def last_error_text(self) -> str:
+        """Why it was not delivered, in the active language."""
+        return messages.render(self.last_error_code, self.last_error_args, self.last_error)

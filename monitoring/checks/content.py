@@ -25,7 +25,6 @@ from typing import Annotated, Any, Literal
 
 import regex
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from pydantic import (
     BaseModel,
@@ -42,6 +41,7 @@ from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from sitecare.lib.http import FetchedResponse, FetchError, OutboundClient
+from sitecare.lib.messages import deferred as _
 
 # Reserved key of the engine's config mapping that carries the baseline (see the docstring).
 BASELINE_KEY = "_content_baseline"

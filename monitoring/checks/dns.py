@@ -17,7 +17,6 @@ import dns.nameserver
 import dns.rdata
 import dns.resolver
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from dns.rdtypes.ANY.MX import MX
 from dns.rdtypes.IN.A import A
@@ -29,7 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
+from sitecare.lib import messages
 from sitecare.lib.http import OutboundClient
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.netpolicy import blocked_message, is_address_allowed
 
 RecordType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"]
@@ -387,7 +388,7 @@ def mismatch_message(name: str, kind: str, missing: list[str], unexpected: list[
         parts.append(
             _("Unexpected: %(values)s.") % {"values": ", ".join(unexpected[:SHOWN_ANSWERS])}
         )
-    return " ".join(parts)
+    return messages.joined(parts)
 
 
 def _failed(

@@ -10,8 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from monitoring.checks.dns import normalize_domain_name
@@ -19,6 +18,8 @@ from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from sitecare.lib.http import FetchedResponse, FetchError, OutboundClient
+from sitecare.lib.messages import deferred as _
+from sitecare.lib.messages import deferred_plural as ngettext
 from sitecare.lib.netpolicy import validate_check_url
 
 SECONDS_PER_DAY = 86_400

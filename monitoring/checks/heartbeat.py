@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -22,6 +21,7 @@ from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from sitecare.lib.http import OutboundClient
+from sitecare.lib.messages import deferred as _
 
 # 22 URL-safe characters carry 132 bits: the shortest token we accept from config-as-code.
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22,64}")

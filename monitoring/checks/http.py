@@ -17,7 +17,6 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from pydantic import (
     BaseModel,
@@ -35,6 +34,7 @@ from monitoring.logic import Outcome
 from sitecare.lib.http import FetchedResponse, FetchError, OutboundClient
 from sitecare.lib.http_timing import Timing
 from sitecare.lib.http_tls import custom_ca_context
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.netpolicy import validate_check_url
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

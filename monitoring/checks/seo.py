@@ -19,7 +19,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 from xml.parsers import expat
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from monitoring.checks import http
@@ -27,6 +26,7 @@ from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from sitecare.lib.http import FetchedResponse, FetchError, FetchFailure, OutboundClient
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.netpolicy import validate_check_url
 
 # Meta names and X-Robots-Tag agents whose noindex keeps the page out of search results.

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Literal
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from sitecare.lib.http import OutboundClient
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.netconnect import (
     ConnectError,
     ConnectFailure,

@@ -18,13 +18,13 @@ from typing import Any, Literal
 
 from cryptography import x509
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from sitecare.lib.http import OutboundClient
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.netconnect import (
     ConnectError,
     OpenSocket,

@@ -36,7 +36,6 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from monitoring import heartbeats, retention
 from monitoring.checks import RUNNERS
@@ -50,6 +49,7 @@ from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from monitoring.streaks import Streak
 from sitecare.lib.http import OutboundClient
+from sitecare.lib.messages import deferred as _
 
 logger = logging.getLogger("sitecare.engine")
 

@@ -12,7 +12,7 @@ import time_machine
 from django.db import OperationalError
 from django.test import override_settings
 from django.urls import include, path
-from django.utils import timezone
+from django.utils import timezone, translation
 from pydantic import ValidationError
 
 from incidents.models import Incident, IncidentState
@@ -25,6 +25,7 @@ from monitoring.heartbeats import Facts, RateLimiter, judge, next_cron_tick
 from monitoring.logic import record_results
 from monitoring.models import CheckKind, HeartbeatPing, Monitor, MonitorState, PingKind
 from monitoring.spec import parse_monitor
+from sitecare.lib import messages
 
 # The endpoint is tested mounted as sitecare/urls.py mounts it.
 urlpatterns = [path("ping/", include("monitoring.urls"))]
@@ -128,7 +129,12 @@ def test_it_is_late_only_after_period_plus_grace():
     assert judge(1, options, pinged, T0 + timedelta(seconds=600 + 3900)).ok
     late = judge(1, options, pinged, T0 + timedelta(seconds=600 + 3901))
     assert late.failure_class == FailureClass.HEARTBEAT_LATE
-    assert "2026-11-02 10:10:00 UTC" in late.message and "11:15:00" in late.message
+    # The moments are kept as data, shown in the reader's zone (sitecare.lib.messages).
+    _text, _code, args = messages.stored(late.message, 500)
+    assert args == {
+        "last": {"$datetime": "2026-11-02T10:10:00+00:00"},
+        "deadline": {"$datetime": "2026-11-02T11:15:00+00:00"},
+    }
 
 
 def test_it_follows_a_cron_schedule_in_its_time_zone_across_spring_forward():
@@ -140,7 +146,10 @@ def test_it_follows_a_cron_schedule_in_its_time_zone_across_spring_forward():
     assert judge(1, options, facts, deadline).ok
     late = judge(1, options, facts, deadline + timedelta(seconds=1))
     assert late.failure_class == FailureClass.HEARTBEAT_LATE
-    assert "2026-03-29 03:10:00 CEST" in late.message
+    _text, code, args = messages.stored(late.message, 500)
+    assert args["deadline"] == {"$datetime": "2026-03-29T03:10:00+02:00"}
+    with translation.override("en"), timezone.override(WARSAW):
+        assert "by 29 Mar 2026, 03:10." in messages.render(code, args)
 
 
 def test_it_places_a_skipped_time_after_the_jump_and_a_repeated_time_once():

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 from yarl import URL
 
 from sitecare.lib.http_connect import (
@@ -64,6 +63,7 @@ from sitecare.lib.http_wire import (
     check_method,
     encode_request,
 )
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.netpolicy import IPNetwork
 
 __all__ = [

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from django.utils.translation import gettext as _
+from sitecare.lib.messages import deferred as _
 
 if TYPE_CHECKING:
     from sitecare.lib.http_timing import Timing

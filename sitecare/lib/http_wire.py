@@ -24,7 +24,6 @@ import zlib
 from collections.abc import Callable, Mapping
 
 import httptools
-from django.utils.translation import gettext as _
 
 from sitecare.lib.http_errors import (
     FetchError,
@@ -35,6 +34,7 @@ from sitecare.lib.http_errors import (
     invalid_response,
 )
 from sitecare.lib.http_timing import HopTiming
+from sitecare.lib.messages import deferred as _
 
 USER_AGENT = "sitecare-monitor/1.0"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

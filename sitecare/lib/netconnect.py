@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from aiohappyeyeballs import AddrInfoType
-from django.utils.translation import gettext as _
 
 from sitecare.lib.http import NEVER_RESOLVING_SUFFIX, BlockedAddressError, ConnectGuard
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.netpolicy import IPNetwork, blocked_message
 
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.?)+$")

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from django.utils.translation import gettext as _
+from sitecare.lib.messages import deferred as _
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

@@ -7,3 +7,5 @@ DATETIME_FORMAT = "j M Y, H:i"
 TIME_FORMAT = "H:i"
 MONTH_DAY_FORMAT = "j M"
 YEAR_MONTH_FORMAT = "M Y"
+# The short month of tight places (``front.formatting.moment``'s "abbr" details): "Dec".
+SHORT_MONTH = "M"
