@@ -152,7 +152,9 @@ AXE_FILE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 
 # axe-core's verdict: each violation with the elements it found.
 AXE_RUN = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+  const result = await axe.run(document, {
+    runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'],
+  });
   return result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary.replace(/\\s+/g, ' '))
@@ -163,7 +165,8 @@ AXE_RUN = """async (tags) => {
 LAYOUT_PROBLEMS = """(wide) => {
   const found = [];
   const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
-    + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
+    + (typeof el.className === 'string' && el.className
+       ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
     + ' "' + (el.innerText || '').trim().slice(0, 50).replace(/\\s+/g, ' ') + '"';
   const root = document.scrollingElement;
   if (root.scrollWidth > window.innerWidth) {

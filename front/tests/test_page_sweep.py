@@ -7,6 +7,7 @@ and the report land in ``$SITECARE_TEST_ARTIFACTS`` (default ``test-artifacts/``
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, time, timedelta
@@ -208,10 +209,10 @@ def sweep(clock, world, incident_a) -> Sweep:
         visits.append(Visit(page, page.persona, path, via))
     visits += [Visit(None, persona, path) for persona, path in ERROR_PATHS]
     visits.append(Visit(None, ANONYMOUS, SERVER_ERROR_PATH))
-    server_error = {}
+    server_error: dict[str, str] = {}
     for language in LANGUAGES:
         with translation.override(language):
-            server_error[language] = render_to_string("500.html")
+            server_error[language] = str(render_to_string("500.html"))
     mo_file = Path(settings.BASE_DIR) / "locale" / "pl" / "LC_MESSAGES" / "django.mo"
     return Sweep(
         visits, sweep_sessions(world), server_error, user_data(world), EnglishFinder(mo_file)
@@ -266,7 +267,6 @@ def check_page(tab: Any, sweep: Sweep, language: str, width: int) -> list[str]:
     if language == "pl":
         texts = [(str(t), str(lang)) for t, lang in tab.evaluate(VISIBLE_TEXTS)]
         problems += [f"English: {t!r}" for t in sweep.english.english(texts, sweep.user_data)]
-    tab.add_script_tag(path=str(AXE_FILE))
     for violation in tab.evaluate(AXE_RUN, AXE_TAGS):
         nodes = "\n      ".join(violation["nodes"][:6])
         problems.append(f"axe {violation['id']} ({violation['impact']}): {violation['help']}")
@@ -277,6 +277,7 @@ def check_page(tab: Any, sweep: Sweep, language: str, width: int) -> list[str]:
 def test_it_sweeps_every_page_in_both_languages_at_both_widths(sweep, live_server, browser):
     assert AXE_FILE.exists(), "axe-core is missing: `make node-deps` (npm ci) installs it"
     out = artifacts_dir()
+    shutil.rmtree(out, ignore_errors=True)  # screenshots of this run only
     report: list[str] = []
     for language in LANGUAGES:
         for width in WIDTHS:
@@ -294,6 +295,7 @@ def test_it_sweeps_every_page_in_both_languages_at_both_widths(sweep, live_serve
                     status=500, content_type="text/html", body=body
                 ),
             )
+            context.add_init_script(path=str(AXE_FILE))  # into every page, before its own
             tab = context.new_page()
             for visit in sweep.visits:
                 page, path = visit.page, visit.path
@@ -309,8 +311,27 @@ def test_it_sweeps_every_page_in_both_languages_at_both_widths(sweep, live_serve
                 expected = page.status if page else (500 if path == SERVER_ERROR_PATH else 404)
                 problems = [] if status == expected else [f"answered {status}, not {expected}"]
                 problems += check_page(tab, sweep, language, width)
-                tab.screenshot(path=str(shots / f"{label}.png"), full_page=True)
+                tab.screenshot(path=str(shots / f"{label}.jpeg"), full_page=True, quality=80)
                 report += [f"{language} {width} {label} ({where}): {p}" for p in problems]
             context.close()
     (out / "report.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
     assert report == [], "\n".join(report)
+
+
+def test_it_finds_english_msgids_among_polish_texts_but_not_user_data_or_marked_english():
+    mo_file = Path(settings.BASE_DIR) / "locale" / "pl" / "LC_MESSAGES" / "django.mo"
+    finder = EnglishFinder(mo_file)
+    texts = [
+        ("Pulpit", "pl"),  # translated
+        ("  Stop\n refreshing ", "pl"),  # an untranslated msgid, however it is wrapped
+        ("Dashboard", "pl-PL"),
+        ("For 3 minutes: no answer, the incident stays open", "pl"),  # no msgid
+        ("Sign out", "en"),  # marked as English (the language switch)
+        ("Incidents", "pl"),  # a client named so: user data
+        ("Times are shown in Europe/Warsaw.", "pl"),  # a msgid with a placeholder
+    ]
+    assert finder.english(texts, user_data={"Incidents"}) == [
+        "Stop refreshing",
+        "Dashboard",
+        "Times are shown in Europe/Warsaw.",
+    ]
