@@ -11,6 +11,7 @@ The layout rule the sweep enforces, in both languages at 1,366 and 390 px:
 - no element's content spills out of its box (a table heading wider than its column, a word
   too long for its card): an element whose ``overflow-x`` is ``visible`` is never narrower
   than its content;
+- at 1,366 px the top bar (brand, every navigation link, tools) is one line;
 - every table sits in a ``.table-wrap`` (which scrolls, ``overflow-x: auto``); a scrolling
   element may actually scroll only when it is a ``.table-wrap--scroll`` (a table inherently
   wider than a phone, declared so in its template), and nothing scrolls sideways at 1,366 px.
@@ -171,6 +172,12 @@ LAYOUT_PROBLEMS = """(wide) => {
   const root = document.scrollingElement;
   if (root.scrollWidth > window.innerWidth) {
     found.push(`page scrolls sideways: ${root.scrollWidth} > ${window.innerWidth}`);
+  }
+  const links = [...document.querySelectorAll('.topbar .brand, .mainnav a, .topbar__tools')];
+  const middles = links.map(a => a.getBoundingClientRect())
+    .map(box => box.top + box.height / 2);
+  if (wide && Math.max(...middles) - Math.min(...middles) > 12) {
+    found.push('the top bar takes more than one line');
   }
   for (const table of document.querySelectorAll('table')) {
     if (!table.closest('.table-wrap')) found.push('table outside a .table-wrap: ' + name(table));

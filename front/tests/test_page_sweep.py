@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.template.loader import render_to_string
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -58,7 +59,7 @@ from sitecare.tests.browser import needs_chromium
 from sites.models import Site
 from sla.models import CarePlan
 from sla.tests.overview_world import NOW, build_agency
-from tenancy.models import Client, Membership, Role
+from tenancy.models import Client, Membership, Organization, Role
 from tenancy.tests.test_two_factor import enrolled
 
 pytestmark = needs_chromium
@@ -104,6 +105,8 @@ def sweep_objects(world, incident_a) -> dict[str, Any]:
     """Client A's objects of a demo-like agency: plans and standings for seven clients, an open
     incident with a public update, a published status page, windows, schedules, policies."""
     build_agency(world)
+    # The widest top bar: the demo agency's "Demo shop" link (and the staff's "Administration").
+    Organization.objects.filter(pk=world.agency.pk).update(slug="demo")
     checkout = Monitor.objects.create(
         site=world.site_a,
         name="Checkout",
@@ -159,7 +162,8 @@ def sweep_objects(world, incident_a) -> dict[str, Any]:
 
 
 def sweep_sessions(world) -> dict[tuple[str, str], str]:
-    """A session per persona and language: the language is the member's, so a pair of users."""
+    """A session per persona and language: the language is the member's, so a pair of users
+    (the owners are staff, so their top bar has every link)."""
     Membership.objects.filter(user=world.owner).update(language="en")
     Membership.objects.filter(user=world.client_a_user).update(language="en")
     users = {
@@ -169,6 +173,9 @@ def sweep_sessions(world) -> dict[tuple[str, str], str]:
         (CLIENT, "pl"): make_user("ala", world.agency, Role.CLIENT, world.client_a),
     }
     Membership.objects.filter(user__username__in=["ola", "ala"]).update(language="pl")
+    User.objects.filter(pk__in=[users[(OWNER, lang)].pk for lang in LANGUAGES]).update(
+        is_staff=True
+    )
     sessions = {key: signed_in(user).cookies["sessionid"].value for key, user in users.items()}
     # Between the password and the code (the code page's language is the browser's).
     enrolled(world.client_b_user)
@@ -311,7 +318,7 @@ def test_it_sweeps_every_page_in_both_languages_at_both_widths(sweep, live_serve
                 expected = page.status if page else (500 if path == SERVER_ERROR_PATH else 404)
                 problems = [] if status == expected else [f"answered {status}, not {expected}"]
                 problems += check_page(tab, sweep, language, width)
-                tab.screenshot(path=str(shots / f"{label}.jpeg"), full_page=True, quality=80)
+                tab.screenshot(path=str(shots / f"{label}.png"), full_page=True)
                 report += [f"{language} {width} {label} ({where}): {p}" for p in problems]
             context.close()
     (out / "report.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
