@@ -3,7 +3,8 @@
 Every web UI page is one :class:`Page` in :data:`PAGES`: its URL name, the objects its URL
 parameters name (keys of the sweep's objects) and the persona who opens it. A ``front:`` or
 ``status:`` URL name that is neither there nor in :data:`NOT_PAGES` (actions that only take a
-POST, feeds that are not HTML) fails the sweep, so a new page cannot escape it: add it here.
+POST, feeds that are not HTML) fails the sweep, so a new page cannot escape it: add it here,
+and the objects its URL parameters name to ``sweep_objects`` in the test module.
 
 The layout rule the sweep enforces, in both languages at 1,366 and 390 px:
 
