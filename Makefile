@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export UV_NO_PROGRESS := 1
 
-.PHONY: help uv deps system-deps run test lint unit
+.PHONY: help uv deps system-deps node-deps run test lint unit
 
 help:
 	@echo "make run   - install, set up and start sitecare with its demo (Ctrl-C stops it)"
@@ -34,6 +34,19 @@ system-deps:
 		else echo "missing Debian packages:$$missing (install them, or run as root)"; exit 1; fi; \
 	fi
 
+# axe-core for the page sweep (front/tests/test_page_sweep.py), pinned in package-lock.json.
+# npm comes with Debian's nodejs/npm packages (or NodeSource's nodejs): checked as a command,
+# since either provides it.
+node-deps:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian packages: nodejs npm"; \
+			(apt-get install -y -q --no-install-recommends nodejs npm >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm >/dev/null)); \
+		else echo "missing: npm (install Debian's nodejs and npm, or run as root)"; exit 1; fi; \
+	fi
+	@[ -f node_modules/axe-core/axe.min.js ] || CI=true npm ci --no-audit --no-fund --loglevel=error </dev/null
+
 run: deps
 	$(UV) run --frozen sitecare setup --demo
 	exec $(UV) run --frozen sitecare run --demo
@@ -44,7 +57,7 @@ lint: deps
 	$(UV) run --frozen mypy .
 	$(UV) run --frozen sitecare makemigrations --check --dry-run
 
-unit: deps system-deps
+unit: deps system-deps node-deps
 	$(UV) run --frozen pytest
 
 test: lint unit

@@ -10,12 +10,16 @@ does):
   ``Retry-After``) from authentication, on every operation that needs credentials;
 - ``422`` when a path, query or body value does not validate (``?offset=null``), and ``400``
   when a body is not JSON at all, on every operation that takes input.
+
+The description's ``{tokens_page}`` becomes the path of the web UI's tokens section (the
+profile page), where people really make tokens.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_noop
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
@@ -54,6 +58,14 @@ def _add(responses: dict[Any, Any], status: int, description: str) -> None:
         responses[status] = {"description": description, "content": _ERROR}
 
 
+def link_tokens_page(document: dict[str, Any]) -> None:
+    """Point the description's ``{tokens_page}`` at the profile page's tokens section (a path
+    on this host: the docs are served from it, so the link works wherever sitecare runs)."""
+    info = document.get("info", {})
+    description = str(info.get("description", ""))
+    info["description"] = description.replace("{tokens_page}", reverse("front:profile") + "#tokens")
+
+
 class SitecareAPI(NinjaAPI):
     """ninja's API object, whose document lists the framework's answers
     (:func:`document_framework_answers`) on every operation that can give them."""
@@ -63,4 +75,5 @@ class SitecareAPI(NinjaAPI):
     ) -> OpenAPISchema:
         document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         document_framework_answers(document)
+        link_tokens_page(document)
         return document

@@ -31,8 +31,9 @@ api = SitecareAPI(
     version="1",
     description=(
         "Clients, sites, monitors, alert channels, incidents, care plans and SLAs of one agency, "
-        "scoped like the web UI. Authenticate with `Authorization: Bearer <token>` (create "
-        "tokens at /tokens)."
+        "scoped like the web UI. Authenticate with `Authorization: Bearer <token>`: create "
+        "a token on [your profile page, under API tokens]({tokens_page}) (its value is shown "
+        "once), or through `POST /api/v1/tokens` while signed in."
     ),
     auth=API_AUTH,
     urls_namespace="api",

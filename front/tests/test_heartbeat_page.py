@@ -46,7 +46,7 @@ def test_it_shows_the_ping_url_with_a_copy_button_and_ready_examples(world, beat
     html = _page(world.owner, beat)
     url = f"{BASE}/ping/{beat.url}"
     assert f'value="{url}"' in html
-    assert 'data-copy="ping-url"' in html and "/static/js/copy.js" in html
+    assert 'data-copy="#ping-url"' in html and "/static/js/sitecare.js" in html
     assert f"curl -fsS -m 10 --retry 5 -o /dev/null {url}" in html
     assert "CRON_TZ=Europe/Warsaw\n30 2 * * * /path/to/job.sh &amp;&amp; curl" in html
     assert f"{url}/start\n/path/to/job.sh\n" in html and f"{url}/$?" in html

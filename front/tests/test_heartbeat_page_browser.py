@@ -44,8 +44,8 @@ def test_it_copies_the_ping_url_and_the_copied_url_takes_a_ping(beat, live_serve
     problems.path = "heartbeat page"
     tab.goto(f"{live_server.url}/monitors/{monitor.pk}/")
     assert tab.inner_text("#heartbeat-standing") == "Waiting for its first ping"
-    tab.click("button[data-copy=ping-url]")
-    tab.wait_for_function("document.querySelector('button[data-copy]').textContent == 'Copied'")
+    tab.click("button[data-copy='#ping-url']")
+    tab.wait_for_function("document.querySelector('.copy-status').textContent == 'Copied.'")
     copied = tab.evaluate("navigator.clipboard.readText()")
     assert copied == f"{live_server.url}/ping/{monitor.url}"
     answer = tab.request.post(copied + "/0", data="backup done", headers={"User-Agent": "cron/1"})
