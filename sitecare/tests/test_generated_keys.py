@@ -81,12 +81,17 @@ class Watcher(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
-        while not self.done.is_set() and len(self.first_seen) < len(self.paths):
+        while len(self.first_seen) < len(self.paths):
+            # One more look after the process ended: it may write its last key and exit
+            # between two looks (settings import fast now).
+            finishing = self.done.is_set()
             for path in self.paths:
                 if path.name in self.first_seen:
                     continue
                 with contextlib.suppress(FileNotFoundError):
                     self.first_seen[path.name] = path.read_text(encoding="utf-8")
+            if finishing:
+                return
 
 
 def test_it_never_shows_a_key_file_half_written(tmp_path):
