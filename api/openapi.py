@@ -17,11 +17,15 @@ profile page), where people really make tokens.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_noop
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.openapi.schema import OpenAPISchema
 
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
@@ -64,6 +68,26 @@ def link_tokens_page(document: dict[str, Any]) -> None:
     info = document.get("info", {})
     description = str(info.get("description", ""))
     info["description"] = description.replace("{tokens_page}", reverse("front:profile") + "#tokens")
+
+
+class LocalSwagger(Swagger):
+    """Swagger UI from sitecare's own static files, never a CDN.
+
+    ninja serves its bundled assets only when "ninja" is in INSTALLED_APPS; sitecare adds its
+    templates and static files without that (settings: start-up need not import ninja), so
+    the page is rendered from ninja's local template here.
+    """
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            # A signed-in browser's calls carry its CSRF token (ninja's own rule).
+            "add_csrf": isinstance(api.auth, Sequence)
+            and any(getattr(auth, "csrf", False) for auth in api.auth),
+        }
+        return render(request, self.template, context)
 
 
 class SitecareAPI(NinjaAPI):

@@ -7,7 +7,7 @@ from django.urls import URLPattern, URLResolver, path, re_path
 
 from api import errors
 from api.auth import API_AUTH
-from api.openapi import SitecareAPI
+from api.openapi import LocalSwagger, SitecareAPI
 from api.routers import (
     channels,
     clients,
@@ -27,6 +27,7 @@ from api.routers import (
 )
 
 api = SitecareAPI(
+    docs=LocalSwagger(),
     title="sitecare API",
     version="1",
     description=(
