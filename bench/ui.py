@@ -253,7 +253,13 @@ def main() -> None:
         print(f"| `{url}` | {ms:.0f} ms | {size:,} | {queries} |")
     if extra is not None:
         print()
-        print(f"monitors list: {extra}")
+        print("| monitors list (`/monitors/`) | median server time | bytes | SQL statements |")
+        print("| --- | ---: | ---: | ---: |")
+        for view, figures in extra.items():
+            print(
+                f"| {view} | {figures['median_ms']:.0f} ms | {figures['bytes']:,} "
+                f"| {figures['queries']} |"
+            )
 
 
 if __name__ == "__main__":
