@@ -166,6 +166,7 @@ def sweep_objects(world, incident_a) -> dict[str, Any]:
         config={"period": 86400, "grace": 1800},
         state=MonitorState.UP,
         state_since=MOMENT - timedelta(days=3),
+        first_ping_at=MOMENT - timedelta(days=30),
     )
     backup.tags.add(critical)
     for days, kind, code, body in (
