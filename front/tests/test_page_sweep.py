@@ -170,9 +170,9 @@ def sweep_objects(world, incident_a) -> dict[str, Any]:
     )
     backup.tags.add(critical)
     for days, kind, code, body in (
-        (2, PingKind.SUCCESS, 0, "backup done: 1.2 GB"),
+        (2, PingKind.FAIL, 2, "rsync: connection unexpectedly closed"),
         (1, PingKind.START, None, ""),
-        (1, PingKind.FAIL, 2, "rsync: connection unexpectedly closed"),
+        (1, PingKind.SUCCESS, 0, "backup done: 1.2 GB"),
     ):
         HeartbeatPing.objects.create(
             monitor=backup,
