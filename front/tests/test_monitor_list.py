@@ -180,3 +180,14 @@ def test_it_lists_nothing_of_another_agency(world):
     stranger = make_user("stranger", other, Role.OWNER)
     assert names(signed_in(world.owner).get(URL, {"q": "foreign"})) == []
     assert len(names(signed_in(stranger).get(URL))) == 3
+
+
+def test_it_keeps_a_heartbeats_ping_token_off_the_list(world):
+    """The token is the heartbeat's secret (its ``url``): the list names the kind instead, as
+    the site and monitor pages do."""
+    beat = Monitor.objects.create(
+        site=world.site_a, name="Nightly backup", kind=CheckKind.HEARTBEAT, url="s3cr3t-t0ken"
+    )
+    html = signed_in(world.owner).get(URL).content.decode()
+    assert beat.name in html and world.monitor_a.url in html
+    assert "s3cr3t-t0ken" not in html
