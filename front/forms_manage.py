@@ -68,7 +68,7 @@ class ClientForm(SlugFormMixin, forms.ModelForm):
 
 class SiteForm(SlugFormMixin, forms.ModelForm):
     url = forms.URLField(
-        label=gettext_lazy("address"),
+        label=gettext_lazy("Address"),
         required=False,
         max_length=500,
         assume_scheme="https",

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from front.kind_words import field_label, target_help, target_label
+from front.kind_words import choice_label, field_label, target_help, target_label
 from monitoring.checks import kind_spec, options_model
 from monitoring.models import Monitor
 from monitoring.spec import (
@@ -96,11 +96,12 @@ def _shape(annotation: Any, info: FieldInfo) -> Shape | type[BaseModel]:
     return "long" if longest > LONG_TEXT else "text"
 
 
-def _choices(annotation: Any) -> list[tuple[str, str]]:
+def _choices(name: str, annotation: Any) -> list[tuple[str, StrOrPromise]]:
     inner, _optional = _unwrap(annotation)
     if isinstance(inner, type) and issubclass(inner, enum.Enum):
         return [(str(m.value), str(getattr(m, "label", m.value))) for m in inner]
-    return [(str(v), str(v)) for v in typing.get_args(inner)]
+    # Lazy labels: the form class is built once, its choices read in each request's language.
+    return [(str(v), choice_label(name, str(v))) for v in typing.get_args(inner)]
 
 
 def _number_attrs(name: str, annotation: Any, info: FieldInfo) -> dict[str, Any]:
@@ -127,12 +128,14 @@ def _default(info: FieldInfo) -> Any:
     return None if info.default is PydanticUndefined else info.default
 
 
-def _help(info: FieldInfo, shape: Shape, secret: bool, stored: bool) -> str:
+def _help(name: str, info: FieldInfo, shape: Shape, secret: bool, stored: bool) -> str:
     """The field's description (translated when shown), its default, and how secrets behave."""
     parts = [gettext(info.description)] if info.description else []
     default = _default(info)
     if isinstance(default, float) and default.is_integer():
         default = int(default)  # 10.0 reads as 10
+    if shape == "choice" and isinstance(default, str):
+        default = choice_label(name, default)  # as the select shows it
     if default not in (None, "", [], {}) and shape not in ("bool", "tristate"):
         parts.append(gettext("Default: %(value)s") % {"value": default})
     if shape == "lines":
@@ -153,7 +156,7 @@ def _django_field(
         choices = [("", _("Kind's default")), ("true", _("Yes")), ("false", _("No"))]
         return forms.CharField(label=label, required=False, widget=forms.Select(choices=choices))
     if shape == "choice":
-        widget = forms.Select(choices=_choices(annotation))
+        widget = forms.Select(choices=_choices(name, annotation))
         return forms.CharField(label=label, required=False, widget=widget)
     if shape == "number":
         attrs = _number_attrs(name, annotation, info)
@@ -179,7 +182,9 @@ class MonitorForm(forms.Form):
         for field in self.specs:
             info = self.infos[field.name][1]
             stored = field.secret and self._has_stored(field)
-            self.fields[field.name].help_text = _help(info, field.shape, field.secret, stored)
+            self.fields[field.name].help_text = _help(
+                field.name, info, field.shape, field.secret, stored
+            )
         spec = kind_spec(self.kind)
         if spec.new_target is not None:  # a heartbeat's ping token: made by sitecare
             del self.fields["url"]

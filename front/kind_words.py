@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from monitoring.models import CheckKind
 
@@ -66,6 +67,16 @@ LABELS: dict[str, StrOrPromise] = {
     "max_runtime": _("Longest run (seconds)"),
 }
 
+# How the values of a choice read (the value itself is what the API and YAML take); a
+# value missing here reads as itself ("GET", "TLS1.2", "AAAA").
+CHOICE_LABELS: dict[str, dict[str, StrOrPromise]] = {
+    "keyword_mode": {"present": _("present"), "absent": _("absent")},
+    "expect": {"open": pgettext_lazy("port", "open"), "closed": pgettext_lazy("port", "closed")},
+    "canonical": {"self": _("pointing at the page itself"), "ignore": _("not checked")},
+    "match": {"all": _("exactly the expected values"), "any": _("at least one of them")},
+    "compare": {"text": _("its text"), "html": _("its HTML")},
+}
+
 TARGET_LABELS: dict[str, StrOrPromise] = {
     CheckKind.HTTP: _("Address (URL)"),
     CheckKind.CONTENT: _("Address (URL)"),
@@ -100,6 +111,10 @@ KIND_HELP: dict[str, StrOrPromise] = {
 
 def field_label(key: str) -> StrOrPromise:
     return LABELS.get(key) or key.replace("_", " ").capitalize()
+
+
+def choice_label(key: str, value: str) -> StrOrPromise:
+    return CHOICE_LABELS.get(key, {}).get(value, value)
 
 
 def target_label(kind: str) -> StrOrPromise:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from front import formatting
 from front.summaries import Status, monitor_status
+from monitoring.heartbeat_page import schedule_of
 from monitoring.models import CheckKind, Monitor, MonitorState, Tag
 from monitoring.tags import name_key, visible_tags
 from sites.models import Site
@@ -142,6 +143,16 @@ def filter_fields(form: MonitorFilter, names: list[str]) -> list[FilterField]:
     return fields
 
 
+def interval_text(monitor: Monitor) -> str:
+    """How often the monitor hears from its target: a heartbeat's period or cron schedule (its
+    check pace only looks for a late ping), any other kind's check interval."""
+    if monitor.kind == CheckKind.HEARTBEAT:
+        schedule = schedule_of(monitor)[0]
+        if schedule is not None:
+            return schedule.cron or formatting.human_duration(schedule.period_s)
+    return formatting.human_duration(monitor.interval_s)
+
+
 def rows(monitors: list[Monitor]) -> list[Row]:
     """The page's rows; tags, site and client come from the page's own queries."""
     found = []
@@ -154,7 +165,7 @@ def rows(monitors: list[Monitor]) -> list[Row]:
                 status_label=str(Status.LABELS[status]),
                 tags=sorted(monitor.tags.all(), key=lambda tag: name_key(tag.name)),
                 last_check=formatting.moment(monitor.last_checked_at),
-                interval=formatting.human_duration(monitor.interval_s),
+                interval=interval_text(monitor),
                 kind=monitor.get_kind_display(),
             )
         )

@@ -41,22 +41,33 @@ class Page:
     persona: str = OWNER
     kwargs: dict[str, str] = field(default_factory=dict)  # URL parameter -> sweep object key
     status: int = 200
-    # A page that answers a form: fill these fields of the form posting to ``name`` on the
-    # page ``via`` (a URL name without parameters), submit, and sweep the answer.
+    # A page that answers a form: on the page ``via`` (a URL name taking the same parameters,
+    # with ``via_query``), fill these fields and tick these checkboxes (CSS selectors) of the
+    # form posting to ``name`` (its action, or a button's formaction), press ``submit`` and
+    # sweep the answer.
     via: str = ""
+    via_query: str = ""
     form: dict[str, str] = field(default_factory=dict)
-    query: str = ""
+    check: tuple[str, ...] = ()
+    submit: str = "button[type=submit]"
+    query: str = ""  # formatted with the sweep's objects: "?tag={tag}"
 
     @property
     def label(self) -> str:
         """A file-name-safe label for screenshots and reports."""
         words = [self.name.replace(":", "-"), self.persona, *self.kwargs.values()]
-        if self.query:
-            words.append(re.sub(r"\W+", "-", self.query).strip("-"))
+        for query in (self.via_query, self.query):
+            if query:
+                words.append(re.sub(r"\W+", "-", query).strip("-"))
         return "_".join(words)
 
 
 CLIENT_A = {"client_id": "client_a"}
+SITE_A = {"site_id": "site_a"}
+MONITOR_A = {"monitor_id": "monitor_a"}
+HEARTBEAT = {"monitor_id": "heartbeat"}
+# Every kind's form for a new monitor (monitoring.checks.KINDS).
+KIND_NAMES = ("http", "dns", "domain", "tcp", "tls", "seo", "content", "heartbeat")
 
 PAGES: list[Page] = [
     Page("front:login", ANONYMOUS),
@@ -76,6 +87,42 @@ PAGES: list[Page] = [
     Page("front:site", CLIENT, kwargs={"site_id": "site_a"}),
     Page("front:monitor", kwargs={"monitor_id": "monitor_a"}),
     Page("front:monitor", CLIENT, kwargs={"monitor_id": "monitor_a"}),
+    Page("front:monitor", kwargs=HEARTBEAT),
+    Page("front:monitor", CLIENT, kwargs=HEARTBEAT),
+    Page("front:client_new"),
+    Page("front:client_edit", kwargs=CLIENT_A),
+    Page("front:client_delete", kwargs=CLIENT_A),
+    Page("front:site_new", kwargs=CLIENT_A),
+    Page("front:site_edit", kwargs=SITE_A),
+    Page("front:site_delete", kwargs=SITE_A),
+    Page("front:monitor_new", kwargs=SITE_A),  # the kinds to choose from
+    *[Page("front:monitor_new", kwargs=SITE_A, query=f"?kind={kind}") for kind in KIND_NAMES],
+    Page("front:monitor_edit", kwargs=MONITOR_A),
+    Page("front:monitor_edit", kwargs=HEARTBEAT),
+    # "Test now" with a name the network policy refuses once resolved (from /etc/hosts): the
+    # result panel, no traffic (an address refused as typed would be a field error instead).
+    Page(
+        "front:monitor_test",
+        kwargs=SITE_A,
+        via="front:monitor_new",
+        via_query="?kind=http",
+        form={"name": "Loopback", "url": "http://localhost:9/"},
+        submit="button[value=test]",
+    ),
+    Page("front:monitor_clone", kwargs=MONITOR_A),
+    Page("front:monitor_delete", kwargs=MONITOR_A),
+    Page("front:monitors"),
+    Page("front:monitors", query="?tag={tag}&state=down"),
+    Page("front:monitors", CLIENT),
+    # A bulk deletion first shows what goes with the monitors.
+    Page(
+        "front:monitors_bulk",
+        via="front:monitors",
+        check=("[name=monitor]",),
+        submit="button[value=delete]",
+    ),
+    Page("front:tags"),
+    Page("front:tag", kwargs={"tag_id": "tag"}),
     Page("front:maintenance", kwargs=CLIENT_A),
     Page("front:maintenance_window", kwargs={"window_id": "window"}),
     Page("front:incidents"),
@@ -139,6 +186,9 @@ NOT_PAGES: dict[str, str] = {
             "front:personal_channel_create",
             "front:personal_channel_act",
             "front:token_revoke",
+            "front:tag_delete",
+            "front:monitor_pause",
+            "front:monitor_resume",
         ],
         "post-only",  # an action that redirects back to the page it was sent from
     ),
@@ -147,6 +197,13 @@ NOT_PAGES: dict[str, str] = {
     "status:json": "not html",
     "status:css": "not html",
     "status:badge": "not html",
+    "status:atom": "not html",
+    "status:ical": "not html",
+}
+# The URL parameters of the post-only actions that take some (world attribute names).
+POST_ONLY_KWARGS: dict[str, dict[str, str]] = {
+    "front:monitor_pause": {"monitor_id": "monitor_a"},
+    "front:monitor_resume": {"monitor_id": "monitor_a"},
 }
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

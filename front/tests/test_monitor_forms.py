@@ -101,6 +101,20 @@ def test_it_shows_each_error_on_its_field_in_polish(world):
     assert not Monitor.objects.filter(name="X").exists()
 
 
+def test_it_labels_word_choices_in_the_readers_language_and_keeps_their_values(world):
+    """A Literal's values ("present", "open") are what the API and YAML take; the select and
+    the default in its help read in the page's language, each request anew."""
+    browser = signed_in(world.owner)
+    polish = browser.get(new_url(world, "http"), HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    assert '<option value="present" selected>obecne</option>' in polish
+    assert "Domyślnie: obecne" in polish
+    tcp = browser.get(new_url(world, "tcp"), HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    assert '<option value="closed">zamknięty</option>' in tcp
+    english = browser.get(new_url(world, "http"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<option value="present" selected>present</option>' in english
+    assert "Default: present" in english
+
+
 def test_it_refuses_a_name_the_site_already_uses_on_the_name_field(world):
     data = form_data("http", name="Home", url="https://a.example/")
     response = signed_in(world.owner).post(new_url(world, "http"), data)

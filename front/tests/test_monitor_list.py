@@ -180,3 +180,36 @@ def test_it_lists_nothing_of_another_agency(world):
     stranger = make_user("stranger", other, Role.OWNER)
     assert names(signed_in(world.owner).get(URL, {"q": "foreign"})) == []
     assert len(names(signed_in(stranger).get(URL))) == 3
+
+
+def test_it_keeps_a_heartbeats_ping_token_off_the_list(world):
+    """The token is the heartbeat's secret (its ``url``): the list names the kind instead, as
+    the site and monitor pages do."""
+    beat = Monitor.objects.create(
+        site=world.site_a, name="Nightly backup", kind=CheckKind.HEARTBEAT, url="s3cr3t-t0ken"
+    )
+    html = signed_in(world.owner).get(URL).content.decode()
+    assert beat.name in html and world.monitor_a.url in html
+    assert "s3cr3t-t0ken" not in html
+
+
+def test_it_gives_a_heartbeat_its_period_or_cron_schedule_as_its_interval(world):
+    """A heartbeat's check pace only looks for a late ping: how often it should hear from the
+    job is its period, or its cron schedule."""
+    Monitor.objects.create(
+        site=world.site_a,
+        name="Nightly",
+        kind=CheckKind.HEARTBEAT,
+        url="t1",
+        config={"period": 86400},
+        interval_s=60,
+    )
+    Monitor.objects.create(
+        site=world.site_a, name="Cron", kind=CheckKind.HEARTBEAT, url="t2",
+        config={"cron": "0 3 * * *"}, interval_s=60,
+    )  # fmt: skip
+    page = signed_in(world.owner).get(URL)
+    intervals = {row.monitor.name: row.interval for row in page.context["rows"]}
+    assert intervals["Nightly"] == "1 d"
+    assert intervals["Cron"] == "0 3 * * *"
+    assert intervals[world.monitor_a.name] == "1 min"

@@ -37,6 +37,7 @@ from front.tests.page_sweep import (
     OWNER,
     PAGES,
     PENDING,
+    POST_ONLY_KWARGS,
     VISIBLE_TEXTS,
     EnglishFinder,
     Page,
@@ -55,7 +56,16 @@ from incidents.models import (
 )
 from incidents.models.oncall import OnCallSchedule
 from incidents.tests.statuspages import reset_caches
-from monitoring.models import CheckKind, Monitor, MonitorState
+from monitoring.checks import heartbeat
+from monitoring.models import (
+    CheckKind,
+    HeartbeatPing,
+    Monitor,
+    MonitorState,
+    PingKind,
+    Tag,
+    TagColour,
+)
 from sitecare.tests.browser import needs_chromium
 from sites.models import Site
 from sla.models import CarePlan
@@ -144,10 +154,41 @@ def sweep_objects(world, incident_a) -> dict[str, Any]:
     schedule = OnCallSchedule.objects.create(organization=world.agency, name="Nights")
     policy = EscalationPolicy.objects.create(organization=world.agency, name="Critical")
     plan = CarePlan.objects.filter(organization=world.agency).order_by("pk").first()
+    shop = Tag.objects.create(organization=world.agency, name="Shop", colour=TagColour.TEAL)
+    critical = Tag.objects.create(organization=world.agency, name="Critical", colour=TagColour.RED)
+    world.monitor_a.tags.add(shop)
+    checkout.tags.add(shop, critical)
+    backup = Monitor.objects.create(
+        site=world.site_a,
+        name="Nightly backup",
+        kind=CheckKind.HEARTBEAT,
+        url=heartbeat.new_token(),
+        config={"period": 86400, "grace": 1800},
+        state=MonitorState.UP,
+        state_since=MOMENT - timedelta(days=3),
+        first_ping_at=MOMENT - timedelta(days=30),
+    )
+    backup.tags.add(critical)
+    for days, kind, code, body in (
+        (2, PingKind.FAIL, 2, "rsync: connection unexpectedly closed"),
+        (1, PingKind.START, None, ""),
+        (1, PingKind.SUCCESS, 0, "backup done: 1.2 GB"),
+    ):
+        HeartbeatPing.objects.create(
+            monitor=backup,
+            received_at=MOMENT - timedelta(days=days, minutes=5 if code is None else 0),
+            kind=kind,
+            exit_code=code,
+            body=body,
+            remote_addr="203.0.113.7",
+            user_agent="curl/8.5.0",
+        )
     return {
         "client_a": world.client_a.pk,
         "site_a": world.site_a.pk,
         "monitor_a": world.monitor_a.pk,
+        "heartbeat": backup.pk,
+        "tag": critical.pk,
         "incident_a": incident_a.pk,
         "incident_open": incident_open.pk,
         "ack_token": ack_token(incident_open),
@@ -199,6 +240,7 @@ def user_data(world) -> set[str]:
         (StatusPage, "title"),
         (StatusComponent, "name"),
         (MaintenanceWindow, "title"),
+        (Tag, "name"),
         (OnCallSchedule, "name"),
         (EscalationPolicy, "name"),
     ):
@@ -212,8 +254,8 @@ def sweep(clock, world, incident_a) -> Sweep:
     visits: list[Visit] = []
     for page in PAGES:
         kwargs = {param: objects[key] for param, key in page.kwargs.items()}
-        via = reverse(page.via, kwargs=kwargs) if page.via else ""
-        path = reverse(page.name, kwargs=kwargs) + page.query
+        via = reverse(page.via, kwargs=kwargs) + page.via_query if page.via else ""
+        path = reverse(page.name, kwargs=kwargs) + page.query.format(**objects)
         visits.append(Visit(page, page.persona, path, via))
     visits += [Visit(None, persona, path) for persona, path in ERROR_PATHS]
     visits.append(Visit(None, ANONYMOUS, SERVER_ERROR_PATH))
@@ -249,7 +291,8 @@ def test_it_lists_every_page_of_the_web_ui_in_the_sweep(world):
     owner = signed_in(world.owner)
     for name, why in NOT_PAGES.items():
         if why == "post-only":
-            assert owner.get(reverse(name)).status_code == 405, name
+            kwargs = {k: getattr(world, v).pk for k, v in POST_ONLY_KWARGS.get(name, {}).items()}
+            assert owner.get(reverse(name, kwargs=kwargs)).status_code == 405, name
 
 
 def open_page(tab: Any, base: str, visit: Visit) -> tuple[int, str]:
@@ -257,11 +300,14 @@ def open_page(tab: Any, base: str, visit: Visit) -> tuple[int, str]:
     page, path = visit.page, visit.path
     if page is not None and visit.via_path:
         tab.goto(base + visit.via_path)
-        form = tab.locator(f"form[action='{path}']")
+        form = tab.locator(f"form[action='{path}'], form:has([formaction='{path}'])")
         for field_name, value in page.form.items():
             form.locator(f"[name='{field_name}']").fill(value)
+        for selector in page.check:
+            for box in form.locator(selector).all():
+                box.check()
         with tab.expect_navigation() as navigation:
-            form.locator("button[type=submit]").click()
+            form.locator(page.submit).click()
         response = navigation.value
     else:
         response = tab.goto(base + path)

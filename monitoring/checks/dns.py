@@ -174,7 +174,7 @@ class Options(BaseModel):
     match: Literal["all", "any"] = Field(
         default="all",
         description=gettext_noop(
-            "all: the answers are exactly the expected values; any: one of them is there"
+            "“all”: the answers are exactly the expected values; “any”: one of them is there"
         ),
     )
     resolver: str | None = Field(
