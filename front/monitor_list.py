@@ -224,11 +224,15 @@ class MonitorList:
 
 
 def _search(monitors: QuerySet[Monitor], text: str) -> QuerySet[Monitor]:
-    """Every word must be in the name, the target (URL, host) or the site's name or address."""
+    """Every word must be in the name, the target (URL, host) or the site's name or address.
+
+    A heartbeat's target is its secret ping token, never searched: a search that finds it
+    by its letters would tell them, one guess at a time.
+    """
     for word in text.split():
         monitors = monitors.filter(
             Q(name__icontains=word)
-            | Q(url__icontains=word)
+            | (Q(url__icontains=word) & ~Q(kind=CheckKind.HEARTBEAT))
             | Q(site__name__icontains=word)
             | Q(site__url__icontains=word)
         )

@@ -191,6 +191,9 @@ def test_it_keeps_a_heartbeats_ping_token_off_the_list(world):
     html = signed_in(world.owner).get(URL).content.decode()
     assert beat.name in html and world.monitor_a.url in html
     assert "s3cr3t-t0ken" not in html
+    # Nor does a search find it by the token's letters.
+    assert names(signed_in(world.owner).get(URL, {"q": "3cr3t"})) == []
+    assert names(signed_in(world.owner).get(URL, {"q": "nightly"})) == [beat.name]
 
 
 def test_it_gives_a_heartbeat_its_period_or_cron_schedule_as_its_interval(world):
