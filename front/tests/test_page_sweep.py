@@ -328,6 +328,7 @@ def check_page(tab: Any, sweep: Sweep, language: str, width: int) -> list[str]:
     return problems
 
 
+@pytest.mark.timeout(600)  # ~100 page visits × 4 (languages × widths): 2–3 min on 2 cores
 def test_it_sweeps_every_page_in_both_languages_at_both_widths(sweep, live_server, browser):
     assert AXE_FILE.exists(), "axe-core is missing: `make node-deps` (npm ci) installs it"
     out = artifacts_dir()
