@@ -51,6 +51,7 @@ def test_it_shows_the_ping_url_with_a_copy_button_and_ready_examples(world, beat
     assert "CRON_TZ=Europe/Warsaw\n30 2 * * * /path/to/job.sh &amp;&amp; curl" in html
     assert f"{url}/start\n/path/to/job.sh\n" in html and f"{url}/$?" in html
     assert f"{url}/fail" in html
+    assert "then /&lt;exit status&gt; (0 is success" in html  # told, not swallowed as a tag
     assert "<code>30 2 * * *</code> · Europe/Warsaw" in html
     assert "<dt>Grace time</dt><dd>15 min</dd>" in html
 
