@@ -9,7 +9,7 @@ a ``(start, end)`` pair of microseconds; span lists are sorted and not overlappi
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 
@@ -40,8 +40,11 @@ def within(spans: Sequence[Micros], low: int, high: int) -> Sequence[Micros]:
     return spans[first:last]
 
 
-def intersect(a: Sequence[Micros], b: Sequence[Micros]) -> list[Micros]:
-    result: list[Micros] = []
+def _pieces(a: Sequence[Micros], b: Sequence[Micros]) -> Iterator[tuple[int, int, int]]:
+    """The time in both span lists, piece by piece: ``(start, end, index of b's span)``.
+
+    One walk over both sorted lists, advancing the one whose span ends first.
+    """
     i = j = 0
     len_a, len_b = len(a), len(b)
     while i < len_a and j < len_b:
@@ -50,12 +53,15 @@ def intersect(a: Sequence[Micros], b: Sequence[Micros]) -> list[Micros]:
         low = a_start if a_start > b_start else b_start
         high = a_end if a_end < b_end else b_end
         if low < high:
-            result.append((low, high))
+            yield low, high, j
         if a_end <= b_end:
             i += 1
         else:
             j += 1
-    return result
+
+
+def intersect(a: Sequence[Micros], b: Sequence[Micros]) -> list[Micros]:
+    return [(low, high) for low, high, _run in _pieces(a, b)]
 
 
 def subtract(a: Sequence[Micros], b: Sequence[Micros]) -> list[Micros]:
@@ -80,39 +86,14 @@ def subtract(a: Sequence[Micros], b: Sequence[Micros]) -> list[Micros]:
 
 def overlap(a: Sequence[Micros], b: Sequence[Micros]) -> int:
     """The length of the time in both span lists."""
-    found = 0
-    i = j = 0
-    len_a, len_b = len(a), len(b)
-    while i < len_a and j < len_b:
-        a_start, a_end = a[i]
-        b_start, b_end = b[j]
-        low = a_start if a_start > b_start else b_start
-        high = a_end if a_end < b_end else b_end
-        if low < high:
-            found += high - low
-        if a_end <= b_end:
-            i += 1
-        else:
-            j += 1
-    return found
+    return sum(high - low for low, high, _run in _pieces(a, b))
 
 
 def overlap_by_run(counted: Sequence[Micros], runs: Sequence[Micros]) -> list[int]:
     """For each run, the length of its time in ``counted`` (both span lists)."""
     parts = [0] * len(runs)
-    i = j = 0
-    len_a, len_b = len(counted), len(runs)
-    while i < len_a and j < len_b:
-        a_start, a_end = counted[i]
-        b_start, b_end = runs[j]
-        low = a_start if a_start > b_start else b_start
-        high = a_end if a_end < b_end else b_end
-        if low < high:
-            parts[j] += high - low
-        if a_end <= b_end:
-            i += 1
-        else:
-            j += 1
+    for low, high, run in _pieces(counted, runs):
+        parts[run] += high - low
     return parts
 
 
