@@ -19,6 +19,23 @@ from sitecare.lib.netpolicy import IPNetwork
 PHASES = ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "response_ms")
 
 
+def shown_message(outcome: Outcome) -> str:
+    """The outcome's message; a success without one reads as its status and time."""
+    if outcome.message or not outcome.ok:
+        return outcome.message
+    return http.success_message(outcome.status_code, outcome.response_ms)
+
+
+def failure_label(outcome: Outcome) -> str:
+    """The failure class in the reader's words ("" for a success)."""
+    if not outcome.failure_class:
+        return ""
+    try:
+        return str(FailureClass(outcome.failure_class).label)
+    except ValueError:  # a class this version does not know
+        return outcome.failure_class
+
+
 @dataclass(frozen=True)
 class TrialResult:
     """What one trial check found, ready to show."""
@@ -31,19 +48,11 @@ class TrialResult:
 
     @property
     def message(self) -> str:
-        """The outcome's message; a success without one reads as its status and time."""
-        if self.outcome.message or not self.outcome.ok:
-            return self.outcome.message
-        return http.success_message(self.outcome.status_code, self.outcome.response_ms)
+        return shown_message(self.outcome)
 
     @property
     def failure_label(self) -> str:
-        if not self.outcome.failure_class:
-            return ""
-        try:
-            return str(FailureClass(self.outcome.failure_class).label)
-        except ValueError:  # a class this version does not know
-            return self.outcome.failure_class
+        return failure_label(self.outcome)
 
     @property
     def timings(self) -> list[tuple[str, float]]:
@@ -66,11 +75,12 @@ def trial_target(definition: MonitorDefinition, allowlist: tuple[IPNetwork, ...]
     )
 
 
-async def _run_once(target: CheckTarget) -> Outcome:
+async def check_once(target: CheckTarget) -> Outcome:
+    """One check through the kind's own run function and the engine's outbound client."""
     async with OutboundClient() as client:
         return await kind_spec(target.kind).run(target, client)
 
 
 def run_trial(definition: MonitorDefinition, allowlist: tuple[IPNetwork, ...]) -> TrialResult:
     """Run one check of the definition now and say what it found (called from sync code)."""
-    return TrialResult(asyncio.run(_run_once(trial_target(definition, allowlist))))
+    return TrialResult(asyncio.run(check_once(trial_target(definition, allowlist))))

@@ -21,10 +21,9 @@ from rich.text import Text
 
 from monitoring.checks import http
 from monitoring.engine.target import CheckTarget
-from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from monitoring.models import CheckKind
-from sitecare.lib.http import OutboundClient
+from monitoring.trial import failure_label, shown_message
 from sitecare.lib.netpolicy import IPNetwork
 
 # What --allow-private admits: loopback and private ranges. Not link-local (cloud metadata
@@ -99,12 +98,6 @@ def validation_message(exc: ValidationError) -> str:
     )
 
 
-async def check_once(target: CheckTarget) -> Outcome:
-    """One check through the engine's own run function and outbound client."""
-    async with OutboundClient() as client:
-        return await http.run(target, client)
-
-
 def outcome_json(target: CheckTarget, outcome: Outcome) -> dict[str, Any]:
     return {
         "url": target.url,
@@ -122,20 +115,6 @@ def outcome_json(target: CheckTarget, outcome: Outcome) -> dict[str, Any]:
         },
         "details": outcome.details or {},
     }
-
-
-def shown_message(outcome: Outcome) -> str:
-    """The outcome's message; a success without one reads as its status and time."""
-    if outcome.message or not outcome.ok:
-        return outcome.message
-    return http.success_message(outcome.status_code, outcome.response_ms)
-
-
-def failure_label(outcome: Outcome) -> str:
-    try:
-        return str(FailureClass(outcome.failure_class).label)
-    except ValueError:  # a class this version does not know
-        return outcome.failure_class
 
 
 def render(target: CheckTarget, outcome: Outcome, *, tty: bool) -> str:

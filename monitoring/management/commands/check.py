@@ -63,12 +63,12 @@ class Command(SystemCheckCommand):
             return
         # Loaded only to check a URL: it brings the check kinds, pydantic and the HTTP client,
         # which the system checks and the help do not need.
-        from monitoring import url_check
+        from monitoring import trial, url_check
 
         if len(args) > 1:
             raise CommandError(_("Give one URL to check."), returncode=url_check.EXIT_BAD_INPUT)
         target = url_check.build_target(args[0], options)
-        outcome = asyncio.run(url_check.check_once(target))
+        outcome = asyncio.run(trial.check_once(target))
         if options["json"]:
             self.stdout.write(
                 json.dumps(url_check.outcome_json(target, outcome), ensure_ascii=False)
