@@ -106,7 +106,8 @@ class ClientRow:
 
 @dataclass
 class Board:
-    """The agency dashboard: clients with their sites, and the counts on top."""
+    """Clients with their sites, and the counts on top (a client's page; the agency's
+    dashboard is ``front.dashboard``, built for a large portfolio)."""
 
     clients: list[ClientRow]
 
@@ -120,10 +121,6 @@ class Board:
     @property
     def sites_down(self) -> int:
         return self._count(Status.DOWN)
-
-    @property
-    def sites_other(self) -> int:
-        return self._count(Status.UNKNOWN) + self._count(Status.PAUSED)
 
     @property
     def open_incidents(self) -> int:

@@ -35,9 +35,3 @@ def set_monitor_policy(monitors: Sequence[Monitor], policy: EscalationPolicy | N
             [PolicyAssignment(policy=policy, monitor_id=pk) for pk in changing if pk not in current]
         )
     return len(changing)
-
-
-def monitor_policies(monitor_ids: Sequence[int]) -> dict[int, EscalationPolicy]:
-    """Each monitor's own policy (monitors without one left out), in one query."""
-    rows = PolicyAssignment.objects.filter(monitor_id__in=monitor_ids).select_related("policy")
-    return {row.monitor_id: row.policy for row in rows if row.monitor_id is not None}
