@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from annotated_types import Ge, Gt, Le, Lt, MaxLen
 from django import forms
 from django.conf import settings
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
@@ -339,7 +340,8 @@ def _fields_of(
                 sub_shape = _shape(sub_info.annotation, sub_info)
                 assert not isinstance(sub_shape, type), "one level of nesting"
                 name = f"{key}{NESTED}{sub}"
-                label = f"{field_label(key)} · {field_label(sub)}"
+                # Lazy, like the other labels: the class is built once, read per request.
+                label = format_lazy("{} · {}", field_label(key), field_label(sub))
                 fields[name] = _django_field(name, sub_shape, sub_info.annotation, sub_info, label)
                 specs.append(FieldSpec(name, key, sub_shape, sub, secret=key in secrets))
                 infos[name] = (sub_info.annotation, sub_info)

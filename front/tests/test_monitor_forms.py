@@ -108,6 +108,8 @@ def test_it_labels_word_choices_in_the_readers_language_and_keeps_their_values(w
     polish = browser.get(new_url(world, "http"), HTTP_ACCEPT_LANGUAGE="pl").content.decode()
     assert '<option value="present" selected>obecne</option>' in polish
     assert "Domyślnie: obecne" in polish
+    # A nested field reads in the language asked too (its label was frozen in English).
+    assert "Uwierzytelnianie Basic · nazwa użytkownika" in polish
     tcp = browser.get(new_url(world, "tcp"), HTTP_ACCEPT_LANGUAGE="pl").content.decode()
     assert '<option value="closed">zamknięty</option>' in tcp
     english = browser.get(new_url(world, "http"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
