@@ -26,3 +26,11 @@ class FailureClass(models.TextChoices):
     HEARTBEAT_FAILED = "heartbeat_failed", _("The job reported a failure")
     INVALID_RESPONSE = "invalid_response", _("The server sent an invalid response")
     INTERNAL_ERROR = "internal_error", _("The check could not be run")
+    # Browser checks (transactions and page speed).
+    ELEMENT_NOT_FOUND = "element_not_found", _("An element the step needs was not found")
+    NAVIGATION_TIMEOUT = "navigation_timeout", _("The page did not load in time")
+    STEP_TIMEOUT = "step_timeout", _("A step did not finish in time")
+    SCRIPT_ERROR = "script_error", _("The page raised a JavaScript error")
+    REQUEST_BLOCKED = "request_blocked", _("The page requested a blocked address")
+    BUDGET_EXCEEDED = "budget_exceeded", _("A page speed budget was exceeded")
+    BROWSER_ERROR = "browser_error", _("The browser failed or was stopped")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -28,20 +29,22 @@ class CheckKind(models.TextChoices):
     HEARTBEAT = "heartbeat", _("Heartbeat (push)")
     SEO = "seo", _("SEO accidents")
     CONTENT = "content", _("Content change")
+    TRANSACTION = "transaction", _("Transaction (real browser)")
+    SPEED = "speed", _("Page speed (real browser)")
 
 
 # Kinds whose "down" warns about the future (an expiring certificate or domain) or reports an
 # accident in the content (SEO, defacement) rather than the site being unreachable.
 NOT_CRITICAL_BY_DEFAULT = frozenset(
-    {CheckKind.TLS, CheckKind.DOMAIN, CheckKind.SEO, CheckKind.CONTENT}
+    {CheckKind.TLS, CheckKind.DOMAIN, CheckKind.SEO, CheckKind.CONTENT, CheckKind.SPEED}
 )
 
 
 def default_critical(kind: str) -> bool:
     """Whether a monitor of this kind counts for the SLA when its definition does not say.
 
-    Availability kinds (http, tcp, dns, heartbeat, and any new kind) do; warning and content
-    kinds (tls, domain, seo, content) do not.
+    Availability kinds (http, tcp, dns, heartbeat, transaction, and any new kind) do; warning,
+    content and speed kinds (tls, domain, seo, content, speed) do not.
     """
     return kind not in NOT_CRITICAL_BY_DEFAULT
 
@@ -230,6 +233,42 @@ class CheckResult(messages.StoresMessages, models.Model):
     def message_text(self) -> str:
         """The message in the active language."""
         return messages.render(self.message_code, self.message_args, self.message)
+
+
+class ArtifactKind(models.TextChoices):
+    SCREENSHOT = "screenshot", _("Screenshot")
+    TRACE = "trace", _("Playwright trace")
+
+
+class BrowserArtifact(models.Model):
+    """A file a browser check kept (a screenshot, a Playwright trace) with its result.
+
+    Tied to the result by monitor and ``checked_at`` (results are written in bulk, without
+    their ids at hand); the file lives under ``SITECARE_ARTIFACT_DIR`` at ``path`` and goes
+    with the raw results' retention.
+    """
+
+    TENANT_ORG_PATH = "monitor__site__client__organization_id"
+    TENANT_CLIENT_PATH = "monitor__site__client_id"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="artifacts")
+    checked_at = models.DateTimeField(_("checked at"))
+    kind = models.CharField(_("kind"), max_length=16, choices=ArtifactKind.choices)
+    # Which step it belongs to, and its caption (a screenshot step's description).
+    step = models.PositiveSmallIntegerField(_("step"), null=True, blank=True)
+    caption = models.CharField(_("caption"), max_length=200, blank=True, default="")
+    path = models.CharField(max_length=300)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("browser artifact")
+        verbose_name_plural = _("browser artifacts")
+        indexes = [models.Index(fields=["monitor", "checked_at"], name="artifact_monitor_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.monitor_id} @ {self.checked_at:%Y-%m-%d %H:%M:%S}"
 
 
 class StateChange(messages.StoresMessages, models.Model):

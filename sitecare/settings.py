@@ -217,6 +217,8 @@ SITECARE_ENGINE_METRICS_HOST = env_str("SITECARE_ENGINE_METRICS_HOST", "127.0.0.
 SITECARE_ENGINE_METRICS_PORT = env_int("SITECARE_ENGINE_METRICS_PORT", 9108, minimum=0)
 # Raw check results are kept this long; hourly rollups and state changes are kept forever.
 SITECARE_RESULT_RETENTION_DAYS = env_int("SITECARE_RESULT_RETENTION_DAYS", 30, minimum=1)
+# Screenshots and traces of browser checks (files; their rows in monitoring.BrowserArtifact).
+SITECARE_ARTIFACT_DIR = Path(env_str("SITECARE_ARTIFACT_DIR", str(VAR_DIR / "artifacts")))
 # Where domain-expiry checks ask for registration data (RDAP bootstrap service).
 SITECARE_RDAP_BASE_URL = env_str("SITECARE_RDAP_BASE_URL", "https://rdap.org").rstrip("/")
 

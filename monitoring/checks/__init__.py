@@ -9,19 +9,45 @@ Each kind module exposes:
   ``host:port`` for TCP, a domain name for DNS…), raising ValueError with a message;
 - ``target_host``: the host of a normalised target, for the network policy's early refusal of
   literal addresses (None when the target names no host to connect to).
+
+Browser kinds (``transaction``, ``speed``) also give ``run_in_browser``: a plain function that
+runs one check in a browser session. They run as jobs on the job runner, never in the probe
+engine (their ``run`` only says so).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from monitoring.checks import content, dns, domain, heartbeat, http, seo, tcp, tls
-from monitoring.engine.target import Runner
+from monitoring.checks import (
+    browser_kind,
+    content,
+    dns,
+    domain,
+    heartbeat,
+    http,
+    seo,
+    speed,
+    tcp,
+    tls,
+    transaction,
+)
+from monitoring.engine.target import CheckTarget, Runner
+from monitoring.logic import Outcome
 from monitoring.models import CheckKind
+
+
+class BrowserRunner(Protocol):
+    """A browser kind's check: one run in a browser session, synchronous (it runs in a job).
+
+    A trial ("test now") passes ``keep_artifacts=False``: nothing is stored.
+    """
+
+    def __call__(self, target: CheckTarget, *, keep_artifacts: bool = True) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -33,6 +59,14 @@ class KindSpec:
     # Kinds whose target sitecare makes up (a heartbeat's secret ping token): an empty target
     # means "keep the stored one, or make one".
     new_target: Callable[[], str] | None = None
+    # Browser kinds: the check the job runner runs (None for the probe engine's kinds).
+    run_in_browser: BrowserRunner | None = None
+    # Kept beside the result, in the transaction that records it (once): a speed measurement.
+    record_extra: Callable[[Outcome], None] | None = None
+
+    @property
+    def in_browser(self) -> bool:
+        return self.run_in_browser is not None
 
 
 KINDS: dict[str, KindSpec] = {
@@ -54,11 +88,28 @@ KINDS: dict[str, KindSpec] = {
         heartbeat.target_host,
         new_target=heartbeat.new_token,
     ),
+    CheckKind.TRANSACTION: KindSpec(
+        transaction.Options,
+        browser_kind.not_in_engine,
+        transaction.normalize_target,
+        transaction.target_host,
+        run_in_browser=transaction.run_in_browser,
+    ),
+    CheckKind.SPEED: KindSpec(
+        speed.Options,
+        browser_kind.not_in_engine,
+        speed.normalize_target,
+        speed.target_host,
+        run_in_browser=speed.run_in_browser,
+    ),
 }
 
 # Views of the registry for callers that need one facet.
 OPTIONS: dict[str, type[BaseModel]] = {kind: spec.options for kind, spec in KINDS.items()}
 RUNNERS: dict[str, Runner] = {kind: spec.run for kind, spec in KINDS.items()}
+BROWSER_KINDS: frozenset[str] = frozenset(k for k, spec in KINDS.items() if spec.in_browser)
+# What the probe engine checks itself: not heartbeats (judged from pings), not browser kinds.
+ENGINE_KINDS: frozenset[str] = frozenset(KINDS) - BROWSER_KINDS - {CheckKind.HEARTBEAT}
 
 
 def kind_spec(kind: str) -> KindSpec:

@@ -14,11 +14,11 @@ from django.db import close_old_connections
 from django.db.models import Count, Max, Q
 
 from monitoring import content, engine_runs
-from monitoring.checks import RUNNERS
+from monitoring.checks import ENGINE_KINDS
 from monitoring.checks.content import with_baseline
 from monitoring.engine.target import CheckTarget
 from monitoring.logic import Outcome, record_results
-from monitoring.models import CheckKind, Monitor
+from monitoring.models import Monitor
 from monitoring.streaks import Streak
 from sitecare.lib.netpolicy import IPNetwork
 from tenancy.models import Organization
@@ -55,8 +55,9 @@ def load_targets() -> dict[int, CheckTarget]:
 def load_monitors() -> tuple[dict[int, CheckTarget], dict[int, Streak]]:
     """The monitors to check (see :func:`load_targets`) and their stored states and streaks."""
     close_old_connections()
-    # Heartbeats are pushed to us, not probed: monitoring.heartbeats judges them.
-    probed = [kind for kind in RUNNERS if kind != CheckKind.HEARTBEAT]
+    # Heartbeats are pushed to us, not probed (monitoring.heartbeats judges them); browser
+    # kinds run as jobs on the job runner.
+    probed = sorted(ENGINE_KINDS)
     monitors = Monitor.objects.filter(enabled=True, kind__in=probed).select_related(
         "site__client__organization"
     )

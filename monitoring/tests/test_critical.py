@@ -24,8 +24,16 @@ TARGETS = {
     CheckKind.HEARTBEAT: "",
     CheckKind.SEO: "https://shop.example/",
     CheckKind.CONTENT: "https://shop.example/",
+    CheckKind.TRANSACTION: "https://shop.example/",
+    CheckKind.SPEED: "https://shop.example/",
 }
-CRITICAL_KINDS = {CheckKind.HTTP, CheckKind.TCP, CheckKind.DNS, CheckKind.HEARTBEAT}
+CRITICAL_KINDS = {
+    CheckKind.HTTP,
+    CheckKind.TCP,
+    CheckKind.DNS,
+    CheckKind.HEARTBEAT,
+    CheckKind.TRANSACTION,
+}
 
 
 def test_it_counts_availability_kinds_and_not_warning_kinds_by_default() -> None:
