@@ -65,6 +65,17 @@ LABELS: dict[str, StrOrPromise] = {
     "time_zone": _("Time zone"),
     "grace": _("Grace (seconds)"),
     "max_runtime": _("Longest run (seconds)"),
+    "profile": _("Device profile"),
+    "runs": _("Page loads per check"),
+    "budgets": _("Budget"),
+    "lcp_ms": _("LCP (ms)"),
+    "cls": _("CLS"),
+    "tbt_ms": _("TBT (ms)"),
+    "fcp_ms": _("FCP (ms)"),
+    "ttfb_ms": _("TTFB (ms)"),
+    "bytes": _("page weight (bytes)"),
+    "requests": _("requests"),
+    "block_hosts": _("Blocked hosts"),
 }
 
 # How the values of a choice read (the value itself is what the API and YAML take); a
@@ -75,6 +86,7 @@ CHOICE_LABELS: dict[str, dict[str, StrOrPromise]] = {
     "canonical": {"self": _("pointing at the page itself"), "ignore": _("not checked")},
     "match": {"all": _("exactly the expected values"), "any": _("at least one of them")},
     "compare": {"text": _("its text"), "html": _("its HTML")},
+    "profile": {"mobile": _("mobile"), "desktop": _("desktop")},
 }
 
 TARGET_LABELS: dict[str, StrOrPromise] = {
@@ -85,6 +97,7 @@ TARGET_LABELS: dict[str, StrOrPromise] = {
     CheckKind.TLS: _("Host (and port)"),
     CheckKind.DNS: _("Domain name"),
     CheckKind.DOMAIN: _("Domain name"),
+    CheckKind.SPEED: _("Address (URL)"),
 }
 
 TARGET_HELP: dict[str, StrOrPromise] = {
@@ -95,6 +108,7 @@ TARGET_HELP: dict[str, StrOrPromise] = {
     CheckKind.TLS: _("e.g. example.com or example.com:8443"),
     CheckKind.DNS: _("e.g. example.com"),
     CheckKind.DOMAIN: _("e.g. example.com"),
+    CheckKind.SPEED: _("e.g. https://example.com/product/1"),
 }
 
 KIND_HELP: dict[str, StrOrPromise] = {
@@ -106,6 +120,7 @@ KIND_HELP: dict[str, StrOrPromise] = {
     CheckKind.SEO: _("Search engines may index the page."),
     CheckKind.CONTENT: _("A page's content did not change unexpectedly."),
     CheckKind.HEARTBEAT: _("A cron job or backup pings sitecare on time."),
+    CheckKind.SPEED: _("A page loads fast enough in a real browser (Web Vitals, budgets)."),
 }
 
 

@@ -23,10 +23,10 @@ from incidents.models import (
     MaintenanceWindow,
     Notification,
 )
-from incidents.models.core import severities_at_most
+from incidents.models.core import Severity, severities_at_most
 from incidents.templating import custom_texts, human_duration, local_since, placeholder_values
 from monitoring.failures import FailureClass
-from monitoring.models import Monitor, MonitorState, StateChange
+from monitoring.models import CheckKind, Monitor, MonitorState, StateChange
 from sitecare.lib.messages import deferred as _
 from sitecare.lib.messages import deferred_plural as ngettext
 
@@ -58,6 +58,16 @@ def hold_for_maintenance(change: StateChange, *, detected_at: datetime) -> bool:
     return True
 
 
+# Kinds whose incidents are minor: a page over its speed budget is worth a look, not a page
+# to the on-call engineer (channels with a higher ``min_severity`` stay quiet).
+MINOR_KINDS = frozenset({CheckKind.SPEED})
+
+
+def incident_severity(monitor: Monitor) -> str:
+    """The severity a monitor's new incident opens with (a person may change it later)."""
+    return Severity.MINOR if monitor.kind in MINOR_KINDS else Severity.MAJOR
+
+
 def open_incident(monitor: Monitor, change: StateChange, *, detected_at: datetime) -> Incident:
     """Open the monitor's incident (or return the one already open) and queue its alerts."""
     with transaction.atomic():
@@ -76,6 +86,7 @@ def open_incident(monitor: Monitor, change: StateChange, *, detected_at: datetim
             failure_class=change.failure_class,
             message=change.stored_message(),
             announced_at=detected_at,
+            severity=incident_severity(monitor),
         )
         IncidentEvent.objects.create(
             incident=incident,

@@ -492,3 +492,8 @@ class EngineRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host}:{self.pid} @ {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+# Models in modules of their own (kept apart for size), registered with the app from here.
+from monitoring.models_speed import SpeedMeasurement as SpeedMeasurement  # noqa: E402
+from monitoring.models_speed import SpeedProfile as SpeedProfile  # noqa: E402

@@ -1,7 +1,9 @@
 """Retention: raw check results and heartbeat pings older than the retention period go.
 
-Only ``CheckResult`` and ``HeartbeatPing`` rows are deleted; a heartbeat monitor's latest ping
-of each kind stays whatever its age (the verdict and the UI read it). Hourly rollups and the
+Only ``CheckResult`` and ``HeartbeatPing`` rows are deleted (and page speed measurements,
+``SpeedMeasurement``, after their own longer period, ``SITECARE_SPEED_RETENTION_DAYS``); a
+heartbeat monitor's latest ping of each kind stays whatever its age (the verdict and the UI
+read it). Hourly rollups and the
 state-change log are kept forever: they carry the history (charts, percentiles, exact outage
 intervals) in a few rows per monitor-day.
 Deletion runs in short chunks, each its own transaction, so SQLite's single writer is never
@@ -11,6 +13,7 @@ held for long and the engine's result batches slip in between.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,7 +21,7 @@ from django.db import close_old_connections, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from monitoring.models import CheckResult, HeartbeatPing
+from monitoring.models import CheckResult, HeartbeatPing, SpeedMeasurement
 
 logger = logging.getLogger("sitecare.retention")
 
@@ -31,6 +34,11 @@ STEP_BUDGET_ROWS = 50_000
 def retention_days() -> int:
     """The retention period in days, from ``SITECARE_RESULT_RETENTION_DAYS`` (default 30)."""
     return int(settings.SITECARE_RESULT_RETENTION_DAYS)
+
+
+def speed_retention_days() -> int:
+    """How long speed measurements are kept, from ``SITECARE_SPEED_RETENTION_DAYS`` (180)."""
+    return int(settings.SITECARE_SPEED_RETENTION_DAYS)
 
 
 def cutoff(now: datetime, days: int) -> datetime:
@@ -58,6 +66,10 @@ def _latest_pings(low: int, high: int) -> set[int]:
 PRUNED: tuple[tuple[type[models.Model], str], ...] = (
     (CheckResult, "checked_at"),
     (HeartbeatPing, "received_at"),
+)
+# Tables kept longer than raw results, each with its own period.
+PRUNED_LATER: tuple[tuple[type[models.Model], str, Callable[[], int]], ...] = (
+    (SpeedMeasurement, "measured_at", speed_retention_days),
 )
 
 
@@ -135,9 +147,11 @@ def handle_one_retention() -> int:
     now = timezone.now()
     days = retention_days()
     deleted = 0
-    for model, time_field in PRUNED:
-        count = prune_old_rows(model, time_field, now, days, budget=STEP_BUDGET_ROWS)
+    tables = [(model, field, days) for model, field in PRUNED]
+    tables += [(model, field, period()) for model, field, period in PRUNED_LATER]
+    for model, time_field, keep_days in tables:
+        count = prune_old_rows(model, time_field, now, keep_days, budget=STEP_BUDGET_ROWS)
         if count:
-            logger.info("deleted %d %s older than %d days", count, model._meta.db_table, days)
+            logger.info("deleted %d %s older than %d days", count, model._meta.db_table, keep_days)
         deleted += count
     return deleted

@@ -217,6 +217,9 @@ SITECARE_ENGINE_METRICS_HOST = env_str("SITECARE_ENGINE_METRICS_HOST", "127.0.0.
 SITECARE_ENGINE_METRICS_PORT = env_int("SITECARE_ENGINE_METRICS_PORT", 9108, minimum=0)
 # Raw check results are kept this long; hourly rollups and state changes are kept forever.
 SITECARE_RESULT_RETENTION_DAYS = env_int("SITECARE_RESULT_RETENTION_DAYS", 30, minimum=1)
+# Page speed measurements (monitoring.SpeedMeasurement) are kept this long: at least the speed
+# page's 90-day trend.
+SITECARE_SPEED_RETENTION_DAYS = env_int("SITECARE_SPEED_RETENTION_DAYS", 180, minimum=90)
 # Screenshots and traces of browser checks (files; their rows in monitoring.BrowserArtifact).
 SITECARE_ARTIFACT_DIR = Path(env_str("SITECARE_ARTIFACT_DIR", str(VAR_DIR / "artifacts")))
 # Where domain-expiry checks ask for registration data (RDAP bootstrap service).

@@ -101,6 +101,7 @@ KINDS: dict[str, KindSpec] = {
         speed.normalize_target,
         speed.target_host,
         run_in_browser=speed.run_in_browser,
+        record_extra=speed.record_extra,
     ),
 }
 

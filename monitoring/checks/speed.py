@@ -1,17 +1,115 @@
-"""Page speed check: Web Vitals of a page in a real browser, against budgets."""
+"""Page speed check: Web Vitals of a page in a real browser, the median of N loads, against
+budgets.
+
+1. Each load runs in its own fresh browser session (``monitoring.browser.session``), throttled
+   for the profile; ``monitoring.browser.vitals`` measures it.
+2. The median of each figure across the loads counts (one slow load among three does not).
+3. A median over its budget fails the check (``BUDGET_EXCEEDED``, naming the figures); the
+   usual confirmation (``confirm_down`` such checks in a row) opens a minor incident.
+4. The medians, the environment they ran in and the heaviest resources go into the result's
+   details and, through :func:`record_extra`, into a ``SpeedMeasurement`` kept for the trends.
+
+Budgets have no defaults: a speed monitor without budgets records its trends and fails only
+when the page does not load. The Core Web Vitals "good" thresholds (LCP 2,500 ms, CLS 0.1,
+from Google's field data at the 75th percentile) are the usual starting point; the lab's
+throttled mobile profile is harsher than most visitors' phones, so set budgets from a few
+days of the page's own trend.
+"""
 
 from __future__ import annotations
 
-from django.utils import timezone
-from pydantic import BaseModel, ConfigDict
+import logging
+import re
+import statistics
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from monitoring.browser import calibration
+from monitoring.browser.session import BrowserStopped, SessionOptions, open_session
+from monitoring.browser.vitals import (
+    QUIET_CAP_S,
+    LoadFigures,
+    NavigationFailed,
+    Profile,
+    measure_load,
+)
 from monitoring.checks.browser_kind import normalize_target, target_host
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
+from monitoring.models import SpeedMeasurement
+from sitecare.lib.messages import Message, joined
 from sitecare.lib.messages import deferred as _
 
-__all__ = ["Options", "normalize_target", "run_in_browser", "target_host"]
+__all__ = ["Options", "normalize_target", "record_extra", "run_in_browser", "target_host"]
+
+logger = logging.getLogger(__name__)
+
+# The figures, in the order they are judged and shown.
+FIGURES = ("lcp_ms", "cls", "tbt_ms", "fcp_ms", "ttfb_ms", "bytes", "requests")
+INTEGER_FIGURES = frozenset({"bytes", "requests"})
+HOST_PATTERN = re.compile(
+    r"^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+)
+# A session's hard limit beyond the page's own timeout: opening it, the quiet wait, slack.
+SESSION_SLACK_S = QUIET_CAP_S + 20.0
+TREND_DAYS = 90  # the trend charts' period (an environment unseen this long is forgotten)
+
+
+class Budgets(BaseModel):
+    """The most each median figure may be (none set: that figure is only recorded)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lcp_ms: int | None = Field(
+        default=None,
+        ge=1,
+        le=120_000,
+        description=gettext_noop("Largest Contentful Paint; Google's “good” is up to 2500"),
+    )
+    cls: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description=gettext_noop("Cumulative Layout Shift; Google's “good” is up to 0.1"),
+    )
+    tbt_ms: int | None = Field(
+        default=None,
+        ge=0,
+        le=120_000,
+        description=gettext_noop("Total Blocking Time; Lighthouse's “good” is up to 200"),
+    )
+    fcp_ms: int | None = Field(
+        default=None,
+        ge=1,
+        le=120_000,
+        description=gettext_noop("First Contentful Paint; Google's “good” is up to 1800"),
+    )
+    ttfb_ms: int | None = Field(
+        default=None,
+        ge=1,
+        le=120_000,
+        description=gettext_noop("Time to First Byte; Google's “good” is up to 800"),
+    )
+    bytes: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000_000_000,
+        description=gettext_noop("bytes transferred by the whole page"),
+    )
+    requests: int | None = Field(
+        default=None, ge=1, le=100_000, description=gettext_noop("requests the page makes")
+    )
+
+    def as_dict(self) -> dict[str, float | int]:
+        """The budgets that are set."""
+        return {key: value for key, value in self.model_dump().items() if value is not None}
 
 
 class Options(BaseModel):
@@ -19,13 +117,280 @@ class Options(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    profile: Literal["mobile", "desktop"] = Field(
+        default="mobile",
+        description=gettext_noop(
+            "mobile: 390 px, CPU slowed 4×, a slow 4G network; desktop: 1366 px, a fast network"
+        ),
+    )
+    runs: int = Field(
+        default=3,
+        ge=1,
+        le=5,
+        description=gettext_noop("1 to 5; the median of each figure across the loads counts"),
+    )
+    budgets: Budgets = Field(default_factory=Budgets)
+    block_hosts: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description=gettext_noop(
+            "hosts whose requests are refused (analytics, ads): ads.example.net or *.example.com"
+        ),
+    )
+
+    @field_validator("block_hosts")
+    @classmethod
+    def _host_patterns(cls, values: list[str]) -> list[str]:
+        patterns = []
+        for value in values:
+            pattern = value.strip().lower().rstrip(".")
+            if len(pattern) > 253 or not HOST_PATTERN.match(pattern):
+                raise ValueError(
+                    _("%(value)r is not a host name or a *.example.com pattern")
+                    % {"value": value[:100]}
+                )
+            patterns.append(pattern)
+        return patterns
+
+
+# --- judging the figures (pure) ------------------------------------------------------------
+
+
+def median_figures(loads: Sequence[dict[str, float | int | None]]) -> dict[str, float | None]:
+    """The median of each figure across the loads (loads that lack a figure left out)."""
+    medians: dict[str, float | None] = {}
+    for key in FIGURES:
+        values = [float(v) for load in loads if (v := load.get(key)) is not None]
+        if not values:
+            medians[key] = None
+            continue
+        middle = statistics.median(values)
+        medians[key] = round(middle) if key in INTEGER_FIGURES else round(middle, 4)
+    return medians
+
+
+def broken_budgets(medians: dict[str, float | None], budgets: dict[str, float | int]) -> list[str]:
+    """The figures whose median is over their budget, in ``FIGURES`` order.
+
+    A budgeted figure the loads never produced (no LCP: nothing was painted) counts as broken:
+    a blank page must not pass its budget.
+    """
+    broken = []
+    for key in FIGURES:
+        if key not in budgets:
+            continue
+        value = medians.get(key)
+        if value is None or value > budgets[key]:
+            broken.append(key)
+    return broken
+
+
+# How each figure reads in a message: its name (a lazy label where words are needed) and unit.
+FIGURE_WORDS: dict[str, tuple[Any, str]] = {
+    "lcp_ms": ("LCP", " ms"),
+    "cls": ("CLS", ""),
+    "tbt_ms": ("TBT", " ms"),
+    "fcp_ms": ("FCP", " ms"),
+    "ttfb_ms": ("TTFB", " ms"),
+    "bytes": (gettext_lazy("page weight"), " B"),
+    "requests": (gettext_lazy("requests"), ""),
+}
+
+
+def shown_value(key: str, value: float | int) -> float | int:
+    """A figure as a message shows it: whole milliseconds and bytes, CLS to 3 places."""
+    return round(float(value), 3) if key == "cls" else round(value)
+
+
+def budget_message(
+    medians: dict[str, float | None], budgets: dict[str, float | int], broken: Sequence[str]
+) -> Message:
+    """ "Page speed over budget: LCP 3200 ms (budget 2500 ms), CLS 0.15 (budget 0.1)" as data."""
+    parts: list[Message] = []
+    for key in broken:
+        figure, unit = FIGURE_WORDS[key]
+        value = medians.get(key)
+        words = {"figure": figure, "unit": unit, "budget": shown_value(key, budgets[key])}
+        if value is None:
+            parts.append(_("%(figure)s not measured (budget %(budget)s%(unit)s)") % words)
+        else:
+            words["value"] = shown_value(key, value)
+            parts.append(_("%(figure)s %(value)s%(unit)s (budget %(budget)s%(unit)s)") % words)
+    return _("Page speed over budget: %(figures)s.") % {"figures": joined(parts, ", ")}
+
+
+def median_run(loads: Sequence[LoadFigures]) -> LoadFigures:
+    """The load whose LCP is the median one (its resources stand for the check's)."""
+    ranked = sorted(loads, key=lambda load: load.lcp_ms if load.lcp_ms is not None else 1e12)
+    return ranked[(len(ranked) - 1) // 2]
+
+
+# --- running the check ---------------------------------------------------------------------
+
 
 def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outcome:
-    """Measure one page in a browser session and say what it found."""
+    """Measure the page ``runs`` times, each in a fresh session, and judge the medians.
+
+    1. Load the page in a fresh session per run (a failed load ends the check: its failure).
+    2. Take the median of each figure, tag it with the environment (Chromium, CPU score).
+    3. Judge the medians against the budgets.
+    Speed checks keep no files: ``keep_artifacts`` changes nothing.
+    """
+    now = timezone.now()
+    options = Options.model_validate(dict(target.config))
+    loads: list[LoadFigures] = []
+    version = ""
+    for _run in range(options.runs):
+        try:
+            load, version = _one_load(target, options)
+        except NavigationFailed as exc:
+            return _failed(target, now, navigation_class(exc), _navigation_message(exc))
+        except BrowserStopped as exc:
+            logger.warning("speed check of monitor %s: browser stopped: %s", target.monitor_id, exc)
+            return _failed(target, now, FailureClass.BROWSER_ERROR, _("The browser was stopped."))
+        if load.status is not None and load.status >= 400:
+            message = _("The page answered HTTP %(status)d.") % {"status": load.status}
+            return _failed(target, now, FailureClass.HTTP_STATUS, message, status=load.status)
+        loads.append(load)
+    return judged(target, now, options, loads, version)
+
+
+def _one_load(target: CheckTarget, options: Options) -> tuple[LoadFigures, str]:
+    session_options = SessionOptions(
+        allowlist=target.allowlist,
+        blocked_hosts=tuple(options.block_hosts),
+        mobile=options.profile == "mobile",
+        timeout_s=target.timeout_s + SESSION_SLACK_S,
+        record_trace=False,
+        exclusive=True,  # never two speed measurements at once on one runner
+    )
+    profile: Profile = options.profile
+    with open_session(session_options) as session:
+        load = measure_load(session, target.url, profile=profile, timeout_s=target.timeout_s)
+        return load, session.browser_version
+
+
+def judged(
+    target: CheckTarget,
+    now: datetime,
+    options: Options,
+    loads: Sequence[LoadFigures],
+    browser_version: str,
+) -> Outcome:
+    """The check's outcome from its loads: medians, environment, budgets."""
+    medians = median_figures([load.figures() for load in loads])
+    budgets = options.budgets.as_dict()
+    broken = broken_budgets(medians, budgets)
+    score = calibration.cpu_score()
+    details = {
+        "profile": options.profile,
+        "runs": len(loads),
+        "median": medians,
+        "budgets": budgets,
+        "broken": broken,
+        "heaviest": median_run(loads).resources,
+        "environment": {
+            "browser": browser_version,
+            "cpu_score": score,
+            "key": calibration.environment_key(
+                options.profile, browser_version, score, known_environments(options.profile, now)
+            ),
+        },
+    }
     return Outcome(
         target.monitor_id,
-        timezone.now(),
-        ok=False,
-        failure_class=FailureClass.INTERNAL_ERROR,
-        message=_("The check could not be run"),
+        now,
+        ok=not broken,
+        status_code=loads[-1].status,
+        # The monitor's response-time chart shows the page's LCP.
+        response_ms=medians["lcp_ms"],
+        ttfb_ms=medians["ttfb_ms"],
+        failure_class=FailureClass.BUDGET_EXCEEDED if broken else FailureClass.NONE,
+        message=budget_message(medians, budgets, broken) if broken else "",
+        details=details,
     )
+
+
+def known_environments(profile: str, now: datetime) -> list[str]:
+    """The environment keys of the profile's measurements in the charts' period."""
+    since = now - timedelta(days=TREND_DAYS)
+    rows = SpeedMeasurement.objects.filter(profile=profile, measured_at__gte=since)
+    return list(rows.values_list("environment", flat=True).distinct())
+
+
+# Chromium's network errors (``net::ERR_…``) that have a failure class of their own.
+NET_ERRORS: tuple[tuple[str, str], ...] = (
+    ("ERR_NAME_NOT_RESOLVED", FailureClass.DNS_ERROR),
+    ("ERR_NAME_RESOLUTION_FAILED", FailureClass.DNS_ERROR),
+    ("ERR_CONNECTION_REFUSED", FailureClass.CONNECTION_REFUSED),
+    ("ERR_CONNECTION_RESET", FailureClass.CONNECTION_RESET),
+    ("ERR_CONNECTION_CLOSED", FailureClass.CONNECTION_RESET),
+    ("ERR_EMPTY_RESPONSE", FailureClass.INVALID_RESPONSE),
+    ("ERR_TIMED_OUT", FailureClass.TIMEOUT),
+    ("ERR_CONNECTION_TIMED_OUT", FailureClass.TIMEOUT),
+    ("ERR_CERT_", FailureClass.TLS_ERROR),
+    ("ERR_SSL_", FailureClass.TLS_ERROR),
+    ("ERR_TOO_MANY_REDIRECTS", FailureClass.TOO_MANY_REDIRECTS),
+    ("ERR_BLOCKED_BY_CLIENT", FailureClass.REQUEST_BLOCKED),
+    ("ERR_TUNNEL_CONNECTION_FAILED", FailureClass.BLOCKED_BY_POLICY),
+    ("ERR_PROXY_CONNECTION_FAILED", FailureClass.BLOCKED_BY_POLICY),
+)
+
+
+def navigation_class(exc: NavigationFailed) -> str:
+    """The failure class of a page that did not load."""
+    if exc.timed_out:
+        return FailureClass.NAVIGATION_TIMEOUT
+    for code, failure in NET_ERRORS:
+        if code in exc.error:
+            return failure
+    return FailureClass.BROWSER_ERROR
+
+
+def _navigation_message(exc: NavigationFailed) -> Message:
+    if exc.timed_out:
+        return _("The page did not finish loading in time.")
+    # Chromium's own error code (net::ERR_…) is the same in every language.
+    code = re.search(r"net::ERR_[A-Z_]+", exc.error)
+    detail = code.group(0) if code else exc.error[:200]
+    return _("The page did not load: %(error)s") % {"error": detail}
+
+
+def _failed(
+    target: CheckTarget, now: datetime, failure: str, message: str, *, status: int | None = None
+) -> Outcome:
+    return Outcome(
+        target.monitor_id, now, ok=False, status_code=status, failure_class=failure, message=message
+    )
+
+
+# --- keeping the figures -------------------------------------------------------------------
+
+
+def record_extra(outcome: Outcome) -> None:
+    """Keep a measured check's medians as a ``SpeedMeasurement`` (once per monitor and moment).
+
+    Called by the job layer inside the transaction that records the result; a check whose page
+    did not load measured nothing and keeps nothing. A second call for the same check (a job
+    retried after its lease) finds the row and leaves it.
+    """
+    details = outcome.details or {}
+    medians = details.get("median")
+    environment = details.get("environment")
+    if not isinstance(medians, dict) or not isinstance(environment, dict):
+        return
+    with transaction.atomic():
+        SpeedMeasurement.objects.get_or_create(
+            monitor_id=outcome.monitor_id,
+            measured_at=outcome.checked_at,
+            defaults={
+                "environment": str(environment.get("key", ""))[:100],
+                "browser_version": str(environment.get("browser", ""))[:40],
+                "cpu_score": float(environment.get("cpu_score") or 0.0),
+                "profile": str(details.get("profile", "mobile")),
+                "runs": int(details.get("runs") or 1),
+                **{key: medians.get(key) for key in FIGURES},
+                "heaviest": list(details.get("heaviest") or []),
+                "broken": list(details.get("broken") or []),
+            },
+        )
