@@ -21,6 +21,7 @@ from front.views import (
     signin,
     sla,
     sla_overview,
+    speed,
     status_admin,
     tags,
     two_factor,
@@ -56,6 +57,7 @@ urlpatterns: list[URLPattern] = [
     path("monitors/", monitor_list.monitor_list_page, name="monitors"),
     path("monitors/bulk/", monitor_list.monitors_bulk, name="monitors_bulk"),
     path("monitors/<int:monitor_id>/", monitors.monitor_detail, name="monitor"),
+    path("monitors/<int:monitor_id>/speed/", speed.speed_page, name="monitor_speed"),
     path("monitors/<int:monitor_id>/edit/", monitor_forms.monitor_edit, name="monitor_edit"),
     path("monitors/<int:monitor_id>/clone/", monitor_actions.monitor_clone, name="monitor_clone"),
     path(
