@@ -28,6 +28,7 @@ from typing import Any, Literal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
+from playwright.sync_api import Error as PlaywrightError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from monitoring.browser import calibration
@@ -231,13 +232,16 @@ def median_run(loads: Sequence[LoadFigures]) -> LoadFigures:
 def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outcome:
     """Measure the page ``runs`` times, each in a fresh session, and judge the medians.
 
-    1. Load the page in a fresh session per run (a failed load ends the check: its failure).
-    2. Take the median of each figure, tag it with the environment (Chromium, CPU score).
-    3. Judge the medians against the budgets.
+    1. Read the known environments (before any browser session: the database is not used
+       while one is open in this thread).
+    2. Load the page in a fresh session per run (a failed load ends the check: its failure).
+    3. Take the median of each figure, tag it with the environment (Chromium, CPU score).
+    4. Judge the medians against the budgets.
     Speed checks keep no files: ``keep_artifacts`` changes nothing.
     """
     now = timezone.now()
     options = Options.model_validate(dict(target.config))
+    known = known_environments(options.profile, now)
     loads: list[LoadFigures] = []
     version = ""
     for _run in range(options.runs):
@@ -248,11 +252,17 @@ def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outco
         except BrowserStopped as exc:
             logger.warning("speed check of monitor %s: browser stopped: %s", target.monitor_id, exc)
             return _failed(target, now, FailureClass.BROWSER_ERROR, _("The browser was stopped."))
+        except PlaywrightError as exc:  # the page crashed, or navigated away while measured
+            logger.info("speed check of monitor %s: %s", target.monitor_id, exc)
+            message = _("The browser could not measure the page: %(error)s") % {
+                "error": str(exc).splitlines()[0][:200]
+            }
+            return _failed(target, now, FailureClass.BROWSER_ERROR, message)
         if load.status is not None and load.status >= 400:
             message = _("The page answered HTTP %(status)d.") % {"status": load.status}
             return _failed(target, now, FailureClass.HTTP_STATUS, message, status=load.status)
         loads.append(load)
-    return judged(target, now, options, loads, version)
+    return judged(target, now, options, loads, version, known)
 
 
 def _one_load(target: CheckTarget, options: Options) -> tuple[LoadFigures, str]:
@@ -276,8 +286,10 @@ def judged(
     options: Options,
     loads: Sequence[LoadFigures],
     browser_version: str,
+    known: Sequence[str] = (),
 ) -> Outcome:
-    """The check's outcome from its loads: medians, environment, budgets."""
+    """The check's outcome from its loads: medians, environment (``known``: the environment
+    keys seen lately, see ``calibration.environment_key``), budgets."""
     medians = median_figures([load.figures() for load in loads])
     budgets = options.budgets.as_dict()
     broken = broken_budgets(medians, budgets)
@@ -292,9 +304,7 @@ def judged(
         "environment": {
             "browser": browser_version,
             "cpu_score": score,
-            "key": calibration.environment_key(
-                options.profile, browser_version, score, known_environments(options.profile, now)
-            ),
+            "key": calibration.environment_key(options.profile, browser_version, score, known),
         },
     }
     return Outcome(
