@@ -54,7 +54,11 @@ PAGE = b"""<!doctype html><html lang="en"><head><title>Shop</title></head><body>
 <script>addEventListener('load', () => setTimeout(() => {
   const until = performance.now() + 150; while (performance.now() < until) {}
 }, 0));</script></body></html>"""
-FILES = {"/": (PAGE, "text/html"), "/hero.png": (HERO, "image/png"), "/icon.png": (ICON, "image/png")}
+FILES = {
+    "/": (PAGE, "text/html"),
+    "/hero.png": (HERO, "image/png"),
+    "/icon.png": (ICON, "image/png"),
+}
 
 
 class ShopHandler(BaseHTTPRequestHandler):
