@@ -155,7 +155,7 @@ def trend_svg(
     end: datetime,
     tz: tzinfo,
     budget: float | None,
-    shown: Callable[[float], str],
+    axis: Callable[[float, float], str],
     title: str,
     budget_label: str,
     empty_text: str,
@@ -163,13 +163,13 @@ def trend_svg(
 ) -> SafeString:
     """A figure's daily medians over ``[start, end)``: a line per series, the budget in red.
 
-    ``shown`` formats a value for the axis (and the budget's label); the axis runs from 0 to
-    a round value above the highest point and the budget.
+    ``axis(value, top)`` labels a value of an axis that reaches ``top``; the axis runs from 0
+    to a round value above the highest point and the budget.
     """
     values = [value for line in series for _at, value in line.points]
     highest = max([*values, budget * 1.1 if budget is not None else 0.0], default=0.0)
     top = nice_ceiling(highest) if highest > 0 else 1.0
-    labels = [shown(top * i / 4) for i in range(5)]
+    labels = [axis(top * i / 4, top) for i in range(5)]
     left = max(LEFT, max(text_width(label) for label in labels) + 10)
     frame = _Frame(start, end, top, width, left)
     body = [*_value_axis(frame, labels), *_day_axis(frame, tz)]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import ValidationError
 
-from front.charts import NARROW, WIDTH
+from front.charts import NARROW, WIDTH, axis_number
 from front.charts_speed import Series, daily_medians, legend_swatch, trend_svg
 from front.formatting import response_time
 from monitoring.browser.calibration import reference_score
@@ -26,6 +26,26 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 TREND_DAYS = speed.TREND_DAYS
+
+
+def _ms_axis(value: float, top: float) -> str:
+    """Milliseconds on an axis: seconds once the axis reaches 2 s (1.25 s, not 1.2 s)."""
+    if top >= 2000:
+        return _("%(value)s s") % {"value": axis_number(value / 1000)}
+    return _("%(value)s ms") % {"value": axis_number(value)}
+
+
+def _bytes_axis(value: float, top: float) -> str:
+    """Bytes on an axis in round decimal units (125 kB, 1.5 MB)."""
+    if top >= 2_000_000:
+        return _("%(value)s MB") % {"value": axis_number(value / 1_000_000)}
+    if top >= 2_000:
+        return _("%(value)s kB") % {"value": axis_number(value / 1_000)}
+    return axis_number(value)
+
+
+def _plain_axis(value: float, top: float) -> str:
+    return axis_number(value)
 
 
 def _cls(value: float) -> str:
@@ -47,16 +67,17 @@ class Figure:
     key: str
     name: StrOrPromise
     shown: Callable[[float], str]
+    axis: Callable[[float, float], str]
 
 
 FIGURES: tuple[Figure, ...] = (
-    Figure("lcp_ms", gettext_lazy("Largest Contentful Paint (LCP)"), response_time),
-    Figure("cls", gettext_lazy("Cumulative Layout Shift (CLS)"), _cls),
-    Figure("tbt_ms", gettext_lazy("Total Blocking Time (TBT)"), response_time),
-    Figure("fcp_ms", gettext_lazy("First Contentful Paint (FCP)"), response_time),
-    Figure("ttfb_ms", gettext_lazy("Time to First Byte (TTFB)"), response_time),
-    Figure("bytes", gettext_lazy("Page weight"), _size),
-    Figure("requests", gettext_lazy("Requests"), _count),
+    Figure("lcp_ms", gettext_lazy("Largest Contentful Paint (LCP)"), response_time, _ms_axis),
+    Figure("cls", gettext_lazy("Cumulative Layout Shift (CLS)"), _cls, _plain_axis),
+    Figure("tbt_ms", gettext_lazy("Total Blocking Time (TBT)"), response_time, _ms_axis),
+    Figure("fcp_ms", gettext_lazy("First Contentful Paint (FCP)"), response_time, _ms_axis),
+    Figure("ttfb_ms", gettext_lazy("Time to First Byte (TTFB)"), response_time, _ms_axis),
+    Figure("bytes", gettext_lazy("Page weight"), _size, _bytes_axis),
+    Figure("requests", gettext_lazy("Requests"), _count, _plain_axis),
 )
 
 # Chromium's resource types (the DevTools protocol's names) as the page shows them.
@@ -182,7 +203,7 @@ def trend_charts(
                 end=end,
                 tz=tz,
                 budget=float(budget) if budget is not None else None,
-                shown=figure.shown,
+                axis=figure.axis,
                 title=str(figure.name),
                 budget_label=_("budget %(value)s") % {"value": figure.shown(budget)}
                 if budget is not None

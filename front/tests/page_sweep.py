@@ -66,8 +66,9 @@ CLIENT_A = {"client_id": "client_a"}
 SITE_A = {"site_id": "site_a"}
 MONITOR_A = {"monitor_id": "monitor_a"}
 HEARTBEAT = {"monitor_id": "heartbeat"}
+SPEED = {"monitor_id": "speed"}
 # Every kind's form for a new monitor (monitoring.checks.KINDS).
-KIND_NAMES = ("http", "dns", "domain", "tcp", "tls", "seo", "content", "heartbeat")
+KIND_NAMES = ("http", "dns", "domain", "tcp", "tls", "seo", "content", "heartbeat", "speed")
 
 PAGES: list[Page] = [
     Page("front:login", ANONYMOUS),
@@ -89,6 +90,9 @@ PAGES: list[Page] = [
     Page("front:monitor", CLIENT, kwargs={"monitor_id": "monitor_a"}),
     Page("front:monitor", kwargs=HEARTBEAT),
     Page("front:monitor", CLIENT, kwargs=HEARTBEAT),
+    Page("front:monitor", kwargs=SPEED),
+    Page("front:monitor_speed", kwargs=SPEED),
+    Page("front:monitor_speed", CLIENT, kwargs=SPEED),
     Page("front:client_new"),
     Page("front:client_edit", kwargs=CLIENT_A),
     Page("front:client_delete", kwargs=CLIENT_A),

@@ -42,6 +42,7 @@ from front.tests.page_sweep import (
     EnglishFinder,
     Page,
 )
+from front.tests.speed_world import speed_monitor_with_trend
 from incidents.ack import ack_token
 from incidents.models import (
     Channel,
@@ -169,6 +170,7 @@ def sweep_objects(world, incident_a) -> dict[str, Any]:
         first_ping_at=MOMENT - timedelta(days=30),
     )
     backup.tags.add(critical)
+    speed = speed_monitor_with_trend(world.site_a, MOMENT)
     for days, kind, code, body in (
         (2, PingKind.FAIL, 2, "rsync: connection unexpectedly closed"),
         (1, PingKind.START, None, ""),
@@ -188,6 +190,7 @@ def sweep_objects(world, incident_a) -> dict[str, Any]:
         "site_a": world.site_a.pk,
         "monitor_a": world.monitor_a.pk,
         "heartbeat": backup.pk,
+        "speed": speed.pk,
         "tag": critical.pk,
         "incident_a": incident_a.pk,
         "incident_open": incident_open.pk,

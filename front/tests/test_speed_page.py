@@ -14,54 +14,16 @@ from django.urls import reverse
 from front.charts_speed import Series, daily_medians, trend_svg
 from front.formatting import response_time
 from front.tests.conftest import signed_in
-from monitoring.models import CheckKind, Monitor, SpeedMeasurement
+from front.tests.speed_world import NEW_ENV, OLD_ENV, speed_monitor_with_trend
+from monitoring.models import CheckKind, Monitor
 
 NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
 WARSAW = ZoneInfo("Europe/Warsaw")
-OLD_ENV = "mobile/chromium-149/cpu-2100"
-NEW_ENV = "mobile/chromium-150/cpu-2208"
 
 
 @pytest.fixture
 def speed_a(world) -> Monitor:
-    """Client A's speed monitor: 60 days in one environment, then 20 in a new Chromium."""
-    monitor = Monitor.objects.create(
-        site=world.site_a,
-        name="Home speed",
-        kind=CheckKind.SPEED,
-        url="https://a.example/",
-        config={"budgets": {"lcp_ms": 2500, "cls": 0.1}},
-        critical=False,
-    )
-    rows = []
-    for day in range(80, 0, -1):
-        environment = OLD_ENV if day > 20 else NEW_ENV
-        rows.append(
-            SpeedMeasurement(
-                monitor=monitor,
-                measured_at=NOW - timedelta(days=day),
-                environment=environment,
-                browser_version="149.0.1.1" if day > 20 else "150.0.7871.100",
-                cpu_score=2100.0 if day > 20 else 2208.0,
-                profile="mobile",
-                runs=3,
-                lcp_ms=2000.0 + day,
-                cls=0.01,
-                tbt_ms=100.0,
-                fcp_ms=800.0,
-                ttfb_ms=40.0,
-                bytes=500_000,
-                requests=20,
-                heaviest=[
-                    {"url": "https://a.example/hero.jpg", "bytes": 310_000, "type": "Image"},
-                    {"url": "https://a.example/app.js", "bytes": 90_000, "type": "Script"},
-                ],
-            )
-        )
-    latest = rows[-1]
-    latest.lcp_ms, latest.cls = 3100.0, 0.02  # the latest breaks the LCP budget only
-    SpeedMeasurement.objects.bulk_create(rows)
-    return monitor
+    return speed_monitor_with_trend(world.site_a, NOW)
 
 
 def page(monitor: Monitor) -> str:
@@ -157,7 +119,7 @@ def test_it_never_joins_two_environments_into_one_line():
         end=end,
         tz=WARSAW,
         budget=2500.0,
-        shown=response_time,
+        axis=lambda value, _top: response_time(value),
         title="LCP <script>",
         budget_label="budget 2.5 s",
         empty_text="nothing",
@@ -186,7 +148,7 @@ def test_it_draws_an_empty_chart_with_its_text():
         end=start + timedelta(days=90),
         tz=WARSAW,
         budget=None,
-        shown=response_time,
+        axis=lambda value, _top: response_time(value),
         title="LCP",
         budget_label="",
         empty_text="No measurements in this period.",
