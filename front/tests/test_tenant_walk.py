@@ -14,7 +14,7 @@ from front.tests.conftest import signed_in
 from incidents.models import Channel, EscalationPolicy, MaintenanceWindow
 from incidents.models.oncall import OnCallSchedule
 from incidents.tests.statuspages import status_walk_objects
-from monitoring.models import Tag
+from monitoring.models import CheckKind, Monitor, Tag
 from sla.models import CarePlan
 
 
@@ -83,10 +83,19 @@ POST_ONLY = {"front:monitor_pause", "front:monitor_resume", "front:monitor_test"
 # checks that a forged or stale one is 404.
 # The same for ack links: incidents/tests/test_ack_link.py.
 BY_SECRET = {"front:oncall_ical", "front:incident_ack_link"}
+# Pages of one kind of monitor only (another kind's id is not found): walked with a monitor of
+# client A of that kind.
+KIND_PAGES = {"front:monitor_speed": CheckKind.SPEED}
 
 
 def test_it_answers_404_to_client_b_for_every_client_a_page_with_an_id(world, incident_a):
     objects = client_a_objects(world, incident_a)
+    kind_monitors = {
+        name: Monitor.objects.create(
+            site=world.site_a, name=f"Walk {kind}", kind=kind, url="https://a.example/"
+        )
+        for name, kind in KIND_PAGES.items()
+    }
     walked = patterns_with_ids(get_resolver("front.urls").url_patterns)
     assert len(walked) >= 4  # the walk is not vacuous
     intruder = signed_in(world.client_b_user)
@@ -97,7 +106,8 @@ def test_it_answers_404_to_client_b_for_every_client_a_page_with_an_id(world, in
             continue
         missing = [p for p in params if p not in objects]
         assert not missing, f"{name}: no client A object mapped for {missing}"
-        url = reverse(name, kwargs={p: objects[p].pk for p in params})  # type: ignore[attr-defined]
+        mapped = {**objects, "monitor_id": kind_monitors[name]} if name in KIND_PAGES else objects
+        url = reverse(name, kwargs={p: mapped[p].pk for p in params})  # type: ignore[attr-defined]
         if name in POST_ONLY:
             assert intruder.post(url, {"kind": "http"}).status_code == 404, url
             assert own_user.post(url, {"kind": "http"}).status_code == 404, url
