@@ -34,6 +34,7 @@ from django.conf import settings
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from monitoring.browser.proxy import Listener, Policy, Refusal, guard_proxy
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.procinfo import descendants
 
 logger = logging.getLogger("sitecare.browser")
@@ -58,11 +59,20 @@ NO_LOOPBACK_BYPASS = "<-loopback>"
 WATCH_INTERVAL_S = 0.1
 MEMORY_EVERY = 3  # ticks between memory samples (reading /proc costs; deadlines are cheap)
 LAUNCH_TIMEOUT_MS = 30_000
-CLOSE_TIMEOUT_S = 5.0
+CLOSE_TIMEOUT_S = 2.0
 
 
 class BrowserStopped(Exception):
-    """The browser was killed (hard timeout, memory cap) or crashed during the check."""
+    """The browser was killed (hard timeout, memory cap) or crashed during the check.
+
+    ``reason`` is "timeout", "memory" or "crash"; ``message`` says it in the reader's
+    language (a :mod:`sitecare.lib.messages` sentence, stored as data).
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
 
 
 # --- processes ----------------------------------------------------------------------------
@@ -232,14 +242,14 @@ class Slot:
             before = chromium_roots()
             self.browser = self.playwright.chromium.launch(
                 executable_path=CHROMIUM,
-                args=[*BASE_ARGS, *GUARD_ARGS],
+                args=[*BASE_ARGS, *GUARD_ARGS, _heap_limit_flag()],
                 proxy={"server": self.default_proxy.url, "bypass": NO_LOOPBACK_BYPASS},
                 timeout=LAUNCH_TIMEOUT_MS,
             )
             new = chromium_roots() - before
         if len(new) != 1:
             self.retire()
-            raise BrowserStopped(f"cannot tell the launched browser's process ({new})")
+            raise BrowserStopped("crash", _("The browser could not be started."))
         self.pid = new.pop()
         self.checks = 0
         self.launches += 1
@@ -264,6 +274,14 @@ class Slot:
 
     def memory_mb(self) -> float:
         return tree_memory_mb(self.pid) if self.pid else 0.0
+
+
+def _heap_limit_flag() -> str:
+    """Each renderer's JavaScript heap limit: a third of the memory cap, so a page growing its
+    heap without end crashes its own renderer (a clean page crash) before the tree (some 300 MB
+    at rest) hits the cap."""
+    heap_mb = max(128, settings.SITECARE_BROWSER_MEMORY_MB // 3)
+    return f"--js-flags=--max-old-space-size={heap_mb}"
 
 
 def _alive(pid: int) -> bool:

@@ -57,6 +57,7 @@ from monitoring.browser.proxy import (
     guard_proxy,
 )
 from sitecare.lib.http import shown_address
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.netpolicy import IPNetwork
 
 __all__ = ["BrowserSession", "BrowserStopped", "SessionOptions", "open_session"]
@@ -282,26 +283,32 @@ def open_session(options: SessionOptions) -> Iterator[BrowserSession]:
         except BaseException as exc:
             stopped = watch.reason
             if stopped or not slot.browser or not slot.browser.is_connected():
-                raise BrowserStopped(_stopped_message(watch)) from exc
+                raise _stopped(watch) from exc
             raise
         finally:
             stopped = stopped or watch.reason  # decided before closing: a slow close is no stop
-            if session is not None and not stopped:
-                _close_context(session, watch)
-                troubled = troubled or session.troubled
+            if session is not None and not stopped and not troubled:
+                _close_context(session, watch)  # a troubled browser is retired instead
+                troubled = session.troubled
             WATCHDOG.disarm(watch)
             listener.close()
             pool().after_check(slot, troubled=troubled or bool(watch.reason))
         if stopped:
-            raise BrowserStopped(_stopped_message(watch))
+            raise _stopped(watch)
 
 
-def _stopped_message(watch: Watch) -> str:
+def _stopped(watch: Watch) -> BrowserStopped:
+    """The BrowserStopped of a session whose browser the watchdog killed or lost."""
     if watch.reason == "memory":
-        return f"the browser went over its memory cap ({watch.peak_mb:.0f} MB) and was stopped"
+        message = _("The page used more memory than a check may (%(limit)s MB): stopped.") % {
+            "limit": int(watch.cap_mb)
+        }
+        return BrowserStopped("memory", message)
     if watch.reason == "timeout":
-        return "the check overran its timeout and its browser was stopped"
-    return "the browser stopped during the check"
+        return BrowserStopped(
+            "timeout", _("The check did not finish in time: its browser was stopped.")
+        )
+    return BrowserStopped("crash", _("The browser stopped during the check."))
 
 
 def _new_session(
@@ -354,6 +361,7 @@ def _popup(session: BrowserSession, network: _Network, opened: Page) -> None:
         return
     if len(session.context.pages) > MAX_PAGES:
         session.closed_popups += 1
+        session.troubled = True  # a page opening windows without end: recycle after it
         with contextlib.suppress(Exception):
             opened.close()
         return
@@ -362,7 +370,7 @@ def _popup(session: BrowserSession, network: _Network, opened: Page) -> None:
 
 def _crashed(session: BrowserSession) -> None:
     session.troubled = True
-    session.page_errors.append({"message": "The page crashed (its renderer process died)."})
+    session.page_errors.append({"message": str(_("The page crashed (its renderer process died)."))})
 
 
 def _close_context(session: BrowserSession, watch: Watch) -> None:
