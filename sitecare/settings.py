@@ -222,6 +222,19 @@ SITECARE_RESULT_RETENTION_DAYS = env_int("SITECARE_RESULT_RETENTION_DAYS", 30, m
 SITECARE_SPEED_RETENTION_DAYS = env_int("SITECARE_SPEED_RETENTION_DAYS", 180, minimum=90)
 # Screenshots and traces of browser checks (files; their rows in monitoring.BrowserArtifact).
 SITECARE_ARTIFACT_DIR = Path(env_str("SITECARE_ARTIFACT_DIR", str(VAR_DIR / "artifacts")))
+# --- browser runner (monitoring.browser) --------------------------------------------------
+# Browsers per process (the job runner runs one browser worker process per core); at most this
+# many checks of one process use a browser at the same time.
+SITECARE_BROWSER_POOL_SIZE = env_int("SITECARE_BROWSER_POOL_SIZE", 1, minimum=1)
+# A browser is closed and launched afresh after this many checks.
+SITECARE_BROWSER_RECYCLE_CHECKS = env_int("SITECARE_BROWSER_RECYCLE_CHECKS", 50, minimum=1)
+# Memory cap of one browser's process tree, in MB (shared pages counted once, as PSS): a check
+# pushing it above is stopped (its browser killed); a browser above it after a check is recycled.
+SITECARE_BROWSER_MEMORY_MB = env_int("SITECARE_BROWSER_MEMORY_MB", 1024, minimum=128)
+# Seconds a check may overrun its timeout before the watchdog kills its browser.
+SITECARE_BROWSER_KILL_GRACE_SECONDS = env_float(
+    "SITECARE_BROWSER_KILL_GRACE_SECONDS", 2.0, minimum=0.5
+)
 # Where domain-expiry checks ask for registration data (RDAP bootstrap service).
 SITECARE_RDAP_BASE_URL = env_str("SITECARE_RDAP_BASE_URL", "https://rdap.org").rstrip("/")
 
