@@ -70,6 +70,8 @@ class UpstreamError:
     host: str
     port: int
     message: str
+    # The guard's failure class (a monitoring FailureClass value: dns_error, timeout…).
+    failure: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,7 @@ async def _admit(
         if exc.failure == ConnectFailure.BLOCKED_BY_POLICY:
             policy.on_refused(Refusal(url, host, port, REASON_POLICY))
         else:
-            policy.on_error(UpstreamError(host, port, exc.message))
+            policy.on_error(UpstreamError(host, port, exc.message, str(exc.failure)))
         return None
     return await asyncio.open_connection(sock=opened.sock, limit=MAX_HEAD_BYTES)
 

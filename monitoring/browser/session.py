@@ -133,6 +133,7 @@ class _Network:
         self.blocked = blocked
         self.refused: dict[tuple[str, int], str] = {}
         self.errors: dict[tuple[str, int], str] = {}
+        self.error_classes: dict[tuple[str, int], str] = {}
         self.asked: dict[tuple[str, int], str] = {}  # the last URL the page asked per host:port
         self.placeholders: dict[tuple[str, int], dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -159,7 +160,17 @@ class _Network:
 
     def on_error(self, error: UpstreamError) -> None:
         with self._lock:
-            self.errors[(host_key(error.host), error.port)] = error.message
+            key = (host_key(error.host), error.port)
+            self.errors[key] = error.message
+            self.error_classes[key] = error.failure
+
+    def upstream_failure(self, url: str) -> tuple[str, str] | None:
+        """Why the proxy could not reach this URL's host: (failure class, message), or None."""
+        key = _url_key(url)
+        with self._lock:
+            if key is None or key not in self.errors:
+                return None
+            return self.error_classes.get(key, ""), self.errors[key]
 
     def on_ice_server(self, url: str) -> None:
         """A STUN/TURN server the page named: its UDP is never sent, so it is blocked."""
@@ -230,6 +241,13 @@ class BrowserSession:
     closed_popups: int = 0
     watch: Watch | None = field(default=None, repr=False)
     troubled: bool = False
+    network: _Network | None = field(default=None, repr=False)
+
+    def upstream_failure(self, url: str) -> tuple[str, str] | None:
+        """Why the guard proxy could not reach ``url``'s host (refused, no DNS, timeout…) as
+        (failure class, message); None when it did not fail there. Chromium only sees a
+        failed tunnel or an empty reply, so this is what tells a check the real reason."""
+        return self.network.upstream_failure(url) if self.network else None
 
     @property
     def stopped(self) -> bool:
@@ -335,6 +353,7 @@ def _new_session(
         blocked_requests=network.blocked,
         tracing=options.record_trace,
         watch=watch,
+        network=network,
     )
     context.on("request", lambda request: network.note_request(request.url))
     context.on("requestfailed", lambda request: _failed(session, network, request))

@@ -254,6 +254,9 @@ class NavigationFailed(Exception):
         super().__init__(error)
         self.error = error
         self.timed_out = timed_out
+        # Why the guard proxy could not reach the host (failure class, message), when it
+        # tried: Chromium behind a proxy only sees a failed tunnel or an empty reply.
+        self.upstream: tuple[str, str] | None = None
 
 
 def measure_load(

@@ -276,7 +276,11 @@ def _one_load(target: CheckTarget, options: Options) -> tuple[LoadFigures, str]:
     )
     profile: Profile = options.profile
     with open_session(session_options) as session:
-        load = measure_load(session, target.url, profile=profile, timeout_s=target.timeout_s)
+        try:
+            load = measure_load(session, target.url, profile=profile, timeout_s=target.timeout_s)
+        except NavigationFailed as exc:
+            exc.upstream = session.upstream_failure(target.url)
+            raise
         return load, session.browser_version
 
 
@@ -349,6 +353,8 @@ NET_ERRORS: tuple[tuple[str, str], ...] = (
 
 def navigation_class(exc: NavigationFailed) -> str:
     """The failure class of a page that did not load."""
+    if exc.upstream and exc.upstream[0]:
+        return exc.upstream[0]
     if exc.timed_out:
         return FailureClass.NAVIGATION_TIMEOUT
     for code, failure in NET_ERRORS:
@@ -358,6 +364,8 @@ def navigation_class(exc: NavigationFailed) -> str:
 
 
 def _navigation_message(exc: NavigationFailed) -> Message:
+    if exc.upstream:
+        return _("The page did not load: %(error)s") % {"error": exc.upstream[1]}
     if exc.timed_out:
         return _("The page did not finish loading in time.")
     # Chromium's own error code (net::ERR_…) is the same in every language.
