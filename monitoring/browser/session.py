@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, Page, ViewportSize, sync_playwright
 
@@ -83,7 +84,8 @@ class BrowserSession:
 def open_session(options: SessionOptions) -> Iterator[BrowserSession]:
     """Open a fresh context for one check (a plain launch; the pool and proxy replace it)."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+        args = [*CHROMIUM_ARGS, *_blocking_args(options.blocked_hosts)]
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         try:
             context = browser.new_context(
                 viewport=MOBILE_VIEWPORT if options.mobile else DESKTOP_VIEWPORT,
@@ -98,7 +100,7 @@ def open_session(options: SessionOptions) -> Iterator[BrowserSession]:
             session = BrowserSession(context, page, browser.version, tracing=options.record_trace)
             page.on("console", lambda m: _console(session, m))
             page.on("pageerror", lambda e: session.page_errors.append({"message": str(e)[:500]}))
-            page.on("requestfailed", lambda r: _failed(session, r))
+            page.on("requestfailed", lambda r: _failed(session, r, options.blocked_hosts))
             yield session
         finally:
             browser.close()
@@ -109,7 +111,27 @@ def _console(session: BrowserSession, message: Any) -> None:
         session.console_errors.append({"text": message.text[:500]})
 
 
-def _failed(session: BrowserSession, request: Any) -> None:
+def _failed(session: BrowserSession, request: Any, blocked_hosts: tuple[str, ...]) -> None:
     session.failed_requests.append(
         {"url": request.url[:500], "error": (request.failure or "")[:200]}
     )
+    host = urlsplit(request.url).hostname or ""
+    if any(_host_matches(host, pattern) for pattern in blocked_hosts):
+        session.blocked_requests.append(
+            {"url": request.url[:500], "host": host, "reason": "blocked_host"}
+        )
+
+
+# Blocked hosts in the plain version: Chromium resolves them to nothing, so no request to
+# them (a redirect's included) leaves the browser; the guard proxy replaces this.
+def _blocking_args(blocked_hosts: tuple[str, ...]) -> list[str]:
+    if not blocked_hosts:
+        return []
+    rules = ", ".join(f"MAP {host} ~NOTFOUND" for host in blocked_hosts)
+    return [f"--host-resolver-rules={rules}"]
+
+
+def _host_matches(host: str, pattern: str) -> bool:
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    return host == pattern
