@@ -139,3 +139,55 @@ def assert_trace_opens_and_hides_the_card(path: Path, *, typed: bool) -> None:
             assert not any(form in data for form in CARD_FORMS), name
         if typed:
             assert not [name for name in names if name.startswith("screencast/")]
+
+
+EVERY_ACTION: list[dict[str, Any]] = [
+    {"action": "goto", "url": "/"},
+    {"action": "expect_title", "title": "Shop"},
+    {"action": "click", "text": "Red shoes"},
+    {"action": "expect_url", "url": "**/product/1"},
+    {"action": "expect_status", "status": 200},
+    {"action": "click", "role": "button", "name": "Add to cart"},
+    {"action": "wait_for", "url": "**/cart"},
+    {"action": "click", "css": "a[href='/checkout']"},
+    {"action": "fill", "label": "Email", "value": "${EMAIL}"},
+    {"action": "fill", "label": "Card number", "value": "${CARD}"},
+    {"action": "select", "label": "Country", "value": "PL"},
+    {"action": "check", "label": "I accept the terms"},
+    {"action": "press", "label": "Card number", "key": "Enter", "description": "Pay by Enter"},
+    {"action": "wait_for", "network_idle": True},
+    {"action": "expect_visible", "test_id": "order-number"},
+    {"action": "extract", "test_id": "order-number", "into": "ORDER"},
+    {"action": "expect_text", "contains": "${ORDER}", "role": "paragraph"},
+    {"action": "screenshot", "description": "Confirmation"},
+]
+
+
+def test_it_runs_every_action_on_a_phone(world, shop) -> None:
+    target = target_for(
+        world, shop, EVERY_ACTION, device="mobile", variables={"EMAIL": "jan@example.com"}
+    )
+    outcome = run_in_browser(target)
+    assert outcome.ok, outcome.message
+    details = outcome.details or {}
+    assert details["device"] == "mobile" and len(details["steps"]) == len(EVERY_ACTION)
+    assert details["steps"][15]["extracted"] == ORDER
+    assert shop.paid[-1] == {
+        "email": "jan@example.com",
+        "card": CARD,
+        "country": "PL",
+        "terms": "on",
+    }
+    (shot,) = details["artifacts"]
+    assert (shot["kind"], shot["step"], shot["caption"]) == ("screenshot", 17, "Confirmation")
+    assert not BrowserArtifact.objects.filter(kind=ArtifactKind.TRACE).exists()
+    assert_no_card(outcome)
+
+
+def test_it_keeps_nothing_on_a_trial(world, shop) -> None:
+    shop.fault = "pay_500"
+    outcome = run_in_browser(target_for(world, shop, CHECKOUT), keep_artifacts=False)
+    assert outcome.failure_class == FailureClass.HTTP_STATUS
+    assert (outcome.details or {})["artifacts"] == []
+    assert not BrowserArtifact.objects.exists()
+    assert not list(Path(artifacts.root()).rglob("*.*"))
