@@ -16,10 +16,11 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import InitErrorDetails
 
 Action = Literal[
     "goto",
@@ -95,12 +96,10 @@ COMMON = frozenset({"action", "description", "timeout"})
 QUALIFIERS = frozenset({"name", "exact"})
 
 
-def field_error(
-    loc: tuple[str | int, ...], code: str, message: str, value: Any
-) -> InitErrorDetails:
-    """One error at ``loc`` (relative to the model validated), its message taken as it is."""
-    template = message.replace("{", "{{").replace("}", "}}")  # ${CARD} is text, not a slot
-    return InitErrorDetails(type=PydanticCustomError(code, template), loc=loc, input=value)
+def field_error(loc: tuple[str | int, ...], message: str, value: Any) -> InitErrorDetails:
+    """One error at ``loc`` (relative to the model validated), read as a validator's own
+    ``ValueError`` is (``sitecare.lib.validation_messages``), wherever it is re-raised."""
+    return InitErrorDetails(type="value_error", loc=loc, input=value, ctx={"error": message})
 
 
 def raise_errors(title: str, errors: list[InitErrorDetails]) -> None:
@@ -164,10 +163,13 @@ class Step(BaseModel):
         for key in given:
             if key not in taken:
                 message = _("a %(action)s step does not take this field") % {"action": action}
-                yield field_error((key,), "step_field_unused", message, getattr(self, key))
+                yield field_error((key,), message, getattr(self, key))
         for key in sorted(rule.required - set(given)):
             message = _("a %(action)s step needs this field") % {"action": action}
-            yield field_error((key,), "step_field_missing", message, None)
+            yield field_error((key,), message, None)
+        if self.action == "goto" and not _web_address(self.url or ""):
+            message = _("an http(s) address or a path like /cart")
+            yield field_error(("url",), message, self.url)
         if rule.locator != "none":
             yield from self._locator_errors()
 
@@ -178,32 +180,32 @@ class Step(BaseModel):
                 "first": locators[0],
                 "second": extra,
             }
-            yield field_error((extra,), "step_two_locators", message, getattr(self, extra))
+            yield field_error((extra,), message, getattr(self, extra))
         if self.name is not None and self.role is None:
             message = _("a name goes with a role (role: button, name: Pay)")
-            yield field_error(("name",), "step_name_without_role", message, self.name)
+            yield field_error(("name",), message, self.name)
         if self.exact is not None and not ({"role", "label", "text"} & set(locators)):
             message = _("exact goes with a role, label or text")
-            yield field_error(("exact",), "step_exact_alone", message, self.exact)
+            yield field_error(("exact",), message, self.exact)
         waits = locators[:1] + [k for k in ("url", "network_idle") if getattr(self, k)]
         if self.action == "wait_for":
             if self.network_idle is False:
                 message = _("set network_idle to true, or leave it out")
-                yield field_error(("network_idle",), "step_idle_false", message, False)
+                yield field_error(("network_idle",), message, False)
             if len(waits) > 1:
                 message = _("wait for one thing: an element, url or network_idle")
-                yield field_error((waits[1],), "step_two_waits", message, None)
+                yield field_error((waits[1],), message, None)
             elif not waits:
                 message = _(
                     "a wait_for step needs an element (role, label, text, test_id, css), "
                     "url or network_idle: true"
                 )
-                yield field_error((), "step_nothing_to_wait_for", message, None)
+                yield field_error((), message, None)
         elif not locators and RULES[self.action].locator == "required":
             message = _("a %(action)s step needs an element: role, label, text, test_id or css") % {
                 "action": self.action
             }
-            yield field_error((), "step_needs_element", message, None)
+            yield field_error((), message, None)
 
     @property
     def locator_key(self) -> str | None:
@@ -230,16 +232,21 @@ def reference_errors(
         for key, name in step.references():
             if not NAME.fullmatch(name):
                 message = _("“${%(name)s}” is not a variable name") % {"name": name[:50]}
-                errors.append(field_error(("steps", index, key), "bad_reference", message, name))
+                errors.append(field_error(("steps", index, key), message, name))
             elif name not in known:
                 message = _("unknown variable ${%(name)s}") % {"name": name}
-                errors.append(field_error(("steps", index, key), "unknown_variable", message, name))
+                errors.append(field_error(("steps", index, key), message, name))
         if step.into is not None:
             if step.into in set(variables) | set(secrets):
                 message = _("%(name)s is already a variable or secret") % {"name": step.into}
-                errors.append(field_error(("steps", index, "into"), "taken", message, step.into))
+                errors.append(field_error(("steps", index, "into"), message, step.into))
             known.add(step.into)
     return errors
+
+
+def _web_address(url: str) -> bool:
+    """A goto's address: a path or http(s) (one starting with ${…} is judged when it runs)."""
+    return url.startswith("${") or urlsplit(url).scheme in ("", "http", "https")
 
 
 def substitute(text: str, values: dict[str, str]) -> str:

@@ -121,7 +121,7 @@ class Options(BaseModel):
         errors = reference_errors(self.steps, self.variables, self.secrets)
         for name in sorted(self.variables.keys() & self.secrets.keys()):
             message = _("%(name)s is both a variable and a secret") % {"name": name}
-            errors.append(field_error(("secrets",), "secret_twice", message, name))
+            errors.append(field_error(("secrets",), message, name))
         raise_errors("options", errors)
         return self
 
