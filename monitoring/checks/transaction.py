@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from playwright.sync_api import Error as PlaywrightError
 from pydantic import (
     BaseModel,
@@ -57,7 +56,7 @@ from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from monitoring.models import ArtifactKind, BrowserArtifact
-from sitecare.lib.messages import deferred
+from sitecare.lib.messages import deferred as _
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +147,7 @@ def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outco
     try:
         options = Options.model_validate(dict(target.config))
     except ValidationError:
-        return _broken(target, checked_at, deferred("The transaction's settings are not valid."))
+        return _broken(target, checked_at, _("The transaction's settings are not valid."))
     session_options = SessionOptions(
         allowlist=target.allowlist,
         blocked_hosts=tuple(options.block_hosts),
@@ -167,7 +166,7 @@ def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outco
             browser = session.browser_version
     except (BrowserStopped, PlaywrightError) as exc:
         # The browser failed outside any step (it did not start, or died while closing).
-        reason = deferred("The browser failed: %(error)s") % {
+        reason = _("The browser failed: %(error)s") % {
             "error": str(exc).splitlines()[0][:200]
         }
         return _broken(target, checked_at, reason, FailureClass.BROWSER_ERROR)
