@@ -84,7 +84,15 @@ class Options(BaseModel):
     block_hosts: list[str] = Field(default_factory=list)
     variables: dict[str, str] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
-    steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
+    # Not "required" in the schema: the API's flat monitor body merges every kind's fields.
+    steps: list[Step] = Field(default_factory=list, max_length=MAX_STEPS, validate_default=True)
+
+    @field_validator("steps")
+    @classmethod
+    def _at_least_one(cls, value: list[Step]) -> list[Step]:
+        if not value:
+            raise ValueError(_("a transaction needs at least one step"))
+        return value
 
     @field_validator("block_hosts")
     @classmethod
@@ -166,9 +174,7 @@ def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outco
             browser = session.browser_version
     except (BrowserStopped, PlaywrightError) as exc:
         # The browser failed outside any step (it did not start, or died while closing).
-        reason = _("The browser failed: %(error)s") % {
-            "error": str(exc).splitlines()[0][:200]
-        }
+        reason = _("The browser failed: %(error)s") % {"error": str(exc).splitlines()[0][:200]}
         return _broken(target, checked_at, reason, FailureClass.BROWSER_ERROR)
     kept = _keep(target.monitor_id, checked_at, record, trace) if keep_artifacts else []
     details: dict[str, Any] = {

@@ -132,7 +132,7 @@ def test_it_refuses_unknown_variables_where_they_are_used() -> None:
     assert errors_of(definition(typo)) == {"steps.1.value": "unknown variable ${CRAD}"}
     clash = definition(STEPS, variables={"CARD": "x", "EMAIL": "e"})
     assert errors_of(clash) == {"secrets": "CARD is both a variable and a secret"}
-    assert errors_of(definition([])) == {"steps": "must have at least 1 items"}
+    assert errors_of(definition([])) == {"steps": "a transaction needs at least one step"}
 
 
 def test_it_gives_the_same_field_through_yaml_and_the_api(world) -> None:
