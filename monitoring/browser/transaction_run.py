@@ -140,7 +140,12 @@ class TransactionRun(StepActions):
         self.page.on("requestfailed", self._on_request_failed)
 
     def _on_response(self, response: Any) -> None:
-        if response.request.is_navigation_request() and response.frame == self.page.main_frame:
+        try:
+            in_main = response.request.is_navigation_request()
+            in_main = in_main and response.frame == self.page.main_frame
+        except PlaywrightError:  # a service worker's response has no frame
+            return
+        if in_main:
             self.responses.append((response.status, response.url))
 
     def _on_request_failed(self, request: Any) -> None:
