@@ -27,6 +27,10 @@ TARGETS = {
     CheckKind.TRANSACTION: "https://shop.example/",
     CheckKind.SPEED: "https://shop.example/",
 }
+# The options a kind cannot do without (a transaction needs a step).
+CONFIGS: dict[str, dict[str, object]] = {
+    CheckKind.TRANSACTION: {"steps": [{"action": "goto", "url": "/"}]},
+}
 CRITICAL_KINDS = {
     CheckKind.HTTP,
     CheckKind.TCP,
@@ -44,10 +48,17 @@ def test_it_counts_availability_kinds_and_not_warning_kinds_by_default() -> None
 
 @pytest.mark.parametrize("kind", list(CheckKind))
 def test_it_takes_the_kinds_default_in_a_definition_that_does_not_say(kind: CheckKind) -> None:
-    definition = parse_monitor({"name": "M", "kind": kind, "url": TARGETS[kind]}, [])
+    needed = CONFIGS.get(kind, {})
+    definition = parse_monitor({"name": "M", "kind": kind, "url": TARGETS[kind], **needed}, [])
     assert definition.model_fields_for()["critical"] is (kind in CRITICAL_KINDS)
     stated = parse_monitor(
-        {"name": "M", "kind": kind, "url": TARGETS[kind], "critical": kind not in CRITICAL_KINDS},
+        {
+            "name": "M",
+            "kind": kind,
+            "url": TARGETS[kind],
+            "critical": kind not in CRITICAL_KINDS,
+            **needed,
+        },
         [],
     )
     assert stated.model_fields_for()["critical"] is (kind not in CRITICAL_KINDS)

@@ -1,0 +1,294 @@
+"""One transaction run in an open browser session: the steps in order, each timed and judged.
+
+Each step gets its own timeout (the step's, else the monitor's ``step_timeout``). A step fails
+with the first of these that holds (the root cause before its symptom):
+
+1. the page's main document, during the step, was refused (a host in ``block_hosts`` or the
+   network policy, e.g. a redirect to it) → REQUEST_BLOCKED; answered HTTP ≥ 400 →
+   HTTP_STATUS; failed on the network → DNS_ERROR, CONNECTION_REFUSED, TLS_ERROR…;
+2. the step's own failure: its element never appeared → ELEMENT_NOT_FOUND; an ``expect_*``
+   did not hold → ASSERTION_FAILED (``expect_status``: HTTP_STATUS); a ``goto`` (or a wait for
+   an address) did not arrive in time → NAVIGATION_TIMEOUT; the element was there but the step
+   (the click and the page it opened, network idle) did not finish in time → STEP_TIMEOUT;
+3. the page raised an uncaught JavaScript exception while the step ran → SCRIPT_ERROR. Only
+   exceptions *during* a step count (each is attributed to the step it arrives in); a site
+   whose third-party script throws on every page should put that host in ``block_hosts``.
+   Exceptions after the last step are listed in the result but fail nothing.
+
+``BrowserStopped`` (the runner killed or lost the browser) ends the run with BROWSER_ERROR.
+Reasons are ``sitecare.lib.messages`` data, scrubbed of secrets.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page
+
+from monitoring.browser.redact import Redactor
+from monitoring.browser.session import BrowserSession, BrowserStopped
+from monitoring.browser.step_actions import (
+    SCREENSHOT_TIMEOUT_MS,
+    Shot,
+    StepActions,
+    StepFailed,
+)
+from monitoring.browser.steps import Step, summary
+from monitoring.failures import FailureClass
+from sitecare.lib.messages import Message
+from sitecare.lib.messages import deferred as _
+
+if TYPE_CHECKING:
+    from monitoring.checks.transaction import Options
+
+NET_ERROR = re.compile(r"net::(ERR_[A-Z_]+)")
+# Chromium's network errors as failure classes (a refusal by our own guard is found first,
+# from the session's blocked requests).
+NET_CLASSES: tuple[tuple[str, str], ...] = (
+    ("ERR_NAME_", FailureClass.DNS_ERROR),
+    ("ERR_CONNECTION_REFUSED", FailureClass.CONNECTION_REFUSED),
+    ("ERR_TUNNEL_CONNECTION_FAILED", FailureClass.CONNECTION_REFUSED),
+    ("ERR_CONNECTION_RESET", FailureClass.CONNECTION_RESET),
+    ("ERR_CONNECTION_CLOSED", FailureClass.CONNECTION_RESET),
+    ("ERR_CERT_", FailureClass.TLS_ERROR),
+    ("ERR_SSL_", FailureClass.TLS_ERROR),
+    ("ERR_TIMED_OUT", FailureClass.NAVIGATION_TIMEOUT),
+    ("ERR_CONNECTION_TIMED_OUT", FailureClass.NAVIGATION_TIMEOUT),
+    ("ERR_TOO_MANY_REDIRECTS", FailureClass.TOO_MANY_REDIRECTS),
+    ("ERR_BLOCKED_BY_", FailureClass.REQUEST_BLOCKED),
+)
+
+
+@dataclass
+class StepResult:
+    index: int
+    action: str
+    summary: str
+    description: str
+    ok: bool
+    start_ms: float
+    ms: float
+    error: str = ""
+    extracted: str | None = None
+
+    def as_details(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "index": self.index,
+            "action": self.action,
+            "summary": self.summary,
+            "description": self.description,
+            "ok": self.ok,
+            "start_ms": round(self.start_ms, 1),
+            "ms": round(self.ms, 1),
+            "error": self.error,
+        }
+        if self.extracted is not None:
+            data["extracted"] = self.extracted
+        return data
+
+
+@dataclass
+class RunRecord:
+    """What a run did: its steps, the failure (if any) and the screenshots taken."""
+
+    steps: list[StepResult] = field(default_factory=list)
+    failed_step: int | None = None
+    failure_class: str = FailureClass.NONE
+    message: Message | None = None
+    shots: list[Shot] = field(default_factory=list)
+    typed_secret: bool = False
+    browser_stopped: bool = False
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:200]
+
+
+@dataclass
+class _Marks:
+    """How much of each event list existed when a step began."""
+
+    responses: int
+    nav_failures: int
+    page_errors: int
+    blocked: int
+
+
+class TransactionRun(StepActions):
+    """The steps of one transaction, run on an open session's page."""
+
+    def __init__(self, session: BrowserSession, options: Options, start_url: str) -> None:
+        self.session = session
+        self.page: Page = session.page
+        self.options = options
+        self.start_url = start_url
+        self.values: dict[str, str] = {**options.variables, **options.secrets}
+        self.redactor = Redactor(options.secrets.values())
+        self.secret_fields: list[Locator] = []
+        # The main frame's document responses (status, url) and failed navigations (url, error).
+        self.responses: list[tuple[int, str]] = []
+        self.nav_failures: list[tuple[str, str]] = []
+        self.record = RunRecord()
+        self.shots = self.record.shots
+        self.typed_secret = False
+        self.page.on("response", self._on_response)
+        self.page.on("requestfailed", self._on_request_failed)
+
+    def _on_response(self, response: Any) -> None:
+        try:
+            in_main = response.request.is_navigation_request()
+            in_main = in_main and response.frame == self.page.main_frame
+        except PlaywrightError:  # a service worker's response has no frame
+            return
+        if in_main:
+            self.responses.append((response.status, response.url))
+
+    def _on_request_failed(self, request: Any) -> None:
+        try:
+            in_main = request.is_navigation_request() and request.frame == self.page.main_frame
+        except PlaywrightError:  # a service worker's request has no frame
+            return
+        if in_main:
+            self.nav_failures.append((request.url, request.failure or ""))
+
+    # --- the run ------------------------------------------------------------------------
+
+    def run(self) -> RunRecord:
+        """Run every step until one fails; the record says what happened."""
+        began = time.monotonic()
+        for index, step in enumerate(self.options.steps):
+            started = time.monotonic()
+            result = StepResult(
+                index=index,
+                action=step.action,
+                summary=summary(step),
+                description=step.description,
+                ok=True,
+                start_ms=(started - began) * 1000,
+                ms=0.0,
+            )
+            self.record.steps.append(result)
+            failure = self._step(step, index, started)
+            result.ms = (time.monotonic() - started) * 1000
+            if step.action == "extract" and failure is None and step.into:
+                result.extracted = self.values.get(step.into, "")
+            if failure is not None:
+                self._fail(result, step, failure)
+                break
+        self.record.typed_secret = self.typed_secret
+        return self.record
+
+    def _step(self, step: Step, index: int, started: float) -> StepFailed | None:
+        deadline = started + self.options.timeout_of(step)
+        marks = _Marks(
+            len(self.responses),
+            len(self.nav_failures),
+            len(self.session.page_errors),
+            len(self.session.blocked_requests),
+        )
+        failure: StepFailed | None = None
+        try:
+            self._perform(step, index, deadline)
+        except StepFailed as exc:
+            failure = exc
+        except BrowserStopped as exc:
+            self.record.browser_stopped = True
+            reason = self._reason(_("the browser stopped: %(error)s"), error=_first_line(exc))
+            return StepFailed(FailureClass.BROWSER_ERROR, reason)
+        except (PlaywrightError, AssertionError) as exc:
+            failure = self._unexpected(step, exc)
+        return self._navigation_failure(marks) or failure or self._script_failure(marks)
+
+    def _fail(self, result: StepResult, step: Step, failure: StepFailed) -> None:
+        label = step.description or result.summary
+        result.ok = False
+        result.error = str(failure.reason)
+        self.record.failed_step = result.index
+        self.record.failure_class = failure.failure_class
+        self.record.message = _("Step %(number)d (%(step)s): %(reason)s") % {
+            "number": result.index + 1,
+            "step": self.redactor.text(label),
+            "reason": failure.reason,
+        }
+        if not self.record.browser_stopped:
+            data = self._screenshot()
+            if data is not None:
+                self.shots.append(Shot(data, result.index, self.redactor.text(label)))
+
+    def _screenshot(self) -> bytes | None:
+        """The page as the failing step left it. A navigation still loading (a slow pay
+        endpoint) is stopped first: Chromium takes no screenshot until it commits."""
+        try:
+            cdp = self.session.context.new_cdp_session(self.page)
+            cdp.send("Page.stopLoading")
+            cdp.detach()
+        except (PlaywrightError, BrowserStopped):
+            pass
+        try:
+            return self.page.screenshot(
+                type="png", timeout=SCREENSHOT_TIMEOUT_MS, mask=self.secret_fields
+            )
+        except (PlaywrightError, BrowserStopped):
+            return None
+
+    # --- what went wrong ----------------------------------------------------------------
+
+    def _navigation_failure(self, marks: _Marks) -> StepFailed | None:
+        """The main document, during this step: refused, answered ≥ 400, or failed to load."""
+        failures = [f for f in self.nav_failures[marks.nav_failures :] if "ERR_ABORTED" not in f[1]]
+        blocked = self.session.blocked_requests[marks.blocked :]
+        for url, _error in failures:
+            host = urlsplit(url).hostname or ""
+            if any(b.get("host") == host or b.get("url") == url for b in blocked):
+                reason = self._reason(_("the request to %(host)s was blocked"), host=host)
+                return StepFailed(FailureClass.REQUEST_BLOCKED, reason)
+        responses = self.responses[marks.responses :]
+        if responses and responses[-1][0] >= 400:
+            status, url = responses[-1]
+            reason = self._reason(
+                _("the page answered HTTP %(status)d (%(url)s)"), status=status, url=url
+            )
+            return StepFailed(FailureClass.HTTP_STATUS, reason)
+        if failures:
+            return self._net_failure(failures[-1][1])
+        return None
+
+    def _net_failure(self, error: str) -> StepFailed:
+        match = NET_ERROR.search(error)
+        code = match.group(1) if match else error[:100]
+        failure_class = next(
+            (cls for prefix, cls in NET_CLASSES if code.startswith(prefix)),
+            FailureClass.INVALID_RESPONSE,
+        )
+        return StepFailed(
+            failure_class, self._reason(_("the page could not be loaded: %(error)s"), error=code)
+        )
+
+    def _script_failure(self, marks: _Marks) -> StepFailed | None:
+        errors = self.session.page_errors[marks.page_errors :]
+        if not errors:
+            return None
+        text = str(errors[0].get("message", ""))[:200]
+        reason = self._reason(_("the page raised a JavaScript error: %(error)s"), error=text)
+        return StepFailed(FailureClass.SCRIPT_ERROR, reason)
+
+    def _unexpected(self, step: Step, exc: BaseException) -> StepFailed:
+        """A Playwright error no step method expected (the element is of the wrong sort, a
+        closed page…): its first line, under the class that fits the step."""
+        text = _first_line(exc)
+        if "net::" in text:
+            return self._net_failure(text)
+        if "closed" in text:
+            return StepFailed(
+                FailureClass.BROWSER_ERROR,
+                self._reason(_("the browser stopped: %(error)s"), error=text),
+            )
+        failure_class = (
+            FailureClass.ELEMENT_NOT_FOUND if step.locator_key else FailureClass.INTERNAL_ERROR
+        )
+        return StepFailed(failure_class, self._reason(_("the step failed: %(error)s"), error=text))
