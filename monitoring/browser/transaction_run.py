@@ -255,7 +255,16 @@ class TransactionRun(StepActions):
             )
             return StepFailed(FailureClass.HTTP_STATUS, reason)
         if failures:
-            return self._net_failure(failures[-1][1])
+            url, error = failures[-1]
+            upstream = self.session.upstream_failure(url)
+            if upstream and upstream[0]:
+                # Behind the guard proxy Chromium sees only an empty reply or a failed
+                # tunnel; the proxy knows the real reason (refused, no DNS, timeout).
+                reason = self._reason(
+                    _("the page could not be loaded: %(error)s"), error=upstream[1]
+                )
+                return StepFailed(upstream[0], reason)
+            return self._net_failure(error)
         return None
 
     def _net_failure(self, error: str) -> StepFailed:

@@ -18,6 +18,7 @@ from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from monitoring.models import ArtifactKind, BrowserArtifact, CheckKind, Monitor
 from monitoring.tests.checkout_site import BLOCKED_HOST, CARD, ORDER, Shop, served
+from monitoring.tests.loopback import free_port
 from sitecare.tests.browser import needs_chromium
 
 pytestmark = [needs_chromium, pytest.mark.django_db]
@@ -191,3 +192,12 @@ def test_it_keeps_nothing_on_a_trial(world, shop) -> None:
     assert (outcome.details or {})["artifacts"] == []
     assert not BrowserArtifact.objects.exists()
     assert not list(Path(artifacts.root()).rglob("*.*"))
+
+
+def test_it_names_a_refused_connection_behind_the_guard_proxy(world, shop) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/"
+    steps = [{"action": "goto", "url": "/product/1"}, {"action": "goto", "url": closed}]
+    outcome = run_in_browser(target_for(world, shop, steps), keep_artifacts=False)
+    assert outcome.failure_class == FailureClass.CONNECTION_REFUSED
+    assert (outcome.details or {})["failed_step"] == 1
+    assert "refused" in outcome.message
