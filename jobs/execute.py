@@ -52,7 +52,7 @@ def finish(job_id: int, token: str, done: Finish, *, now: datetime | None = None
     ``lost`` (nothing recorded) otherwise."""
     with transaction.atomic():
         won = Job.objects.filter(still_ours(job_id, token)).update(
-            state=JobState.DONE, result=done.result, last_error="", **released(db_clock(now))
+            state=JobState.DONE, result=done.result, **released(db_clock(now))
         )
         if won != 1:
             logger.warning(

@@ -26,6 +26,9 @@ from django.conf import settings
 from core.supervisor import die_with_parent
 from jobs.worker import run_call
 
+# How long a new worker may take to load Django before it gets its first call anyway.
+READY_SECONDS = 60.0
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -103,10 +106,24 @@ class WorkerPool:
             )
         finally:
             os.close(write_fd)
-        os.set_blocking(read_fd, False)
         worker = Worker(process, read_fd)
         self.workers.append(worker)
+        self._wait_ready(worker)
+        os.set_blocking(read_fd, False)
         return worker
+
+    def _wait_ready(self, worker: Worker) -> None:
+        """Wait until the new worker has loaded Django (its first line); a worker that dies
+        or hangs first is left to the call: its reply will be the error."""
+        ready, _, _ = select.select([worker.reply_fd], [], [], READY_SECONDS)
+        if not ready:
+            return
+        line = b""
+        while not line.endswith(b"\n"):
+            chunk = os.read(worker.reply_fd, 1)
+            if not chunk:
+                return
+            line += chunk
 
     def poll(self, wait: float) -> list[tuple[Worker, Reply]]:
         """Wait up to ``wait`` seconds for replies of busy workers; each finished call once.

@@ -127,8 +127,8 @@ class JobRunner:
         return started
 
     def _start(self, name: str, pool: Pool, claimed: Claimed) -> None:
-        now = self.clock()
         handle = pool.start(RUN_JOB, [claimed.job_id, claimed.token])
+        now = self.clock()  # after a new worker got ready: its start is not the job's time
         self.running[claimed.job_id] = Running(
             claimed, name, handle, now + claimed.timeout + self.grace, now + self.ttl / 3
         )

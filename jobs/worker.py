@@ -51,6 +51,9 @@ def main(argv: list[str]) -> int:
     django.setup()
     registry.load()
     with os.fdopen(reply_fd, "w", encoding="utf-8") as replies:
+        # Ready: a job's time limit starts when it is handed over, not while Django loads.
+        replies.write(json.dumps({"ready": True}) + "\n")
+        replies.flush()
         for line in sys.stdin:
             if not line.strip():
                 continue

@@ -48,24 +48,23 @@ _FIELDS = (
 )
 
 
-def phase_of(monitor_id: int, interval_s: float) -> float:
-    """The monitor's offset within its interval (seconds), the same on every runner."""
+def phase_of(monitor_id: int, interval_s: int) -> int:
+    """The monitor's offset within its interval (whole seconds), the same on every runner."""
     digest = hashlib.sha256(f"browser-check:{monitor_id}".encode()).digest()
-    return (int.from_bytes(digest[:8], "big") % 1_000_000) / 1_000_000 * interval_s
+    return int.from_bytes(digest[:8], "big") % max(interval_s, 1)
 
 
-def regular_turn(monitor_id: int, interval_s: float, now: datetime) -> datetime:
-    """The monitor's latest regular turn at or before ``now``."""
+def regular_turn(monitor_id: int, interval_s: int, now: datetime) -> datetime:
+    """The monitor's latest regular turn at or before ``now`` (a whole second)."""
     phase = phase_of(monitor_id, interval_s)
-    at = now.timestamp()
-    turn = phase + math.floor((at - phase) / interval_s) * interval_s
-    return datetime.fromtimestamp(turn, UTC).replace(microsecond=0)
+    turn = phase + math.floor((now.timestamp() - phase) / interval_s) * interval_s
+    return datetime.fromtimestamp(turn, UTC)
 
 
 def due_at(row: dict[str, Any], now: datetime) -> datetime:
     """When the monitor's check due now was scheduled: its regular turn, or a confirmation
     re-check that came due after it."""
-    interval = float(row["interval_s"])
+    interval = int(row["interval_s"])
     due = regular_turn(row["pk"], interval, now)
     streak = Streak(row["state"], row["streak_ok"], row["streak_count"])
     last = row["last_checked_at"]

@@ -49,7 +49,7 @@ def test_it_takes_queue_time_limit_and_attempts_from_the_registry(db):
 
 def test_it_refuses_a_job_on_a_queue_nobody_runs():
     with pytest.raises(ValueError, match="unknown queue"):
-        register(JobSpec("tests.lost", sample_jobs.add, queue="nowhere"))
+        register(JobSpec("tests.lost", sample_jobs.echo, queue="nowhere"))
 
 
 def test_it_lets_one_claimer_win_a_job(db):
@@ -133,12 +133,12 @@ def test_it_records_the_effect_of_a_job_taken_over_once(db):
     assert taker is not None
     assert run_job(taker.job_id, taker.token) == "done"
     assert effects() == 1
+
     # The stalled holder wakes up and tries to finish with its own effect: nothing is kept.
-    late = Finish(
-        effect=lambda: EngineRun.objects.create(
-            started_at=T0, last_seen_at=T0, host="effect", pid=2
-        )
-    )
+    def late_effect() -> None:
+        EngineRun.objects.create(started_at=T0, last_seen_at=T0, host="effect", pid=2)
+
+    late = Finish(effect=late_effect)
     assert finish(stalled.job_id, stalled.token, late) == "lost"
     assert run_job(stalled.job_id, stalled.token) == "lost"
     assert effects() == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,7 @@ def test_it_kills_an_overrunning_job_and_gives_it_back(db, settings):
     claimed = queue.claim(job.pk, runner.me, ttl=runner.ttl)
     assert claimed is not None
     killed: list[object] = []
-    runner.pools["default"].kill = killed.append  # type: ignore[method-assign]
+    runner.pools["default"].kill = killed.append  # type: ignore[method-assign,assignment]
     # As handle_one_claims would note it: kill at the timeout (1 s) plus the grace (2 s).
     runner.running[job.pk] = Running(claimed, "default", "handle", clock.now + 3.0, clock.now + 20)
     clock.now += 2.9
@@ -83,7 +84,7 @@ def test_it_stops_a_job_another_runner_took_over(db):
     assert claimed is not None
     runner.running[job.pk] = Running(claimed, "default", "h", clock.now + 100, clock.now + 20)
     killed: list[object] = []
-    runner.pools["default"].kill = killed.append  # type: ignore[method-assign]
+    runner.pools["default"].kill = killed.append  # type: ignore[method-assign,assignment]
     clock.now += 20
     assert runner.handle_one_renewals() == 1  # still ours: renewed
     Job.objects.filter(pk=job.pk).update(lease_token="someone-else")
@@ -143,7 +144,7 @@ def _wait_for_replies(pool: WorkerPool, timeout: float = 30.0) -> list:
     raise AssertionError("no reply from the worker")
 
 
-def _wait(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+def _wait(condition: Callable[[], object], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
