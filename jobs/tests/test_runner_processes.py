@@ -172,3 +172,41 @@ def test_it_kills_a_hung_job_with_its_grandchild_and_goes_on(home):
     )
     runner.send_signal(signal.SIGTERM)
     assert runner.wait(30) == 0
+
+
+CLAIMER = """
+import json, os, sys, time
+import django
+django.setup()
+from jobs import queue
+from jobs.leases import this_process
+start = float(sys.argv[1])
+while time.time() < start:
+    time.sleep(0.001)
+won = []
+while (claimed := queue.claim_next("default", this_process().key(), ttl=60)) is not None:
+    won.append(claimed.job_id)
+print(json.dumps(won))
+"""
+
+
+def test_it_never_lets_two_processes_claim_the_same_job(home):
+    home.shell(
+        "from jobs.queue import enqueue\nfor n in range(40):\n    enqueue('tests.echo', {'n': n})"
+    )
+    start = time.time() + 3  # both claim from the same moment on
+    claimers = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, str(start)],
+            cwd=settings.BASE_DIR,
+            env=home.env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    won = [json.loads(c.communicate(timeout=60)[0].strip().splitlines()[-1]) for c in claimers]
+    assert all(c.returncode == 0 for c in claimers)
+    assert not set(won[0]) & set(won[1])
+    assert sorted(won[0] + won[1]) == list(range(1, 41))
+    assert home.query("SELECT count(*) FROM jobs_job WHERE attempts = 1") == [(40,)]
