@@ -163,9 +163,20 @@ def give_back(job_id: int, token: str, error: str, *, now: datetime | None = Non
             return "retry"
         mine.update(state=JobState.FAILED, last_error=error, **released(clock))
         if spec is not None and spec.on_give_up is not None:
-            spec.on_give_up(job["payload"], error)
+            _give_up(spec, job["payload"], error)
     logger.error("job %s (%s) failed for good: %s", job_id, job["function"], error)
     return "failed"
+
+
+def _give_up(spec: JobSpec, payload: Payload, error: str) -> None:
+    """Run the function's ``on_give_up`` in a savepoint: if it fails, the job still fails
+    for good (raising here would leave it running, to be recovered and fail again forever)."""
+    try:
+        with transaction.atomic():
+            assert spec.on_give_up is not None  # checked by the caller
+            spec.on_give_up(payload, error)
+    except Exception:
+        logger.exception("job %s: its give-up step failed", spec.name)
 
 
 def _spec_or_none(function: str) -> JobSpec | None:
