@@ -169,7 +169,7 @@ class SingletonLease:
         Returns None when taken, otherwise who holds it.
         """
         self._ensure_row()
-        clock = _clock(now)
+        clock = db_clock(now)
         free = Q(holder="") | Q(holder=self.me) | Q(expires_at__isnull=True)
         free |= Q(expires_at__lte=clock)
         if self._take(free, clock):
@@ -191,7 +191,7 @@ class SingletonLease:
     def renew(self, now: datetime | None = None) -> bool:
         """Move our lease's expiry forward; False (and no longer held) when it is not ours."""
         mine = Lease.objects.filter(name=self.name, holder=self.me)
-        if mine.update(expires_at=_expiry(_clock(now), self.ttl)) == 1:
+        if mine.update(expires_at=db_expiry(db_clock(now), self.ttl)) == 1:
             self.renewed_mono = self._monotonic()
             return True
         self.renewed_mono = None
@@ -268,7 +268,7 @@ class SingletonLease:
 
     def _take(self, condition: Q, clock: Combinable) -> bool:
         taken = Lease.objects.filter(condition, name=self.name).update(
-            holder=self.me, acquired_at=clock, expires_at=_expiry(clock, self.ttl)
+            holder=self.me, acquired_at=clock, expires_at=db_expiry(clock, self.ttl)
         )
         if taken == 1:
             self.renewed_mono = self._monotonic()
@@ -276,12 +276,12 @@ class SingletonLease:
         return False
 
 
-def _clock(now: datetime | None) -> Combinable:
+def db_clock(now: datetime | None) -> Combinable:
     """The database's clock, or a pinned moment (tests)."""
     return Now() if now is None else Value(now, output_field=DateTimeField())
 
 
-def _expiry(clock: Combinable, ttl: timedelta) -> ExpressionWrapper:
+def db_expiry(clock: Combinable, ttl: timedelta) -> ExpressionWrapper:
     return ExpressionWrapper(
         clock + Value(ttl, output_field=DurationField()), output_field=DateTimeField()
     )

@@ -246,6 +246,6 @@ class PauseEventAdmin(ReadOnlyAdmin):
 
 @admin.register(EngineRun)
 class EngineRunAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "last_seen_at", "stopped_at", "host", "pid"]
-    list_filter = ["host"]
+    list_display = ["started_at", "last_seen_at", "stopped_at", "loop", "host", "pid"]
+    list_filter = ["loop", "host"]
     date_hierarchy = "started_at"

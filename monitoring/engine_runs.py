@@ -15,6 +15,11 @@ Reading the log, over a period ``[start, end)`` clipped to now:
 - :func:`watched_spans` is that time, :func:`unwatched_spans` the rest of the period: time in
   which no engine checked anything, so a monitor's recorded state says nothing about it.
 
+Job runners record their runs in the same log (``loop`` job-runner, written by the
+``sitecare job-runner`` command): they run the browser kinds (``monitoring.browser_jobs``),
+so a browser monitor's watched time is the job runners' runs, every other monitor's the probe
+engines' (:func:`loop_of`); each loop's first run is counted separately.
+
 Only the SLA loader (``sla.loading``) applies unwatched time (as state unknown);
 ``monitoring.uptime``'s figures on the dashboard and the site and monitor pages read the
 state-change log as it is.
@@ -30,7 +35,8 @@ from django.conf import settings
 from django.db.models import Q, Subquery
 from django.utils import timezone
 
-from monitoring.models import EngineRun
+from monitoring.checks import BROWSER_KINDS
+from monitoring.models import EngineRun, RunLoop
 from sitecare.lib.intervals import Interval, check, clip, merge, subtract
 
 BEATS_OF_GRACE = 2
@@ -44,11 +50,20 @@ def grace() -> timedelta:
 # --- recording (the engine's database thread) ----------------------------------------------
 
 
-def record_start(*, now: datetime | None = None) -> int:
-    """Record a run of this process starting now; return its id."""
+def loop_of(kind: str) -> RunLoop:
+    """Which loop checks monitors of this kind: job runners the browser kinds, else the engine."""
+    return RunLoop.JOB_RUNNER if kind in BROWSER_KINDS else RunLoop.PROBE_ENGINE
+
+
+def record_start(*, now: datetime | None = None, loop: RunLoop = RunLoop.PROBE_ENGINE) -> int:
+    """Record a run of this process (of ``loop``) starting now; return its id."""
     now = now or timezone.now()
     run = EngineRun.objects.create(
-        started_at=now, last_seen_at=now, host=socket.gethostname()[:255], pid=os.getpid()
+        started_at=now,
+        last_seen_at=now,
+        host=socket.gethostname()[:255],
+        pid=os.getpid(),
+        loop=loop,
     )
     return run.pk
 
@@ -72,8 +87,15 @@ def record_stop(run_id: int, *, now: datetime | None = None) -> None:
 # --- reading -------------------------------------------------------------------------------
 
 
-def watched_spans(start: datetime, end: datetime, *, now: datetime | None = None) -> list[Interval]:
-    """The time in ``[start, min(end, now))`` some engine watched (or before the first run).
+def watched_spans(
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime | None = None,
+    loop: RunLoop = RunLoop.PROBE_ENGINE,
+) -> list[Interval]:
+    """The time in ``[start, min(end, now))`` some run of ``loop`` watched (or before its
+    first run).
 
     1. Read, in one query, the runs that may overlap the period and the first run ever.
     2. No run at all: the whole period is trusted.
@@ -86,9 +108,10 @@ def watched_spans(start: datetime, end: datetime, *, now: datetime | None = None
     if high <= start:
         return []
     slack = grace()
-    first = EngineRun.objects.order_by("started_at", "pk").values("started_at")[:1]
+    runs = EngineRun.objects.filter(loop=loop)
+    first = runs.order_by("started_at", "pk").values("started_at")[:1]
     rows = list(
-        EngineRun.objects.filter(
+        runs.filter(
             Q(last_seen_at__gte=start - slack, started_at__lt=high) | Q(started_at=Subquery(first))
         ).values_list("started_at", "last_seen_at", "stopped_at")
     )
@@ -102,12 +125,16 @@ def watched_spans(start: datetime, end: datetime, *, now: datetime | None = None
 
 
 def unwatched_spans(
-    start: datetime, end: datetime, *, now: datetime | None = None
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime | None = None,
+    loop: RunLoop = RunLoop.PROBE_ENGINE,
 ) -> list[Interval]:
-    """The time in ``[start, min(end, now))`` no engine watched (after the first run ever)."""
+    """The time in ``[start, min(end, now))`` no run of ``loop`` watched (after its first)."""
     check([(start, end)], name="period")
     now = now or timezone.now()
     high = min(end, now)
     if high <= start:
         return []
-    return subtract([(start, high)], watched_spans(start, end, now=now))
+    return subtract([(start, high)], watched_spans(start, end, now=now, loop=loop))

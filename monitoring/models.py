@@ -464,8 +464,16 @@ class HeartbeatPing(models.Model):
         return f"{self.monitor_id} @ {self.received_at:%Y-%m-%d %H:%M:%S}: {self.kind}"
 
 
+class RunLoop(models.TextChoices):
+    """Which background loop a run was: the probe engine, or a job runner (browser checks)."""
+
+    PROBE_ENGINE = "probe-engine", _("probe engine")
+    JOB_RUNNER = "job-runner", _("job runner")
+
+
 class EngineRun(models.Model):
-    """One run of a probe engine: when it started, when it was last alive, when it stopped.
+    """One run of a probe engine (or of a job runner, ``loop``): when it started, when it was
+    last alive, when it stopped.
 
     The engine writes its row at start, moves ``last_seen_at`` forward every beat
     (``SITECARE_ENGINE_BEAT_SECONDS``) and sets ``stopped_at`` (and ``last_seen_at``) on a
@@ -479,6 +487,10 @@ class EngineRun(models.Model):
     stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
     host = models.CharField(_("host"), max_length=255)
     pid = models.PositiveIntegerField(_("process id"))
+    # The probe engine watches the monitors it probes; job runners watch the browser kinds.
+    loop = models.CharField(
+        _("loop"), max_length=20, choices=RunLoop.choices, default=RunLoop.PROBE_ENGINE
+    )
 
     class Meta:
         verbose_name = _("probe engine run")

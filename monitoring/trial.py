@@ -1,19 +1,27 @@
 """A trial check: one check of a definition not saved yet ("test before saving"), through the
-kind's own ``run`` and the engine's guarded outbound client, under the agency's network policy.
-Nothing is stored."""
+kind's own ``run`` and the engine's guarded outbound client, under the agency's network policy
+(browser kinds: their ``run_in_browser``, in a thread of its own). Nothing is stored."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from dataclasses import dataclass
 
-from monitoring.checks import http, kind_spec
+from django.conf import settings
+from django.utils import timezone
+
+from monitoring.checks import BrowserRunner, http, kind_spec
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
 from monitoring.spec import MonitorDefinition
 from sitecare.lib.http import OutboundClient
+from sitecare.lib.messages import deferred as _
 from sitecare.lib.netpolicy import IPNetwork
+
+logger = logging.getLogger("sitecare.trial")
 
 # The phases a kind may report, in the order an exchange goes through them.
 PHASES = ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "response_ms")
@@ -81,6 +89,42 @@ async def check_once(target: CheckTarget) -> Outcome:
         return await kind_spec(target.kind).run(target, client)
 
 
-def run_trial(definition: MonitorDefinition, allowlist: tuple[IPNetwork, ...]) -> TrialResult:
-    """Run one check of the definition now and say what it found (called from sync code)."""
-    return TrialResult(asyncio.run(check_once(trial_target(definition, allowlist))))
+def browser_check_once(run: BrowserRunner, target: CheckTarget, limit: float) -> Outcome:
+    """One browser check, keeping nothing, in a thread of its own, waited for ``limit`` s.
+
+    Sync Playwright refuses to run in a thread with a running asyncio loop (a view served
+    under ASGI has one), so the check never runs in the caller's thread. Past the limit the
+    answer is a timeout; the thread is left to end with its browser session's own time limit.
+    """
+    found: list[Outcome] = []
+
+    def check() -> None:
+        try:
+            found.append(run(target, keep_artifacts=False))
+        except Exception:
+            logger.exception("trial browser check of %s crashed", target.url)
+
+    started = timezone.now()
+    worker = threading.Thread(target=check, name="browser-trial", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if found:
+        return found[0]
+    failure = FailureClass.INTERNAL_ERROR
+    message = _("The check could not be run.")
+    if worker.is_alive():
+        failure, message = FailureClass.TIMEOUT, _("The check did not finish in time.")
+    return Outcome(target.monitor_id, started, ok=False, failure_class=failure, message=message)
+
+
+def run_trial(
+    definition: MonitorDefinition, allowlist: tuple[IPNetwork, ...], *, limit: float | None = None
+) -> TrialResult:
+    """Run one check of the definition now and say what it found (called from sync code);
+    a browser check is bounded by ``limit`` (default: a browser job's time limit)."""
+    target = trial_target(definition, allowlist)
+    in_browser = kind_spec(target.kind).run_in_browser
+    if in_browser is not None:
+        bound = settings.SITECARE_BROWSER_JOB_TIMEOUT if limit is None else limit
+        return TrialResult(browser_check_once(in_browser, target, bound))
+    return TrialResult(asyncio.run(check_once(target)))

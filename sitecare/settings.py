@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import secrets
 from pathlib import Path
 
@@ -255,6 +256,34 @@ SITECARE_STANDINGS_MAX_AGE_SECONDS = env_float(
 SITECARE_ALERT_SEND_TIMEOUT = env_float("SITECARE_ALERT_SEND_TIMEOUT", 15.0, minimum=1.0)
 # How long the one-click acknowledgement link in an alert works.
 SITECARE_ACK_LINK_HOURS = env_int("SITECARE_ACK_LINK_HOURS", 24, minimum=1)
+
+# --- job layer (jobs/) ----------------------------------------------------------------------
+# Who runs jobs: "embedded" (the supervised job runner of ``sitecare run``). Celery comes with
+# scale-out; until then any other value is refused at start, not ignored.
+SITECARE_JOBS = env_str("SITECARE_JOBS", "embedded").strip().lower()
+if SITECARE_JOBS != "embedded":
+    _celery = (
+        " (Celery comes with scale-out, in a later release)" if SITECARE_JOBS == "celery" else ""
+    )
+    raise ImproperlyConfigured(
+        f"SITECARE_JOBS={SITECARE_JOBS!r} is not supported: use 'embedded'{_celery}"
+    )
+# Extra modules registering job functions (each app's ``job_functions`` module is loaded anyway).
+SITECARE_JOB_MODULES = env_list("SITECARE_JOB_MODULES", [])
+# Worker processes of the job runner: for the default queue, for browser checks (one browser
+# each, so one per core by default), and one for page speed (never two measurements at once).
+SITECARE_JOB_WORKERS = env_int("SITECARE_JOB_WORKERS", 2, minimum=1)
+SITECARE_BROWSER_WORKERS = env_int("SITECARE_BROWSER_WORKERS", os.cpu_count() or 1, minimum=1)
+# A running job's lease (renewed every third of it): a job of a runner that died is retried
+# once it expires (at once when its runner provably ran here and is gone).
+SITECARE_JOB_LEASE_SECONDS = env_float("SITECARE_JOB_LEASE_SECONDS", 60.0, minimum=1.0)
+# A job past its timeout gets this long more before its worker's process group is killed.
+SITECARE_JOB_KILL_GRACE_SECONDS = env_float("SITECARE_JOB_KILL_GRACE_SECONDS", 5.0, minimum=0.0)
+SITECARE_JOB_POLL_SECONDS = env_float("SITECARE_JOB_POLL_SECONDS", 1.0, minimum=0.01)
+# Finished jobs are kept this long (failed ones four times as long), then pruned.
+SITECARE_JOB_RETENTION_DAYS = env_int("SITECARE_JOB_RETENTION_DAYS", 7, minimum=1)
+# The hard time limit of one browser check (transaction, speed) as a job.
+SITECARE_BROWSER_JOB_TIMEOUT = env_float("SITECARE_BROWSER_JOB_TIMEOUT", 180.0, minimum=5.0)
 
 # --- email (status page subscribers; Django's SMTP backend) --------------------------------
 EMAIL_HOST = env_str("SITECARE_EMAIL_HOST", "localhost")

@@ -5,7 +5,8 @@ chunk of monitors, ``statechange_monitor_time``), but through a plain cursor, an
 segments as its ``timeline`` does, over plain tuples (a year of a thousand sites is a quarter
 of a million rows); on top of that: a gap before a monitor was created and after now, time
 no probe engine was running (``monitoring.engine_runs.unwatched_spans``) as state unknown for
-every monitor, a monitor's paused time and a heartbeat's time before its first ping
+every monitor it probes (for the browser kinds: time no job runner was running), a monitor's
+paused time and a heartbeat's time before its first ping
 (``monitoring.pauses.unknown_spans``) as state unknown for that monitor, site timelines, and
 maintenance windows for many sites at once.
 
@@ -27,8 +28,8 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from incidents.models import MaintenanceWindow
-from monitoring.engine_runs import unwatched_spans
-from monitoring.models import Monitor, MonitorState, StateChange
+from monitoring.engine_runs import loop_of, unwatched_spans
+from monitoring.models import Monitor, MonitorState, RunLoop, StateChange
 from monitoring.pauses import unknown_spans
 from monitoring.uptime import overlay_unknown, state_spans
 from sitecare.lib.intervals import Interval, check, clip, merge
@@ -60,13 +61,23 @@ def monitor_timelines(
     now = now or timezone.now()
     monitors = list(monitors)
     changes = _changes_since([m.pk for m in monitors], since=start)
-    unwatched = unwatched_spans(start, end, now=now)
+    unwatched = _unwatched_by_loop(monitors, start, end, now)
     ends = min(end, now)
     own = unknown_spans(monitors, start, ends)
     return {
-        m.pk: overlay_unknown(_own_segments(m, changes, start, ends, own), unwatched)
+        m.pk: overlay_unknown(
+            _own_segments(m, changes, start, ends, own), unwatched[loop_of(m.kind)]
+        )
         for m in monitors
     }
+
+
+def _unwatched_by_loop(
+    monitors: Sequence[Monitor], start: datetime, end: datetime, now: datetime
+) -> dict[str, list[Interval]]:
+    """The unwatched time of each loop these monitors depend on (one query per loop)."""
+    loops = {loop_of(m.kind) for m in monitors}
+    return {loop: unwatched_spans(start, end, now=now, loop=loop) for loop in loops}
 
 
 def site_timelines(
@@ -81,6 +92,8 @@ def site_timelines(
     of them existed. That is the same as making it unknown on the combined timeline (where
     no member has a segment the site has none either, and elsewhere "all members unknown"
     and "the site unknown" agree), which is done once per site instead of once per monitor.
+    A site with browser monitors (watched by job runners, not the engine) has each member's
+    unwatched time applied to it before combining instead.
     A monitor's own silent time (paused, a heartbeat not pinged yet) is applied to it before
     combining, as :data:`~sla.timelines.SILENT`: the site is then judged by its other
     monitors, and unknown only where all of them are silent (pausing a secondary check does
@@ -90,19 +103,27 @@ def site_timelines(
     now = now or timezone.now()
     monitors = list(monitors)
     changes = _changes_since([m.pk for m in monitors], since=start)
-    unwatched = unwatched_spans(start, end, now=now)
+    unwatched = _unwatched_by_loop(monitors, start, end, now)
     by_site: dict[int, list[Monitor]] = defaultdict(list)
     for monitor in monitors:
         by_site[monitor.site_id].append(monitor)
     ends = min(end, now)
     own = unknown_spans(monitors, start, ends)
-    return {
-        site_id: overlay_unknown(
-            combine([_own_segments(m, changes, start, ends, own, SILENT) for m in members]),
-            unwatched,
+    result: dict[int, list[StateSpan]] = {}
+    for site_id, members in by_site.items():
+        if all(loop_of(m.kind) == RunLoop.PROBE_ENGINE for m in members):
+            segments = [_own_segments(m, changes, start, ends, own, SILENT) for m in members]
+            result[site_id] = overlay_unknown(combine(segments), unwatched[RunLoop.PROBE_ENGINE])
+            continue
+        result[site_id] = combine(
+            [
+                overlay_unknown(
+                    _own_segments(m, changes, start, ends, own, SILENT), unwatched[loop_of(m.kind)]
+                )
+                for m in members
+            ]
         )
-        for site_id, members in by_site.items()
-    }
+    return result
 
 
 def _changes_since(monitor_ids: list[int], *, since: datetime) -> dict[int, _Changes]:

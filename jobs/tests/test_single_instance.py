@@ -161,11 +161,16 @@ def test_it_leaves_nothing_running_when_sitecare_run_is_killed(processes):
     run = processes.start("run-1", "run", "--port", str(port))
     engine = processes.wait_for(
         "the engine of the first run",
-        lambda: processes.query("SELECT pid FROM monitoring_enginerun"),
+        lambda: processes.query("SELECT pid FROM monitoring_enginerun WHERE loop='probe-engine'"),
+        timeout=60,
+    )[0][0]
+    runner = processes.wait_for(
+        "the job runner of the first run",
+        lambda: processes.query("SELECT pid FROM monitoring_enginerun WHERE loop='job-runner'"),
         timeout=60,
     )[0][0]
     tree = descendants(run.pid)
-    assert engine in tree
+    assert engine in tree and runner in tree
 
     run.kill()  # SIGKILL: the supervisor runs no handler at all
     run.wait()
@@ -174,7 +179,10 @@ def test_it_leaves_nothing_running_when_sitecare_run_is_killed(processes):
     again = processes.start("run-2", "run", "--port", str(port))
     processes.wait_for(
         "the engine of the second run",
-        lambda: len(processes.query("SELECT pid FROM monitoring_enginerun")) == 2,
+        lambda: (
+            len(processes.query("SELECT pid FROM monitoring_enginerun WHERE loop='probe-engine'"))
+            == 2
+        ),
         timeout=60,
     )
     assert "already runs on this database" not in processes.log("run-2")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import close_old_connections
 from django.db.models import Count, Max, Q
@@ -69,24 +70,32 @@ def load_monitors() -> tuple[dict[int, CheckTarget], dict[int, Streak]]:
     for monitor in monitors:
         org = monitor.site.client.organization
         if org.pk not in allowlists:
-            allowlists[org.pk] = _allowlist(org)
-        targets[monitor.pk] = CheckTarget(
-            monitor_id=monitor.pk,
-            kind=monitor.kind,
-            url=monitor.url,
-            config=with_baseline(monitor.config_for_engine(), baselines.get(monitor.pk)),
-            interval_s=float(monitor.interval_s),
-            timeout_s=float(monitor.timeout_s),
-            allowlist=allowlists[org.pk],
-            confirm_down=monitor.confirm_down,
-            confirm_up=monitor.confirm_up,
-            recheck_s=float(monitor.recheck_s),
-        )
+            allowlists[org.pk] = allowlist_of(org)
+        config = with_baseline(monitor.config_for_engine(), baselines.get(monitor.pk))
+        targets[monitor.pk] = target_of(monitor, allowlists[org.pk], config)
         streaks[monitor.pk] = Streak(monitor.state, monitor.streak_ok, monitor.streak_count)
     return targets, streaks
 
 
-def _allowlist(org: Organization) -> tuple[IPNetwork, ...]:
+def target_of(
+    monitor: Monitor, allowlist: tuple[IPNetwork, ...], config: dict[str, Any] | None = None
+) -> CheckTarget:
+    """A monitor as a check sees it, under its organization's allowlist."""
+    return CheckTarget(
+        monitor_id=monitor.pk,
+        kind=monitor.kind,
+        url=monitor.url,
+        config=monitor.config_for_engine() if config is None else config,
+        interval_s=float(monitor.interval_s),
+        timeout_s=float(monitor.timeout_s),
+        allowlist=allowlist,
+        confirm_down=monitor.confirm_down,
+        confirm_up=monitor.confirm_up,
+        recheck_s=float(monitor.recheck_s),
+    )
+
+
+def allowlist_of(org: Organization) -> tuple[IPNetwork, ...]:
     try:
         return org.allowed_networks()
     except ValueError:

@@ -1,4 +1,5 @@
-"""``sitecare run [--demo]``: the web server, probe engine and alert sender as one process tree.
+"""``sitecare run [--demo]``: the web server, probe engine, alert sender and job runner as one
+process tree.
 
 The embedded default deployment: one command, supervised children, Ctrl-C/SIGTERM stops all.
 """
@@ -31,8 +32,8 @@ _LOOPBACK_FOR = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: 
 
 class Command(BaseCommand):
     help = _(
-        "Run the web server, the probe engine and the alert sender (with --demo also the demo "
-        "shop) as one supervised process tree; Ctrl-C or SIGTERM stops them all."
+        "Run the web server, the probe engine, the alert sender and the job runner (with --demo "
+        "also the demo shop) as one supervised process tree; Ctrl-C or SIGTERM stops them all."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -123,6 +124,7 @@ def child_specs(host: str, port: int, *, demo: bool) -> list[ChildSpec]:
         ChildSpec("web", web_command(host, port), env),
         ChildSpec("probe-engine", sitecare_command("probe-engine"), env),
         ChildSpec("alert-sender", sitecare_command("alert-sender"), env),
+        ChildSpec("job-runner", sitecare_command("job-runner"), env),
     ]
     if demo:
         specs.append(ChildSpec("demo-site", sitecare_command("demo-site"), env))
