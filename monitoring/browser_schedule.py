@@ -28,7 +28,7 @@ from django.conf import settings
 
 from jobs.models import Job, JobState
 from jobs.queue import enqueue
-from monitoring.checks import BROWSER_KINDS
+from monitoring.checks import BROWSER_KINDS, KINDS
 from monitoring.engine.confirmation import is_confirming, recheck_pace
 from monitoring.job_functions import BROWSER_CHECK, queue_of
 from monitoring.models import Monitor
@@ -76,6 +76,21 @@ def due_at(row: dict[str, Any], now: datetime) -> datetime:
     return due
 
 
+# What a check's job may take beyond the check's own limit: the worker's start, reading and
+# recording, artifacts. Past it the worker (and its browser) is killed.
+JOB_MARGIN_S = 30.0
+
+
+def job_time_limit(monitor_id: int, kind: str) -> float:
+    """The hard limit of one check's job: the kind's own limit for the monitor's options
+    plus a margin, or ``SITECARE_BROWSER_JOB_TIMEOUT`` for a kind that has none."""
+    limit = KINDS[kind].time_limit
+    monitor = Monitor.objects.filter(pk=monitor_id).only("config", "timeout_s").first()
+    if limit is None or monitor is None:
+        return float(settings.SITECARE_BROWSER_JOB_TIMEOUT)
+    return limit(monitor.config or {}, float(monitor.timeout_s)) + JOB_MARGIN_S
+
+
 def dedupe_key(monitor_id: int, scheduled: datetime) -> str:
     return f"browser-check:{monitor_id}:{int(scheduled.timestamp())}"
 
@@ -115,7 +130,7 @@ def handle_one_schedule(now: datetime) -> int:
             dedupe_key=key,
             subject=f"monitor:{row['pk']}",
             queue=queue_of(row["kind"]),
-            timeout=settings.SITECARE_BROWSER_JOB_TIMEOUT,
+            timeout=job_time_limit(row["pk"], row["kind"]),
         )
         queued += job is not None
     return queued

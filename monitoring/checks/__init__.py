@@ -17,7 +17,7 @@ engine (their ``run`` only says so).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -63,6 +63,9 @@ class KindSpec:
     run_in_browser: BrowserRunner | None = None
     # Kept beside the result, in the transaction that records it (once): a speed measurement.
     record_extra: Callable[[Outcome], None] | None = None
+    # How long one browser check of these options may take at most (seconds), given the
+    # monitor's timeout: the job layer's hard limit for it adds a margin to this.
+    time_limit: Callable[[Mapping[str, Any], float], float] | None = None
 
     @property
     def in_browser(self) -> bool:
@@ -94,6 +97,7 @@ KINDS: dict[str, KindSpec] = {
         transaction.normalize_target,
         transaction.target_host,
         run_in_browser=transaction.run_in_browser,
+        time_limit=transaction.time_limit,
     ),
     CheckKind.SPEED: KindSpec(
         speed.Options,
@@ -101,6 +105,7 @@ KINDS: dict[str, KindSpec] = {
         speed.normalize_target,
         speed.target_host,
         run_in_browser=speed.run_in_browser,
+        time_limit=speed.time_limit,
         record_extra=speed.record_extra,
     ),
 }

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
 from playwright.sync_api import Error as PlaywrightError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitoring.browser import calibration
 from monitoring.browser.session import BrowserStopped, SessionOptions, open_session
@@ -227,6 +227,15 @@ def median_run(loads: Sequence[LoadFigures]) -> LoadFigures:
 
 
 # --- running the check ---------------------------------------------------------------------
+
+
+def time_limit(config: Mapping[str, Any], timeout_s: float) -> float:
+    """The longest one check may take: each load's session limit, for every run."""
+    try:
+        runs = Options.model_validate(dict(config)).runs
+    except ValidationError:
+        runs = 1
+    return runs * (timeout_s + SESSION_SLACK_S)
 
 
 def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outcome:

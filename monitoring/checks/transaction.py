@@ -19,6 +19,7 @@ import logging
 import re
 import uuid
 import zipfile
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -140,6 +141,15 @@ def check_budget_s(options: Options) -> float:
     """The whole run's time limit: every step's timeout, the run's overhead, capped."""
     total = sum(options.timeout_of(step) for step in options.steps) + RUN_OVERHEAD_S
     return min(total, MAX_BUDGET_S)
+
+
+def time_limit(config: Mapping[str, Any], timeout_s: float) -> float:
+    """The longest one run of these options may take (a config that no longer validates
+    fails at once, so the smallest budget serves it)."""
+    try:
+        return check_budget_s(Options.model_validate(dict(config)))
+    except ValidationError:
+        return RUN_OVERHEAD_S
 
 
 def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outcome:

@@ -193,7 +193,13 @@ def timezone_now() -> datetime:
 
 
 def definition(**extra: object) -> MonitorDefinition:
-    data = {"name": "Checkout", "kind": "transaction", "url": "https://a.example/", **extra}
+    data = {
+        "name": "Checkout",
+        "kind": "transaction",
+        "url": "https://a.example/",
+        "steps": [{"action": "goto", "url": "/"}],
+        **extra,
+    }
     return parse_monitor(data, ())
 
 
@@ -224,3 +230,30 @@ def test_it_bounds_a_browser_trial_by_its_time_limit(monkeypatch):
         release.set()
     assert not result.ok and result.outcome.failure_class == FailureClass.TIMEOUT
     assert result.message == "The check did not finish in time."
+
+
+def test_it_gives_each_check_job_the_time_its_own_options_need(world, settings) -> None:
+    settings.SITECARE_BROWSER_JOB_TIMEOUT = 180
+    steps = [{"action": "goto", "url": "/", "timeout": 30}] * 20  # 600 s of steps at most
+    long_one = Monitor.objects.create(
+        site=world.site_a,
+        name="Long checkout",
+        kind=CheckKind.TRANSACTION,
+        url="https://a.example/",
+        config={"steps": steps},
+    )
+    speed = Monitor.objects.create(
+        site=world.site_a,
+        name="Home speed",
+        kind=CheckKind.SPEED,
+        url="https://a.example/",
+        timeout_s=20,
+        config={"runs": 5},
+    )
+    with time_machine.travel(T0, tick=False):
+        handle_one_schedule(T0)
+    limits = {job.subject: job.timeout_s for job in browser_jobs()}
+    # Longer than the global default: the steps alone may take 600 s (capped there).
+    assert limits[f"monitor:{long_one.pk}"] > 600
+    # Five loads, each its session's limit (timeout + slack), plus the job's margin.
+    assert 5 * 20 < limits[f"monitor:{speed.pk}"] < 5 * 60 + 60

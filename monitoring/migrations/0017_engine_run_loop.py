@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0015_browser_kinds'),
+        ('monitoring', '0016_speed_measurement'),
     ]
 
     operations = [
