@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.utils.module_loading import import_string
 from pydantic import BaseModel
 
 from monitoring.checks import (
@@ -72,6 +73,22 @@ class KindSpec:
         return self.run_in_browser is not None
 
 
+def browser_runner(path: str) -> BrowserRunner:
+    """A browser kind's run function, named by its dotted path and imported at its first call.
+
+    The runners load Playwright (and the browser pool); naming them here by path keeps them out
+    of every process that only reads the registry (each ``sitecare`` command, the web server,
+    the probe engine): see sitecare/tests/test_cli_startup.py.
+    """
+
+    def run(target: CheckTarget, *, keep_artifacts: bool = True) -> Outcome:
+        runner: BrowserRunner = import_string(path)
+        return runner(target, keep_artifacts=keep_artifacts)
+
+    run.__qualname__ = run.__name__ = path.rsplit(".", 1)[1]
+    return run
+
+
 KINDS: dict[str, KindSpec] = {
     CheckKind.HTTP: KindSpec(http.Options, http.run, http.normalize_target, http.target_host),
     CheckKind.DNS: KindSpec(dns.Options, dns.run, dns.normalize_target, dns.target_host),
@@ -96,7 +113,7 @@ KINDS: dict[str, KindSpec] = {
         browser_kind.not_in_engine,
         transaction.normalize_target,
         transaction.target_host,
-        run_in_browser=transaction.run_in_browser,
+        run_in_browser=browser_runner("monitoring.browser.transaction_check.run_in_browser"),
         time_limit=transaction.time_limit,
     ),
     CheckKind.SPEED: KindSpec(
@@ -104,7 +121,7 @@ KINDS: dict[str, KindSpec] = {
         browser_kind.not_in_engine,
         speed.normalize_target,
         speed.target_host,
-        run_in_browser=speed.run_in_browser,
+        run_in_browser=browser_runner("monitoring.browser.speed_check.run_in_browser"),
         time_limit=speed.time_limit,
         record_extra=speed.record_extra,
     ),

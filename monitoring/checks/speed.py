@@ -2,7 +2,9 @@
 budgets.
 
 1. Each load runs in its own fresh browser session (``monitoring.browser.session``), throttled
-   for the profile; ``monitoring.browser.vitals`` measures it.
+   for the profile; ``monitoring.browser.vitals`` measures it (the run itself is
+   ``monitoring.browser.speed_check``, which loads Playwright: only the processes that run
+   browser checks import it).
 2. The median of each figure across the loads counts (one slow load among three does not).
 3. A median over its budget fails the check (``BUDGET_EXCEEDED``, naming the figures); the
    usual confirmation (``confirm_down`` such checks in a row) opens a minor incident.
@@ -26,19 +28,13 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
-from playwright.sync_api import Error as PlaywrightError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitoring.browser import calibration
-from monitoring.browser.session import BrowserStopped, SessionOptions, open_session
 from monitoring.browser.vitals import (
     QUIET_CAP_S,
     LoadFigures,
-    NavigationFailed,
-    Profile,
-    measure_load,
 )
 from monitoring.checks.browser_kind import normalize_target, target_host
 from monitoring.engine.target import CheckTarget
@@ -48,7 +44,7 @@ from monitoring.models import SpeedMeasurement
 from sitecare.lib.messages import Message, joined
 from sitecare.lib.messages import deferred as _
 
-__all__ = ["Options", "normalize_target", "record_extra", "run_in_browser", "target_host"]
+__all__ = ["Options", "normalize_target", "record_extra", "target_host", "time_limit"]
 
 logger = logging.getLogger(__name__)
 
@@ -238,61 +234,6 @@ def time_limit(config: Mapping[str, Any], timeout_s: float) -> float:
     return runs * (timeout_s + SESSION_SLACK_S)
 
 
-def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outcome:
-    """Measure the page ``runs`` times, each in a fresh session, and judge the medians.
-
-    1. Read the known environments (before any browser session: the database is not used
-       while one is open in this thread).
-    2. Load the page in a fresh session per run (a failed load ends the check: its failure).
-    3. Take the median of each figure, tag it with the environment (Chromium, CPU score).
-    4. Judge the medians against the budgets.
-    Speed checks keep no files: ``keep_artifacts`` changes nothing.
-    """
-    now = timezone.now()
-    options = Options.model_validate(dict(target.config))
-    known = known_environments(options.profile, now)
-    loads: list[LoadFigures] = []
-    version = ""
-    for _run in range(options.runs):
-        try:
-            load, version = _one_load(target, options)
-        except NavigationFailed as exc:
-            return _failed(target, now, navigation_class(exc), _navigation_message(exc))
-        except BrowserStopped as exc:
-            logger.warning("speed check of monitor %s: browser stopped: %s", target.monitor_id, exc)
-            return _failed(target, now, FailureClass.BROWSER_ERROR, _("The browser was stopped."))
-        except PlaywrightError as exc:  # the page crashed, or navigated away while measured
-            logger.info("speed check of monitor %s: %s", target.monitor_id, exc)
-            message = _("The browser could not measure the page: %(error)s") % {
-                "error": str(exc).splitlines()[0][:200]
-            }
-            return _failed(target, now, FailureClass.BROWSER_ERROR, message)
-        if load.status is not None and load.status >= 400:
-            message = _("The page answered HTTP %(status)d.") % {"status": load.status}
-            return _failed(target, now, FailureClass.HTTP_STATUS, message, status=load.status)
-        loads.append(load)
-    return judged(target, now, options, loads, version, known)
-
-
-def _one_load(target: CheckTarget, options: Options) -> tuple[LoadFigures, str]:
-    session_options = SessionOptions(
-        allowlist=target.allowlist,
-        blocked_hosts=tuple(options.block_hosts),
-        mobile=options.profile == "mobile",
-        timeout_s=target.timeout_s + SESSION_SLACK_S,
-        record_trace=False,
-        exclusive=True,  # never two speed measurements at once on one runner
-    )
-    profile: Profile = options.profile
-    with open_session(session_options) as session:
-        try:
-            load = measure_load(session, target.url, profile=profile, timeout_s=target.timeout_s)
-        except NavigationFailed as exc:
-            exc.upstream = session.upstream_failure(target.url)
-            raise
-        return load, session.browser_version
-
-
 def judged(
     target: CheckTarget,
     now: datetime,
@@ -339,56 +280,6 @@ def known_environments(profile: str, now: datetime) -> list[str]:
     since = now - timedelta(days=TREND_DAYS)
     rows = SpeedMeasurement.objects.filter(profile=profile, measured_at__gte=since)
     return list(rows.values_list("environment", flat=True).distinct())
-
-
-# Chromium's network errors (``net::ERR_…``) that have a failure class of their own.
-NET_ERRORS: tuple[tuple[str, str], ...] = (
-    ("ERR_NAME_NOT_RESOLVED", FailureClass.DNS_ERROR),
-    ("ERR_NAME_RESOLUTION_FAILED", FailureClass.DNS_ERROR),
-    ("ERR_CONNECTION_REFUSED", FailureClass.CONNECTION_REFUSED),
-    ("ERR_CONNECTION_RESET", FailureClass.CONNECTION_RESET),
-    ("ERR_CONNECTION_CLOSED", FailureClass.CONNECTION_RESET),
-    ("ERR_EMPTY_RESPONSE", FailureClass.INVALID_RESPONSE),
-    ("ERR_TIMED_OUT", FailureClass.TIMEOUT),
-    ("ERR_CONNECTION_TIMED_OUT", FailureClass.TIMEOUT),
-    ("ERR_CERT_", FailureClass.TLS_ERROR),
-    ("ERR_SSL_", FailureClass.TLS_ERROR),
-    ("ERR_TOO_MANY_REDIRECTS", FailureClass.TOO_MANY_REDIRECTS),
-    ("ERR_BLOCKED_BY_CLIENT", FailureClass.REQUEST_BLOCKED),
-    ("ERR_TUNNEL_CONNECTION_FAILED", FailureClass.BLOCKED_BY_POLICY),
-    ("ERR_PROXY_CONNECTION_FAILED", FailureClass.BLOCKED_BY_POLICY),
-)
-
-
-def navigation_class(exc: NavigationFailed) -> str:
-    """The failure class of a page that did not load."""
-    if exc.upstream and exc.upstream[0]:
-        return exc.upstream[0]
-    if exc.timed_out:
-        return FailureClass.NAVIGATION_TIMEOUT
-    for code, failure in NET_ERRORS:
-        if code in exc.error:
-            return failure
-    return FailureClass.BROWSER_ERROR
-
-
-def _navigation_message(exc: NavigationFailed) -> Message:
-    if exc.upstream:
-        return _("The page did not load: %(error)s") % {"error": exc.upstream[1]}
-    if exc.timed_out:
-        return _("The page did not finish loading in time.")
-    # Chromium's own error code (net::ERR_…) is the same in every language.
-    code = re.search(r"net::ERR_[A-Z_]+", exc.error)
-    detail = code.group(0) if code else exc.error[:200]
-    return _("The page did not load: %(error)s") % {"error": detail}
-
-
-def _failed(
-    target: CheckTarget, now: datetime, failure: str, message: str, *, status: int | None = None
-) -> Outcome:
-    return Outcome(
-        target.monitor_id, now, ok=False, status_code=status, failure_class=failure, message=message
-    )
 
 
 # --- keeping the figures -------------------------------------------------------------------

@@ -4,28 +4,16 @@ The options (``Monitor.config``) are data, never code (DESIGN rule 14): steps fr
 of actions (``monitoring.browser.steps``), variables, and ``secrets`` (test card numbers,
 passwords: ``Monitor.config`` is encrypted at rest and ``secrets`` is in ``SECRET_FIELDS``, so
 the API, admin, exports and forms show only their names). The run itself is
-``monitoring.browser.transaction_run``; this module turns it into an ``Outcome`` and keeps its
-artifacts.
-
-Artifacts: a failed run keeps a screenshot of the page at the failing step and the Playwright
-trace (``trace.zip``); ``screenshot`` steps keep their image on every run. The trace of a
-passing run is not kept: a few hundred kilobytes to megabytes per run, every few minutes, for
-something nobody opens while the checkout works.
+``monitoring.browser.transaction_check`` (which loads Playwright, so only the processes that
+run browser checks import it).
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import uuid
-import zipfile
 from collections.abc import Mapping
-from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from django.utils import timezone
-from playwright.sync_api import Error as PlaywrightError
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -35,14 +23,6 @@ from pydantic import (
     model_validator,
 )
 
-from monitoring.browser import artifacts
-from monitoring.browser.redact import Redactor, scrub_trace
-from monitoring.browser.session import (
-    BrowserSession,
-    BrowserStopped,
-    SessionOptions,
-    open_session,
-)
 from monitoring.browser.steps import (
     MAX_STEPS,
     NAME,
@@ -51,17 +31,10 @@ from monitoring.browser.steps import (
     raise_errors,
     reference_errors,
 )
-from monitoring.browser.transaction_run import RunRecord, TransactionRun
 from monitoring.checks.browser_kind import normalize_target, target_host
-from monitoring.engine.target import CheckTarget
-from monitoring.failures import FailureClass
-from monitoring.logic import Outcome
-from monitoring.models import ArtifactKind, BrowserArtifact
 from sitecare.lib.messages import deferred as _
 
-logger = logging.getLogger(__name__)
-
-__all__ = ["Options", "check_budget_s", "normalize_target", "run_in_browser", "target_host"]
+__all__ = ["Options", "check_budget_s", "normalize_target", "target_host", "time_limit"]
 
 HOST_PATTERN = re.compile(r"(\*\.)?([a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}")
 MAX_VARIABLES = 50
@@ -69,8 +42,6 @@ MAX_BLOCKED_HOSTS = 50
 # Besides its steps, a run needs time to start a context, take a screenshot and save a trace.
 RUN_OVERHEAD_S = 15.0
 MAX_BUDGET_S = 600.0
-# Events of the page kept per list in a result (a chatty page logs thousands).
-MAX_EVENTS = 50
 
 
 class Options(BaseModel):
@@ -150,122 +121,3 @@ def time_limit(config: Mapping[str, Any], timeout_s: float) -> float:
         return check_budget_s(Options.model_validate(dict(config)))
     except ValidationError:
         return RUN_OVERHEAD_S
-
-
-def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outcome:
-    """Run one transaction in a browser session and say what it found.
-
-    1. Read the options (settings that no longer validate fail the check, naming none).
-    2. Open one session (the whole run's budget, the monitor's blocked hosts and device) and
-       run the steps; on a failure save the trace, scrubbed of secrets.
-    3. After the session: keep the screenshots and the trace (unless a trial), and build the
-       result's details (``docs``: contracts of issue 12).
-    """
-    checked_at = timezone.now()
-    try:
-        options = Options.model_validate(dict(target.config))
-    except ValidationError:
-        return _broken(target, checked_at, _("The transaction's settings are not valid."))
-    session_options = SessionOptions(
-        allowlist=target.allowlist,
-        blocked_hosts=tuple(options.block_hosts),
-        mobile=options.device == "mobile",
-        timeout_s=check_budget_s(options),
-        record_trace=True,
-    )
-    trace: tuple[uuid.UUID, Path] | None = None
-    try:
-        with open_session(session_options) as session:
-            run = TransactionRun(session, options, target.url)
-            record = run.run()
-            if keep_artifacts and record.failed_step is not None and not record.browser_stopped:
-                trace = _save_trace(session, target.monitor_id, run.redactor, record.typed_secret)
-            events = _events(session, run.redactor)
-            browser = session.browser_version
-    except (BrowserStopped, PlaywrightError) as exc:
-        # The browser failed outside any step (it did not start, or died while closing).
-        reason = _("The browser failed: %(error)s") % {"error": str(exc).splitlines()[0][:200]}
-        return _broken(target, checked_at, reason, FailureClass.BROWSER_ERROR)
-    kept = _keep(target.monitor_id, checked_at, record, trace) if keep_artifacts else []
-    details: dict[str, Any] = {
-        "device": options.device,
-        "browser": browser,
-        "steps": [step.as_details() for step in record.steps],
-        "failed_step": record.failed_step,
-        **events,
-        "artifacts": kept,
-    }
-    return Outcome(
-        target.monitor_id,
-        checked_at,
-        ok=record.failed_step is None,
-        status_code=run.final_status(),
-        response_ms=round(sum(step.ms for step in record.steps), 1),
-        failure_class=record.failure_class,
-        message=record.message or "",
-        details=details,
-    )
-
-
-def _broken(
-    target: CheckTarget,
-    checked_at: datetime,
-    message: str,
-    failure_class: str = FailureClass.INTERNAL_ERROR,
-) -> Outcome:
-    return Outcome(
-        target.monitor_id, checked_at, ok=False, failure_class=failure_class, message=message
-    )
-
-
-def _save_trace(
-    session: BrowserSession, monitor_id: int, redactor: Redactor, typed_secret: bool
-) -> tuple[uuid.UUID, Path] | None:
-    """The session's trace at a new artifact path, scrubbed; None when it could not be saved."""
-    artifact_id, path = artifacts.new_path(monitor_id, ArtifactKind.TRACE)
-    try:
-        session.save_trace(path)
-        scrub_trace(path, redactor, drop_screencast=typed_secret)
-    except (PlaywrightError, BrowserStopped, OSError, zipfile.BadZipFile):
-        logger.warning("transaction %s: the trace could not be saved", monitor_id, exc_info=True)
-        path.unlink(missing_ok=True)
-        return None
-    return (artifact_id, path) if path.is_file() else None
-
-
-def _events(session: BrowserSession, redactor: Redactor) -> dict[str, list[dict[str, Any]]]:
-    """What the page did besides the steps, capped and scrubbed of secrets."""
-    lists = {
-        "console_errors": session.console_errors,
-        "page_errors": session.page_errors,
-        "failed_requests": session.failed_requests,
-        "blocked_requests": session.blocked_requests,
-    }
-    return {name: redactor.deep(items[:MAX_EVENTS]) for name, items in lists.items()}
-
-
-def _keep(
-    monitor_id: int,
-    checked_at: datetime,
-    record: RunRecord,
-    trace: tuple[uuid.UUID, Path] | None,
-) -> list[dict[str, Any]]:
-    """Store the run's screenshots and trace; their entries for the result's details."""
-    kept: list[BrowserArtifact] = [
-        artifacts.keep(
-            monitor_id,
-            checked_at,
-            ArtifactKind.SCREENSHOT,
-            data=shot.data,
-            step=shot.step,
-            caption=shot.caption,
-        )
-        for shot in record.shots
-    ]
-    if trace is not None:
-        kept.append(
-            artifacts.keep(
-                monitor_id, checked_at, ArtifactKind.TRACE, written=trace, step=record.failed_step
-            )
-        )
-    return [{"id": str(a.id), "kind": a.kind, "step": a.step, "caption": a.caption} for a in kept]

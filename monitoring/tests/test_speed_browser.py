@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from monitoring.browser.speed_check import run_in_browser
 from monitoring.browser.vitals import THROTTLES
-from monitoring.checks.speed import run_in_browser
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.tests.loopback import free_port

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from monitoring.browser import artifacts
-from monitoring.checks.transaction import run_in_browser
+from monitoring.browser.transaction_check import run_in_browser
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
