@@ -49,11 +49,14 @@ def make_user(username: str, org: Organization, role: str, client: Client | None
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings) -> None:
+def _test_settings(settings, tmp_path: Path) -> None:
     """Tests create many users (the production hasher is deliberately slow) and engines."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Engines started by tests serve no metrics port unless a test asks for one.
     settings.SITECARE_ENGINE_METRICS_PORT = 0
+    # Screenshots and traces of a test's checks stay with the test; retention's sweep of
+    # files no row names never walks the developer's own var/artifacts.
+    settings.SITECARE_ARTIFACT_DIR = tmp_path / "artifacts"
 
 
 @pytest.fixture

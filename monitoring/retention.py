@@ -1,4 +1,5 @@
-"""Retention: raw check results and heartbeat pings older than the retention period go.
+"""Retention: raw check results and heartbeat pings older than the retention period go, and
+the screenshots and traces browser checks kept with them (``monitoring.artifact_retention``).
 
 Only ``CheckResult`` and ``HeartbeatPing`` rows are deleted; a heartbeat monitor's latest ping
 of each kind stays whatever its age (the verdict and the UI read it). Hourly rollups and the
@@ -18,6 +19,7 @@ from django.db import close_old_connections, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from monitoring.artifact_retention import handle_artifact_retention
 from monitoring.models import CheckResult, HeartbeatPing
 
 logger = logging.getLogger("sitecare.retention")
@@ -140,4 +142,7 @@ def handle_one_retention() -> int:
         if count:
             logger.info("deleted %d %s older than %d days", count, model._meta.db_table, days)
         deleted += count
-    return deleted
+    count = handle_artifact_retention(cutoff(now, days), budget=STEP_BUDGET_ROWS)
+    if count:
+        logger.info("deleted %d browser artifacts older than %d days", count, days)
+    return deleted + count
