@@ -91,7 +91,7 @@ class ContractStep(BaseModel):
 
 def _error(loc: tuple[str | int, ...], message: str) -> InitErrorDetails:
     return InitErrorDetails(
-        type=PydanticCustomError("contract", message.replace("{", "{{").replace("}", "}}")),
+        type=PydanticCustomError("contract", message),
         loc=loc,
         input=None,
     )
