@@ -25,7 +25,6 @@ BAR_HEIGHT = 14
 MIN_BAR = 3  # a 0 ms step still shows as a sliver
 OK_COLOUR = "#2563eb"
 FAILED_COLOUR = "#dc2626"
-SKIPPED_COLOUR = "#9ca3af"
 MAX_LISTED = 50  # console errors, failed requests…: the first ones tell the story
 
 
@@ -117,11 +116,20 @@ def step_bar(row: StepRow, total_ms: float) -> SafeString:
     x = min(row.start_ms * scale, BAR_WIDTH - MIN_BAR)
     width = max(row.ms * scale, MIN_BAR)
     width = min(width, BAR_WIDTH - x)
-    colour = FAILED_COLOUR if row.failed else (OK_COLOUR if row.ok else SKIPPED_COLOUR)
+    colour = FAILED_COLOUR if row.failed else OK_COLOUR
     words = _("starts at %(start)s ms, takes %(ms)s ms") % {
         "start": number_format(round(row.start_ms), force_grouping=True),
         "ms": number_format(round(row.ms), force_grouping=True),
     }
+    if not (row.ok or row.failed):  # never ran: the track alone
+        return format_html(
+            '<svg class="waterfall__bar" viewBox="0 0 {} {}" preserveAspectRatio="none" '
+            'aria-hidden="true"><rect x="0" y="0" width="{}" height="{}" fill="#eef0f3"/></svg>',
+            BAR_WIDTH,
+            BAR_HEIGHT,
+            BAR_WIDTH,
+            BAR_HEIGHT,
+        )
     return format_html(
         '<svg class="waterfall__bar" viewBox="0 0 {} {}" preserveAspectRatio="none" '
         'role="img" aria-label="{}"><rect x="0" y="0" width="{}" height="{}" fill="#eef0f3"/>'

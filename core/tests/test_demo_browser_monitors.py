@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -70,7 +71,7 @@ def test_it_ships_a_mobile_speed_monitor_with_budgets(demo_monitors):
 
 def test_it_reaches_the_loopback_shop_only_through_the_demo_allowlist(db, contract_kinds):
     for kind in (CheckKind.TRANSACTION, CheckKind.SPEED):
-        data = {"name": "Shop", "kind": kind, "url": "http://127.0.0.1:8001/"}
+        data: dict[str, Any] = {"name": "Shop", "kind": kind, "url": "http://127.0.0.1:8001/"}
         if kind == CheckKind.TRANSACTION:
             data["steps"] = [{"action": "goto", "url": "/"}]
         allowlist = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))

@@ -4,91 +4,22 @@ users, 404 for client B's."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from front.tests.conftest import signed_in
+from front.tests.transaction_world import PNG, TRACE, seed_failed_run
 from monitoring.browser import artifacts
 from monitoring.failures import FailureClass
-from monitoring.models import CheckKind, CheckResult, Monitor
+from monitoring.models import CheckResult
 
 pytestmark = pytest.mark.django_db
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-TRACE = b"PK\x03\x04" + b"\x00" * 64
-
-
-def step(index, action, summary, start, ms, ok=True, error="", description=""):
-    return {
-        "index": index,
-        "action": action,
-        "summary": summary,
-        "description": description,
-        "ok": ok,
-        "start_ms": start,
-        "ms": ms,
-        "error": error,
-    }
 
 
 @pytest.fixture
 def run(world):
-    """Client A's purchase that failed at step 4 (Pay), with its screenshot and trace."""
-    monitor = Monitor.objects.create(
-        site=world.site_a, name="Purchase", kind=CheckKind.TRANSACTION, url="https://a.example/"
-    )
-    at = timezone.now() - timedelta(minutes=3)
-    shot = artifacts.keep(monitor.pk, at, "screenshot", data=PNG, step=3, caption="")
-    trace = artifacts.keep(monitor.pk, at, "trace", data=TRACE)
-    details = {
-        "device": "desktop",
-        "browser": "150.0.7871.100",
-        "steps": [
-            step(0, "goto", "goto /product/1", 0.0, 512.3),
-            step(1, "click", "click button “Add to cart”", 512.3, 240.0),
-            step(2, "fill", "fill “Card number” “${CARD}”", 752.3, 80.0),
-            step(
-                3,
-                "click",
-                "click button “Pay now”",
-                832.3,
-                10_000.0,
-                ok=False,
-                error="Payment provider did not answer",
-                description="Pay",
-            ),
-            step(4, "wait_for", "wait_for **/order/*", 0.0, 0.0, ok=False),
-        ],
-        "failed_step": 3,
-        "console_errors": [{"text": "Payment failed: HTTP 502"}],
-        "page_errors": [{"message": "TypeError: pay is undefined"}],
-        "failed_requests": [{"url": "https://a.example/cart/pay", "error": "HTTP 502"}],
-        "blocked_requests": [
-            {
-                "url": "https://ads.example.net/t.js",
-                "host": "ads.example.net",
-                "reason": "blocked_host",
-            },
-            {"url": "http://127.0.0.1/x", "host": "127.0.0.1", "reason": "policy"},
-        ],
-        "artifacts": [
-            {"id": str(shot.id), "kind": "screenshot", "step": 3, "caption": ""},
-            {"id": str(trace.id), "kind": "trace", "step": None, "caption": ""},
-        ],
-    }
-    result = CheckResult.objects.create(
-        monitor=monitor,
-        checked_at=at,
-        ok=False,
-        response_ms=10_832.3,
-        failure_class=FailureClass.STEP_TIMEOUT,
-        message="Step 4 (click Pay): no answer within 10 s",
-        details=details,
-    )
-    return monitor, result, shot, trace
+    return seed_failed_run(world)
 
 
 def page_url(monitor, result):
@@ -132,7 +63,7 @@ def test_it_serves_a_screenshot_inline_and_a_trace_as_a_download(world, run):
     _monitor, _result, shot, trace = run
     browser = signed_in(world.client_a_user)
     image = browser.get(reverse("front:artifact", args=[shot.id]))
-    assert image.status_code == 200 and b"".join(image.streaming_content) == PNG
+    assert image.status_code == 200 and image.getvalue() == PNG
     assert image["Content-Type"] == "image/png"
     assert image["Content-Disposition"] == "inline"
     assert image["X-Content-Type-Options"] == "nosniff"
@@ -140,7 +71,7 @@ def test_it_serves_a_screenshot_inline_and_a_trace_as_a_download(world, run):
     download = browser.get(reverse("front:artifact", args=[trace.id]))
     assert download["Content-Type"] == "application/zip"
     assert download["Content-Disposition"].startswith('attachment; filename="trace-')
-    assert b"".join(download.streaming_content) == TRACE
+    assert download.getvalue() == TRACE
 
 
 def test_it_says_when_a_file_is_no_longer_kept(world, run):
