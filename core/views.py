@@ -11,7 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from core.demo.state import DemoMode, get_demo_mode, set_demo_mode, shop_url, slow_seconds
+from core.demo.state import (
+    DemoMode,
+    get_demo_mode,
+    heavy_seconds,
+    set_demo_mode,
+    shop_url,
+    slow_seconds,
+)
 from tenancy.scoping import scope_for
 
 
@@ -76,6 +83,23 @@ def _actions() -> list[dict[str, str]]:
                 "the checks time out."
             )
             % {"seconds": f"{slow_seconds():g}"},
+        },
+        {
+            "mode": DemoMode.PAYMENT,
+            "label": _("Break payment"),
+            "effect": _(
+                "Paying fails while every page answers 200: the HTTP monitors stay green, the "
+                "purchase (transaction monitor) goes red at the payment, with a screenshot."
+            ),
+        },
+        {
+            "mode": DemoMode.HEAVY,
+            "label": _("Make the hero image heavy"),
+            "effect": _(
+                "The home page's hero image weighs 1.5 MB and takes %(seconds)s seconds: the "
+                "pages still answer at once, the speed monitor's LCP budget breaks."
+            )
+            % {"seconds": f"{heavy_seconds():g}"},
         },
         {
             "mode": DemoMode.OK,

@@ -30,11 +30,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
+from pydantic_core import ErrorDetails, PydanticUndefined
 
 from front.kind_words import choice_label, field_label, target_help, target_label
+from front.transaction_form import EDITOR_KEYS, TransactionFormMixin
 from monitoring.checks import kind_spec, options_model
-from monitoring.models import Monitor
+from monitoring.models import CheckKind, Monitor
 from monitoring.spec import (
     MASK,
     NAMING_KEYS,
@@ -175,6 +176,9 @@ class MonitorForm(forms.Form):
     kind: str = ""
     specs: tuple[FieldSpec, ...] = ()
     infos: dict[str, tuple[Any, FieldInfo]] = {}
+    # A posted editing button (the step editor's add/move/remove): show the form again,
+    # neither validated nor saved.
+    rearranging = False
 
     def __init__(self, data: Any = None, *, monitor: Monitor | None = None, **kw: Any) -> None:
         self.monitor = monitor if monitor is not None and monitor.pk else None
@@ -294,7 +298,11 @@ class MonitorForm(forms.Form):
             return None
 
     def add_pydantic_errors(self, exc: ValidationError) -> None:
-        for error in exc.errors():
+        self.add_error_items(exc.errors())
+
+    def add_error_items(self, errors: list[ErrorDetails]) -> None:
+        """Each of the validator's errors on the field it names (or above the form)."""
+        for error in errors:
             loc = [str(part) for part in error["loc"]]
             name = NESTED.join(loc[:2]) if len(loc) > 1 else (loc[0] if loc else "")
             if name not in self.fields:
@@ -356,6 +364,13 @@ def _fields_of(
     return specs, fields, infos
 
 
+TRANSACTION = CheckKind.TRANSACTION.value
+
+
+class TransactionMonitorForm(TransactionFormMixin, MonitorForm):
+    """A transaction monitor: its steps in the step editor, variables and secrets as lines."""
+
+
 @cache
 def monitor_form_class(kind: str) -> type[MonitorForm]:
     """The form of a kind (``ValueError`` for a kind this version does not know)."""
@@ -363,7 +378,9 @@ def monitor_form_class(kind: str) -> type[MonitorForm]:
     common_specs, common_fields, common_infos = _fields_of(
         MonitorCommon, frozenset(), HIDDEN_COMMON
     )
-    specs, fields, infos = _fields_of(options, secret_options(kind), frozenset())
+    base: type[MonitorForm] = TransactionMonitorForm if kind == TRANSACTION else MonitorForm
+    skip = EDITOR_KEYS if kind == TRANSACTION else frozenset()
+    specs, fields, infos = _fields_of(options, secret_options(kind), skip)
     attrs: dict[str, Any] = {
         **common_fields,
         **fields,
@@ -371,4 +388,4 @@ def monitor_form_class(kind: str) -> type[MonitorForm]:
         "specs": (*common_specs, *specs),
         "infos": {**common_infos, **infos},
     }
-    return type(f"{kind.title()}MonitorForm", (MonitorForm,), attrs)
+    return type(f"{kind.title()}MonitorForm", (base,), attrs)

@@ -4,6 +4,7 @@ from django.urls import URLPattern, path
 
 from front.views import (
     account,
+    browser_results,
     channels,
     escalation,
     incident_actions,
@@ -67,6 +68,12 @@ urlpatterns: list[URLPattern] = [
     path(
         "monitors/<int:monitor_id>/resume/", monitor_actions.monitor_resume, name="monitor_resume"
     ),
+    path(
+        "monitors/<int:monitor_id>/runs/<int:result_id>/",
+        browser_results.transaction_result,
+        name="transaction_result",
+    ),
+    path("artifacts/<uuid:artifact_id>/", browser_results.artifact_file, name="artifact"),
     path("tags/", tags.tag_list, name="tags"),
     path("tags/delete/", tags.tag_delete, name="tag_delete"),
     path("tags/<int:tag_id>/", tags.tag_edit, name="tag"),

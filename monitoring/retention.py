@@ -1,4 +1,5 @@
-"""Retention: raw check results and heartbeat pings older than the retention period go.
+"""Retention: raw check results and heartbeat pings older than the retention period go, and
+the screenshots and traces browser checks kept with them (``monitoring.artifact_retention``).
 
 Only ``CheckResult`` and ``HeartbeatPing`` rows are deleted (and page speed measurements,
 ``SpeedMeasurement``, after their own longer period, ``SITECARE_SPEED_RETENTION_DAYS``); a
@@ -21,6 +22,7 @@ from django.db import close_old_connections, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from monitoring.artifact_retention import handle_artifact_retention
 from monitoring.models import CheckResult, HeartbeatPing, SpeedMeasurement
 
 logger = logging.getLogger("sitecare.retention")
@@ -154,4 +156,7 @@ def handle_one_retention() -> int:
         if count:
             logger.info("deleted %d %s older than %d days", count, model._meta.db_table, keep_days)
         deleted += count
-    return deleted
+    count = handle_artifact_retention(cutoff(now, days), budget=STEP_BUDGET_ROWS)
+    if count:
+        logger.info("deleted %d browser artifacts older than %d days", count, days)
+    return deleted + count

@@ -8,6 +8,7 @@ the monitor counts for the SLA) defaults by kind (``monitoring.models.default_cr
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,7 +24,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+from pydantic_core.core_schema import ErrorType
 
 from monitoring.checks import KINDS, kind_spec, options_model, secret_fields
 from monitoring.models import CheckKind, Monitor, default_critical
@@ -45,6 +47,7 @@ MODEL_FIELD_FOR_KEY = {
     "critical": "critical",
 }
 COMMON_FIELDS = set(MODEL_FIELD_FOR_KEY)
+BUILT_IN_ERRORS = frozenset(typing.get_args(ErrorType))
 # What a secret option value is shown as (API, admin, apply diffs).
 MASK = "***"
 # Parts of a secret option that name something rather than prove it: shown in full.
@@ -156,6 +159,24 @@ def _error(field: str, kind: str, message: str, value: Any) -> InitErrorDetails:
     )
 
 
+def _carried(errors: list[ErrorDetails]) -> list[InitErrorDetails]:
+    """Errors of a nested validation, ready to be raised again with the others.
+
+    pydantic rebuilds a built-in error from its type name, but not a kind's own
+    (``PydanticCustomError``, e.g. a transaction step's ``unknown_variable``): that one is
+    carried as a custom error of the same type and message.
+    """
+    carried: list[InitErrorDetails] = []
+    for error in errors:
+        if error["type"] in BUILT_IN_ERRORS:
+            carried.append(error)  # type: ignore[arg-type]
+            continue
+        # No context: pydantic then takes the message as it is (braces and all).
+        custom = PydanticCustomError(error["type"], error["msg"])
+        carried.append(InitErrorDetails(type=custom, loc=error["loc"], input=error["input"]))
+    return carried
+
+
 def parse_monitor(data: dict[str, Any], allowlist: Sequence[IPNetwork]) -> MonitorDefinition:
     """Validate a flat monitor definition; raise pydantic ``ValidationError`` naming fields.
 
@@ -179,7 +200,7 @@ def parse_monitor(data: dict[str, Any], allowlist: Sequence[IPNetwork]) -> Monit
             model = options_model(kind).model_validate(option_data)
             options = model.model_dump(mode="json", exclude_defaults=True)
         except ValidationError as exc:
-            errors.extend(exc.errors())  # type: ignore[arg-type]
+            errors.extend(_carried(exc.errors()))
     refusal = _refusal(data.get("url"), kind, allowlist)
     if refusal:
         errors.append(_error("url", "blocked_by_policy", refusal, data.get("url")))

@@ -298,6 +298,8 @@ DEFAULT_FROM_EMAIL = env_str("SITECARE_EMAIL_FROM", "sitecare@localhost")
 SITECARE_DEMO_PORT = env_int("SITECARE_DEMO_PORT", 8001, minimum=1)
 # Longer than the demo monitors' timeout (2 s) and the default timeout (10 s): slow pages fail.
 SITECARE_DEMO_SLOW_SECONDS = env_float("SITECARE_DEMO_SLOW_SECONDS", 12.0, minimum=0.0)
+# How long the hero image takes in "heavy" mode: past the demo speed monitor's LCP budget (2.5 s).
+SITECARE_DEMO_HEAVY_SECONDS = env_float("SITECARE_DEMO_HEAVY_SECONDS", 4.0, minimum=0.0)
 
 LOGGING = {
     "version": 1,

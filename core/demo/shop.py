@@ -1,8 +1,8 @@
 """The demo shop: a tiny aiohttp app on loopback that ``sitecare demo-site`` serves.
 
-Shop pages (``/``, ``/product/<id>``, ``/checkout``, ``/health``) obey the demo mode read from
-the state file on every request; the inbox (``/_inbox``) is never broken, so alerts about the
-broken shop still arrive.
+Shop pages (``/``, ``/product/<id>``, the purchase under ``/cart`` and ``/order``, the JSON
+``/checkout`` and ``/health``) obey the demo mode read from the state file on every request;
+the inbox (``/_inbox``) is never broken, so alerts about the broken shop still arrive.
 """
 
 from __future__ import annotations
@@ -10,69 +10,22 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 from django.conf import settings
-from django.template import Context, Engine
 from django.utils import translation
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from core.demo import hero, purchase
+from core.demo.catalog import PRODUCTS, PRODUCTS_BY_PK, page, render
 from core.demo.inbox import DEDUP_HEADER, Inbox, alert_from_payload
-from core.demo.state import DemoMode, get_demo_mode, slow_seconds
+from core.demo.state import DemoMode, get_demo_mode, heavy_seconds, slow_seconds
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 HOST = "127.0.0.1"
 INBOX_KEY = web.AppKey("inbox", Inbox)
 JSON_PATHS = frozenset({"/checkout", "/health"})
-TEMPLATES = Engine(
-    dirs=[str(Path(__file__).parent / "templates")],
-    libraries={"i18n": "django.templatetags.i18n"},
-)
-
-
-@dataclass(frozen=True)
-class Product:
-    pk: int
-    name: Promise
-    description: Promise
-    price: str
-    colour: str
-
-
-PRODUCTS = (
-    Product(
-        1,
-        gettext_lazy("Stoneware mug"),
-        gettext_lazy("Hand-glazed in a small workshop; holds a generous 350 ml of coffee."),
-        "18.00",
-        "#c2410c",
-    ),
-    Product(
-        2,
-        gettext_lazy("Linen tea towel"),
-        gettext_lazy("Stonewashed linen that dries quickly and softens with every wash."),
-        "12.50",
-        "#0f766e",
-    ),
-    Product(
-        3,
-        gettext_lazy("Oak cutting board"),
-        gettext_lazy("Solid European oak, oiled by hand, with a juice groove."),
-        "39.00",
-        "#a16207",
-    ),
-)
-
-
-def render(name: str, context: dict[str, Any], *, status: int = 200) -> web.Response:
-    html = TEMPLATES.get_template(name).render(Context(context))
-    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
 
 def request_language(request: web.Request) -> str:
@@ -110,23 +63,35 @@ async def demo_mode_middleware(request: web.Request, handler: Handler) -> web.St
 def unavailable(request: web.Request) -> web.Response:
     if request.path in JSON_PATHS:
         return web.json_response({"status": "error", "error": _("Shop unavailable")}, status=503)
-    return render("demo_shop/unavailable.html", {}, status=503)
+    return page(request, "demo_shop/unavailable.html", {}, status=503)
 
 
 async def home(request: web.Request) -> web.Response:
-    return render("demo_shop/home.html", {"products": PRODUCTS})
+    return page(request, "demo_shop/home.html", {"products": PRODUCTS})
 
 
 async def product(request: web.Request) -> web.Response:
     pk = int(request.match_info["pk"])
-    found = next((item for item in PRODUCTS if item.pk == pk), None)
+    found = PRODUCTS_BY_PK.get(pk)
     if found is None:
         raise web.HTTPNotFound(text=_("No such product."))
-    return render("demo_shop/product.html", {"product": found})
+    return page(request, "demo_shop/product.html", {"product": found})
+
+
+async def hero_image(request: web.Request) -> web.StreamResponse:
+    """The home page's hero: light, or in heavy mode ~1.5 MB sent over a few seconds."""
+    if get_demo_mode() == DemoMode.HEAVY:
+        return await hero.send_slowly(request, hero.heavy_hero(), heavy_seconds())
+    return web.Response(
+        body=hero.light_hero(), content_type="image/png", headers={"Cache-Control": "no-cache"}
+    )
 
 
 async def checkout(request: web.Request) -> web.Response:
-    """The JSON checkout the Checkout monitor looks at (keyword ``"status": "ok"``)."""
+    """The JSON checkout the Checkout monitor looks at (keyword ``"status": "ok"``).
+
+    It stays "ok" when only the payment is broken: that is the failure it cannot see.
+    """
     if get_demo_mode() == DemoMode.CHECKOUT:
         return web.json_response(
             {"status": "error", "error": _("The payment provider does not answer.")}, status=500
@@ -164,6 +129,8 @@ def build_app() -> web.Application:
     app[INBOX_KEY] = Inbox()
     app.router.add_get("/", home)
     app.router.add_get(r"/product/{pk:\d+}", product)
+    app.router.add_get("/hero.png", hero_image)
+    purchase.add_routes(app)
     app.router.add_route("*", "/checkout", checkout)
     app.router.add_get("/health", health)
     app.router.add_post("/_inbox", inbox_receive)

@@ -26,6 +26,10 @@ class DemoMode(models.TextChoices):
     CHECKOUT = "checkout", _("Checkout broken")
     ALL = "all", _("Whole shop down")
     SLOW = "slow", _("Slow")
+    # Every page still answers 200: only a real purchase (a transaction monitor) notices.
+    PAYMENT = "payment", _("Payment broken")
+    # A slow, heavy hero image: the pages answer quickly, a speed budget (LCP) breaks.
+    HEAVY = "heavy", _("Heavy hero image")
 
 
 def demo_port() -> int:
@@ -35,6 +39,11 @@ def demo_port() -> int:
 def slow_seconds() -> float:
     """How long a page of the slow shop takes (longer than any demo monitor's timeout)."""
     return float(settings.SITECARE_DEMO_SLOW_SECONDS)
+
+
+def heavy_seconds() -> float:
+    """How long the heavy hero image takes to arrive (well past an LCP budget of 2.5 s)."""
+    return float(settings.SITECARE_DEMO_HEAVY_SECONDS)
 
 
 def shop_url(path: str = "/") -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from io import StringIO
 from pathlib import Path
@@ -23,7 +24,7 @@ from core.configcode import (
 )
 from core.configcode.export import placeholder_name
 from incidents.models import Channel, StatusPage
-from monitoring.models import Monitor, MonitorState
+from monitoring.models import CheckKind, Monitor, MonitorState
 from sites.models import Site
 from tenancy.models import Client, Organization
 
@@ -371,7 +372,7 @@ def test_it_accepts_the_example_agency_file(db, monkeypatch):
     assert apply_file(EXAMPLES / "sites.yaml").is_empty
 
 
-def test_it_loads_the_demo_configuration_with_its_defaults(db, monkeypatch):
+def test_it_loads_the_demo_configuration_with_its_defaults(db, monkeypatch, contract_kinds):
     for name in ("SITECARE_DEMO_PORT", "SITECARE_DEMO_INTERVAL", "SITECARE_DEMO_ALERT_URL"):
         monkeypatch.delenv(name, raising=False)
     apply_file(EXAMPLES / "demo.yaml")
@@ -379,34 +380,46 @@ def test_it_loads_the_demo_configuration_with_its_defaults(db, monkeypatch):
     assert org.allowed_networks() != ()
     assert Channel.objects.get(organization=org).url == "json://127.0.0.1:8001/_inbox"
     monitors = {m.name: m for m in Monitor.objects.filter(site__client__organization=org)}
-    assert set(monitors) == {"Home", "Product page", "Checkout", "Health"}
+    assert set(monitors) == {
+        "Home",
+        "Product page",
+        "Checkout",
+        "Health",
+        "Purchase",
+        "Home page speed",
+    }
     assert monitors["Checkout"].url == "http://127.0.0.1:8001/checkout"
     assert monitors["Checkout"].config == {"keyword": '"status": "ok"'}
-    assert {(m.interval_s, m.confirm_down) for m in monitors.values()} == {(15, 2)}
+    http = [m for m in monitors.values() if m.kind == CheckKind.HTTP]
+    assert {(m.interval_s, m.confirm_down) for m in http} == {(15, 2)}
     page = StatusPage.objects.get(client__organization=org)
     assert (page.slug, page.published, page.allow_subscriptions) == ("demo-shop", True, True)
     shown = page.components.order_by("position").values_list("name", "monitor__name")
     assert list(shown) == [("Shop", "Home"), ("Checkout", "Checkout")]
 
 
-def test_it_follows_the_demo_environment(db, monkeypatch, settings):
+def test_it_follows_the_demo_environment(db, monkeypatch, settings, contract_kinds):
     settings.SITECARE_MIN_INTERVAL_SECONDS = 1
     monkeypatch.setenv("SITECARE_DEMO_PORT", "9100")
     monkeypatch.setenv("SITECARE_DEMO_INTERVAL", "2")
     monkeypatch.delenv("SITECARE_DEMO_ALERT_URL", raising=False)
     apply_file(EXAMPLES / "demo.yaml")
     assert Channel.objects.get().url == "json://127.0.0.1:9100/_inbox"
-    assert set(Monitor.objects.values_list("interval_s", flat=True)) == {2}
+    http = Monitor.objects.filter(kind=CheckKind.HTTP)
+    assert set(http.values_list("interval_s", flat=True)) == {2}
     monkeypatch.setenv("SITECARE_DEMO_ALERT_URL", "json://127.0.0.1:9200/hook")
     [change] = apply_file(EXAMPLES / "demo.yaml").changes
     assert change.kind == ObjectKind.CHANNEL
 
 
-def test_it_round_trips_the_demo_through_export(db, monkeypatch):
+def test_it_round_trips_the_demo_through_export(db, monkeypatch, contract_kinds):
     for name in ("SITECARE_DEMO_PORT", "SITECARE_DEMO_INTERVAL", "SITECARE_DEMO_ALERT_URL"):
         monkeypatch.delenv(name, raising=False)
     apply_file(EXAMPLES / "demo.yaml")
     text = export_config(Organization.objects.get(slug="demo"))
     assert "- ::1/128" in text or "- '::1/128'" in text
+    assert "4242" not in text, "the purchase's test card is exported as a placeholder"
     monkeypatch.setenv("SITECARE_CHANNEL_DEMO_INBOX", "json://127.0.0.1:8001/_inbox")
+    [card] = [name for name in re.findall(r"(?<!\$)\$\{(\w+)\}", text) if name.endswith("CARD")]
+    monkeypatch.setenv(card, "4242 4242 4242 4242")
     assert apply_config(text).is_empty

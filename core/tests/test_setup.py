@@ -112,11 +112,18 @@ def test_it_makes_an_existing_user_without_a_membership_the_owner():
 
 
 @pytest.mark.django_db
-def test_it_loads_the_demo_configuration_with_demo():
+def test_it_loads_the_demo_configuration_with_demo(contract_kinds):
     first = setup("--demo")
     demo = Organization.objects.get(slug="demo")
     monitors = Monitor.objects.filter(site__client__organization=demo)
-    assert sorted(m.name for m in monitors) == ["Checkout", "Health", "Home", "Product page"]
+    assert sorted(m.name for m in monitors) == [
+        "Checkout",
+        "Health",
+        "Home",
+        "Home page speed",
+        "Product page",
+        "Purchase",
+    ]
     assert all(m.url.startswith("http://127.0.0.1:18123/") for m in monitors)
     assert "127.0.0.0/8" in demo.ssrf_allowlist
     assert Membership.objects.get(user__username="admin").organization == demo
@@ -124,5 +131,5 @@ def test_it_loads_the_demo_configuration_with_demo():
 
     second = setup("--demo")
     assert "exists" in second
-    assert Monitor.objects.count() == 4
+    assert Monitor.objects.count() == 6
     assert Organization.objects.count() == 1

@@ -67,8 +67,21 @@ SITE_A = {"site_id": "site_a"}
 MONITOR_A = {"monitor_id": "monitor_a"}
 HEARTBEAT = {"monitor_id": "heartbeat"}
 SPEED = {"monitor_id": "speed"}
+TRANSACTION = {"monitor_id": "transaction"}
+TRANSACTION_RUN = {"monitor_id": "transaction", "result_id": "transaction_run"}
 # Every kind's form for a new monitor (monitoring.checks.KINDS).
-KIND_NAMES = ("http", "dns", "domain", "tcp", "tls", "seo", "content", "heartbeat", "speed")
+KIND_NAMES = (
+    "http",
+    "dns",
+    "domain",
+    "tcp",
+    "tls",
+    "seo",
+    "content",
+    "heartbeat",
+    "speed",
+    "transaction",
+)
 
 PAGES: list[Page] = [
     Page("front:login", ANONYMOUS),
@@ -113,6 +126,12 @@ PAGES: list[Page] = [
         form={"name": "Loopback", "url": "http://localhost:9/"},
         submit="button[value=test]",
     ),
+    # A transaction monitor: its step editor, its page with the latest run, a run's page.
+    Page("front:monitor_new", kwargs=SITE_A, query="?kind=transaction"),
+    Page("front:monitor_edit", kwargs=TRANSACTION),
+    Page("front:monitor", kwargs=TRANSACTION),
+    Page("front:transaction_result", kwargs=TRANSACTION_RUN),
+    Page("front:transaction_result", CLIENT, kwargs=TRANSACTION_RUN),
     Page("front:monitor_clone", kwargs=MONITOR_A),
     Page("front:monitor_delete", kwargs=MONITOR_A),
     Page("front:monitors"),
@@ -198,6 +217,7 @@ NOT_PAGES: dict[str, str] = {
     ),
     "front:two_factor_recovery_codes": "post-only",  # front/tests/test_csp_browser.py
     "front:oncall_ical": "not html",
+    "front:artifact": "not html",  # a screenshot or trace (front/tests/test_transaction_result)
     "status:json": "not html",
     "status:css": "not html",
     "status:badge": "not html",

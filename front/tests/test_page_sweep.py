@@ -43,6 +43,7 @@ from front.tests.page_sweep import (
     Page,
 )
 from front.tests.speed_world import speed_monitor_with_trend
+from front.tests.transaction_world import seed_failed_run
 from incidents.ack import ack_token
 from incidents.models import (
     Channel,
@@ -185,7 +186,10 @@ def sweep_objects(world, incident_a) -> dict[str, Any]:
             remote_addr="203.0.113.7",
             user_agent="curl/8.5.0",
         )
+    transaction, run, _shot, _trace = seed_failed_run(world)
     return {
+        "transaction": transaction.pk,
+        "transaction_run": run.pk,
         "client_a": world.client_a.pk,
         "site_a": world.site_a.pk,
         "monitor_a": world.monitor_a.pk,

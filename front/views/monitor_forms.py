@@ -74,12 +74,13 @@ def _form_page(
     1. Validate through ``parse_monitor`` with the agency's allowlist; errors on their fields.
     2. Test: run one check with the settings as typed and show the result with the form.
     3. Save: create or change the monitor, then show its page.
+    A posted editing button (the step editor's add/move/remove) only shows the form again.
     """
     form = monitor_form_class(kind)(
         request.POST if request.method == "POST" else None, monitor=monitor
     )
     trial: TrialResult | None = None
-    if request.method == "POST":
+    if request.method == "POST" and not form.rearranging:
         allowlist = agency_allowlist(site)
         definition = form.parse(allowlist)
         if definition is not None and test:

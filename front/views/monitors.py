@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from front import summaries
 from front.pause_words import pause_line, paused_time_note
+from front.transaction_runs import transaction_run
 from incidents.models import Incident
 from monitoring.content import ContentError, accept_current_content, changed_content
 from monitoring.heartbeat_page import heartbeat_info
@@ -71,13 +72,19 @@ def monitor_detail(request: HttpRequest, monitor_id: int) -> HttpResponse:
     monitor = scope.get(Monitor.objects.select_related("site__client"), pk=monitor_id)
     now = timezone.now()
     beats = monitor.kind == CheckKind.HEARTBEAT
+    results = list(
+        scope.visible(CheckResult).filter(monitor=monitor).order_by("-checked_at")[:RECENT_RESULTS]
+    )
     context = {
         "monitor": monitor,
         # A heartbeat has no response times: no chart to draw.
         "row": summaries.monitor_rows(scope, [monitor], now=now, charts=not beats)[0],
-        "results": scope.visible(CheckResult)
-        .filter(monitor=monitor)
-        .order_by("-checked_at")[:RECENT_RESULTS],
+        "results": results,
+        # A transaction's results open their run's page; the latest is summed up on top.
+        "run_links": monitor.kind == CheckKind.TRANSACTION,
+        "latest_run": transaction_run(results[0], [])
+        if monitor.kind == CheckKind.TRANSACTION and results
+        else None,
         "timeline": monitor_timeline(scope, monitor),
         "paused_note": paused_time_note(
             monitor, plan_history(monitor.site.client).current(now).plan

@@ -28,7 +28,9 @@ class Command(BaseCommand):
             choices=BREAK_MODES,
             help=_(
                 "make the running demo fail: checkout (checkout answers 500), all (every page "
-                "answers 503) or slow (pages answer after the monitors' timeout), then exit"
+                "answers 503), slow (pages answer after the monitors' timeout), payment (paying "
+                "fails while every page answers 200) or heavy (a slow, heavy hero image), then "
+                "exit"
             ),
         )
         group.add_argument(

@@ -1,0 +1,207 @@
+"""What a transaction monitor's form adds to the generated one (``front.kind_forms``): the step
+editor (``front.step_editor``), variables as ``NAME=value`` lines and secrets as lines that are
+never shown back (left blank they keep the stored ones, as the HTTP form's secret fields do).
+
+Every judgement stays ``monitoring.spec.parse_monitor``'s; errors at ``steps.<i>.<field>`` land
+on the row and column of that field, and are listed above the steps with their path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from pydantic_core import ErrorDetails
+
+from front import step_editor
+from front.step_editor import ACTION_HELP, COLUMN_LABELS, COLUMNS, LOCATOR_HELP, StepRow
+from sitecare.lib.netpolicy import IPNetwork
+from sitecare.lib.validation_messages import error_message
+
+if TYPE_CHECKING:
+    from front.kind_forms import MonitorForm
+    from monitoring.spec import MonitorDefinition
+
+    _Base = MonitorForm
+else:
+    _Base = object
+
+# The options this form edits itself instead of through generated fields.
+EDITOR_KEYS = frozenset({"steps", "variables", "secrets"})
+
+
+class SecretLines(forms.Textarea):
+    """A textarea that never shows its value back (like a password field)."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
+class TransactionFormMixin(_Base):
+    """Mixed into the transaction kind's generated form class (see the module)."""
+
+    def __init__(self, data: Any = None, **kw: Any) -> None:
+        super().__init__(data, **kw)
+        self.fields["variables"] = forms.CharField(
+            label=_("Variables"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text=_("One per line, as NAME=value; a step uses it as ${NAME}."),
+        )
+        self.fields["secrets"] = forms.CharField(
+            label=_("Secrets"),
+            required=False,
+            widget=SecretLines(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
+            help_text=self._secrets_help(),
+        )
+        variables = self.stored.get("variables") if self.monitor else None
+        if isinstance(variables, Mapping):
+            self.initial["variables"] = "\n".join(f"{k}={v}" for k, v in variables.items())
+        self.step_errors: list[str] = []
+        self.step_rows = self._rows(data)
+
+    def _secrets_help(self) -> str:
+        parts = [gettext("One per line, as NAME=value: card numbers, passwords. Never shown.")]
+        stored = self.stored.get("secrets") if self.monitor else None
+        if isinstance(stored, Mapping) and stored:
+            parts.append(
+                gettext(
+                    "Stored: %(names)s. Leave blank to keep them; lines replace them, and a "
+                    "NAME without a value keeps its stored value."
+                )
+                % {"names": ", ".join(sorted(stored))}
+            )
+        return " ".join(parts)
+
+    def _rows(self, data: Any) -> list[StepRow]:
+        """The rows to show: posted (after an editing button) or the stored steps."""
+        if data is None:
+            steps = self.stored.get("steps") if self.monitor else None
+            return step_editor.padded(step_editor.rows_from_steps(steps))
+        rows = step_editor.rows_from_post(data)
+        op = str(data.get("step_op", ""))
+        if not op:
+            return step_editor.padded(rows)
+        self.rearranging = True
+        rows, blanks = step_editor.rearranged(rows, op)
+        return step_editor.padded(rows, blanks)
+
+    def option_names(self) -> list[str]:
+        return [*super().option_names(), "variables", "secrets"]
+
+    def definition_data(self) -> dict[str, Any]:
+        data = super().definition_data()
+        data["steps"], self._origin = step_editor.steps_of(self.step_rows)
+        variables = self._lines("variables")
+        if variables:
+            data["variables"] = variables
+        secrets = self._secrets()
+        if secrets:
+            data["secrets"] = secrets
+        return data
+
+    def _lines(self, name: str) -> dict[str, str]:
+        pairs: dict[str, str] = {}
+        for line in str(self.cleaned_data.get(name) or "").splitlines():
+            if not line.strip():
+                continue
+            key, sep, value = line.partition("=")
+            if not key.strip() or (not sep and name == "variables"):
+                message = gettext("“%(line)s” is not NAME=value.") % {"line": line.strip()[:40]}
+                self.add_error(name, message)
+                continue
+            pairs[key.strip()] = value.strip() if sep else ""
+        return pairs
+
+    def _secrets(self) -> dict[str, str]:
+        """Typed lines replace the stored secrets; a bare NAME keeps its stored value."""
+        stored = self.stored.get("secrets") if self.monitor else None
+        stored = stored if isinstance(stored, Mapping) else {}
+        if not str(self.cleaned_data.get("secrets") or "").strip():
+            return dict(stored)
+        secrets = self._lines("secrets")
+        for name, value in secrets.items():
+            if value:
+                continue
+            if name in stored:
+                secrets[name] = stored[name]
+            else:
+                message = gettext("%(name)s has no stored value: write %(name)s=value.")
+                self.add_error("secrets", message % {"name": name})
+        return secrets
+
+    def parse(self, allowlist: tuple[IPNetwork, ...]) -> MonitorDefinition | None:
+        """As the generated form, with what the rows themselves cannot say reported first."""
+        if self.is_valid():
+            for row in self.step_rows:
+                if not row.blank:
+                    row.errors.update(step_editor.step_from_row(row)[1])
+            if any(row.errors for row in self.step_rows):
+                self.add_error(None, gettext("Some steps cannot be read: see the marked rows."))
+                return None
+        return super().parse(allowlist)
+
+    def add_error_items(self, errors: list[ErrorDetails]) -> None:
+        """Step errors go to their row and column; the others to their fields."""
+        others = []
+        origin = getattr(self, "_origin", [])
+        for error in errors:
+            loc = error["loc"]
+            if not loc or loc[0] != "steps":
+                others.append(error)
+                continue
+            message = error_message(error)
+            path = ".".join(str(part) for part in loc)
+            index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+            if index is None or index >= len(origin):
+                self.step_errors.append(message)
+                self.add_error(None, f"{path}: {message}")
+                continue
+            row = self.step_rows[origin[index]]
+            key = str(loc[2]) if len(loc) > 2 else ""
+            if key:
+                column = step_editor.column_of(key, row.values["action"].strip())
+                shown = message if column != "other" else f"{key}: {message}"
+                row.errors.setdefault(column, []).append(shown)
+            else:
+                row.step_errors.append(message)
+            where = gettext("Step %(number)d") % {"number": index + 1}
+            self.add_error(None, f"{where} ({path}): {message}")
+        super().add_error_items(others)
+
+    def step_editor_rows(self) -> list[dict[str, Any]]:
+        """The rows as the template draws them: each column's input with its label and errors."""
+        return [
+            {
+                "index": index,
+                "number": index + 1,
+                "blank": row.blank,
+                "step_errors": row.step_errors,
+                "has_errors": bool(row.step_errors or row.errors),
+                "fields": [self._cell(index, row, column) for column in COLUMNS],
+            }
+            for index, row in enumerate(self.step_rows)
+        ]
+
+    def _cell(self, index: int, row: StepRow, column: str) -> dict[str, Any]:
+        choices: list[tuple[str, str]] = []
+        if column == "action":
+            choices = [("", "—")] + [(a, f"{a}: {ACTION_HELP[a]}") for a in step_editor.ACTIONS]
+        elif column == "find":
+            choices = [("", gettext("— (not an element)"))]
+            choices += [(key, str(label)) for key, label in LOCATOR_HELP.items()]
+        value = row.values[column]
+        if choices and value and value not in dict(choices):
+            choices.append((value, value))  # a stored value this version does not offer
+        return {
+            "name": f"steps-{index}-{column}",
+            "id": f"id_steps-{index}-{column}",
+            "column": column,
+            "label": COLUMN_LABELS[column],
+            "value": value,
+            "choices": choices,
+            "errors": row.errors.get(column, []),
+        }

@@ -1,0 +1,28 @@
+"""A kind's own error types (``PydanticCustomError``: a transaction step's unknown variable)
+come out of ``parse_monitor`` with their place and message, beside the built-in ones."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from monitoring.spec import parse_monitor
+
+
+def test_it_carries_a_kinds_own_errors_with_the_others(contract_kinds):
+    data = {
+        "name": "Purchase",
+        "kind": "transaction",
+        "url": "https://shop.example/",
+        "interval": 1,
+        "steps": [
+            {"action": "goto", "url": "/"},
+            {"action": "fill", "label": "Card", "value": "${CARD}"},
+        ],
+    }
+    with pytest.raises(ValidationError) as refused:
+        parse_monitor(data, ())
+    found = {error["loc"]: error for error in refused.value.errors()}
+    assert set(found) == {("interval",), ("steps", 1, "value")}
+    assert found[("steps", 1, "value")]["msg"] == "unknown variable ${CARD}"
+    assert found[("interval",)]["type"] == "value_error"
