@@ -16,11 +16,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import translation
 
-from front.kind_forms import monitor_form_class
 from incidents.models import Channel
 from incidents.tests.tripwire import SocketLog, install_delivery_tripwire
 from monitoring.models import CheckKind, Monitor
-from monitoring.tests.contract_kinds import use_contract_kinds
 from sitecare.tests.browser import launched_chromium
 from sitecare.tests.sqlite_files import migrate
 from sites.models import Site
@@ -110,15 +108,6 @@ def browser() -> Iterator[Any]:
     ``needs_chromium``). Playwright's ``Browser``: ``new_context()``, then ``new_page()``."""
     with launched_chromium() as chromium:
         yield chromium
-
-
-@pytest.fixture
-def contract_kinds(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The browser kinds' options as issue 12's contract writes them, where this branch still
-    has skeletons (``monitoring.tests.contract_kinds``); the real ones once merged."""
-    use_contract_kinds(monkeypatch)
-    yield
-    monitor_form_class.cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -372,7 +372,7 @@ def test_it_accepts_the_example_agency_file(db, monkeypatch):
     assert apply_file(EXAMPLES / "sites.yaml").is_empty
 
 
-def test_it_loads_the_demo_configuration_with_its_defaults(db, monkeypatch, contract_kinds):
+def test_it_loads_the_demo_configuration_with_its_defaults(db, monkeypatch):
     for name in ("SITECARE_DEMO_PORT", "SITECARE_DEMO_INTERVAL", "SITECARE_DEMO_ALERT_URL"):
         monkeypatch.delenv(name, raising=False)
     apply_file(EXAMPLES / "demo.yaml")
@@ -398,7 +398,7 @@ def test_it_loads_the_demo_configuration_with_its_defaults(db, monkeypatch, cont
     assert list(shown) == [("Shop", "Home"), ("Checkout", "Checkout")]
 
 
-def test_it_follows_the_demo_environment(db, monkeypatch, settings, contract_kinds):
+def test_it_follows_the_demo_environment(db, monkeypatch, settings):
     settings.SITECARE_MIN_INTERVAL_SECONDS = 1
     monkeypatch.setenv("SITECARE_DEMO_PORT", "9100")
     monkeypatch.setenv("SITECARE_DEMO_INTERVAL", "2")
@@ -412,7 +412,7 @@ def test_it_follows_the_demo_environment(db, monkeypatch, settings, contract_kin
     assert change.kind == ObjectKind.CHANNEL
 
 
-def test_it_round_trips_the_demo_through_export(db, monkeypatch, contract_kinds):
+def test_it_round_trips_the_demo_through_export(db, monkeypatch):
     for name in ("SITECARE_DEMO_PORT", "SITECARE_DEMO_INTERVAL", "SITECARE_DEMO_ALERT_URL"):
         monkeypatch.delenv(name, raising=False)
     apply_file(EXAMPLES / "demo.yaml")

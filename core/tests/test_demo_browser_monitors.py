@@ -15,7 +15,6 @@ from core.configcode import apply_file
 from core.configcode.validate import validate_text
 from monitoring.models import CheckKind, Monitor
 from monitoring.spec import parse_monitor
-from monitoring.tests.contract_kinds import real_options_ready
 from tenancy.models import Organization
 
 DEMO = Path(__file__).resolve().parent.parent.parent / "examples" / "demo.yaml"
@@ -27,7 +26,7 @@ DEMO_ENV = (
 
 
 @pytest.fixture
-def demo_monitors(db, monkeypatch, contract_kinds) -> dict[str, Monitor]:
+def demo_monitors(db, monkeypatch) -> dict[str, Monitor]:
     for name in DEMO_ENV:
         monkeypatch.delenv(name, raising=False)
     apply_file(DEMO)
@@ -69,7 +68,7 @@ def test_it_ships_a_mobile_speed_monitor_with_budgets(demo_monitors):
     assert speed.config["budgets"] == {"lcp_ms": 2500, "cls": 0.1}
 
 
-def test_it_reaches_the_loopback_shop_only_through_the_demo_allowlist(db, contract_kinds):
+def test_it_reaches_the_loopback_shop_only_through_the_demo_allowlist(db):
     for kind in (CheckKind.TRANSACTION, CheckKind.SPEED):
         data: dict[str, Any] = {"name": "Shop", "kind": kind, "url": "http://127.0.0.1:8001/"}
         if kind == CheckKind.TRANSACTION:
@@ -81,10 +80,6 @@ def test_it_reaches_the_loopback_shop_only_through_the_demo_allowlist(db, contra
         assert [e["loc"] for e in refused.value.errors()] == [("url",)]
 
 
-@pytest.mark.skipif(
-    not (real_options_ready(CheckKind.TRANSACTION) and real_options_ready(CheckKind.SPEED)),
-    reason="needs the transaction and speed kinds' own options (issue 12, after the merge)",
-)
 def test_it_validates_the_demo_against_the_kinds_own_options(db, monkeypatch):
     for name in DEMO_ENV:
         monkeypatch.delenv(name, raising=False)

@@ -112,7 +112,7 @@ def test_it_makes_an_existing_user_without_a_membership_the_owner():
 
 
 @pytest.mark.django_db
-def test_it_loads_the_demo_configuration_with_demo(contract_kinds):
+def test_it_loads_the_demo_configuration_with_demo():
     first = setup("--demo")
     demo = Organization.objects.get(slug="demo")
     monitors = Monitor.objects.filter(site__client__organization=demo)

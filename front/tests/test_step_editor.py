@@ -1,9 +1,6 @@
 """The step editor of a transaction monitor's form: stored steps round-trip through its rows,
 rows are added, moved and removed without JavaScript, errors land on their row and column,
 secrets are never shown back.
-
-Written against issue 12's contract: until the transaction kind's own options are merged, the
-``contract_kinds`` fixture stands in for them (``monitoring.tests.contract_kinds``).
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ from front.tests.monitor_posts import form_data
 from monitoring.checks import validate_options
 from monitoring.models import CheckKind, Monitor
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("contract_kinds")]
+pytestmark = pytest.mark.django_db
 
 # The contract's example steps (one of each action), as stored.
 STEPS: list[dict[str, Any]] = [

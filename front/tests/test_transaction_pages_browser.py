@@ -16,7 +16,7 @@ from monitoring.models import CheckKind, Monitor
 from sitecare.tests.browser import needs_chromium
 from tenancy.models import Membership, Role
 
-pytestmark = [needs_chromium, pytest.mark.usefixtures("contract_kinds")]
+pytestmark = needs_chromium
 
 STEPS = [
     {"action": "goto", "url": "/product/1"},
