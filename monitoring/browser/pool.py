@@ -296,7 +296,9 @@ def _reap() -> None:
 
 
 def _log_default_refusal(refusal: Refusal) -> None:
-    logger.info("browser-wide proxy refused %s (%s)", refusal.url, refusal.reason)
+    # Chromium's own background calls (sign-in, component checks) end here every few seconds:
+    # worth seeing when debugging the guard, noise in an operator's log.
+    logger.debug("browser-wide proxy refused %s (%s)", refusal.url, refusal.reason)
 
 
 class BrowserPool:
