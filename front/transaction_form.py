@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 
 from front import step_editor
 from front.step_editor import ACTION_HELP, COLUMN_LABELS, COLUMNS, LOCATOR_HELP, StepRow
+from monitoring.browser.codegen import RecordingError, steps_from_recording
 from sitecare.lib.netpolicy import IPNetwork
 from sitecare.lib.validation_messages import error_message
 
@@ -30,7 +31,7 @@ else:
     _Base = object
 
 # The options this form edits itself instead of through generated fields.
-EDITOR_KEYS = frozenset({"steps", "variables", "secrets"})
+EDITOR_KEYS = frozenset({"steps", "variables", "secrets", "recording"})
 
 
 class SecretLines(forms.Textarea):
@@ -60,6 +61,17 @@ class TransactionFormMixin(_Base):
         variables = self.stored.get("variables") if self.monitor else None
         if isinstance(variables, Mapping):
             self.initial["variables"] = "\n".join(f"{k}={v}" for k, v in variables.items())
+        self.fields["recording"] = forms.CharField(
+            label=_("Import a recording"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+            help_text=_(
+                "Paste what “playwright codegen --target python URL” recorded: its goto, click, "
+                "fill, check, select, press and expect lines become steps after the ones above. "
+                "It is read, never run. Move typed card numbers and passwords to Secrets and "
+                "write ${NAME} in their place."
+            ),
+        )
         self.step_errors: list[str] = []
         self.step_rows = self._rows(data)
 
@@ -86,8 +98,23 @@ class TransactionFormMixin(_Base):
         if not op:
             return step_editor.padded(rows)
         self.rearranging = True
+        if op == "import":
+            return step_editor.padded(self._imported(rows, str(data.get("recording", ""))))
         rows, blanks = step_editor.rearranged(rows, op)
         return step_editor.padded(rows, blanks)
+
+    def _imported(self, rows: list[StepRow], recording: str) -> list[StepRow]:
+        """The rows with a pasted codegen recording's steps after them (parsed, never run); a
+        recording that cannot be read leaves the rows as they were and says which line."""
+        try:
+            steps = steps_from_recording(recording)
+        except RecordingError as exc:
+            self.step_errors.append(
+                gettext("The recording was not imported: %(error)s") % {"error": exc}
+            )
+            return rows
+        kept = [row for row in rows if not row.blank]
+        return kept + step_editor.rows_from_steps(steps)
 
     def option_names(self) -> list[str]:
         return [*super().option_names(), "variables", "secrets"]

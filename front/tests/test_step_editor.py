@@ -221,3 +221,53 @@ def test_it_asks_for_a_value_of_a_new_secret_name(world, purchase):
 def test_it_builds_the_editor_only_for_transactions():
     assert not hasattr(monitor_form_class("http")(), "step_rows")
     assert "steps" not in monitor_form_class("transaction")().fields
+
+
+RECORDING = """from playwright.sync_api import Page, expect
+
+
+def test_example(page: Page) -> None:
+    page.goto("http://127.0.0.1:8001/product/1")
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    expect(page.get_by_text("Order number")).to_be_visible()
+"""
+
+
+def test_it_imports_a_recording_after_the_rows_without_saving(world, purchase):
+    rows = [row(action="goto", value="/a")]
+    data = {
+        **form_data("transaction", purchase),
+        **rows_posted(rows),
+        "recording": RECORDING,
+        "step_op": "import",
+    }
+    response = signed_in(world.owner).post(reverse("front:monitor_edit", args=[purchase.pk]), data)
+    assert response.status_code == 200
+    form = response.context["form"]
+    shown = [(r.values["action"], r.values["value"]) for r in form.step_rows if not r.blank]
+    assert shown == [
+        ("goto", "/a"),
+        ("goto", "http://127.0.0.1:8001/product/1"),
+        ("click", ""),
+        ("fill", "4242 4242 4242 4242"),
+        ("expect_visible", ""),
+    ]
+    purchase.refresh_from_db()
+    assert purchase.config["steps"] == STEPS, "importing only shows the rows: Save stores them"
+
+
+def test_it_names_the_line_of_a_recording_it_cannot_import(world, purchase):
+    rows = [row(action="goto", value="/a")]
+    recording = 'import os\nos.system("touch /tmp/nope")\n'
+    data = {
+        **form_data("transaction", purchase),
+        **rows_posted(rows),
+        "recording": recording,
+        "step_op": "import",
+    }
+    response = signed_in(world.owner).post(reverse("front:monitor_edit", args=[purchase.pk]), data)
+    form = response.context["form"]
+    assert [r.values["value"] for r in form.step_rows if not r.blank] == ["/a"]
+    assert any("line 1" in message for message in form.step_errors)
+    assert "The recording was not imported" in response.content.decode()
