@@ -1,23 +1,23 @@
-"""Browser checks: CPU seconds of one page load in a session, and checks per minute per core.
-
-A skeleton: it loads a local page (through the guard proxy, like every check) in N sessions of
-the process's pooled browser and counts the CPU of everything involved: this process (the
-proxy's thread, Playwright's client), the Playwright driver and the browser's whole process
-tree. The transaction and speed kinds add their own loops here (five-step transaction, speed
-measurement).
+"""Browser checks: CPU per transaction and per speed measurement, and how stable LCP is.
 
 Run by hand (not part of the test suite)::
 
-    uv run python bench/browser.py              # 20 checks
-    uv run python bench/browser.py --checks 5   # a quick look
+    uv run python bench/browser.py                          # everything, ~5 minutes
+    uv run python bench/browser.py --transactions 5 --speeds 2 --stability 0   # a quick look
 
-1. Configure Django (a temporary VAR_DIR); serve a small page with an image and a script from
-   127.0.0.2 (admitted by the session's allowlist).
-2. One warm-up check (launches the browser), then N checks: open a session, ``goto`` (load),
-   a screenshot, close.
-3. CPU = utime + stime (+ reaped children's) of this process and every process below it,
-   before and after; print CPU seconds per check, wall seconds per check and checks per
-   minute per core (60 / CPU seconds per check).
+1. Migrate a fresh SQLite database in a temporary directory; start the demo shop
+   (``sitecare demo-site``) on a free loopback port.
+2. Transactions: run the kind's ``run_in_browser`` (the job runner's code path: the process's
+   pooled Chromium behind the guard proxy, a fresh context per check) N times for a five-step
+   transaction (product → add to cart → the cart → checkout → the pay button is there) and for
+   the demo's whole twelve-step purchase (form filled, paid, order number read, screenshot).
+3. Speed: N speed checks of the demo's home page (mobile profile: 4× CPU slowdown, Slow 4G;
+   three loads each, the median counts).
+4. CPU = utime + stime of this process and every process below it (Playwright's driver,
+   Chromium's whole tree, the guard proxy's thread) before and after, minus the demo shop's
+   own CPU (the site is not the checker). Checks per minute per core = 60 / CPU seconds.
+5. Stability: the coefficient of variation (standard deviation / mean) of the median LCP over
+   ``--stability`` speed checks of the demo home page (each a median of three).
 """
 
 from __future__ import annotations
@@ -25,20 +25,44 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE = b"""<!doctype html><title>bench</title><h1>A product</h1>
-<img src="/pixel.svg" width="300" height="200"><p>Some text.</p>
-<script>document.querySelector("h1").textContent += " (ready)";</script>"""
-PIXEL = (
-    b'<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200">'
-    b'<rect width="300" height="200" fill="#4a8"/></svg>'
+from benchlib import (  # beside this script: run as python bench/…
+    CLK_TCK,
+    ROOT,
+    cpu_seconds,
+    free_port,
+    start,
+    stop,
+    use_temporary_database,
+    wait_for_port,
 )
+
+FIVE_STEPS: list[dict[str, Any]] = [
+    {"action": "goto", "url": "/product/1"},
+    {"action": "click", "role": "button", "name": "Add to cart"},
+    {"action": "expect_url", "url": "**/cart"},
+    {"action": "click", "role": "link", "name": "Go to checkout"},
+    {"action": "expect_visible", "role": "button", "name": "Pay now"},
+]
+PURCHASE: list[dict[str, Any]] = [
+    *FIVE_STEPS[:4],
+    {"action": "fill", "label": "Full name", "value": "Demo Buyer"},
+    {"action": "fill", "label": "Email", "value": "buyer@example.com"},
+    {"action": "fill", "label": "Card number", "value": "${CARD}"},
+    {"action": "click", "role": "button", "name": "Pay now"},
+    {"action": "wait_for", "url": "**/order/*"},
+    {"action": "expect_visible", "test_id": "order-number"},
+    {"action": "extract", "test_id": "order-number", "into": "ORDER"},
+    {"action": "screenshot", "description": "Confirmation page"},
+]
 
 
 def tree_cpu_seconds() -> float:
@@ -55,42 +79,86 @@ def tree_cpu_seconds() -> float:
     return total / CLK_TCK
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checks", type=int, default=20)
-    args = parser.parse_args()
-    os.environ["SITECARE_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-browser-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "sitecare.settings"
-    os.environ.setdefault("SITECARE_LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    import django
+    parser.add_argument("--transactions", type=int, default=10, help="runs of each (10)")
+    parser.add_argument("--speeds", type=int, default=5, help="speed checks for CPU (5)")
+    parser.add_argument("--stability", type=int, default=10, help="speed checks for LCP CV (10)")
+    return parser.parse_args()
 
-    django.setup()
+
+def main() -> None:
+    args = parse_args()
+    directory = Path(tempfile.mkdtemp(prefix="bench-browser-"))
+    use_temporary_database(directory)
+    port = free_port()
+    env = dict(os.environ, SITECARE_DEMO_PORT=str(port))
+    shop = start(
+        [sys.executable, "-m", "sitecare.cli", "demo-site", "--port", str(port)],
+        directory / "shop.log",
+        env,
+    )
+    try:
+        wait_for_port(port, 30)
+        measure(args, f"http://127.0.0.1:{port}/", shop)
+    finally:
+        stop(shop)
+        subprocess.run(["rm", "-rf", str(directory)], check=False)
+
+
+def measure(args: argparse.Namespace, url: str, shop: subprocess.Popen[bytes]) -> None:
     from monitoring.browser.pool import pool
-    from monitoring.browser.session import SessionOptions, open_session
-    from monitoring.tests.browser_sites import PageServer, Route
+    from monitoring.checks import KINDS
+    from monitoring.engine.target import CheckTarget
+    from monitoring.logic import Outcome
 
-    options = SessionOptions(allowlist=(ipaddress.ip_network("127.0.0.2/32"),), record_trace=False)
-    routes = {"/": Route(PAGE), "/pixel.svg": Route(PIXEL, "image/svg+xml")}
-    with PageServer("127.0.0.2", routes) as site:
+    allowlist = (ipaddress.ip_network("127.0.0.0/8"),)
 
-        def one_check() -> None:
-            with open_session(options) as session:
-                session.page.goto(site.url("/"), wait_until="load")
-                session.page.screenshot()
+    def target(kind: str, config: dict[str, Any], timeout: float) -> CheckTarget:
+        return CheckTarget(0, kind, url, config, 600.0, timeout, allowlist)
 
-        one_check()  # warm-up: launches the browser
-        cpu, wall = tree_cpu_seconds(), time.perf_counter()
-        for _ in range(args.checks):
-            one_check()
-        cpu, wall = tree_cpu_seconds() - cpu, time.perf_counter() - wall
-        pool().close()
-    per_check = cpu / args.checks
-    print(f"checks: {args.checks}")
-    print(f"CPU seconds per check (page load + screenshot): {per_check:.3f}")
-    print(f"wall seconds per check: {wall / args.checks:.3f}")
-    print(f"checks per minute per core (CPU-bound): {60 / per_check:.0f}")
+    def checked(kind: str, config: dict[str, Any], timeout: float) -> Callable[[], Outcome]:
+        run = KINDS[kind].run_in_browser
+        assert run is not None
+        one = target(kind, config, timeout)
+        return lambda: run(one, keep_artifacts=False)
+
+    def timed(label: str, check: Callable[[], Outcome], count: int) -> list[Outcome]:
+        check()  # warm-up: the browser launches, the shop's templates load
+        shop_cpu, cpu, wall = cpu_seconds(shop.pid), tree_cpu_seconds(), time.perf_counter()
+        outcomes = [check() for _ in range(count)]
+        wall = time.perf_counter() - wall
+        cpu = tree_cpu_seconds() - cpu - (cpu_seconds(shop.pid) - shop_cpu)
+        failed = [o.message for o in outcomes if not o.ok]
+        per = cpu / count
+        print(
+            f"{label}: {count} checks, {per:.2f} CPU s and {wall / count:.2f} wall s each, "
+            f"{60 / per:.0f} a minute per core; failed: {len(failed)}"
+            + (f" ({failed[0]})" if failed else "")
+        )
+        return outcomes
+
+    secrets = {"CARD": "4242 4242 4242 4242"}
+    if args.transactions:
+        five = {"steps": FIVE_STEPS, "step_timeout": 10}
+        timed("five-step transaction", checked("transaction", five, 30), args.transactions)
+        purchase = {"steps": PURCHASE, "secrets": secrets, "step_timeout": 10}
+        timed("twelve-step purchase", checked("transaction", purchase, 60), args.transactions)
+    speed = {"profile": "mobile", "runs": 3}
+    if args.speeds:
+        timed("speed check (mobile, 3 loads)", checked("speed", speed, 30), args.speeds)
+    if args.stability:
+        outcomes = timed("LCP stability runs", checked("speed", speed, 30), args.stability)
+        lcps = [o.details["median"]["lcp_ms"] for o in outcomes if o.ok and o.details]
+        if len(lcps) >= 2:
+            mean = statistics.fmean(lcps)
+            cv = statistics.stdev(lcps) / mean
+            shown = ", ".join(f"{v:.0f}" for v in lcps)
+            print(f"median LCP of {len(lcps)} checks (ms): {shown}")
+            print(f"LCP mean {mean:.0f} ms, coefficient of variation {cv * 100:.1f} %")
+    pool().close()
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
     main()
