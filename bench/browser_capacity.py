@@ -264,8 +264,10 @@ def shown(value: float | None, unit: str = " s") -> str:
 
 
 def report(args: argparse.Namespace, trials: list[Trial]) -> None:
-    print(f"{args.http} HTTP monitors at 60 s; transactions at {args.interval} s; window ")
-    print(f"{args.window:.0f} s after {args.warm_up:.0f} s of warm-up; SQLite; all on 2 cores")
+    print(
+        f"{args.http} HTTP monitors at 60 s; transactions at {args.interval} s; measured for "
+        f"{args.window:.0f} s after {args.warm_up:.0f} s of warm-up; SQLite; one machine"
+    )
     print(
         "| transactions | HTTP checks/s | HTTP lag p50 | HTTP lag p99 | transactions due "
         "| run | passed | start late p50 / p99 / max | engine CPU | job runner CPU |"
