@@ -110,6 +110,13 @@ BAD: list[tuple[dict[str, Any], str, str, str]] = [
         "to nie jest rola ARIA (np. button, link, textbox, checkbox)",
     ),
     (
+        # Playwright reads ">>" as a chain into other selector engines (xpath=, internal:…).
+        {"action": "click", "css": "form >> xpath=//button"},
+        "steps.1.css",
+        "a CSS selector only: “>>” would chain another selector engine",
+        "tylko selektor CSS: „>>” dołączyłoby inny silnik selektorów",
+    ),
+    (
         {"action": "expect_status", "status": 700},
         "steps.1.status",
         "must be at most 599",
