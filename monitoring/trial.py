@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from monitoring.checks import BrowserRunner, http, kind_spec
 from monitoring.engine.target import CheckTarget
@@ -23,6 +25,8 @@ from sitecare.lib.netpolicy import IPNetwork
 
 logger = logging.getLogger("sitecare.trial")
 
+# The browser pool (loads Playwright): imported by the browser kinds' runners, never here.
+BROWSER_POOL_MODULE = "monitoring.browser.pool"
 # The phases a kind may report, in the order an exchange goes through them.
 PHASES = ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "response_ms")
 
@@ -89,6 +93,15 @@ async def check_once(target: CheckTarget) -> Outcome:
         return await kind_spec(target.kind).run(target, client)
 
 
+def _release_thread_browser() -> None:
+    """Close the browser this trial's thread launched: the pool keeps one per thread for its
+    next check, and this thread has none (each trial left a Chromium running in the web
+    server until it stopped). Loaded by path only once the pool is: Playwright stays out of
+    processes that ran no browser check (``monitoring.checks.browser_runner``)."""
+    if BROWSER_POOL_MODULE in sys.modules:
+        import_string(f"{BROWSER_POOL_MODULE}.release_thread_browser")()
+
+
 def browser_check_once(run: BrowserRunner, target: CheckTarget, limit: float) -> Outcome:
     """One browser check, keeping nothing, in a thread of its own, waited for ``limit`` s.
 
@@ -103,6 +116,8 @@ def browser_check_once(run: BrowserRunner, target: CheckTarget, limit: float) ->
             found.append(run(target, keep_artifacts=False))
         except Exception:
             logger.exception("trial browser check of %s crashed", target.url)
+        finally:
+            _release_thread_browser()
 
     started = timezone.now()
     worker = threading.Thread(target=check, name="browser-trial", daemon=True)

@@ -361,6 +361,13 @@ _POOL: BrowserPool | None = None
 _POOL_LOCK = threading.Lock()
 
 
+def release_thread_browser() -> None:
+    """Close this thread's browser and Playwright driver, if it has any: for a thread that
+    ends after its check (a trial's), whose slot no later check would ever use again."""
+    if _POOL is not None and getattr(_POOL._local, "slot", None) is not None:
+        _POOL.close()
+
+
 def pool() -> BrowserPool:
     """The process's pool (sized by ``SITECARE_BROWSER_POOL_SIZE`` when first used)."""
     global _POOL

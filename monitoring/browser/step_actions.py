@@ -53,6 +53,37 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(table.get(p, re.escape(p)) for p in parts) + "$")
 
 
+_GLOB_PARTS = re.compile(r"\*\*|\*|[^*]+")
+
+
+def glob_matches(pattern: str, url: str) -> bool:
+    """Whether ``url`` matches Playwright's URL glob (as :func:`glob_regex`), without
+    backtracking: the regex of ``**a**a**a**b`` takes hours on a URL of 200 ``a``, holding the
+    interpreter (this runs in Python: the worker, or the web server for a trial).
+
+    1. Keep the set of places in the URL where the pattern read so far can end.
+    2. Text moves each place that shows it past it; ``*`` spreads each place up to the next
+       ``/``; ``**`` spreads the first place to the end of the URL.
+    """
+    places = {0}
+    end = len(url)
+    for part in _GLOB_PARTS.findall(pattern):
+        if not places:
+            return False
+        if part == "**":
+            places = set(range(min(places), end + 1))
+        elif part == "*":
+            spread: set[int] = set()
+            for start in sorted(places):
+                if start not in spread:
+                    slash = url.find("/", start)
+                    spread.update(range(start, end + 1 if slash < 0 else slash + 1))
+            places = spread
+        else:
+            places = {place + len(part) for place in places if url.startswith(part, place)}
+    return end in places
+
+
 def seconds_shown(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 1)
 
@@ -236,7 +267,9 @@ class StepActions:
         elif step.url is not None:
             pattern = self._text(step.url)
             try:
-                self.page.wait_for_url(glob_regex(pattern), timeout=self._left_ms(deadline))
+                self.page.wait_for_url(
+                    lambda url: glob_matches(pattern, url), timeout=self._left_ms(deadline)
+                )
             except PlaywrightTimeoutError:
                 reason = self._reason(
                     _("the address did not become %(pattern)s in %(seconds)s s (it is %(url)s)"),

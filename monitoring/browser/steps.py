@@ -140,6 +140,15 @@ class Step(BaseModel):
             raise ValueError(_("not an ARIA role (e.g. button, link, textbox, checkbox)"))
         return value
 
+    @field_validator("css")
+    @classmethod
+    def _css_only(cls, value: str | None) -> str | None:
+        # Playwright splits a selector on ">>" (even after "css="): the rest would be read by
+        # another engine (xpath=, internal:…, _react=), not as the CSS the contract promises.
+        if value is not None and ">>" in value:
+            raise ValueError(_("a CSS selector only: “>>” would chain another selector engine"))
+        return value
+
     @field_validator("into")
     @classmethod
     def _variable_name(cls, value: str | None) -> str | None:

@@ -176,7 +176,8 @@ class TransactionRun(StepActions):
             failure = self._step(step, index, started)
             result.ms = (time.monotonic() - started) * 1000
             if step.action == "extract" and failure is None and step.into:
-                result.extracted = self.values.get(step.into, "")
+                # Text read off the page may be what a secret typed there (a card field).
+                result.extracted = self.redactor.text(self.values.get(step.into, ""))
             if failure is not None:
                 self._fail(result, step, failure)
                 break

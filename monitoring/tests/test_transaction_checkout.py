@@ -201,3 +201,16 @@ def test_it_names_a_refused_connection_behind_the_guard_proxy(world, shop) -> No
     assert outcome.failure_class == FailureClass.CONNECTION_REFUSED
     assert (outcome.details or {})["failed_step"] == 1
     assert "refused" in outcome.message
+
+
+def test_it_keeps_no_secret_a_step_extracted(world, shop) -> None:
+    steps = [
+        *CHECKOUT[:4],
+        {"action": "extract", "label": "Card number", "into": "TYPED"},
+        {"action": "expect_text", "contains": "${TYPED}"},  # fails: the text names the value
+    ]
+    outcome = run_in_browser(target_for(world, shop, steps), keep_artifacts=False)
+    details = outcome.details or {}
+    assert details["steps"][4]["ok"] and "extracted" in details["steps"][4]
+    assert details["failed_step"] == 5
+    assert_no_card(outcome)

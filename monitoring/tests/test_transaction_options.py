@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from api.tests.conftest import ApiCaller
 from core.configcode import ConfigError
 from core.configcode.validate import validate_text
 from monitoring.browser.redact import Redactor, scrub_trace
-from monitoring.browser.step_actions import glob_regex
+from monitoring.browser.step_actions import glob_matches, glob_regex
 from monitoring.browser.steps import Step, substitute, summary
 from monitoring.checks.transaction import Options, check_budget_s
 from monitoring.models import CheckKind, Monitor
@@ -107,6 +108,13 @@ BAD: list[tuple[dict[str, Any], str, str, str]] = [
         "steps.1.role",
         "not an ARIA role (e.g. button, link, textbox, checkbox)",
         "to nie jest rola ARIA (np. button, link, textbox, checkbox)",
+    ),
+    (
+        # Playwright reads ">>" as a chain into other selector engines (xpath=, internal:…).
+        {"action": "click", "css": "form >> xpath=//button"},
+        "steps.1.css",
+        "a CSS selector only: “>>” would chain another selector engine",
+        "tylko selektor CSS: „>>” dołączyłoby inny silnik selektorów",
     ),
     (
         {"action": "expect_status", "status": 700},
@@ -205,6 +213,33 @@ def test_it_matches_playwright_url_globs() -> None:
     assert glob_regex("**/confirmation*").match("https://s.example/confirmation?order=A-1")
     assert not glob_regex("*/confirmation").match("https://s.example/confirmation")
     assert glob_regex("https://s.example/cart").match("https://s.example/cart")
+
+
+GLOBS = [
+    ("**/confirmation*", "https://s.example/confirmation?order=A-1"),
+    ("*/confirmation", "https://s.example/confirmation"),
+    ("https://s.example/cart", "https://s.example/cart"),
+    ("https://s.example/cart", "https://s.example/cart/"),
+    ("**", ""),
+    ("*", "a/b"),
+    ("*/*", "a/b"),
+    ("https://*.example/**", "https://s.example/a/b"),
+    ("https://*.example/*", "https://s.example/a/b"),
+    ("**a*b", "https://x/aab"),
+    ("**a*b", "https://x/a/b"),
+    ("a**", "ba"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "url"), GLOBS)
+def test_it_matches_url_globs_as_the_regex_does(pattern: str, url: str) -> None:
+    assert glob_matches(pattern, url) == bool(glob_regex(pattern).match(url))
+
+
+def test_it_matches_a_url_glob_in_linear_time_not_by_backtracking() -> None:
+    started = time.monotonic()
+    assert not glob_matches("**a**a**a**a**a**a**b", "https://x/" + "a" * 2000)
+    assert time.monotonic() - started < 1.0  # the regex: hours
 
 
 def test_it_scrubs_every_form_of_a_secret_from_texts_and_traces(tmp_path: Path) -> None:
