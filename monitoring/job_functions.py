@@ -12,12 +12,16 @@ Jobs are queued by ``monitoring.browser_schedule``.
 from __future__ import annotations
 
 import logging
+import traceback
+from collections.abc import Iterator
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from jobs.registry import Finish, Payload, job
-from monitoring.checks import BROWSER_KINDS, KINDS
+from monitoring.browser.redact import Redactor
+from monitoring.checks import BROWSER_KINDS, KINDS, secret_fields
 from monitoring.engine.store import allowlist_of, target_of
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
@@ -109,8 +113,10 @@ def browser_check(payload: Payload) -> Finish:
     started = timezone.now()
     try:
         outcome = run(target)
-    except Exception:
-        logger.exception("browser check of monitor %s crashed", target.monitor_id)
+    except Exception as exc:
+        # Playwright's call logs can quote what a step typed: the log gets no secret either.
+        shown = secret_redactor(target).text("".join(traceback.format_exception(exc)))
+        logger.error("browser check of monitor %s crashed:\n%s", target.monitor_id, shown)
         outcome = Outcome(
             target.monitor_id,
             started,
@@ -120,3 +126,20 @@ def browser_check(payload: Payload) -> Finish:
         )
     summary = {"ok": outcome.ok, "failure_class": outcome.failure_class}
     return Finish(result=summary, effect=lambda: record(outcome))
+
+
+def secret_redactor(target: CheckTarget) -> Redactor:
+    """Masks every secret string in the monitor's options (its kind's SECRET_FIELDS)."""
+    return Redactor(_strings([target.config.get(name) for name in secret_fields(target.kind)]))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if value:
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)

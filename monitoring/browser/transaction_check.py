@@ -73,7 +73,8 @@ def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outco
             browser = session.browser_version
     except (BrowserStopped, PlaywrightError) as exc:
         # The browser failed outside any step (it did not start, or died while closing).
-        reason = _("The browser failed: %(error)s") % {"error": str(exc).splitlines()[0][:200]}
+        error = Redactor(options.secrets.values()).text(str(exc).splitlines()[0])[:200]
+        reason = _("The browser failed: %(error)s") % {"error": error}
         return _broken(target, checked_at, reason, FailureClass.BROWSER_ERROR)
     kept = _keep(target.monitor_id, checked_at, record, trace) if keep_artifacts else []
     details: dict[str, Any] = {

@@ -257,3 +257,21 @@ def test_it_gives_each_check_job_the_time_its_own_options_need(world, settings) 
     assert limits[f"monitor:{long_one.pk}"] > 600
     # Five loads, each its session's limit (timeout + slack), plus the job's margin.
     assert 5 * 20 < limits[f"monitor:{speed.pk}"] < 5 * 60 + 60
+
+
+def test_it_logs_a_crashed_check_without_its_secrets(shop, monkeypatch, caplog):
+    card = "4242 4242 4242 4242"
+    Monitor.objects.filter(pk=shop.pk).update(
+        config={"steps": [{"action": "goto", "url": "/"}], "secrets": {"CARD": card}}
+    )
+
+    def crash(target: CheckTarget, *, keep_artifacts: bool = True) -> Outcome:
+        raise RuntimeError(f"Locator.fill: typing {card!r} into #card failed")
+
+    spec = dataclasses.replace(KINDS[CheckKind.TRANSACTION], run_in_browser=crash)
+    monkeypatch.setitem(KINDS, CheckKind.TRANSACTION, spec)
+    run_due(JobRunner(inline=True, periodic=[Periodic(handle_one_schedule, 0.0)]))
+    result = CheckResult.objects.get(monitor=shop)
+    assert result.failure_class == FailureClass.INTERNAL_ERROR
+    assert "crashed" in caplog.text and "RuntimeError" in caplog.text
+    assert card not in caplog.text and "***" in caplog.text
