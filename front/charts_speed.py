@@ -8,6 +8,7 @@ are separate series: never joined into one line. Every piece of text is escaped 
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -160,15 +161,20 @@ def trend_svg(
     budget_label: str,
     empty_text: str,
     width: int = WIDTH,
+    whole: bool = False,
 ) -> SafeString:
     """A figure's daily medians over ``[start, end)``: a line per series, the budget in red.
 
     ``axis(value, top)`` labels a value of an axis that reaches ``top``; the axis runs from 0
-    to a round value above the highest point and the budget.
+    to a round value above the highest point and the budget (``whole``: a value with whole
+    quarters, for counts).
     """
     values = [value for line in series for _at, value in line.points]
     highest = max([*values, budget * 1.1 if budget is not None else 0.0], default=0.0)
     top = nice_ceiling(highest) if highest > 0 else 1.0
+    if whole:
+        # A count (requests) has whole ticks: 0-4 for 2 requests, not "0.5" and "1.5".
+        top = 4.0 * max(math.ceil(nice_ceiling(highest / 4)) if highest > 0 else 1, 1)
     labels = [axis(top * i / 4, top) for i in range(5)]
     left = max(LEFT, max(text_width(label) for label in labels) + 10)
     frame = _Frame(start, end, top, width, left)

@@ -76,6 +76,8 @@ LABELS: dict[str, StrOrPromise] = {
     "bytes": _("page weight (bytes)"),
     "requests": _("requests"),
     "block_hosts": _("Blocked hosts"),
+    "device": _("Device"),
+    "step_timeout": _("Step timeout (seconds)"),
 }
 
 # How the values of a choice read (the value itself is what the API and YAML take); a
@@ -87,6 +89,7 @@ CHOICE_LABELS: dict[str, dict[str, StrOrPromise]] = {
     "match": {"all": _("exactly the expected values"), "any": _("at least one of them")},
     "compare": {"text": _("its text"), "html": _("its HTML")},
     "profile": {"mobile": _("mobile"), "desktop": _("desktop")},
+    "device": {"mobile": _("mobile"), "desktop": _("desktop")},
 }
 
 TARGET_LABELS: dict[str, StrOrPromise] = {
@@ -98,6 +101,7 @@ TARGET_LABELS: dict[str, StrOrPromise] = {
     CheckKind.DNS: _("Domain name"),
     CheckKind.DOMAIN: _("Domain name"),
     CheckKind.SPEED: _("Address (URL)"),
+    CheckKind.TRANSACTION: _("Start address (URL)"),
 }
 
 TARGET_HELP: dict[str, StrOrPromise] = {
@@ -109,6 +113,7 @@ TARGET_HELP: dict[str, StrOrPromise] = {
     CheckKind.DNS: _("e.g. example.com"),
     CheckKind.DOMAIN: _("e.g. example.com"),
     CheckKind.SPEED: _("e.g. https://example.com/product/1"),
+    CheckKind.TRANSACTION: _("e.g. https://example.com/: steps' relative addresses start here"),
 }
 
 KIND_HELP: dict[str, StrOrPromise] = {
@@ -121,6 +126,10 @@ KIND_HELP: dict[str, StrOrPromise] = {
     CheckKind.CONTENT: _("A page's content did not change unexpectedly."),
     CheckKind.HEARTBEAT: _("A cron job or backup pings sitecare on time."),
     CheckKind.SPEED: _("A page loads fast enough in a real browser (Web Vitals, budgets)."),
+    CheckKind.TRANSACTION: _(
+        "A real browser goes through the steps you list (product, cart, pay…): "
+        "can a customer still pay?"
+    ),
 }
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from django.template.defaultfilters import filesizeformat
 from django.utils.formats import number_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -57,7 +56,13 @@ def _count(value: float) -> str:
 
 
 def _size(value: float) -> str:
-    return str(filesizeformat(round(value)))
+    """Bytes in the decimal units the charts' axes use (9.9 kB, 1.5 MB): binary ones beside
+    them ("9.7 KB" above an axis of "10 kB") read as two different figures."""
+    if value >= 1_000_000:
+        return _("%(value)s MB") % {"value": number_format(round(value / 1_000_000, 1), 1)}
+    if value >= 1_000:
+        return _("%(value)s kB") % {"value": number_format(round(value / 1_000, 1), 1)}
+    return _("%(value)s B") % {"value": number_format(round(value), 0)}
 
 
 @dataclass(frozen=True)
@@ -210,6 +215,7 @@ def trend_charts(
                 else "",
                 empty_text=_("No measurements in this period."),
                 width=width,
+                whole=figure.key == "requests",
             )
             for width in (WIDTH, NARROW)
         ]

@@ -3,7 +3,8 @@ editor (``front.step_editor``), variables as ``NAME=value`` lines and secrets as
 never shown back (left blank they keep the stored ones, as the HTTP form's secret fields do).
 
 Every judgement stays ``monitoring.spec.parse_monitor``'s; errors at ``steps.<i>.<field>`` land
-on the row and column of that field, and are listed above the steps with their path.
+on the row and column of that field, and are listed above the form with the row's number and
+the column's label.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.utils.translation import gettext
+from django.http import QueryDict
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from pydantic_core import ErrorDetails
 
@@ -73,6 +75,9 @@ class TransactionFormMixin(_Base):
             ),
         )
         self.step_errors: list[str] = []
+        self.import_errors: list[str] = []
+        self.import_note = ""
+        self.import_first = 0  # the first imported row's number, to scroll to
         self.step_rows = self._rows(data)
 
     def _secrets_help(self) -> str:
@@ -109,11 +114,22 @@ class TransactionFormMixin(_Base):
         try:
             steps = steps_from_recording(recording)
         except RecordingError as exc:
-            self.step_errors.append(
+            # Beside the recording (where the page opens after the button), not above the rows.
+            self.import_errors.append(
                 gettext("The recording was not imported: %(error)s") % {"error": exc}
             )
             return rows
         kept = [row for row in rows if not row.blank]
+        self.import_note = ngettext(
+            "Imported as step %(first)d. Check it, then save the monitor.",
+            "Imported as steps %(first)d–%(last)d. Check them, then save the monitor.",
+            len(steps),
+        ) % {"first": len(kept) + 1, "last": len(kept) + len(steps)}
+        self.import_first = len(kept) + 1
+        # Emptied once imported: a second press of the button would add the steps again.
+        data = dict(self.data.items()) if not isinstance(self.data, QueryDict) else self.data.copy()
+        data["recording"] = ""
+        self.data = data
         return kept + step_editor.rows_from_steps(steps)
 
     def option_names(self) -> list[str]:
@@ -181,22 +197,25 @@ class TransactionFormMixin(_Base):
                 others.append(error)
                 continue
             message = error_message(error)
-            path = ".".join(str(part) for part in loc)
             index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
             if index is None or index >= len(origin):
                 self.step_errors.append(message)
-                self.add_error(None, f"{path}: {message}")
+                self.add_error(None, f"{gettext('Steps')}: {message}")
                 continue
             row = self.step_rows[origin[index]]
             key = str(loc[2]) if len(loc) > 2 else ""
+            # Named as the page shows it: the row's own number (blank rows count) and the
+            # column's label, not the API's path ("steps.3.timeout").
+            where = gettext("Step %(number)d") % {"number": origin[index] + 1}
+            shown = message
             if key:
                 column = step_editor.column_of(key, row.values["action"].strip())
                 shown = message if column != "other" else f"{key}: {message}"
                 row.errors.setdefault(column, []).append(shown)
+                where = f"{where}, {COLUMN_LABELS[column]}"
             else:
                 row.step_errors.append(message)
-            where = gettext("Step %(number)d") % {"number": index + 1}
-            self.add_error(None, f"{where} ({path}): {message}")
+            self.add_error(None, f"{where}: {shown}")
         super().add_error_items(others)
 
     def step_editor_rows(self) -> list[dict[str, Any]]:
@@ -206,6 +225,9 @@ class TransactionFormMixin(_Base):
                 "index": index,
                 "number": index + 1,
                 "blank": row.blank,
+                # No "move down" under the last step: below it are only the blank rows.
+                "last": all(later.blank for later in self.step_rows[index + 1 :]),
+                "first_blank": row.blank and all(not r.blank for r in self.step_rows[:index]),
                 "step_errors": row.step_errors,
                 "has_errors": bool(row.step_errors or row.errors),
                 "fields": [self._cell(index, row, column) for column in COLUMNS],

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from monitoring.browser.artifacts import file_of
 from monitoring.models import ArtifactKind, BrowserArtifact, CheckResult
+from sitecare.lib.messages import NESTED, decode
 
 # The waterfall's drawing width (an SVG viewBox; the page stretches it to the column).
 BAR_WIDTH = 1000
@@ -164,6 +165,16 @@ def artifacts_of(result: CheckResult, rows: Iterable[BrowserArtifact]) -> list[A
     ]
 
 
+def _failure_reason(result: CheckResult) -> str:
+    """Why the failing step failed, in the reader's language: the step's own ``error`` is
+    the runner's English text, the result's message keeps the reason as a message."""
+    args = result.message_args if isinstance(result.message_args, Mapping) else {}
+    reason = args.get("reason")
+    if not isinstance(reason, Mapping) or NESTED not in reason:
+        return ""
+    return _text(decode(reason), 1000)
+
+
 def transaction_run(result: CheckResult, artifacts: list[Artifact]) -> TransactionRun:
     """Read one result's details into what its page shows.
 
@@ -179,6 +190,7 @@ def transaction_run(result: CheckResult, artifacts: list[Artifact]) -> Transacti
     failed = next((row for row in steps if row.index == failed_index), None)
     if failed is not None:
         failed.failed = True
+        failed.error = _failure_reason(result) or failed.error
     screenshots = [a for a in artifacts if a.kind == ArtifactKind.SCREENSHOT]
     for row in steps:
         row.bar = step_bar(row, total)

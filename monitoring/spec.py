@@ -77,8 +77,8 @@ class MonitorCommon(BaseModel):
         default=None,
         description=gettext_noop(
             "counts for the SLA (the site is down while a critical monitor is down); "
-            "default: true for http, tcp, dns and heartbeat, false for tls, domain, seo "
-            "and content"
+            "default: true for http, tcp, dns, heartbeat and transaction, false for tls, "
+            "domain, seo, content and speed"
         ),
     )
 

@@ -11,8 +11,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from front.charts import axis_number
 from front.charts_speed import Series, daily_medians, trend_svg
 from front.formatting import response_time
+from front.speed_figures import _size
 from front.tests.conftest import signed_in
 from front.tests.speed_world import NEW_ENV, OLD_ENV, speed_monitor_with_trend
 from monitoring.models import CheckKind, Monitor
@@ -154,3 +156,26 @@ def test_it_draws_an_empty_chart_with_its_text():
         empty_text="No measurements in this period.",
     )
     assert "No measurements in this period." in out and "speed-budget" not in out
+
+
+def test_it_counts_requests_in_whole_ticks():
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    two = Series("env", ((start + timedelta(days=1), 2.0),), 0)
+    out = trend_svg(
+        [two],
+        start=start,
+        end=start + timedelta(days=90),
+        tz=WARSAW,
+        budget=None,
+        axis=lambda value, _top: axis_number(value),
+        title="Requests",
+        budget_label="",
+        empty_text="",
+        whole=True,
+    )
+    labels = re.findall(r'text-anchor="end" font-size="11" fill="[^"]+">([^<]+)<', out)
+    assert labels == ["0", "1", "2", "3", "4"]
+
+
+def test_it_gives_sizes_in_the_axes_decimal_units():
+    assert [_size(v) for v in (512, 9945, 1_519_279)] == ["512 B", "9.9 kB", "1.5 MB"]

@@ -142,19 +142,19 @@ def test_it_puts_each_error_on_its_row_and_column(world):
     assert not form.step_rows[0].errors and not form.step_rows[0].step_errors
     assert form.step_rows[1].step_errors, "a click without an element"
     assert list(form.step_rows[2].errors) == ["value"]
-    assert any(e.startswith("Step 3 (steps.2.status): ") for e in form.non_field_errors())
+    assert any(e.startswith("Step 3, Value: ") for e in form.non_field_errors())
 
 
 def test_it_names_the_step_and_field_of_an_unknown_variable(world):
     rows = [
         row(action="goto", value="/cart"),
-        row(),  # a blank row in between: steps count without it
+        row(),  # a blank row in between: named by the row's number, as the page shows it
         row(action="fill", find="label", locator="Card number", value="${CARD}"),
     ]
     response = post_new(world, rows, secrets="PIN=1234")
     form = response.context["form"]
     assert form.step_rows[2].errors == {"value": ["unknown variable ${CARD}"]}
-    assert "Step 2 (steps.1.value): unknown variable ${CARD}" in form.non_field_errors()
+    assert "Step 3, Value: unknown variable ${CARD}" in form.non_field_errors()
     html = response.content.decode()
     assert 'aria-invalid="true" aria-describedby="id_steps-2-value-error"' in html
     assert "1234" not in html
@@ -269,5 +269,35 @@ def test_it_names_the_line_of_a_recording_it_cannot_import(world, purchase):
     response = signed_in(world.owner).post(reverse("front:monitor_edit", args=[purchase.pk]), data)
     form = response.context["form"]
     assert [r.values["value"] for r in form.step_rows if not r.blank] == ["/a"]
-    assert any("line 1" in message for message in form.step_errors)
+    assert any("line 1" in message for message in form.import_errors)
     assert "The recording was not imported" in response.content.decode()
+
+
+def test_it_says_where_the_imported_steps_went_and_empties_the_recording(world, purchase):
+    rows = [row(action="goto", value="/a")]
+    data = {
+        **form_data("transaction", purchase),
+        **rows_posted(rows),
+        "recording": RECORDING,
+        "step_op": "import",
+    }
+    response = signed_in(world.owner).post(reverse("front:monitor_edit", args=[purchase.pk]), data)
+    form = response.context["form"]
+    assert form.import_note == "Imported as steps 2–5. Check them, then save the monitor."
+    assert form.import_first == 2
+    html = response.content.decode()
+    assert 'href="#step-2"' in html
+    assert "get_by_role" not in html, "pressing Import again must not add the steps twice"
+
+
+def test_it_opens_the_page_at_the_row_an_editing_button_moved(world, purchase):
+    url = reverse("front:monitor_edit", args=[purchase.pk])
+    html = signed_in(world.owner).get(url).content.decode()
+    last = len(STEPS) - 1
+    assert f'value="up-1" formaction="{url}#step-1"' in html
+    assert f'value="down-0" formaction="{url}#step-2"' in html
+    assert f'value="remove-1" formaction="{url}#step-2"' in html
+    assert f'formaction="{url}#steps-new"' in html and 'id="steps-new"' in html
+    assert f'formaction="{url}#steps-import"' in html
+    assert f'value="down-{last - 1}"' in html
+    assert f'value="down-{last}"' not in html, "nothing but blank rows under the last step"

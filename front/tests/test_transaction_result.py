@@ -13,6 +13,7 @@ from front.tests.transaction_world import PNG, TRACE, seed_failed_run
 from monitoring.browser import artifacts
 from monitoring.failures import FailureClass
 from monitoring.models import CheckResult
+from sitecare.lib.messages import deferred
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +119,24 @@ def test_it_speaks_polish(world, run):
     response = browser.get(page_url(monitor, result), HTTP_ACCEPT_LANGUAGE="pl")
     page = response.content.decode()
     assert "Krok 4" in page and "Steps" not in page
+
+
+def test_it_says_why_the_step_failed_in_the_readers_language(world, run):
+    monitor, result, _shot, _trace = run
+    reason = deferred("the address did not become %(pattern)s in %(seconds)s s (it is %(url)s)")
+    reason %= {"pattern": "**/order/*", "seconds": 10, "url": "https://a.example/cart"}
+    message = deferred("Step %(number)d (%(step)s): %(reason)s")
+    result.message = message % {"number": 4, "step": "Pay", "reason": reason}
+    result.save()
+    expected = {
+        "en": "the address did not become **/order/* in 10 s",
+        "pl": "adres nie zmienił się na **/order/* w ciągu 10 s",
+    }
+    for language, text in expected.items():
+        response = signed_in(world.owner).get(
+            page_url(monitor, result), HTTP_ACCEPT_LANGUAGE=language
+        )
+        page = response.content.decode()
+        # The headline, the failing step's box and its row on the waterfall.
+        assert page.count(text) == 3, language
+        assert "Payment provider did not answer" not in page, "the runner's English text"

@@ -9,12 +9,14 @@ through the kind's own code under the agency's network policy and saves nothing.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -95,8 +97,13 @@ def _form_page(
                     request, _("The monitor “%(name)s” is saved.") % {"name": saved.name}
                 )
                 return redirect("front:monitor", monitor_id=saved.pk)
+    if monitor is not None:
+        form_url = reverse("front:monitor_edit", args=[monitor.pk])
+    else:
+        form_url = reverse("front:monitor_new", args=[site.pk]) + "?" + urlencode({"kind": kind})
     context = {
         "form": form,
+        "form_url": form_url,
         "site": site,
         "kind": kind,
         "kind_label": CheckKind(kind).label,

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
+from django.utils.translation import gettext_noop
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -51,9 +52,23 @@ class Options(BaseModel):
     # Never shown back: each secret's name stays visible, its value is masked.
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"secrets"})
 
-    device: Literal["desktop", "mobile"] = "desktop"
-    step_timeout: float = Field(default=10.0, ge=1, le=120)
-    block_hosts: list[str] = Field(default_factory=list)
+    # Descriptions are the form's help (as the speed kind's): the options read without them.
+    device: Literal["desktop", "mobile"] = Field(
+        default="desktop",
+        description=gettext_noop("desktop: 1366 px wide; mobile: 390 px wide, with touch"),
+    )
+    step_timeout: float = Field(
+        default=10.0,
+        ge=1,
+        le=120,
+        description=gettext_noop("1 to 120; how long each step may take unless it says otherwise"),
+    )
+    block_hosts: list[str] = Field(
+        default_factory=list,
+        description=gettext_noop(
+            "hosts whose requests are refused (analytics, ads): ads.example.net or *.example.com"
+        ),
+    )
     variables: dict[str, str] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
     # Not "required" in the schema: the API's flat monitor body merges every kind's fields.
