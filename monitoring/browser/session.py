@@ -367,6 +367,21 @@ def _watch_page(session: BrowserSession, network: _Network, page: Page) -> None:
     page.on("pageerror", lambda e: session.page_errors.append({"message": str(e)[:500]}))
     page.on("crash", lambda _page: _crashed(session))
     page.on("websocket", lambda ws: _websocket(network, ws))
+    page.on("response", lambda response: _error_response(session, response))
+
+
+def _error_response(session: BrowserSession, response: Any) -> None:
+    """An answer of 400 or more is a failed request too (a pay endpoint's 502 behind a page
+    that itself answered 200): listed with its status beside the network failures."""
+    if response.status >= 400 and len(session.failed_requests) < 200:
+        session.failed_requests.append(
+            {
+                "url": response.url[:500],
+                "error": f"HTTP {response.status}",
+                "method": response.request.method,
+                "status": response.status,
+            }
+        )
 
 
 def _websocket(network: _Network, ws: Any) -> None:

@@ -47,6 +47,15 @@ if TYPE_CHECKING:
     from monitoring.checks.transaction import Options
 
 NET_ERROR = re.compile(r"net::(ERR_[A-Z_]+)")
+# Failures of a step that waited for something that never came.
+WAITED_IN_VAIN = frozenset(
+    {
+        FailureClass.STEP_TIMEOUT,
+        FailureClass.NAVIGATION_TIMEOUT,
+        FailureClass.ELEMENT_NOT_FOUND,
+        FailureClass.ASSERTION_FAILED,
+    }
+)
 # Chromium's network errors as failure classes (a refusal by our own guard is found first,
 # from the session's blocked requests).
 NET_CLASSES: tuple[tuple[str, str], ...] = (
@@ -133,6 +142,11 @@ class TransactionRun(StepActions):
         # The main frame's document responses (status, url) and failed navigations (url, error).
         self.responses: list[tuple[int, str]] = []
         self.nav_failures: list[tuple[str, str]] = []
+        # Server errors (5xx) of the page's own fetch/XHR calls (method, url, status), and how
+        # many there were when each step began: a pay endpoint that fails behind a page that
+        # answered 200 is what the next step's timeout is really about.
+        self.server_errors: list[tuple[str, str, int]] = []
+        self.step_began: list[int] = []
         self.record = RunRecord()
         self.shots = self.record.shots
         self.typed_secret = False
@@ -141,7 +155,10 @@ class TransactionRun(StepActions):
 
     def _on_response(self, response: Any) -> None:
         try:
-            in_main = response.request.is_navigation_request()
+            request = response.request
+            if request.resource_type in ("fetch", "xhr") and response.status >= 500:
+                self.server_errors.append((request.method, response.url, response.status))
+            in_main = request.is_navigation_request()
             in_main = in_main and response.frame == self.page.main_frame
         except PlaywrightError:  # a service worker's response has no frame
             return
@@ -186,6 +203,7 @@ class TransactionRun(StepActions):
 
     def _step(self, step: Step, index: int, started: float) -> StepFailed | None:
         deadline = started + self.options.timeout_of(step)
+        self.step_began.append(len(self.server_errors))
         marks = _Marks(
             len(self.responses),
             len(self.nav_failures),
@@ -203,7 +221,26 @@ class TransactionRun(StepActions):
             return StepFailed(FailureClass.BROWSER_ERROR, reason)
         except (PlaywrightError, AssertionError) as exc:
             failure = self._unexpected(step, exc)
-        return self._navigation_failure(marks) or failure or self._script_failure(marks)
+        found = self._navigation_failure(marks) or failure or self._script_failure(marks)
+        return self._behind_server_error(index, found)
+
+    def _behind_server_error(self, index: int, failure: StepFailed | None) -> StepFailed | None:
+        """A step that waited in vain (timeout, element or text missing) while the page's own
+        request answered 5xx, during it or the step before (a click on Pay, then a wait for the
+        order page), fails as that HTTP error, with what it waited for after it."""
+        if failure is None or failure.failure_class not in WAITED_IN_VAIN:
+            return failure
+        since = self.step_began[max(index - 1, 0)]
+        if len(self.server_errors) <= since:
+            return failure
+        method, url, status = self.server_errors[-1]
+        reason = _("the page's request %(method)s %(url)s answered HTTP %(status)d; %(then)s") % {
+            "method": method,
+            "url": self.redactor.text(url[:200]),
+            "status": status,
+            "then": failure.reason,  # a message of its own, shown in the reader's language
+        }
+        return StepFailed(FailureClass.HTTP_STATUS, reason)
 
     def _fail(self, result: StepResult, step: Step, failure: StepFailed) -> None:
         label = step.description or result.summary
