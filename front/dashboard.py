@@ -77,7 +77,8 @@ def site_states(scope: Scope) -> tuple[dict[int, str], dict[int, int]]:
         scope.visible(Monitor)
         .values("site_id")
         .annotate(
-            down=Count("pk", filter=enabled & Q(state=MonitorState.DOWN)),
+            down=Count("pk", filter=enabled & Q(state=MonitorState.DOWN, critical=True)),
+            warning=Count("pk", filter=enabled & Q(state=MonitorState.DOWN, critical=False)),
             unknown=Count("pk", filter=enabled & Q(state=MonitorState.UNKNOWN)),
             up=Count("pk", filter=enabled & Q(state=MonitorState.UP)),
         )
@@ -86,6 +87,8 @@ def site_states(scope: Scope) -> tuple[dict[int, str], dict[int, int]]:
     for row in per_site:
         if row["down"]:
             states[row["site_id"]] = Status.DOWN
+        elif row["warning"]:
+            states[row["site_id"]] = Status.WARNING
         elif row["unknown"]:
             states[row["site_id"]] = Status.UNKNOWN
         elif row["up"]:

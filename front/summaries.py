@@ -45,9 +45,13 @@ class Status:
     UNKNOWN = MonitorState.UNKNOWN
     PAUSED = "paused"
     WAITING = "waiting"  # a heartbeat never pinged: not up, whatever its verdict says
+    # Down, but a monitor that does not count for the SLA (a speed budget broken, a
+    # certificate near expiry, an SEO accident): the site is not down for its visitors.
+    WARNING = "warning"
     LABELS = {
         UP: gettext_lazy("Up"),
         DOWN: gettext_lazy("Down"),
+        WARNING: gettext_lazy("Needs attention"),
         UNKNOWN: gettext_lazy("No data"),
         PAUSED: gettext_lazy("Paused"),
         WAITING: gettext_lazy("Waiting for first ping"),
@@ -61,18 +65,21 @@ def monitor_status(monitor: Monitor) -> str:
     never_pinged = monitor.kind == CheckKind.HEARTBEAT and monitor.first_ping_at is None
     if never_pinged and monitor.state != MonitorState.DOWN:
         return Status.WAITING
+    if monitor.state == MonitorState.DOWN and not monitor.critical:
+        return Status.WARNING
     return monitor.state
 
 
 def worst_status(monitors: Sequence[Monitor]) -> str:
     """A site's state: its worst enabled monitor (a heartbeat waiting for its first ping
-    counts as no data, not up); paused when none is enabled."""
+    counts as no data, not up; a monitor that does not count for the SLA makes it need
+    attention, never down); paused when none is enabled."""
     states = {
-        Status.UNKNOWN if monitor_status(m) == Status.WAITING else m.state
+        Status.UNKNOWN if monitor_status(m) == Status.WAITING else monitor_status(m)
         for m in monitors
         if m.enabled
     }
-    for status in (Status.DOWN, Status.UNKNOWN, Status.UP):
+    for status in (Status.DOWN, Status.WARNING, Status.UNKNOWN, Status.UP):
         if status in states:
             return status
     return Status.PAUSED
@@ -161,6 +168,7 @@ def happening_now(scope: Scope, *, limit: int = 10) -> list[HappeningNow]:
         status = monitor_status(monitor)
         since = {
             Status.DOWN: incident.opened_at,
+            Status.WARNING: incident.opened_at,
             Status.PAUSED: paused_at.get(monitor.pk),
         }.get(status, monitor.state_since)
         rows.append(HappeningNow(incident, status, since))
