@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import date, time
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from front.tests.conftest import signed_in
 from incidents.models import Channel, EscalationPolicy, MaintenanceWindow
 from incidents.models.oncall import OnCallSchedule
 from incidents.tests.statuspages import status_walk_objects
-from monitoring.models import CheckKind, Monitor, Tag
+from monitoring.browser import artifacts
+from monitoring.models import ArtifactKind, CheckKind, CheckResult, Monitor, Tag
 from sla.models import CarePlan
 
 
@@ -85,7 +87,23 @@ POST_ONLY = {"front:monitor_pause", "front:monitor_resume", "front:monitor_test"
 BY_SECRET = {"front:oncall_ical", "front:incident_ack_link"}
 # Pages of one kind of monitor only (another kind's id is not found): walked with a monitor of
 # client A of that kind.
-KIND_PAGES = {"front:monitor_speed": CheckKind.SPEED}
+KIND_PAGES = {
+    "front:monitor_speed": CheckKind.SPEED,
+    "front:transaction_result": CheckKind.TRANSACTION,
+}
+
+
+def transaction_run_objects(monitor: Monitor) -> dict[str, object]:
+    """A run of client A's transaction monitor, and the screenshot it kept."""
+    at = timezone.now()
+    screenshot = artifacts.keep(monitor.pk, at, ArtifactKind.SCREENSHOT, data=b"\x89PNG\r\n")
+    run = CheckResult.objects.create(
+        monitor=monitor,
+        checked_at=at,
+        ok=True,
+        details={"steps": [], "failed_step": None, "artifacts": []},
+    )
+    return {"result_id": run, "artifact_id": screenshot}
 
 
 def test_it_answers_404_to_client_b_for_every_client_a_page_with_an_id(world, incident_a):
@@ -96,6 +114,7 @@ def test_it_answers_404_to_client_b_for_every_client_a_page_with_an_id(world, in
         )
         for name, kind in KIND_PAGES.items()
     }
+    objects |= transaction_run_objects(kind_monitors["front:transaction_result"])
     walked = patterns_with_ids(get_resolver("front.urls").url_patterns)
     assert len(walked) >= 4  # the walk is not vacuous
     intruder = signed_in(world.client_b_user)
