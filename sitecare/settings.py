@@ -232,6 +232,8 @@ SITECARE_BROWSER_RECYCLE_CHECKS = env_int("SITECARE_BROWSER_RECYCLE_CHECKS", 50,
 # Memory cap of one browser's process tree, in MB (shared pages counted once, as PSS): a check
 # pushing it above is stopped (its browser killed); a browser above it after a check is recycled.
 SITECARE_BROWSER_MEMORY_MB = env_int("SITECARE_BROWSER_MEMORY_MB", 1024, minimum=128)
+# What one browser check's pages may download in all (MB): past it the check stops.
+SITECARE_BROWSER_MAX_DOWNLOAD_MB = env_float("SITECARE_BROWSER_MAX_DOWNLOAD_MB", 25.0, minimum=1.0)
 # Seconds a check may overrun its timeout before the watchdog kills its browser.
 SITECARE_BROWSER_KILL_GRACE_SECONDS = env_float(
     "SITECARE_BROWSER_KILL_GRACE_SECONDS", 2.0, minimum=0.5

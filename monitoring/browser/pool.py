@@ -65,7 +65,8 @@ CLOSE_TIMEOUT_S = 2.0
 class BrowserStopped(Exception):
     """The browser was killed (hard timeout, memory cap) or crashed during the check.
 
-    ``reason`` is "timeout", "memory" or "crash"; ``message`` says it in the reader's
+    ``reason`` is "timeout", "memory", "heavy" (its pages downloaded more than a check
+    may) or "crash"; ``message`` says it in the reader's
     language (a :mod:`sitecare.lib.messages` sentence, stored as data).
     """
 
@@ -161,6 +162,14 @@ class Watchdog:
                 self._thread.daemon = True
                 self._thread.start()
         return watch
+
+    def stop(self, watch: Watch, reason: str) -> None:
+        """Stop a check now, for ``reason`` (called from any thread): its browser is killed."""
+        if watch.reason:
+            return
+        watch.reason = reason
+        logger.warning("browser %s killed: %s", watch.pid, reason)
+        kill_tree(watch.pid)
 
     def disarm(self, watch: Watch) -> None:
         with self._lock:

@@ -74,6 +74,28 @@ class UpstreamError:
     failure: str = ""
 
 
+class DownloadBudget:
+    """Bytes one session's pages may download through its listener, all connections together.
+
+    Used on the proxy's own thread only. Past the limit every relay of the session stops and
+    ``on_exceeded`` is told once (the session then stops the check: a 50 MB image or an
+    endless stream must not tie a runner up for the check's whole timeout).
+    """
+
+    def __init__(self, limit: int, on_exceeded: Callable[[int], None]) -> None:
+        self.limit = limit
+        self.used = 0
+        self.on_exceeded = on_exceeded
+
+    def take(self, size: int) -> bool:
+        """Count ``size`` more bytes; False once the session is over its limit."""
+        over = self.used > self.limit
+        self.used += size
+        if self.used > self.limit and not over:
+            self.on_exceeded(self.limit)
+        return self.used <= self.limit
+
+
 @dataclass(frozen=True)
 class Policy:
     """What one listener lets through, and whom it tells."""
@@ -85,6 +107,8 @@ class Policy:
     connect_timeout_s: float = 10.0
     # The browser-wide default proxy: refuses everything (traffic of no check's context).
     deny_all: bool = False
+    # What the session's pages may download, all together (None: no limit).
+    download: DownloadBudget | None = None
 
 
 def host_blocked(host: str, patterns: Sequence[str]) -> bool:
@@ -249,7 +273,7 @@ async def _tunnel(
         await writer.drain()
         return
     writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-    await _pipe_both(reader, writer, *upstream)
+    await _pipe_both(reader, writer, *upstream, policy.download)
 
 
 async def _forward(
@@ -287,13 +311,13 @@ async def _forward(
         lines.append(b"Connection: close")
     up_writer.write(b"\r\n".join(lines) + b"\r\n\r\n")
     if upgrade:
-        await _pipe_both(reader, writer, up_reader, up_writer)
+        await _pipe_both(reader, writer, up_reader, up_writer, policy.download)
         return
     length = _content_length(headers)
     try:
         results = await asyncio.gather(
             _copy_body(reader, up_writer, length),
-            _relay_reply(up_reader, writer),
+            _relay_reply(up_reader, writer, policy.download),
             return_exceptions=True,
         )
     finally:
@@ -339,7 +363,11 @@ async def _copy_body(
         length -= len(chunk)
 
 
-async def _relay_reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _relay_reply(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    download: DownloadBudget | None = None,
+) -> None:
     """Copy the reply back with its head marked ``Connection: close`` (1xx heads as they come)."""
     while True:
         head = await reader.readuntil(b"\r\n\r\n")
@@ -353,12 +381,20 @@ async def _relay_reply(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
         lines.append(b"Connection: close")
         writer.write(b"\r\n".join(lines) + b"\r\n\r\n")
         break
-    await _copy(reader, writer)
+    await _copy(reader, writer, download)
     writer.close()
 
 
-async def _copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _copy(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    download: DownloadBudget | None = None,
+) -> None:
+    """Copy until the reader ends; a download past its session's budget is cut off."""
     while chunk := await reader.read(PIPE_CHUNK):
+        if download is not None and not download.take(len(chunk)):
+            writer.close()
+            return
         writer.write(chunk)
         await writer.drain()
     if writer.can_write_eof():
@@ -371,10 +407,12 @@ async def _pipe_both(
     writer: asyncio.StreamWriter,
     up_reader: asyncio.StreamReader,
     up_writer: asyncio.StreamWriter,
+    download: DownloadBudget | None = None,
 ) -> None:
-    """Copy both ways until both sides are done (a tunnel, an upgraded WebSocket)."""
+    """Copy both ways until both sides are done (a tunnel, an upgraded WebSocket); what
+    comes down counts against the session's download budget."""
     try:
-        await asyncio.gather(_copy(reader, up_writer), _copy(up_reader, writer))
+        await asyncio.gather(_copy(reader, up_writer), _copy(up_reader, writer, download))
     finally:
         up_writer.close()
 

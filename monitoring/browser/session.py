@@ -51,6 +51,7 @@ from monitoring.browser.pool import (
 )
 from monitoring.browser.proxy import (
     REASON_POLICY,
+    DownloadBudget,
     Policy,
     Refusal,
     UpstreamError,
@@ -109,6 +110,9 @@ class SessionOptions:
     record_trace: bool = True
     # A speed measurement: no other check runs on this machine meanwhile.
     exclusive: bool = False
+    # What the pages may download, all requests together (MB; None: the setting
+    # SITECARE_BROWSER_MAX_DOWNLOAD_MB). Past it the check stops (BrowserStopped "heavy").
+    max_download_mb: float | None = None
 
 
 def host_key(host: str) -> str:
@@ -277,6 +281,7 @@ def open_session(options: SessionOptions) -> Iterator[BrowserSession]:
     4. Close the context and listener; retire the browser when it is due or was troubled.
     """
     with machine_lock(exclusive=options.exclusive), pool().checkout() as slot:
+        max_mb = options.max_download_mb or settings.SITECARE_BROWSER_MAX_DOWNLOAD_MB
         blocked: list[dict[str, Any]] = []
         network = _Network(blocked)
         listener = guard_proxy().open_listener(
@@ -286,6 +291,10 @@ def open_session(options: SessionOptions) -> Iterator[BrowserSession]:
                 on_refused=network.on_refused,
                 on_error=network.on_error,
                 connect_timeout_s=min(options.timeout_s, 10.0),
+                # Called on the proxy's thread, once the watch below is armed.
+                download=DownloadBudget(
+                    int(max_mb * 1024 * 1024), lambda _limit: WATCHDOG.stop(watch, "heavy")
+                ),
             )
         )
         grace = settings.SITECARE_BROWSER_KILL_GRACE_SECONDS
@@ -322,6 +331,11 @@ def _stopped(watch: Watch) -> BrowserStopped:
             "limit": int(watch.cap_mb)
         }
         return BrowserStopped("memory", message)
+    if watch.reason == "heavy":
+        message = _("The pages downloaded more than a check may (%(limit)s MB): stopped.") % {
+            "limit": int(settings.SITECARE_BROWSER_MAX_DOWNLOAD_MB)
+        }
+        return BrowserStopped("heavy", message)
     if watch.reason == "timeout":
         return BrowserStopped(
             "timeout", _("The check did not finish in time: its browser was stopped.")

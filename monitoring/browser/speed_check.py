@@ -48,6 +48,8 @@ def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outco
             return _failed(target, now, navigation_class(exc), _navigation_message(exc))
         except BrowserStopped as exc:
             logger.warning("speed check of monitor %s: browser stopped: %s", target.monitor_id, exc)
+            if exc.reason == "heavy":
+                return _failed(target, now, FailureClass.BODY_TOO_LARGE, exc.message)
             return _failed(target, now, FailureClass.BROWSER_ERROR, _("The browser was stopped."))
         except PlaywrightError as exc:  # the page crashed, or navigated away while measured
             logger.info("speed check of monitor %s: %s", target.monitor_id, exc)

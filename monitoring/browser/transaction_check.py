@@ -71,7 +71,15 @@ def run_in_browser(target: CheckTarget, *, keep_artifacts: bool = True) -> Outco
                 trace = _save_trace(session, target.monitor_id, run.redactor, record.typed_secret)
             events = _events(session, run.redactor)
             browser = session.browser_version
-    except (BrowserStopped, PlaywrightError) as exc:
+    except BrowserStopped as exc:
+        # The runner stopped the check: its pages downloaded too much, it overran its time
+        # or its memory, or the browser crashed.
+        if exc.reason == "heavy":
+            return _broken(target, checked_at, exc.message, FailureClass.BODY_TOO_LARGE)
+        timed_out = exc.reason == "timeout"
+        failure = FailureClass.STEP_TIMEOUT if timed_out else FailureClass.BROWSER_ERROR
+        return _broken(target, checked_at, exc.message, failure)
+    except PlaywrightError as exc:
         # The browser failed outside any step (it did not start, or died while closing).
         error = Redactor(options.secrets.values()).text(str(exc).splitlines()[0])[:200]
         reason = _("The browser failed: %(error)s") % {"error": error}

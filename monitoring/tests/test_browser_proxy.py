@@ -15,6 +15,7 @@ import pytest
 from monitoring.browser.proxy import (
     REASON_BLOCKED_HOST,
     REASON_POLICY,
+    DownloadBudget,
     Listener,
     Policy,
     Refusal,
@@ -179,3 +180,12 @@ def test_it_refuses_everything_on_the_browser_wide_listener(recorded, upstream):
 )
 def test_it_matches_blocked_host_patterns(host, blocked):
     assert host_blocked(host, ["*.google-analytics.com", "ads.example.net"]) is blocked
+
+
+def test_it_counts_a_sessions_downloads_and_tells_once_when_over():
+    told: list[int] = []
+    budget = DownloadBudget(100, told.append)
+    assert budget.take(60) and budget.take(40)
+    assert not budget.take(1)
+    assert not budget.take(1000)
+    assert told == [100]
