@@ -16,6 +16,8 @@ Run by hand (not part of the test suite)::
 4. CPU = utime + stime of this process and every process below it (Playwright's driver,
    Chromium's whole tree, the guard proxy's thread) before and after, minus the demo shop's
    own CPU (the site is not the checker). Checks per minute per core = 60 / CPU seconds.
+   The browser is not recycled during the run (``SITECARE_BROWSER_RECYCLE_CHECKS`` set high):
+   a retired browser's CPU leaves the process tree with it and would go uncounted.
 5. Stability: the coefficient of variation (standard deviation / mean) of the median LCP over
    ``--stability`` speed checks of the demo home page (each a median of three).
 """
@@ -90,6 +92,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     directory = Path(tempfile.mkdtemp(prefix="bench-browser-"))
+    os.environ["SITECARE_BROWSER_RECYCLE_CHECKS"] = "1000000"
     use_temporary_database(directory)
     port = free_port()
     env = dict(os.environ, SITECARE_DEMO_PORT=str(port))
