@@ -21,22 +21,8 @@ from typing import Any
 import yaml
 from django.utils.translation import gettext_lazy as _
 
-ACTIONS = (
-    "goto",
-    "click",
-    "fill",
-    "select",
-    "check",
-    "press",
-    "wait_for",
-    "expect_text",
-    "expect_visible",
-    "expect_url",
-    "expect_title",
-    "expect_status",
-    "extract",
-    "screenshot",
-)
+from monitoring.browser.steps import LOCATOR_KEYS
+
 ACTION_HELP = {
     "goto": _("open an address"),
     "click": _("click an element"),
@@ -53,7 +39,6 @@ ACTION_HELP = {
     "extract": _("keep an element's text as a variable"),
     "screenshot": _("keep a screenshot"),
 }
-LOCATORS = ("role", "label", "text", "test_id", "css")
 LOCATOR_HELP = {
     "role": _("role (button, link…)"),
     "label": _("label"),
@@ -120,7 +105,7 @@ def row_from_step(step: Mapping[str, Any]) -> StepRow:
     action = _text(rest.pop("action", ""))
     values = {column: "" for column in COLUMNS}
     values["action"] = action
-    found = next((key for key in LOCATORS if rest.get(key) is not None), None)
+    found = next((key for key in LOCATOR_KEYS if rest.get(key) is not None), None)
     if found:
         values["find"], values["locator"] = found, _text(rest.pop(found))
     value_key = VALUE_KEY.get(action)
@@ -228,7 +213,7 @@ def column_of(key: str, action: str) -> str:
     """The column that holds a step's field (``other`` for what has no column of its own)."""
     if key == "action":
         return "action"
-    if key in LOCATORS:
+    if key in LOCATOR_KEYS:
         return "locator"
     if key in ("name", "description", "timeout"):
         return key

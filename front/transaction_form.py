@@ -21,6 +21,7 @@ from pydantic_core import ErrorDetails
 from front import step_editor
 from front.step_editor import ACTION_HELP, COLUMN_LABELS, COLUMNS, LOCATOR_HELP, StepRow
 from monitoring.browser.codegen import RecordingError, steps_from_recording
+from monitoring.browser.steps import ACTIONS
 from sitecare.lib.netpolicy import IPNetwork
 from sitecare.lib.validation_messages import error_message
 
@@ -238,7 +239,7 @@ class TransactionFormMixin(_Base):
     def _cell(self, index: int, row: StepRow, column: str) -> dict[str, Any]:
         choices: list[tuple[str, str]] = []
         if column == "action":
-            choices = [("", "—")] + [(a, f"{a}: {ACTION_HELP[a]}") for a in step_editor.ACTIONS]
+            choices = [("", "—")] + [(a, f"{a}: {ACTION_HELP[a]}") for a in ACTIONS]
         elif column == "find":
             choices = [("", gettext("— (not an element)"))]
             choices += [(key, str(label)) for key, label in LOCATOR_HELP.items()]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
@@ -38,6 +38,7 @@ Action = Literal[
     "extract",
     "screenshot",
 ]
+ACTIONS: tuple[str, ...] = get_args(Action)
 LOCATOR_KEYS = ("role", "label", "text", "test_id", "css")
 # Fields whose text may hold ${NAME} references.
 TEMPLATED = ("url", "value", "contains", "title", "key")
