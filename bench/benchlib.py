@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -60,6 +61,32 @@ def cpu_seconds(pid: int) -> float:
     """utime + stime of a live process (and its reaped children), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return sum(int(f) for f in fields[11:13]) / CLK_TCK
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """utime + stime (reaped children's included) of a process and every live process below
+    it: a browser check's CPU is spread over Playwright's driver and Chromium's processes."""
+    from sitecare.lib.procinfo import descendants  # bench/ is run before ROOT is on the path
+
+    total = 0
+    for each in {pid} | descendants(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])
+    return total / CLK_TCK
+
+
+# The demo shop's five-step transaction (product → add to cart → the cart → checkout → the pay
+# button is there), the unit of bench/browser.py and bench/browser_capacity.py.
+DEMO_FIVE_STEPS: list[dict[str, Any]] = [
+    {"action": "goto", "url": "/product/1"},
+    {"action": "click", "role": "button", "name": "Add to cart"},
+    {"action": "expect_url", "url": "**/cart"},
+    {"action": "click", "role": "link", "name": "Go to checkout"},
+    {"action": "expect_visible", "role": "button", "name": "Pay now"},
+]
 
 
 def use_temporary_database(directory: Path) -> Path:

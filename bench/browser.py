@@ -37,25 +37,19 @@ from pathlib import Path
 from typing import Any
 
 from benchlib import (  # beside this script: run as python bench/…
-    CLK_TCK,
+    DEMO_FIVE_STEPS,
     ROOT,
     cpu_seconds,
     free_port,
     start,
     stop,
+    tree_cpu_seconds,
     use_temporary_database,
     wait_for_port,
 )
 
-FIVE_STEPS: list[dict[str, Any]] = [
-    {"action": "goto", "url": "/product/1"},
-    {"action": "click", "role": "button", "name": "Add to cart"},
-    {"action": "expect_url", "url": "**/cart"},
-    {"action": "click", "role": "link", "name": "Go to checkout"},
-    {"action": "expect_visible", "role": "button", "name": "Pay now"},
-]
 PURCHASE: list[dict[str, Any]] = [
-    *FIVE_STEPS[:4],
+    *DEMO_FIVE_STEPS[:4],
     {"action": "fill", "label": "Full name", "value": "Demo Buyer"},
     {"action": "fill", "label": "Email", "value": "buyer@example.com"},
     {"action": "fill", "label": "Card number", "value": "${CARD}"},
@@ -65,20 +59,6 @@ PURCHASE: list[dict[str, Any]] = [
     {"action": "extract", "test_id": "order-number", "into": "ORDER"},
     {"action": "screenshot", "description": "Confirmation page"},
 ]
-
-
-def tree_cpu_seconds() -> float:
-    """CPU of this process and every live process below it (reaped children included)."""
-    from sitecare.lib.procinfo import descendants
-
-    total = 0
-    for pid in {os.getpid()} | descendants(os.getpid()):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(f) for f in fields[11:15])
-    return total / CLK_TCK
 
 
 def parse_args() -> argparse.Namespace:
@@ -128,10 +108,11 @@ def measure(args: argparse.Namespace, url: str, shop: subprocess.Popen[bytes]) -
 
     def timed(label: str, check: Callable[[], Outcome], count: int) -> list[Outcome]:
         check()  # warm-up: the browser launches, the shop's templates load
-        shop_cpu, cpu, wall = cpu_seconds(shop.pid), tree_cpu_seconds(), time.perf_counter()
+        me = os.getpid()
+        shop_cpu, cpu, wall = cpu_seconds(shop.pid), tree_cpu_seconds(me), time.perf_counter()
         outcomes = [check() for _ in range(count)]
         wall = time.perf_counter() - wall
-        cpu = tree_cpu_seconds() - cpu - (cpu_seconds(shop.pid) - shop_cpu)
+        cpu = tree_cpu_seconds(me) - cpu - (cpu_seconds(shop.pid) - shop_cpu)
         failed = [o.message for o in outcomes if not o.ok]
         per = cpu / count
         print(
@@ -143,7 +124,7 @@ def measure(args: argparse.Namespace, url: str, shop: subprocess.Popen[bytes]) -
 
     secrets = {"CARD": "4242 4242 4242 4242"}
     if args.transactions:
-        five = {"steps": FIVE_STEPS, "step_timeout": 10}
+        five = {"steps": DEMO_FIVE_STEPS, "step_timeout": 10}
         timed("five-step transaction", checked("transaction", five, 30), args.transactions)
         purchase = {"steps": PURCHASE, "secrets": secrets, "step_timeout": 10}
         timed("twelve-step purchase", checked("transaction", purchase, 60), args.transactions)

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlib import (  # beside this script: run as python bench/…
-    CLK_TCK,
+    DEMO_FIVE_STEPS,
     ROOT,
     free_port,
     lag_buckets,
@@ -53,6 +53,7 @@ from benchlib import (  # beside this script: run as python bench/…
     scrape,
     start,
     stop,
+    tree_cpu_seconds,
     use_temporary_database,
     wait_for_port,
 )
@@ -70,13 +71,6 @@ http {{
     }}
 }}
 """
-FIVE_STEPS: list[dict[str, Any]] = [
-    {"action": "goto", "url": "/product/1"},
-    {"action": "click", "role": "button", "name": "Add to cart"},
-    {"action": "expect_url", "url": "**/cart"},
-    {"action": "click", "role": "link", "name": "Go to checkout"},
-    {"action": "expect_visible", "role": "button", "name": "Pay now"},
-]
 
 
 def parse_args() -> argparse.Namespace:
@@ -92,20 +86,6 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--window", type=float, default=300.0, help="seconds measured")
     return parser.parse_args()
-
-
-def tree_cpu(pid: int) -> float:
-    """CPU seconds of a process and every process below it (reaped children included)."""
-    from sitecare.lib.procinfo import descendants
-
-    total = 0
-    for each in {pid} | descendants(pid):
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(f) for f in fields[11:15])
-    return total / CLK_TCK
 
 
 @dataclass
@@ -166,7 +146,7 @@ def add_transactions(site: Any, count: int, interval: int, shop_url: str) -> Non
             url=shop_url,
             interval_s=interval,
             timeout_s=30,
-            config={"steps": FIVE_STEPS, "step_timeout": 10},
+            config={"steps": DEMO_FIVE_STEPS, "step_timeout": 10},
         )
 
 
@@ -227,13 +207,13 @@ def run_trial(
         time.sleep(args.warm_up)
         before = lag_buckets(scrape(metrics_port) or "")
         checks_before = http_checks(scrape(metrics_port) or "")
-        engine_cpu, runner_cpu = tree_cpu(engine.pid), tree_cpu(runner.pid)
+        engine_cpu, runner_cpu = tree_cpu_seconds(engine.pid), tree_cpu_seconds(runner.pid)
         since = datetime.now(UTC)
         time.sleep(args.window)
         until = datetime.now(UTC)
         metrics = scrape(metrics_port) or ""
-        engine_cpu = tree_cpu(engine.pid) - engine_cpu
-        runner_cpu = tree_cpu(runner.pid) - runner_cpu
+        engine_cpu = tree_cpu_seconds(engine.pid) - engine_cpu
+        runner_cpu = tree_cpu_seconds(runner.pid) - runner_cpu
         time.sleep(min(60.0, args.window / 5))  # the window's last checks finish
     finally:
         stop(runner)
