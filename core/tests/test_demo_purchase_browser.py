@@ -15,6 +15,7 @@ from aiohttp import web
 from core.configcode import apply_file
 from core.demo import build_app, set_demo_mode
 from monitoring.browser.transaction_check import run_in_browser
+from monitoring.engine.store import target_of
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.models import ArtifactKind, BrowserArtifact, Monitor
@@ -56,15 +57,7 @@ def purchase_target(shop_url: str) -> CheckTarget:
     org = Organization.objects.get(slug="demo")
     monitor = Monitor.objects.get(site__client__organization=org, name="Purchase")
     assert monitor.url == shop_url
-    return CheckTarget(
-        monitor_id=monitor.pk,
-        kind=monitor.kind,
-        url=monitor.url,
-        config=monitor.config_for_engine(),
-        interval_s=float(monitor.interval_s),
-        timeout_s=float(monitor.timeout_s),
-        allowlist=org.allowed_networks(),
-    )
+    return target_of(monitor, org.allowed_networks())
 
 
 def test_it_buys_in_the_demo_shop_and_fails_at_the_payment_when_it_breaks(demo_shop):

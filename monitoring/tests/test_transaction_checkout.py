@@ -13,6 +13,7 @@ import pytest
 
 from monitoring.browser import artifacts
 from monitoring.browser.transaction_check import run_in_browser
+from monitoring.engine.store import target_of
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
@@ -53,15 +54,7 @@ def target_for(world, shop: Shop, steps: list[dict[str, Any]], **config: Any) ->
         url=shop.url,
         config={"step_timeout": 5, "secrets": {"CARD": CARD}, "steps": steps, **config},
     )
-    return CheckTarget(
-        monitor_id=monitor.pk,
-        kind=monitor.kind,
-        url=monitor.url,
-        config=monitor.config_for_engine(),
-        interval_s=float(monitor.interval_s),
-        timeout_s=float(monitor.timeout_s),
-        allowlist=world.agency.allowed_networks(),
-    )
+    return target_of(monitor, world.agency.allowed_networks())
 
 
 def assert_no_card(outcome: Outcome) -> None:
