@@ -1,8 +1,8 @@
-"""Fixture sites for the browser runner's tests: pages on loopback and a UDP datagram counter.
+"""Fixture sites for the browser runner's tests: pages on loopback.
 
 ``PageServer`` serves fixed routes (body, content type, status, extra headers) from one
-loopback address; ``UdpCounter`` counts the datagrams sent to it (a STUN server that never
-answers). The TCP counterpart is :class:`monitoring.tests.loopback.CountingListener`.
+loopback address. The listeners that count what reaches them (TCP connections, UDP
+datagrams) are :mod:`monitoring.tests.loopback`'s ``CountingListener`` and ``UdpCounter``.
 """
 
 from __future__ import annotations
@@ -86,36 +86,3 @@ class PageServer(ThreadingHTTPServer):
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
         self.server_close()
-
-
-class UdpCounter:
-    """A UDP socket on loopback counting the datagrams that reach it (never answering)."""
-
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_DGRAM)
-        self.sock.bind((host, 0))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.datagrams = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._count, daemon=True)
-
-    def __enter__(self) -> UdpCounter:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.sock.close()
-
-    def _count(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sock.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.datagrams += 1

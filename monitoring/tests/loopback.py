@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import pytest
 from aiohttp import web
@@ -116,21 +116,22 @@ def arun(coro: Coroutine[Any, Any, T]) -> T:
 # --- servers ------------------------------------------------------------------------------
 
 
-class CountingListener:
-    """A plain TCP server on loopback that counts accepted connections and answers 200."""
+class _SocketCounter:
+    """A socket on loopback read by a thread of its own until the block ends; subclasses say
+    what one read is (accept a connection, receive a datagram) and count it."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str, kind: socket.SocketKind) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock = socket.socket(family, kind)
         self.sock.bind((host, 0))
-        self.sock.listen(16)
+        if kind == socket.SOCK_STREAM:
+            self.sock.listen(16)
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
-        self.accepted = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> CountingListener:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -139,22 +140,49 @@ class CountingListener:
         self._thread.join(timeout=2)
         self.sock.close()
 
-    def _serve(self) -> None:
+    def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                conn, _addr = self.sock.accept()
+                self._take_one()
             except TimeoutError:
                 continue
-            self.accepted += 1
-            with conn:
-                conn.settimeout(1)
-                try:
-                    conn.recv(65536)
-                    conn.sendall(
-                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-                    )
-                except OSError:
-                    pass
+            except OSError:
+                return
+
+    def _take_one(self) -> None:
+        raise NotImplementedError
+
+
+class CountingListener(_SocketCounter):
+    """A plain TCP server on loopback that counts accepted connections and answers 200."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        super().__init__(host, socket.SOCK_STREAM)
+        self.accepted = 0
+
+    def _take_one(self) -> None:
+        conn, _addr = self.sock.accept()
+        self.accepted += 1
+        with conn:
+            conn.settimeout(1)
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            except OSError:
+                pass
+
+
+class UdpCounter(_SocketCounter):
+    """A UDP socket on loopback counting the datagrams that reach it (a STUN server that
+    never answers)."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        super().__init__(host, socket.SOCK_DGRAM)
+        self.datagrams = 0
+
+    def _take_one(self) -> None:
+        self.sock.recv(65536)
+        self.datagrams += 1
 
 
 class ToggleHandler(BaseHTTPRequestHandler):

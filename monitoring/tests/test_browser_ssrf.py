@@ -23,8 +23,8 @@ from playwright.sync_api import Error as PlaywrightError
 
 from monitoring.browser.pool import pool
 from monitoring.browser.session import SessionOptions, open_session
-from monitoring.tests.browser_sites import PageServer, Route, UdpCounter
-from monitoring.tests.loopback import CountingListener, ipv6_loopback_available
+from monitoring.tests.browser_sites import PageServer, Route
+from monitoring.tests.loopback import CountingListener, UdpCounter, ipv6_loopback_available
 from sitecare.tests.browser import needs_chromium
 
 pytestmark = [needs_chromium, pytest.mark.usefixtures("netlog")]

@@ -12,7 +12,8 @@ import pytest
 
 from monitoring.browser.pool import pool
 from monitoring.browser.session import SessionOptions, open_session
-from monitoring.tests.browser_sites import PageServer, Route, UdpCounter
+from monitoring.tests.browser_sites import PageServer, Route
+from monitoring.tests.loopback import UdpCounter
 from sitecare.tests.browser import needs_chromium
 
 pytestmark = [needs_chromium]
