@@ -1,8 +1,4 @@
-"""Page speed measurements: a speed monitor's median figures, kept for trend charts.
-
-Its own module (re-exported by ``monitoring.models``, where Django finds it) to keep
-``models.py`` under its size; it belongs to the ``monitoring`` app like the rest.
-"""
+"""Page speed measurements: a speed monitor's median figures, kept for trend charts."""
 
 from __future__ import annotations
 
@@ -10,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from monitoring.models import Monitor
+from monitoring.models.monitors import Monitor
 
 
 class SpeedProfile(models.TextChoices):
