@@ -7,12 +7,12 @@ do not, so only the processes that run browser checks import it.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 
 from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 
+from monitoring.browser.net_errors import net_error_class, net_error_code
 from monitoring.browser.page_load import NavigationFailed, measure_load
 from monitoring.browser.session import BrowserStopped, SessionOptions, open_session
 from monitoring.browser.vitals import LoadFigures, Profile
@@ -83,35 +83,13 @@ def _one_load(target: CheckTarget, options: Options) -> tuple[LoadFigures, str]:
         return load, session.browser_version
 
 
-# Chromium's network errors (``net::ERR_…``) that have a failure class of their own.
-NET_ERRORS: tuple[tuple[str, str], ...] = (
-    ("ERR_NAME_NOT_RESOLVED", FailureClass.DNS_ERROR),
-    ("ERR_NAME_RESOLUTION_FAILED", FailureClass.DNS_ERROR),
-    ("ERR_CONNECTION_REFUSED", FailureClass.CONNECTION_REFUSED),
-    ("ERR_CONNECTION_RESET", FailureClass.CONNECTION_RESET),
-    ("ERR_CONNECTION_CLOSED", FailureClass.CONNECTION_RESET),
-    ("ERR_EMPTY_RESPONSE", FailureClass.INVALID_RESPONSE),
-    ("ERR_TIMED_OUT", FailureClass.TIMEOUT),
-    ("ERR_CONNECTION_TIMED_OUT", FailureClass.TIMEOUT),
-    ("ERR_CERT_", FailureClass.TLS_ERROR),
-    ("ERR_SSL_", FailureClass.TLS_ERROR),
-    ("ERR_TOO_MANY_REDIRECTS", FailureClass.TOO_MANY_REDIRECTS),
-    ("ERR_BLOCKED_BY_CLIENT", FailureClass.REQUEST_BLOCKED),
-    ("ERR_TUNNEL_CONNECTION_FAILED", FailureClass.BLOCKED_BY_POLICY),
-    ("ERR_PROXY_CONNECTION_FAILED", FailureClass.BLOCKED_BY_POLICY),
-)
-
-
 def navigation_class(exc: NavigationFailed) -> str:
     """The failure class of a page that did not load."""
     if exc.upstream and exc.upstream[0]:
         return exc.upstream[0]
     if exc.timed_out:
         return FailureClass.NAVIGATION_TIMEOUT
-    for code, failure in NET_ERRORS:
-        if code in exc.error:
-            return failure
-    return FailureClass.BROWSER_ERROR
+    return net_error_class(exc.error, FailureClass.BROWSER_ERROR)
 
 
 def _navigation_message(exc: NavigationFailed) -> Message:
@@ -120,8 +98,8 @@ def _navigation_message(exc: NavigationFailed) -> Message:
     if exc.timed_out:
         return _("The page did not finish loading in time.")
     # Chromium's own error code (net::ERR_…) is the same in every language.
-    code = re.search(r"net::ERR_[A-Z_]+", exc.error)
-    detail = code.group(0) if code else exc.error[:200]
+    code = net_error_code(exc.error)
+    detail = f"net::{code}" if code else exc.error[:200]
     return _("The page did not load: %(error)s") % {"error": detail}
 
 

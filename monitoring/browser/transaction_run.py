@@ -21,7 +21,6 @@ Reasons are ``sitecare.lib.messages`` data, scrubbed of secrets.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
+from monitoring.browser.net_errors import net_error_class, net_error_code
 from monitoring.browser.redact import Redactor
 from monitoring.browser.session import BrowserSession, BrowserStopped
 from monitoring.browser.step_actions import (
@@ -46,7 +46,6 @@ from sitecare.lib.messages import deferred as _
 if TYPE_CHECKING:
     from monitoring.checks.transaction import Options
 
-NET_ERROR = re.compile(r"net::(ERR_[A-Z_]+)")
 # Failures of a step that waited for something that never came.
 WAITED_IN_VAIN = frozenset(
     {
@@ -55,21 +54,6 @@ WAITED_IN_VAIN = frozenset(
         FailureClass.ELEMENT_NOT_FOUND,
         FailureClass.ASSERTION_FAILED,
     }
-)
-# Chromium's network errors as failure classes (a refusal by our own guard is found first,
-# from the session's blocked requests).
-NET_CLASSES: tuple[tuple[str, str], ...] = (
-    ("ERR_NAME_", FailureClass.DNS_ERROR),
-    ("ERR_CONNECTION_REFUSED", FailureClass.CONNECTION_REFUSED),
-    ("ERR_TUNNEL_CONNECTION_FAILED", FailureClass.CONNECTION_REFUSED),
-    ("ERR_CONNECTION_RESET", FailureClass.CONNECTION_RESET),
-    ("ERR_CONNECTION_CLOSED", FailureClass.CONNECTION_RESET),
-    ("ERR_CERT_", FailureClass.TLS_ERROR),
-    ("ERR_SSL_", FailureClass.TLS_ERROR),
-    ("ERR_TIMED_OUT", FailureClass.NAVIGATION_TIMEOUT),
-    ("ERR_CONNECTION_TIMED_OUT", FailureClass.NAVIGATION_TIMEOUT),
-    ("ERR_TOO_MANY_REDIRECTS", FailureClass.TOO_MANY_REDIRECTS),
-    ("ERR_BLOCKED_BY_", FailureClass.REQUEST_BLOCKED),
 )
 
 
@@ -306,12 +290,8 @@ class TransactionRun(StepActions):
         return None
 
     def _net_failure(self, error: str) -> StepFailed:
-        match = NET_ERROR.search(error)
-        code = match.group(1) if match else error[:100]
-        failure_class = next(
-            (cls for prefix, cls in NET_CLASSES if code.startswith(prefix)),
-            FailureClass.INVALID_RESPONSE,
-        )
+        code = net_error_code(error) or error[:100]
+        failure_class = net_error_class(error, FailureClass.INVALID_RESPONSE)
         return StepFailed(
             failure_class, self._reason(_("the page could not be loaded: %(error)s"), error=code)
         )
