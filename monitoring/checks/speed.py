@@ -21,7 +21,6 @@ days of the page's own trend.
 from __future__ import annotations
 
 import logging
-import re
 import statistics
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -36,7 +35,12 @@ from monitoring.browser.vitals import (
     QUIET_CAP_S,
     LoadFigures,
 )
-from monitoring.checks.browser_kind import normalize_target, target_host
+from monitoring.checks.browser_kind import (
+    block_hosts_field,
+    host_patterns,
+    normalize_target,
+    target_host,
+)
 from monitoring.engine.target import CheckTarget
 from monitoring.failures import FailureClass
 from monitoring.logic import Outcome
@@ -51,9 +55,6 @@ logger = logging.getLogger(__name__)
 # The figures, in the order they are judged and shown.
 FIGURES = ("lcp_ms", "cls", "tbt_ms", "fcp_ms", "ttfb_ms", "bytes", "requests")
 INTEGER_FIGURES = frozenset({"bytes", "requests"})
-HOST_PATTERN = re.compile(
-    r"^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
-)
 # A session's hard limit beyond the page's own timeout: opening it, the quiet wait, slack.
 SESSION_SLACK_S = QUIET_CAP_S + 20.0
 TREND_DAYS = 90  # the trend charts' period (an environment unseen this long is forgotten)
@@ -127,27 +128,12 @@ class Options(BaseModel):
         description=gettext_noop("1 to 5; the median of each figure across the loads counts"),
     )
     budgets: Budgets = Field(default_factory=Budgets)
-    block_hosts: list[str] = Field(
-        default_factory=list,
-        max_length=50,
-        description=gettext_noop(
-            "hosts whose requests are refused (analytics, ads): ads.example.net or *.example.com"
-        ),
-    )
+    block_hosts: list[str] = block_hosts_field()
 
     @field_validator("block_hosts")
     @classmethod
     def _host_patterns(cls, values: list[str]) -> list[str]:
-        patterns = []
-        for value in values:
-            pattern = value.strip().lower().rstrip(".")
-            if len(pattern) > 253 or not HOST_PATTERN.match(pattern):
-                raise ValueError(
-                    _("%(value)r is not a host name or a *.example.com pattern")
-                    % {"value": value[:100]}
-                )
-            patterns.append(pattern)
-        return patterns
+        return host_patterns(values)
 
 
 # --- judging the figures (pure) ------------------------------------------------------------

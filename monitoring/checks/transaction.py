@@ -10,7 +10,6 @@ run browser checks import it).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
@@ -32,14 +31,17 @@ from monitoring.browser.steps import (
     raise_errors,
     reference_errors,
 )
-from monitoring.checks.browser_kind import normalize_target, target_host
+from monitoring.checks.browser_kind import (
+    block_hosts_field,
+    host_patterns,
+    normalize_target,
+    target_host,
+)
 from sitecare.lib.messages import deferred as _
 
 __all__ = ["Options", "check_budget_s", "normalize_target", "target_host", "time_limit"]
 
-HOST_PATTERN = re.compile(r"(\*\.)?([a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}")
 MAX_VARIABLES = 50
-MAX_BLOCKED_HOSTS = 50
 # Besides its steps, a run needs time to start a context, take a screenshot and save a trace.
 RUN_OVERHEAD_S = 15.0
 MAX_BUDGET_S = 600.0
@@ -63,12 +65,7 @@ class Options(BaseModel):
         le=120,
         description=gettext_noop("1 to 120; how long each step may take unless it says otherwise"),
     )
-    block_hosts: list[str] = Field(
-        default_factory=list,
-        description=gettext_noop(
-            "hosts whose requests are refused (analytics, ads): ads.example.net or *.example.com"
-        ),
-    )
+    block_hosts: list[str] = block_hosts_field()
     variables: dict[str, str] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
     # Not "required" in the schema: the API's flat monitor body merges every kind's fields.
@@ -84,16 +81,7 @@ class Options(BaseModel):
     @field_validator("block_hosts")
     @classmethod
     def _host_patterns(cls, value: list[str]) -> list[str]:
-        if len(value) > MAX_BLOCKED_HOSTS:
-            raise ValueError(_("at most %(n)d hosts") % {"n": MAX_BLOCKED_HOSTS})
-        hosts = [host.strip().lower().rstrip(".") for host in value]
-        for host in hosts:
-            if not HOST_PATTERN.fullmatch(host):
-                raise ValueError(
-                    _("%(host)s is not a host name or a pattern like *.example.com")
-                    % {"host": host[:100]}
-                )
-        return list(dict.fromkeys(hosts))
+        return host_patterns(value)
 
     @field_validator("variables", "secrets")
     @classmethod
