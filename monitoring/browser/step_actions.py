@@ -28,6 +28,11 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 SCREENSHOT_TIMEOUT_MS = 5_000
 
 
+# What covers a field a secret was typed into on every screenshot: a quiet slate, not
+# Playwright's default magenta, since clients see these pictures.
+SECRET_MASK_COLOUR = "#475569"
+
+
 class StepFailed(Exception):
     """A step did not do what it says; the class and reason of the result."""
 
@@ -359,7 +364,10 @@ class StepActions:
     def _take_screenshot(self, step: Step, index: int, deadline: float) -> None:
         try:
             data = self.page.screenshot(
-                type="png", timeout=self._left_ms(deadline), mask=self.secret_fields
+                type="png",
+                timeout=self._left_ms(deadline),
+                mask=self.secret_fields,
+                mask_color=SECRET_MASK_COLOUR,
             )
         except PlaywrightTimeoutError:
             raise self._timeout(step) from None

@@ -34,6 +34,7 @@ from monitoring.browser.redact import Redactor
 from monitoring.browser.session import BrowserSession, BrowserStopped
 from monitoring.browser.step_actions import (
     SCREENSHOT_TIMEOUT_MS,
+    SECRET_MASK_COLOUR,
     Shot,
     StepActions,
     StepFailed,
@@ -253,7 +254,10 @@ class TransactionRun(StepActions):
             pass
         try:
             return self.page.screenshot(
-                type="png", timeout=SCREENSHOT_TIMEOUT_MS, mask=self.secret_fields
+                type="png",
+                timeout=SCREENSHOT_TIMEOUT_MS,
+                mask=self.secret_fields,
+                mask_color=SECRET_MASK_COLOUR,
             )
         except (PlaywrightError, BrowserStopped):
             return None
