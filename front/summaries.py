@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from front.charts import Bucket, response_time_svg, wide_and_narrow
 from incidents.models import Incident, IncidentState
+from monitoring.checks import BROWSER_KINDS
 from monitoring.models import (
     CheckKind,
     HourlyRollup,
@@ -176,8 +177,13 @@ def happening_now(scope: Scope, *, limit: int = 10) -> list[HappeningNow]:
 
 
 def _slowest(monitors: Iterable[Monitor]) -> float | None:
-    """The site's last response time: its slowest monitor's, the one a visitor feels."""
-    times = [m.last_response_ms for m in monitors if m.enabled and m.last_response_ms is not None]
+    """The site's last response time: its slowest monitor's, the one a visitor feels (browser
+    kinds' figures are a run's length or a page's LCP, not a server's answer: left out)."""
+    times = [
+        m.last_response_ms
+        for m in monitors
+        if m.enabled and m.last_response_ms is not None and m.kind not in BROWSER_KINDS
+    ]
     return max(times, default=None)
 
 
