@@ -189,3 +189,33 @@ def test_it_counts_a_sessions_downloads_and_tells_once_when_over():
     assert not budget.take(1)
     assert not budget.take(1000)
     assert told == [100]
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "10.1.2.3",  # private
+        "192.168.1.10",  # private
+        "172.16.0.1",  # private
+        "169.254.169.254",  # link-local: cloud metadata
+        "100.64.0.1",  # carrier-grade NAT
+        "[::ffff:10.1.2.3]",  # IPv4-mapped private
+        "[fd00::1]",  # unique local IPv6
+    ],
+)
+def test_it_refuses_private_link_local_and_mapped_addresses_before_any_connect(
+    recorded, netlog, host
+):
+    """A page (a redirect, a fetch, an image) asking for a private address gets a refusal, and
+    the guard decides before a socket exists: no connect is ever attempted to it."""
+    listener = listener_for(recorded, allowlist=LOOPBACK_V4)
+    try:
+        tunnel = exchange(listener, f"CONNECT {host}:443 HTTP/1.1\r\n\r\n".encode())
+        plain = exchange(listener, f"GET http://{host}/ HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    finally:
+        listener.close()
+    assert tunnel.startswith(b"HTTP/1.1 403")
+    assert plain == b""  # closed unanswered: the page sees a failed request
+    assert [r.reason for r in recorded.refusals] == [REASON_POLICY, REASON_POLICY]
+    assert netlog.outside() == []
+    assert host.strip("[]") not in " ".join(netlog.connects())
