@@ -76,12 +76,6 @@ class TransactionRun:
     failure_screenshots: list[Artifact]
     screenshots: list[Artifact]
 
-    @property
-    def has_problems_listed(self) -> bool:
-        return bool(
-            self.console_errors or self.page_errors or self.failed_requests or self.blocked_requests
-        )
-
 
 def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
